@@ -1,0 +1,166 @@
+"""Drawing primitives shared by the notebooks' figures and the interactive views.
+
+Conventions: a grid cell (i, j) is centred on the point (x=j, y=i), rows grow downwards,
+so a k x k window whose top-left cell is (r, c) covers x in [c - 0.5, c + k - 0.5].
+Colormaps are colour-blind safe: ``SEQUENTIAL`` for intensities, ``DIVERGING`` for signed
+values (kernels, gradients), centred on zero by ``symmetric_limits``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+from matplotlib.patches import Rectangle
+from matplotlib.text import Text
+
+SEQUENTIAL = "cividis"
+DIVERGING = "PuOr_r"
+HIGHLIGHT = "#d55e00"  # Okabe-Ito vermillion
+ACCENT = "#0072b2"  # Okabe-Ito blue
+MUTED = "#999999"
+
+
+def new_figure(width: float = 9.0, height: float = 4.0, dpi: int = 80) -> Figure:
+    """Return a matplotlib Figure on an Agg canvas, outside pyplot's figure registry.
+
+    Views own their figure for their whole life, so it must not leak into ``plt.gcf()``
+    nor be closed by ``plt.close("all")``.
+    """
+    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def symmetric_limits(values: np.ndarray) -> tuple[float, float]:
+    """Return ``(-m, m)`` with ``m = max |values|`` (1 if all zero): centres a diverging map."""
+    m = float(np.max(np.abs(values))) if np.size(values) else 0.0
+    m = m if m > 0 and np.isfinite(m) else 1.0
+    return -m, m
+
+
+def show_grid(
+    ax: Axes,
+    values: np.ndarray,
+    cmap: str = SEQUENTIAL,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    title: str | None = None,
+    lines: bool = True,
+) -> AxesImage:
+    """Draw a 2-D array as a grid of cells and return the image artist (update it with set_data).
+
+    ``lines`` draws thin cell borders; axis ticks are hidden.
+    """
+    values = np.asarray(values, dtype=float)
+    im = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    set_grid_lines(ax, values.shape, lines)
+    if title is not None:
+        ax.set_title(title)
+    return im
+
+
+def set_grid_lines(ax: Axes, shape: Sequence[int], lines: bool = True) -> None:
+    """Set the axes to show ``shape`` cells, with thin borders between cells if ``lines``."""
+    h, w = shape[0], shape[1]
+    ax.set_xlim(-0.5, w - 0.5)
+    ax.set_ylim(h - 0.5, -0.5)
+    ax.set_xticks(np.arange(-0.5, w, 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, h, 1), minor=True)
+    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(lines, which="minor", color="white", linewidth=0.6)
+
+
+def update_grid(im: AxesImage, values: np.ndarray, vmin=None, vmax=None) -> None:
+    """Replace a grid's values (and its colour limits, when given) without a new artist."""
+    values = np.asarray(values, dtype=float)
+    im.set_data(values)
+    im.set_extent((-0.5, values.shape[1] - 0.5, values.shape[0] - 0.5, -0.5))
+    if vmin is not None or vmax is not None:
+        im.set_clim(vmin, vmax)
+
+
+def window_rect(
+    ax: Axes,
+    row: int,
+    col: int,
+    height: int,
+    width: int,
+    color: str = HIGHLIGHT,
+    linewidth: float = 3.0,
+    fill: bool = False,
+    alpha: float = 1.0,
+) -> Rectangle:
+    """Add a rectangle outlining cells ``[row, row+height) x [col, col+width)``; return it."""
+    rect = Rectangle(
+        (col - 0.5, row - 0.5),
+        width,
+        height,
+        fill=fill,
+        edgecolor=color,
+        facecolor=color if fill else "none",
+        linewidth=linewidth,
+        alpha=alpha,
+        zorder=3,
+    )
+    ax.add_patch(rect)
+    return rect
+
+
+def move_rect(rect: Rectangle, row: float, col: float, height: float, width: float) -> None:
+    """Move and resize a rectangle made by ``window_rect`` to cover new cells."""
+    rect.set_xy((col - 0.5, row - 0.5))
+    rect.set_width(width)
+    rect.set_height(height)
+
+
+def cell_labels(ax: Axes, count: int, fontsize: float = 10) -> list[Text]:
+    """Create ``count`` hidden text artists to label cells with; reuse them with ``set_labels``.
+
+    Labelling only the cells the eye needs (the window) keeps a redraw fast.
+    """
+    return [
+        ax.text(0, 0, "", ha="center", va="center", fontsize=fontsize, visible=False, zorder=4)
+        for _ in range(count)
+    ]
+
+
+def set_labels(
+    labels: list[Text],
+    values: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    fmt: str = "{:.2g}",
+    color: str = "white",
+) -> None:
+    """Write ``values[k]`` at cell ``(rows[k], cols[k])`` on the k-th label; hide the rest."""
+    values = np.ravel(values)
+    rows = np.ravel(rows)
+    cols = np.ravel(cols)
+    for k, label in enumerate(labels):
+        if k < values.size:
+            label.set_position((cols[k], rows[k]))
+            label.set_text(fmt.format(values[k]))
+            label.set_color(color)
+            label.set_visible(True)
+        else:
+            label.set_visible(False)
+
+
+def figure_png(fig: Figure) -> bytes:
+    """Render ``fig`` and return PNG bytes (fast: Agg buffer, light compression)."""
+    from PIL import Image
+
+    canvas = fig.canvas
+    canvas.draw()
+    buf = np.asarray(canvas.buffer_rgba())
+    out = io.BytesIO()
+    Image.fromarray(buf).save(out, format="png", compress_level=1)
+    return out.getvalue()
