@@ -25,6 +25,39 @@ HIGHLIGHT = "#d55e00"  # Okabe-Ito vermillion
 ACCENT = "#0072b2"  # Okabe-Ito blue
 MUTED = "#999999"
 
+#: matplotlib settings for a projector at the back of a lecture hall
+LECTURE_RC = {
+    "font.size": 15,
+    "axes.titlesize": 17,
+    "axes.labelsize": 15,
+    "xtick.labelsize": 13,
+    "ytick.labelsize": 13,
+    "legend.fontsize": 13,
+    "lines.linewidth": 2.5,
+    "figure.dpi": 100,
+}
+#: views scale their figures' resolution by this factor (1.25 in the lecture style)
+_VIEW_SCALE = {"dpi": 1.0}
+
+
+def use_style(style: str = "lecture") -> None:
+    """Switch figures and views to ``"lecture"`` (large type for projection) or ``"default"``.
+
+    Affects figures and views created afterwards: ``use_style("lecture")`` at the top of a
+    notebook before a lecture, ``use_style("default")`` to go back.
+    """
+    import matplotlib as mpl
+
+    from cnnlib._validate import check_choice
+
+    check_choice("style", style, ("lecture", "default"))
+    if style == "lecture":
+        mpl.rcParams.update(LECTURE_RC)
+        _VIEW_SCALE["dpi"] = 1.25
+    else:
+        mpl.rcParams.update({k: mpl.rcParamsDefault[k] for k in LECTURE_RC})
+        _VIEW_SCALE["dpi"] = 1.0
+
 
 def new_figure(width: float = 9.0, height: float = 4.0, dpi: int = 80) -> Figure:
     """Return a matplotlib Figure on an Agg canvas, outside pyplot's figure registry.
@@ -32,7 +65,7 @@ def new_figure(width: float = 9.0, height: float = 4.0, dpi: int = 80) -> Figure
     Views own their figure for their whole life, so it must not leak into ``plt.gcf()``
     nor be closed by ``plt.close("all")``.
     """
-    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=dpi * _VIEW_SCALE["dpi"], layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 

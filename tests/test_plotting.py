@@ -1,0 +1,61 @@
+"""Drawing primitives: cell geometry, colour limits, PNG output, the lecture style."""
+
+import io
+
+import matplotlib as mpl
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnnlib import plotting
+
+
+def test_window_rect_covers_exactly_the_cells():
+    fig = plotting.new_figure(4, 4)
+    ax = fig.add_subplot()
+    plotting.show_grid(ax, np.zeros((6, 6)))
+    rect = plotting.window_rect(ax, row=2, col=1, height=3, width=2)
+    assert rect.get_xy() == (0.5, 1.5)
+    assert (rect.get_width(), rect.get_height()) == (2, 3)
+    plotting.move_rect(rect, 0, 4, 2, 2)
+    assert rect.get_xy() == (3.5, -0.5)
+
+
+def test_symmetric_limits_centre_zero():
+    assert plotting.symmetric_limits(np.array([-1.0, 3.0])) == (-3.0, 3.0)
+    assert plotting.symmetric_limits(np.zeros(3)) == (-1.0, 1.0)
+
+
+def test_figure_png_is_the_rendered_figure():
+    fig = plotting.new_figure(2, 1, dpi=50)
+    data = plotting.figure_png(fig)
+    img = Image.open(io.BytesIO(data))
+    assert img.format == "PNG"
+    assert img.size == (100, 50)
+
+
+def test_set_labels_writes_values_and_hides_the_rest():
+    fig = plotting.new_figure()
+    ax = fig.add_subplot()
+    labels = plotting.cell_labels(ax, 4)
+    plotting.set_labels(labels, np.array([1.5, -2.0]), np.array([0, 1]), np.array([2, 3]))
+    assert [t.get_text() for t in labels[:2]] == ["1.5", "-2"]
+    assert labels[1].get_position() == (3, 1)
+    assert [t.get_visible() for t in labels] == [True, True, False, False]
+
+
+def test_lecture_style_enlarges_type_and_views_and_switches_back():
+    default_size = mpl.rcParams["font.size"]
+    try:
+        plotting.use_style("lecture")
+        assert mpl.rcParams["font.size"] == plotting.LECTURE_RC["font.size"] > default_size
+        assert plotting.new_figure(2, 1, dpi=80).dpi == 100
+    finally:
+        plotting.use_style("default")
+    assert mpl.rcParams["font.size"] == mpl.rcParamsDefault["font.size"]
+    assert plotting.new_figure(2, 1, dpi=80).dpi == 80
+
+
+def test_use_style_names_the_rule():
+    with pytest.raises(ValueError, match="style must be one of"):
+        plotting.use_style("huge")
