@@ -1,0 +1,203 @@
+"""Tests of cnnlib.architectures against published parameter counts and torch references."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+from torch import nn
+
+from cnnlib import architectures as arch
+
+
+def n_params(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+# Table I of LeCun et al. 1998, rows = S2 maps 0..5, columns = C3 maps 0..15 (X = connected).
+PAPER_TABLE_I = """
+X...XXX..XXXX.XX
+XX...XXX..XXXX.X
+XXX...XXX..X.XXX
+.XXX..XXXX..X.XX
+..XXX..XXXX.XX.X
+...XXX..XXXX.XXX
+"""
+
+
+def test_c3_table_is_table_one_of_the_paper():
+    rows = PAPER_TABLE_I.split()
+    expected = tuple(tuple(i for i in range(6) if rows[i][j] == "X") for j in range(16))
+    assert arch.LENET5_C3_TABLE == expected
+    assert sum(len(r) for r in expected) == 60
+
+
+def test_lenet5_layer_counts_are_the_papers():
+    model = arch.lenet5()
+    counts = {name: n_params(layer) for name, layer in model.named_children()}
+    # LeCun et al. 1998, section II.B: trainable parameters of each layer.
+    assert counts == {
+        "C1": 156,
+        "S2": 12,
+        "C3": 1516,
+        "S4": 32,
+        "C5": 48120,
+        "F6": 10164,
+        "output": 84 * 10,
+    }
+    with torch.no_grad():
+        x = torch.randn(3, 1, 32, 32)
+        shapes = []
+        for layer in model:
+            x = layer(x)
+            shapes.append(tuple(x.shape[1:]))
+    # the paper's feature-map sizes: 6@28x28, 6@14x14, 16@10x10, 16@5x5, 120@1x1, 84, 10
+    assert shapes == [(6, 28, 28), (6, 14, 14), (16, 10, 10), (16, 5, 5), (120, 1, 1), (84,), (10,)]
+
+
+def test_lenet5_modern():
+    model = arch.lenet5(modern=True)
+    counts = {name: n_params(layer) for name, layer in model.named_children()}
+    assert counts == {
+        "C1": 6 * (25 + 1),
+        "S2": 0,
+        "C3": 16 * (6 * 25 + 1),
+        "S4": 0,
+        "C5": 120 * (16 * 25 + 1),
+        "F6": 84 * 121,
+        "output": 10 * 85,
+    }
+    with torch.no_grad():
+        assert model(torch.randn(2, 1, 32, 32)).shape == (2, 10)
+
+
+@given(
+    c_in=st.integers(1, 5),
+    c_out=st.integers(1, 6),
+    k=st.integers(1, 3),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_partial_conv_equals_masked_full_conv(c_in, c_out, k, seed):
+    rng = np.random.default_rng(seed)
+    table = [
+        tuple(sorted(rng.choice(c_in, size=rng.integers(1, c_in + 1), replace=False).tolist()))
+        for _ in range(c_out)
+    ]
+    layer = arch.PartialConv2d(table, k)
+    assert n_params(layer) == sum(len(r) * k * k + 1 for r in table)
+    weight = torch.zeros(c_out, c_in, k, k)
+    bias = torch.zeros(c_out)
+    for conv, n in zip(layer.convs, layer.fan_ins, strict=True):
+        outs = [j for j, r in enumerate(table) if len(r) == n]
+        for g, j in enumerate(outs):
+            weight[j, list(table[j])] = conv.weight[g].detach()
+            bias[j] = conv.bias[g].detach()
+    x = torch.randn(2, c_in, k + 4, k + 3)
+    with torch.no_grad():
+        assert torch.allclose(layer(x), F.conv2d(x, weight, bias), atol=1e-5)
+
+
+def test_subsampling_is_a_scaled_block_sum():
+    layer = arch.Subsampling(2)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([0.5, -2.0]))
+        layer.bias.copy_(torch.tensor([1.0, 0.25]))
+    x = torch.arange(32.0).reshape(1, 2, 4, 4)
+    xn = x.numpy()[0]
+    sums = xn.reshape(2, 2, 2, 2, 2).sum(axis=(2, 4))
+    expected = sums * np.array([0.5, -2.0])[:, None, None] + np.array([1.0, 0.25])[:, None, None]
+    assert np.allclose(layer(x).detach().numpy()[0], expected)
+
+
+def test_rbf_output_is_minus_squared_distance():
+    layer = arch.RBFOutput(84, 10)
+    x = torch.randn(5, 84)
+    expected = -(torch.cdist(x, layer.weight.detach()) ** 2)
+    assert torch.allclose(layer(x), expected, atol=1e-3)
+
+
+def test_scaled_tanh_constants():
+    # f(a) = 1.7159 tanh(2a/3) has f(1) ~ 1 and f(-1) ~ -1 (the paper's design).
+    y = arch.ScaledTanh()(torch.tensor([1.0, -1.0]))
+    assert torch.allclose(y, torch.tensor([1.0, -1.0]), atol=1e-4)
+
+
+def test_conv_block_equals_functional_composition():
+    block = arch.ConvBlock(3, 4, kernel_size=3, stride=2, padding=1).eval()
+    with torch.no_grad():
+        block.bn.running_mean.uniform_(-1, 1)
+        block.bn.running_var.uniform_(0.5, 2)
+        block.bn.weight.uniform_(0.5, 2)
+        x = torch.randn(2, 3, 9, 9)
+        z = F.conv2d(x, block.conv.weight, block.conv.bias, stride=2, padding=1)
+        bn = block.bn
+        z = (z - bn.running_mean.view(1, -1, 1, 1)) / torch.sqrt(
+            bn.running_var.view(1, -1, 1, 1) + bn.eps
+        ) * bn.weight.view(1, -1, 1, 1) + bn.bias.view(1, -1, 1, 1)
+        assert torch.allclose(block(x), z.clamp(min=0), atol=1e-5)
+
+
+@given(
+    c_in=st.integers(1, 8),
+    c_out=st.integers(1, 8),
+    k=st.sampled_from([1, 3, 5]),
+    stride=st.integers(1, 3),
+)
+def test_depthwise_separable_params_and_output(c_in, c_out, k, stride):
+    layer = arch.DepthwiseSeparableConv(c_in, c_out, k, stride=stride, padding=k // 2)
+    # C_in k^2 + C_in (depthwise) + C_in C_out + C_out (pointwise)
+    assert n_params(layer) == c_in * k * k + c_in + c_in * c_out + c_out
+    x = torch.randn(1, c_in, 7, 6)
+    with torch.no_grad():
+        d = F.conv2d(
+            x,
+            layer.depthwise.weight,
+            layer.depthwise.bias,
+            stride=stride,
+            padding=k // 2,
+            groups=c_in,
+        )
+        y = F.conv2d(d, layer.pointwise.weight, layer.pointwise.bias)
+        assert torch.allclose(layer(x), y, atol=1e-5)
+
+
+def test_simple_cnn_is_the_seeds_network():
+    model = arch.simple_cnn()
+    # hand count: ConvBlock(a, b) = b (9a + 1) + 2b; Linear(512, 10) = 5130
+    blocks = [(3, 64), (64, 128), (128, 256), (256, 512)]
+    assert n_params(model) == sum(b * (9 * a + 1) + 2 * b for a, b in blocks) + 5130 == 1_558_026
+    with torch.no_grad():
+        assert model.eval()(torch.randn(1, 3, 32, 32)).shape == (1, 10)
+
+
+@given(
+    widths=st.lists(st.integers(1, 12), min_size=1, max_size=4),
+    in_channels=st.integers(1, 3),
+    num_classes=st.integers(1, 5),
+)
+def test_simple_cnn_any_widths_on_8x8(widths, in_channels, num_classes):
+    model = arch.simple_cnn(in_channels, num_classes, widths).eval()
+    chans = [in_channels, *widths]
+    expected = sum(b * (9 * a + 1) + 2 * b for a, b in zip(chans, chans[1:], strict=False))
+    assert n_params(model) == expected + widths[-1] * num_classes + num_classes
+    with torch.no_grad():
+        assert model(torch.randn(2, in_channels, 8, 8)).shape == (2, num_classes)
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda: arch.simple_cnn(in_channels=0), ValueError),
+        (lambda: arch.simple_cnn(widths=()), TypeError),
+        (lambda: arch.simple_cnn(widths=(8, -1)), ValueError),
+        (lambda: arch.simple_cnn(num_classes=2.5), TypeError),
+        (lambda: arch.ConvBlock(0, 3), ValueError),
+        (lambda: arch.DepthwiseSeparableConv(3, "4"), TypeError),
+        (lambda: arch.lenet5(num_classes=0), ValueError),
+        (lambda: arch.PartialConv2d([(0,), ()], 3), ValueError),
+    ],
+)
+def test_bad_arguments_raise(call, error):
+    with pytest.raises(error):
+        call()
