@@ -1,0 +1,350 @@
+"""Backpropagation through convolution and pooling, written from the formulas.
+
+For ``y = conv2d(x, w, b, stride=s, padding=p, dilation=d)`` (cross-correlation, as in torch),
+
+    y[n, o, i, j] = b[o] + sum_{c, m, k} xp[n, c, s*i + d*m, s*j + d*k] * w[o, c, m, k]
+
+where ``xp`` is ``x`` padded with ``p`` zeros. The chain rule gives
+
+- ``dL/dw = xp cross-correlated with dL/dy``: the stride of the forward pass becomes the
+  *dilation* of the gradient in this correlation, and the dilation becomes its stride;
+- ``dL/dx = the full convolution of dL/dy, dilated by the stride, with w``; written as a
+  cross-correlation this is the kernel rotated by 180 degrees sliding over the gradient padded by
+  ``d*(k-1)``; finally the rows and columns that were padding are cropped away;
+- ``dL/db = sum of dL/dy over the batch and the positions``.
+
+Every correlation here is ``cnnlib.conv.conv2d``: the backward pass is two more convolutions.
+``numerical_gradient`` and ``gradient_check`` verify any of it by central differences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from cnnlib._validate import check_array, check_int, check_pair
+from cnnlib.conv import avg_pool2d, conv2d, max_pool2d
+
+__all__ = [
+    "GradientCheck",
+    "avg_pool2d_backward",
+    "conv2d_backward",
+    "dilate",
+    "gradient_check",
+    "max_pool2d_backward",
+    "numerical_gradient",
+    "rot180",
+]
+
+
+def rot180(weight: np.ndarray) -> np.ndarray:
+    """Return the kernel rotated by 180 degrees over its last two axes: ``w[..., ::-1, ::-1]``."""
+    w = check_array("weight", weight, (2, 3, 4))
+    return w[..., ::-1, ::-1]
+
+
+def dilate(grad: np.ndarray, stride: int | tuple[int, int]) -> np.ndarray:
+    """Insert ``stride - 1`` zeros between neighbouring entries of the last two axes.
+
+    ``out[..., s*i, s*j] = grad[..., i, j]`` and zero elsewhere; the output has
+    ``(H - 1) * s + 1`` rows. This is how a strided forward pass shows up in the backward pass.
+    """
+    g = check_array("grad", grad, (2, 3, 4))
+    sh, sw = check_pair("stride", stride, 1)
+    h, w = g.shape[-2:]
+    out = np.zeros((*g.shape[:-2], (h - 1) * sh + 1, (w - 1) * sw + 1), dtype=g.dtype)
+    out[..., ::sh, ::sw] = g
+    return out
+
+
+def _as_nchw(name: str, x: np.ndarray) -> np.ndarray:
+    return x.reshape((1,) * (4 - x.ndim) + x.shape)
+
+
+def _conv_padding(padding, kernel: tuple[int, int], dilation: tuple[int, int], stride):
+    """Return (top, bottom, left, right) zero padding; ``"same"`` may be asymmetric, as in torch."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"padding='same' needs stride 1, got stride {stride}")
+            th, tw = dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1)
+            return (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+        raise ValueError(f"padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    ph, pw = check_pair("padding", padding, 0)
+    return (ph, ph, pw, pw)
+
+
+def conv2d_backward(
+    grad_out: np.ndarray,
+    x: np.ndarray,
+    weight: np.ndarray,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] | str = 0,
+    dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of a loss through ``y = conv2d(x, weight, bias, stride, padding, dilation)``.
+
+    Given ``grad_out = dL/dy`` return ``(grad_x, grad_weight, grad_bias)`` with the shapes of
+    ``x``, ``weight`` and the bias ``(C_out,)``:
+
+    - ``grad_weight[o, c, m, k] = sum_{n,i,j} dL/dy[n,o,i,j] * xp[n, c, s*i + d*m, s*j + d*k]``,
+      i.e. ``conv2d(xp, dL/dy, stride=d, dilation=s)`` with batch and channels swapped;
+    - ``grad_x = crop(conv2d(dilate(dL/dy, s), rot180(w), padding=d*(k-1), dilation=d))``, the
+      full convolution of the stride-dilated gradient with the kernel, the padding cropped;
+    - ``grad_bias[o] = sum_{n,i,j} dL/dy[n,o,i,j]``.
+
+    Shapes follow ``conv2d``: ``x`` is ``(N, C, H, W)``, ``(C, H, W)`` or ``(H, W)``; ``weight``
+    is ``(C_out, C/groups, kH, kW)``, or ``(kH, kW)`` with a 2-D ``x``; ``grad_out`` has the shape
+    of the forward output. Zero padding only.
+    """
+    x = check_array("x", x, (2, 3, 4))
+    weight = check_array("weight", weight, (2, 4))
+    grad_out = check_array("grad_out", grad_out, (2, 3, 4))
+    if weight.ndim == 2 and x.ndim != 2:
+        raise ValueError(
+            f"a 2-D weight {weight.shape} needs a 2-D x, got x of shape {x.shape}; "
+            "give weight as (C_out, C_in/groups, kH, kW)"
+        )
+    if weight.ndim == 4 and x.ndim == 2:
+        raise ValueError(f"a 2-D x {x.shape} needs a 2-D weight (kH, kW), got {weight.shape}")
+    sh, sw = check_pair("stride", stride, 1)
+    dh, dw = check_pair("dilation", dilation, 1)
+    groups = check_int("groups", groups, 1)
+    x4 = _as_nchw("x", x)
+    w4 = _as_nchw("weight", weight)
+    n, c, h, w = x4.shape
+    c_out, c_per_group, kh, kw = w4.shape
+    if c % groups or c_out % groups:
+        raise ValueError(
+            f"groups={groups} must divide the input channels {c} and the output channels {c_out}"
+        )
+    if c_per_group * groups != c:
+        raise ValueError(
+            f"weight has {c_per_group} input channels per group, but x has {c} channels "
+            f"and groups={groups} (expected {c // groups})"
+        )
+    top, bottom, left, right = _conv_padding(padding, (kh, kw), (dh, dw), (sh, sw))
+    hp, wp = h + top + bottom, w + left + right
+    reach_h, reach_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    if reach_h > hp or reach_w > wp:
+        raise ValueError(
+            f"the dilated kernel ({reach_h}, {reach_w}) is larger than "
+            f"the padded input ({hp}, {wp})"
+        )
+    ho, wo = (hp - reach_h) // sh + 1, (wp - reach_w) // sw + 1
+    expected = (n, c_out, ho, wo)[4 - x.ndim :]
+    if grad_out.shape != expected:
+        raise ValueError(
+            f"grad_out must have the shape of the forward output {expected}, got {grad_out.shape}"
+        )
+    dtype = np.result_type(x, weight, grad_out)
+    x4 = x4.astype(dtype, copy=False)
+    w4 = w4.astype(dtype, copy=False)
+    g4 = _as_nchw("grad_out", grad_out).astype(dtype, copy=False)
+
+    xp = np.pad(x4, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    og = c_out // groups
+    grad_w = np.empty_like(w4)
+    for gi in range(groups):
+        cs = slice(gi * c_per_group, (gi + 1) * c_per_group)
+        os_ = slice(gi * og, (gi + 1) * og)
+        # batch <-> channels: each (input channel, output channel) pair is one correlation of
+        # the padded input with the output gradient, summed over the batch.
+        corr = conv2d(
+            xp[:, cs].transpose(1, 0, 2, 3),
+            g4[:, os_].transpose(1, 0, 2, 3),
+            stride=(dh, dw),
+            dilation=(sh, sw),
+        )
+        grad_w[os_] = corr[:, :, :kh, :kw].transpose(1, 0, 2, 3)
+
+    # weight (C_out, C/g, kH, kW) -> (C, C_out/g, kH, kW): within each group the roles of the
+    # input and output channels swap, and the kernel is rotated by 180 degrees.
+    w_t = (
+        w4.reshape(groups, og, c_per_group, kh, kw)
+        .transpose(0, 2, 1, 3, 4)
+        .reshape(c, og, kh, kw)[..., ::-1, ::-1]
+    )
+    full = conv2d(
+        dilate(g4, (sh, sw)),
+        np.ascontiguousarray(w_t),
+        padding=(dh * (kh - 1), dw * (kw - 1)),
+        dilation=(dh, dw),
+        groups=groups,
+    )
+    # rows/cols of xp that no window reached (the stride did not fit) get zero gradient
+    grad_xp = np.zeros((n, c, hp, wp), dtype=dtype)
+    grad_xp[:, :, : full.shape[2], : full.shape[3]] = full
+    grad_x = grad_xp[:, :, top : top + h, left : left + w]
+    grad_b = g4.sum(axis=(0, 2, 3))
+    return (
+        grad_x.reshape(x.shape),
+        grad_w.reshape(weight.shape),
+        grad_b,
+    )
+
+
+def _pool_output_check(grad_out: np.ndarray, y: np.ndarray, what: str) -> None:
+    if grad_out.shape != y.shape:
+        raise ValueError(
+            f"grad_out must have the shape of the {what} output {y.shape}, got {grad_out.shape}"
+        )
+
+
+def max_pool2d_backward(
+    grad_out: np.ndarray,
+    x: np.ndarray,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+    ceil_mode: bool = False,
+) -> np.ndarray:
+    """Gradient of a loss through ``y = max_pool2d(x, kernel_size, stride, padding, dilation)``.
+
+    Only the winner of each window receives gradient:
+    ``dL/dx[n, c, p] = sum over windows (i, j) whose argmax is p of dL/dy[n, c, i, j]``
+    (the argmax is the one ``max_pool2d(..., return_indices=True)`` reports; overlapping windows
+    that share a winner add up).
+    """
+    x = check_array("x", x, (2, 3, 4))
+    grad_out = check_array("grad_out", grad_out, (2, 3, 4))
+    y, idx = max_pool2d(
+        x, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode, return_indices=True
+    )
+    _pool_output_check(grad_out, y, "max_pool2d")
+    x4 = _as_nchw("x", x)
+    n, c, h, w = x4.shape
+    g = _as_nchw("grad_out", grad_out).reshape(n * c, -1)
+    flat_idx = np.asarray(idx).reshape(n * c, -1).astype(np.int64)
+    grad = np.zeros((n * c, h * w), dtype=np.result_type(x, grad_out))
+    rows = np.repeat(np.arange(n * c), flat_idx.shape[1])
+    np.add.at(grad, (rows, flat_idx.ravel()), g.ravel())
+    return grad.reshape(x.shape)
+
+
+def avg_pool2d_backward(
+    grad_out: np.ndarray,
+    x: np.ndarray,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> np.ndarray:
+    """Gradient of a loss through ``y = avg_pool2d(x, kernel_size, stride, padding, ...)``.
+
+    Each window shares its gradient equally among the cells it averaged:
+    ``dL/dx[p] = sum over windows R containing p of dL/dy[R] / |R|``, where ``|R|`` is the
+    divisor torch uses (the window clipped to the padded input, or to the input itself when
+    ``count_include_pad=False``). Padding cells receive gradient too, and are cropped away.
+    """
+    x = check_array("x", x, (2, 3, 4))
+    grad_out = check_array("grad_out", grad_out, (2, 3, 4))
+    y = avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad)
+    _pool_output_check(grad_out, y, "avg_pool2d")
+    kh, kw = check_pair("kernel_size", kernel_size, 1)
+    sh, sw = (kh, kw) if stride is None else check_pair("stride", stride, 1)
+    ph, pw = check_pair("padding", padding, 0)
+    x4 = _as_nchw("x", x)
+    g4 = _as_nchw("grad_out", grad_out)
+    n, c, h, w = x4.shape
+    ho, wo = g4.shape[2:]
+
+    def divisor(size: int, pad: int, k: int, s: int, count: int) -> np.ndarray:
+        start = np.arange(count) * s - pad
+        end = np.minimum(start + k, size + pad)
+        if count_include_pad:
+            return end - start
+        return np.minimum(end, size) - np.maximum(start, 0)
+
+    div = np.outer(divisor(h, ph, kh, sh, ho), divisor(w, pw, kw, sw, wo))
+    share = g4 / div
+    # windows may run past the padded input in ceil_mode: give the canvas room for them
+    hp = max(h + 2 * ph, (ho - 1) * sh + kh)
+    wp = max(w + 2 * pw, (wo - 1) * sw + kw)
+    grad_xp = np.zeros((n, c, hp, wp), dtype=np.result_type(x, grad_out))
+    for m in range(kh):
+        for k in range(kw):
+            grad_xp[:, :, m : m + (ho - 1) * sh + 1 : sh, k : k + (wo - 1) * sw + 1 : sw] += share
+    return grad_xp[:, :, ph : ph + h, pw : pw + w].reshape(x.shape)
+
+
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6
+) -> np.ndarray:
+    """Central-difference gradient of a scalar function:
+    ``grad[p] = (f(x + eps e_p) - f(x - eps e_p)) / (2 eps)`` for every entry ``p`` of ``x``.
+
+    ``x`` is copied to float64 and never modified. The error is O(eps^2) plus round-off
+    of about ``|f| * 1e-16 / eps``.
+    """
+    if not callable(f):
+        raise TypeError(f"f must be a callable returning a scalar, got {type(f).__name__}")
+    x = np.array(check_array("x", x, tuple(range(0, 9))), dtype=np.float64)
+    if not (isinstance(eps, (int, float)) and eps > 0):
+        raise ValueError(f"eps must be a positive number, got {eps!r}")
+    grad = np.zeros_like(x)
+    flat = x.reshape(-1)
+    gflat = grad.reshape(-1)
+    for p in range(flat.size):
+        old = flat[p]
+        flat[p] = old + eps
+        f_plus = _scalar(f(x))
+        flat[p] = old - eps
+        f_minus = _scalar(f(x))
+        flat[p] = old
+        gflat[p] = (f_plus - f_minus) / (2 * eps)
+    return grad
+
+
+def _scalar(value: object) -> float:
+    arr = np.asarray(value.detach() if hasattr(value, "detach") else value)
+    if arr.size != 1:
+        raise ValueError(f"f must return a scalar, got an array of shape {arr.shape}")
+    return float(arr.reshape(()))
+
+
+class GradientCheck(NamedTuple):
+    """Result of ``gradient_check``: the worst relative error and a printable report."""
+
+    error: float
+    report: str
+
+
+def gradient_check(
+    f: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    analytic: np.ndarray,
+    eps: float = 1e-6,
+    tiny: float = 1e-8,
+) -> GradientCheck:
+    """Compare an analytic gradient with central differences of ``f`` at ``x``.
+
+    Relative error per entry: ``|a - n| / max(|a| + |n|, tiny)``; the result's ``error`` is the
+    largest. ``tiny`` keeps entries where both gradients vanish from dividing zero by zero.
+    As a rule of thumb in float64: below 1e-7 the gradient is right, above 1e-3 it is wrong.
+    """
+    x = check_array("x", x, tuple(range(0, 9)))
+    analytic = check_array("analytic", analytic, tuple(range(0, 9)))
+    if analytic.shape != x.shape:
+        raise ValueError(f"analytic must have the shape of x {x.shape}, got {analytic.shape}")
+    numeric = numerical_gradient(f, x, eps)
+    rel = np.abs(analytic - numeric) / np.maximum(np.abs(analytic) + np.abs(numeric), tiny)
+    if rel.size == 0:
+        return GradientCheck(0.0, "x is empty: nothing to check")
+    worst = np.unravel_index(int(np.argmax(rel)), rel.shape)
+    err = float(rel[worst])
+    verdict = "OK" if err < 1e-6 else ("suspicious" if err < 1e-3 else "WRONG")
+    report = (
+        f"gradient check over {rel.size} entries (eps={eps:g}): max relative error {err:.2e} "
+        f"[{verdict}]\n"
+        f"  worst entry {tuple(int(i) for i in worst)}: analytic {analytic[worst]:.10g}, "
+        f"numerical {numeric[worst]:.10g}"
+    )
+    return GradientCheck(err, report)

@@ -1,0 +1,267 @@
+"""cnnlib.backprop against torch autograd (float64) and against central differences."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cnnlib.backprop import (
+    avg_pool2d_backward,
+    conv2d_backward,
+    dilate,
+    gradient_check,
+    max_pool2d_backward,
+    numerical_gradient,
+    rot180,
+)
+from cnnlib.conv import conv2d
+
+TOL = 1e-10
+
+
+def torch_conv_grads(g, x, w, b, stride, padding, dilation, groups):
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(w, requires_grad=True)
+    bt = torch.tensor(b, requires_grad=True)
+    y = F.conv2d(xt, wt, bt, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    y.backward(torch.tensor(g))
+    return xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()
+
+
+def close(a, b, tol=TOL):
+    scale = max(1.0, float(np.max(np.abs(b))) if b.size else 1.0)
+    return a.shape == b.shape and float(np.max(np.abs(a - b), initial=0.0)) <= tol * scale
+
+
+pair = st.one_of(st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3)))
+pad = st.one_of(st.integers(0, 2), st.tuples(st.integers(0, 2), st.integers(0, 2)))
+
+
+@st.composite
+def conv_case(draw):
+    groups = draw(st.integers(1, 3))
+    c_in = groups * draw(st.integers(1, 2))
+    c_out = groups * draw(st.integers(1, 2))
+    n = draw(st.integers(1, 2))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride, padding, dilation = draw(pair), draw(pad), draw(pair)
+    dh, dw = (dilation, dilation) if isinstance(dilation, int) else dilation
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    h0, w0 = max(1, dh * (kh - 1) + 1 - 2 * ph), max(1, dw * (kw - 1) + 1 - 2 * pw)
+    h, w = draw(st.integers(h0, h0 + 5)), draw(st.integers(w0, w0 + 5))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return n, c_in, c_out, groups, h, w, kh, kw, stride, padding, dilation, seed
+
+
+@given(conv_case())
+def test_conv2d_backward_equals_torch_autograd(case):
+    n, c_in, c_out, groups, h, w, kh, kw, stride, padding, dilation, seed = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c_in, h, w))
+    weight = rng.standard_normal((c_out, c_in // groups, kh, kw))
+    b = rng.standard_normal(c_out)
+    y = F.conv2d(
+        torch.tensor(x), torch.tensor(weight), None, stride, padding, dilation, groups
+    ).numpy()
+    g = rng.standard_normal(y.shape)
+    gx, gw, gb = conv2d_backward(g, x, weight, stride, padding, dilation, groups)
+    tx, tw, tb = torch_conv_grads(g, x, weight, b, stride, padding, dilation, groups)
+    assert close(gx, tx) and close(gw, tw) and close(gb, tb)
+
+
+@pytest.mark.parametrize("shape", [(4, 5), (2, 4, 5)])
+def test_conv2d_backward_keeps_the_input_form(shape):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape)
+    weight = rng.standard_normal((3, 3)) if len(shape) == 2 else rng.standard_normal((3, 2, 2, 2))
+    y = conv2d(x, weight, padding=1)
+    g = rng.standard_normal(y.shape)
+    gx, gw, gb = conv2d_backward(g, x, weight, padding=1)
+    x4 = x.reshape((1,) * (4 - x.ndim) + x.shape)
+    w4 = weight.reshape((1,) * (4 - weight.ndim) + weight.shape)
+    g4 = g.reshape((1,) * (4 - g.ndim) + g.shape)
+    tx, tw, tb = torch_conv_grads(g4, x4, w4, np.zeros(w4.shape[0]), 1, 1, 1, 1)
+    assert gx.shape == x.shape and gw.shape == weight.shape
+    assert close(gx, tx.reshape(x.shape)) and close(gw, tw.reshape(weight.shape))
+    assert close(gb, tb)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+def test_conv2d_backward_same_padding_even_kernel():
+    # "same" with an even kernel pads asymmetrically (one more at the bottom/right), as torch
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((1, 2, 6, 7))
+    weight = rng.standard_normal((3, 2, 4, 2))
+    g = rng.standard_normal((1, 3, 6, 7))
+    gx, gw, _ = conv2d_backward(g, x, weight, padding="same", dilation=(1, 2))
+    tx, tw, _ = torch_conv_grads(g, x, weight, np.zeros(3), 1, "same", (1, 2), 1)
+    assert close(gx, tx) and close(gw, tw)
+
+
+def test_worked_example_by_hand():
+    # x = [[0,1,2],[3,4,5],[6,7,8]], w = [[0,1],[2,3]], dL/dy = ones(2,2):
+    # dL/dw[m,n] = sum of the 2x2 block of x starting at (m,n): [[8,12],[20,24]]
+    # dL/dx = sum of the kernel over the windows covering each pixel
+    x = np.arange(9.0).reshape(3, 3)
+    w = np.array([[0.0, 1.0], [2.0, 3.0]])
+    gx, gw, gb = conv2d_backward(np.ones((2, 2)), x, w)
+    np.testing.assert_array_equal(gw, [[8, 12], [20, 24]])
+    np.testing.assert_array_equal(gx, [[0, 1, 1], [2, 6, 4], [2, 5, 3]])
+    assert gb.tolist() == [4.0]
+
+
+def test_stride_is_a_dilation_of_the_gradient():
+    g = np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(dilate(g, 2), [[1, 0, 2], [0, 0, 0], [3, 0, 4]])
+    np.testing.assert_array_equal(dilate(g, (1, 3)), [[1, 0, 0, 2], [3, 0, 0, 4]])
+    np.testing.assert_array_equal(rot180(np.array([[1, 2], [3, 4]])), [[4, 3], [2, 1]])
+
+
+@st.composite
+def pool_case(draw):
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = draw(st.one_of(st.none(), pair))
+    ph = draw(st.integers(0, kh // 2))
+    pw = draw(st.integers(0, kw // 2))
+    padding = draw(st.sampled_from([(ph, pw), min(ph, pw)]))
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    h = draw(st.integers(kh, 8))
+    w = draw(st.integers(kw, 8))
+    ceil_mode = draw(st.booleans())
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return (n, c, h, w), (kh, kw), stride, padding, ceil_mode, seed
+
+
+def torch_pool_grad(fn, g, x, **kw):
+    xt = torch.tensor(x, requires_grad=True)
+    y = fn(xt, **kw)
+    y.backward(torch.tensor(g))
+    return y.detach().numpy(), xt.grad.numpy()
+
+
+@given(pool_case(), st.integers(1, 2))
+def test_max_pool2d_backward_equals_torch_autograd(case, dilation):
+    shape, k, stride, padding, ceil_mode, seed = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    if dilation * (k[0] - 1) + 1 > shape[2] or dilation * (k[1] - 1) + 1 > shape[3]:
+        dilation = 1
+    kw = dict(kernel_size=k, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+    y = F.max_pool2d(torch.tensor(x), **kw)
+    g = rng.standard_normal(tuple(y.shape))
+    _, tx = torch_pool_grad(F.max_pool2d, g, x, **kw)
+    gx = max_pool2d_backward(g, x, k, stride, padding, dilation, ceil_mode)
+    assert close(gx, tx)
+
+
+@given(pool_case(), st.booleans())
+def test_avg_pool2d_backward_equals_torch_autograd(case, count_include_pad):
+    shape, k, stride, padding, ceil_mode, seed = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    kw = dict(
+        kernel_size=k,
+        stride=stride,
+        padding=padding,
+        ceil_mode=ceil_mode,
+        count_include_pad=count_include_pad,
+    )
+    y = F.avg_pool2d(torch.tensor(x), **kw)
+    g = rng.standard_normal(tuple(y.shape))
+    _, tx = torch_pool_grad(F.avg_pool2d, g, x, **kw)
+    gx = avg_pool2d_backward(g, x, k, stride, padding, ceil_mode, count_include_pad)
+    assert close(gx, tx)
+
+
+def test_max_pool_routes_the_gradient_to_the_argmax():
+    x = np.array([[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 9.0, 1.0]])
+    gx = max_pool2d_backward(np.array([[10.0, 20.0]]), x, 2)
+    np.testing.assert_array_equal(gx, [[0, 10, 0, 0], [0, 0, 20, 0]])
+
+
+@given(conv_case())
+def test_numerical_gradient_check_of_conv2d_backward(case):
+    n, c_in, c_out, groups, h, w, kh, kw, stride, padding, dilation, seed = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((1, c_in, min(h, 6), min(w, 6)))
+    weight = rng.standard_normal((c_out, c_in // groups, kh, kw))
+    try:
+        y = conv2d(x, weight, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    except ValueError:  # the crop to 6 made the kernel too large: nothing to check
+        return
+    g = rng.standard_normal(y.shape)
+
+    def loss_x(xv):
+        yv = conv2d(xv, weight, stride=stride, padding=padding, dilation=dilation, groups=groups)
+        return float(np.sum(g * yv))
+
+    def loss_w(wv):
+        yv = conv2d(x, wv, stride=stride, padding=padding, dilation=dilation, groups=groups)
+        return float(np.sum(g * yv))
+
+    gx, gw, _ = conv2d_backward(g, x, weight, stride, padding, dilation, groups)
+    err_x, report_x = gradient_check(loss_x, x, gx)
+    err_w, report_w = gradient_check(loss_w, weight, gw)
+    assert err_x < 1e-6, report_x
+    assert err_w < 1e-6, report_w
+
+
+def test_numerical_gradient_of_a_known_function():
+    # f(x) = sum(x^3) + x0*x1 has gradient 3x^2 + (x1, x0, 0, ...)
+    x = np.array([0.5, -1.0, 2.0])
+
+    def f(v):
+        return float(np.sum(v**3) + v[0] * v[1])
+
+    expected = 3 * x**2 + np.array([x[1], x[0], 0.0])
+    np.testing.assert_allclose(numerical_gradient(f, x, eps=1e-5), expected, rtol=1e-8)
+    assert np.array_equal(x, [0.5, -1.0, 2.0])  # x untouched
+
+
+def test_gradient_check_catches_a_wrong_gradient_and_says_where():
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+
+    def f(v):
+        return float(np.sum(v**2))
+
+    err, report = gradient_check(f, x, 2 * x)
+    assert err < 1e-8 and "OK" in report
+    wrong = 2 * x
+    wrong[1, 0] = 5.0  # the right value is 6
+    err, report = gradient_check(f, x, wrong)
+    assert err == pytest.approx(1 / 11, rel=1e-6)
+    assert "(1, 0)" in report and "WRONG" in report
+
+
+def test_bad_input_names_the_argument():
+    x = np.zeros((1, 2, 5, 5))
+    w = np.zeros((3, 2, 3, 3))
+    with pytest.raises(ValueError, match="grad_out must have the shape"):
+        conv2d_backward(np.zeros((1, 3, 4, 4)), x, w)
+    with pytest.raises(ValueError, match="groups"):
+        conv2d_backward(np.zeros((1, 3, 3, 3)), x, w, groups=2)
+    with pytest.raises(ValueError, match="stride"):
+        conv2d_backward(np.zeros((1, 3, 3, 3)), x, w, stride=0)
+    with pytest.raises(TypeError, match="padding"):
+        conv2d_backward(np.zeros((1, 3, 3, 3)), x, w, padding=1.5)
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        conv2d_backward(np.zeros((1, 3, 3, 3)), x, w, dilation=3)
+    with pytest.raises(ValueError, match="weight"):
+        conv2d_backward(np.zeros((3, 3)), np.zeros((5, 5)), w)
+    with pytest.raises(TypeError, match="grad_out"):
+        conv2d_backward("abc", x, w)
+    with pytest.raises(ValueError, match="grad_out must have the shape"):
+        max_pool2d_backward(np.zeros((1, 2, 3, 3)), x, 2)
+    with pytest.raises(ValueError, match="grad_out must have the shape"):
+        avg_pool2d_backward(np.zeros((1, 2, 3, 3)), x, 2)
+    with pytest.raises(TypeError, match="f must be a callable"):
+        numerical_gradient(3.0, x)
+    with pytest.raises(ValueError, match="eps"):
+        numerical_gradient(np.sum, x, eps=0)
+    with pytest.raises(ValueError, match="scalar"):
+        numerical_gradient(lambda v: v, x)
+    with pytest.raises(ValueError, match="analytic"):
+        gradient_check(np.sum, x, np.zeros(3))
