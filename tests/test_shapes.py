@@ -1,0 +1,325 @@
+"""cnnlib.shapes against the shapes that real torch.nn layers produce (and refuse)."""
+
+from __future__ import annotations
+
+import warnings
+from functools import partial
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+from torch import nn
+
+from cnnlib.shapes import (
+    Explanation,
+    conv_output_size,
+    conv_transpose_output_size,
+    explain_conv_output_size,
+    explain_conv_transpose_output_size,
+    explain_pool_output_size,
+    pool_output_size,
+    same_padding,
+)
+
+TORCH_ERRORS = (RuntimeError, ValueError)
+
+
+def pairs(lo: int, hi: int):
+    return st.tuples(st.integers(lo, hi), st.integers(lo, hi))
+
+
+def torch_shape(layer: nn.Module, size: tuple[int, int]):
+    """The (H, W) that ``layer`` produces on a (1, 1, H, W) input, or None if torch refuses."""
+    x = torch.zeros(1, 1, *size)
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return tuple(layer(x).shape[-2:])
+    except TORCH_ERRORS:
+        return None
+
+
+def agree(expected, ours_fn):
+    """Both directions: torch refuses -> we raise ValueError; torch succeeds -> same shape."""
+    if expected is None:
+        with pytest.raises(ValueError):
+            ours_fn()
+    else:
+        assert ours_fn() == expected
+
+
+# -- property tests against torch ---------------------------------------------------------------
+@given(size=pairs(1, 14), k=pairs(1, 6), s=pairs(1, 4), p=pairs(0, 4), d=pairs(1, 3))
+def test_conv_output_size_matches_conv2d(size, k, s, p, d):
+    layer = nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d, bias=False)
+    agree(torch_shape(layer, size), lambda: conv_output_size(size, k, s, p, d))
+
+
+@given(size=st.integers(1, 20), k=st.integers(1, 7), s=st.integers(1, 4), p=st.integers(0, 4))
+def test_conv_output_size_int_in_int_out(size, k, s, p):
+    expected = torch_shape(nn.Conv2d(1, 1, k, stride=s, padding=p, bias=False), (size, size))
+    if expected is None:
+        with pytest.raises(ValueError, match="kernel_size"):
+            conv_output_size(size, k, s, p)
+    else:
+        out = conv_output_size(size, k, s, p)
+        assert type(out) is int and out == expected[0]
+
+
+@given(
+    size=pairs(1, 14),
+    k=pairs(1, 6),
+    s=pairs(1, 4),
+    p=pairs(0, 3),
+    d=pairs(1, 3),
+    ceil_mode=st.booleans(),
+)
+def test_pool_output_size_matches_max_pool2d(size, k, s, p, d, ceil_mode):
+    layer = nn.MaxPool2d(k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode)
+    agree(torch_shape(layer, size), lambda: pool_output_size(size, k, s, p, d, ceil_mode))
+
+
+@given(size=pairs(1, 14), k=pairs(1, 6), s=pairs(1, 4), p=pairs(0, 3), ceil_mode=st.booleans())
+def test_pool_output_size_matches_avg_pool2d(size, k, s, p, ceil_mode):
+    layer = nn.AvgPool2d(k, stride=s, padding=p, ceil_mode=ceil_mode)
+    agree(torch_shape(layer, size), lambda: pool_output_size(size, k, s, p, ceil_mode=ceil_mode))
+
+
+def test_pool_output_size_exhaustive_small_grid():
+    """Every small combination, so the rare ceil_mode drop cases are all covered."""
+    dropped = 0
+    for size in range(1, 11):
+        for k in range(1, 5):
+            for s in range(1, 5):
+                for p in range(0, 3):
+                    for ceil_mode in (False, True):
+                        layer = nn.MaxPool2d((1, k), (1, s), (0, p), ceil_mode=ceil_mode)
+                        expected = torch_shape(layer, (1, size))
+                        expected = None if expected is None else expected[1]
+                        agree(expected, partial(pool_output_size, size, k, s, p, 1, ceil_mode))
+                        if expected is not None and ceil_mode:
+                            e = explain_pool_output_size(size, k, s, p, ceil_mode=True)
+                            assert e.result == expected
+                            dropped += "dropped" in e.text
+    assert dropped > 0  # the grid does reach torch's drop rule
+
+
+@given(size=st.integers(1, 16), k=st.integers(1, 5), ceil_mode=st.booleans())
+def test_pool_default_stride_is_kernel_size(size, k, ceil_mode):
+    expected = torch_shape(nn.MaxPool2d(k, ceil_mode=ceil_mode), (size, size))
+    agree(
+        None if expected is None else expected[0],
+        lambda: pool_output_size(size, k, None, 0, 1, ceil_mode),
+    )
+
+
+@given(
+    size=pairs(1, 10),
+    k=pairs(1, 5),
+    s=pairs(1, 4),
+    p=pairs(0, 5),
+    a=pairs(0, 3),
+    d=pairs(1, 3),
+)
+def test_conv_transpose_output_size_matches_conv_transpose2d(size, k, s, p, a, d):
+    def build():
+        return nn.ConvTranspose2d(
+            1, 1, k, stride=s, padding=p, output_padding=a, dilation=d, bias=False
+        )
+
+    try:
+        layer = build()
+    except TORCH_ERRORS:  # torch refuses some output_padding already in the constructor
+        expected = None
+    else:
+        expected = torch_shape(layer, size)
+    agree(expected, lambda: conv_transpose_output_size(size, k, s, p, a, d))
+
+
+@given(size=st.integers(1, 12), k=st.integers(1, 5), s=st.integers(1, 4), p=st.integers(0, 3))
+def test_conv_transpose_inverts_conv_shape(size, k, s, p):
+    """A stride-s convolution maps s input sizes onto one; output_padding picks them all."""
+    try:
+        out = conv_output_size(size, k, s, p)
+    except ValueError:
+        return
+    back = set()
+    for a in range(s):
+        try:
+            back.add(conv_transpose_output_size(out, k, s, p, a))
+        except ValueError:  # padding trims the whole output: only when the input was tiny
+            assert (out - 1) * s - 2 * p + (k - 1) + a + 1 < 1
+    assert size in back
+    assert all(conv_output_size(b, k, s, p) == out for b in back)
+
+
+@given(k=pairs(1, 6), d=pairs(1, 3), size=pairs(1, 9))
+def test_same_padding_is_torch_same(k, d, size):
+    """padding="same" in torch equals explicit F.pad with our (before, after) split."""
+    torch.manual_seed(0)
+    x = torch.randn(1, 1, *size)
+    w = torch.randn(1, 1, *k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = F.conv2d(x, w, padding="same", dilation=d)
+    (top, bottom), (left, right) = same_padding(k, d)
+    padded = F.pad(x, (left, right, top, bottom))
+    got = F.conv2d(padded, w, dilation=d)
+    assert got.shape == expected.shape == x.shape
+    assert torch.allclose(got, expected, atol=1e-5)
+
+
+def test_same_padding_int_and_even_kernel():
+    assert same_padding(3) == (1, 1)
+    assert same_padding(4) == (1, 2)  # the extra cell goes at the end, as torch does
+    assert same_padding(4, dilation=3) == (4, 5)
+    assert same_padding((1, 2)) == ((0, 0), (0, 1))
+
+
+# -- hand-worked and published cases ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((224, 7, 2, 3), 112),  # ResNet stem conv
+        ((224, 11, 4, 2), 55),  # AlexNet conv1 (torchvision)
+        ((32, 5), 28),  # LeNet-5 C1
+        ((7, 3, 2, 0, 2), 2),  # dilated: span 5, (7 - 5) // 2 + 1
+        ((5, 3, 1, 0), 3),  # Dumoulin & Visin fig. 2.1: 4x4... here 5 - 3 + 1
+    ],
+)
+def test_conv_output_size_hand_cases(args, expected):
+    assert conv_output_size(*args) == expected
+
+
+def test_pool_ceil_mode_drop_rule_hand_case():
+    # size 5, kernel 2, stride 2, padding 1: ceil((5 + 2 - 1 - 1) / 2) + 1 = 4, but the 4th
+    # window would start at 6 = 5 + 1, the right padding: torch drops it and returns 3.
+    assert pool_output_size(5, 2, 2, 1, ceil_mode=True) == 3
+    assert pool_output_size(5, 2, 2, 1, ceil_mode=False) == 3
+    # size 5, kernel 2, stride 2, no padding: ceil_mode keeps a last half window
+    assert pool_output_size(5, 2, 2, 0, ceil_mode=True) == 3
+    assert pool_output_size(5, 2, 2, 0, ceil_mode=False) == 2
+    assert pool_output_size(112, 3, 2, 1) == 56  # ResNet stem max pool
+
+
+@pytest.mark.parametrize("size", [5, 8, 17, 32, 224])
+@pytest.mark.parametrize("k", [1, 3, 5, 7])
+def test_seed_common_cases_table(size, k):
+    """The seed's table: same padding keeps H, valid gives H - k + 1, stride 2 about halves."""
+    if k > size:
+        return
+    same = conv_output_size(size, k, 1, (k - 1) // 2)
+    valid = conv_output_size(size, k, 1, 0)
+    halved = conv_output_size(size, k, 2, 0)
+    assert same == size
+    assert valid == size - k + 1
+    assert halved == (size - k) // 2 + 1
+    assert abs(halved - size / 2) <= k / 2
+    for (stride, pad), ours in [((1, (k - 1) // 2), same), ((1, 0), valid), ((2, 0), halved)]:
+        layer = nn.Conv2d(1, 1, k, stride=stride, padding=pad, bias=False)
+        assert torch_shape(layer, (size, size)) == (ours, ours)
+
+
+def test_pair_results():
+    assert conv_output_size((10, 12), 3) == (8, 10)
+    assert conv_output_size(10, (3, 5)) == (8, 6)  # one pair argument -> a pair result
+    assert pool_output_size((9, 8), (3, 2)) == (3, 4)
+    assert conv_transpose_output_size([4, 5], 3, 2) == (9, 11)
+
+
+# -- bad input ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("fn", "kwargs", "exc", "name"),
+    [
+        (conv_output_size, dict(size=5.0, kernel_size=3), TypeError, "size"),
+        (conv_output_size, dict(size="5", kernel_size=3), TypeError, "size"),
+        (conv_output_size, dict(size=5, kernel_size=True), TypeError, "kernel_size"),
+        (conv_output_size, dict(size=5, kernel_size=None), TypeError, "kernel_size"),
+        (conv_output_size, dict(size=0, kernel_size=1), ValueError, "size"),
+        (conv_output_size, dict(size=5, kernel_size=0), ValueError, "kernel_size"),
+        (conv_output_size, dict(size=5, kernel_size=3, stride=0), ValueError, "stride"),
+        (conv_output_size, dict(size=5, kernel_size=3, padding=-1), ValueError, "padding"),
+        (conv_output_size, dict(size=5, kernel_size=3, dilation=0), ValueError, "dilation"),
+        (conv_output_size, dict(size=(5, 5, 5), kernel_size=3), ValueError, "size"),
+        (conv_output_size, dict(size=(5, -1), kernel_size=3), ValueError, r"size\[1\]"),
+        (conv_output_size, dict(size=2, kernel_size=3), ValueError, "kernel_size"),
+        (conv_output_size, dict(size=5, kernel_size=3, dilation=3), ValueError, "dilated"),
+        (pool_output_size, dict(size=5, kernel_size=2, stride=0), ValueError, "stride"),
+        (pool_output_size, dict(size=5, kernel_size=3, padding=2), ValueError, "padding"),
+        (pool_output_size, dict(size=5, kernel_size=2, ceil_mode=1), TypeError, "ceil_mode"),
+        (
+            pool_output_size,
+            dict(size=(5, 5), kernel_size=(3, 4), padding=(1, 3)),
+            ValueError,
+            r"padding\[1\]",
+        ),
+        (
+            conv_transpose_output_size,
+            dict(size=3, kernel_size=3, stride=2, output_padding=2),
+            ValueError,
+            "output_padding",
+        ),
+        (conv_transpose_output_size, dict(size=1, kernel_size=3, padding=2), ValueError, "padding"),
+        (
+            conv_transpose_output_size,
+            dict(size=3, kernel_size=3, output_padding=-1),
+            ValueError,
+            "output_padding",
+        ),
+        (same_padding, dict(kernel_size=0), ValueError, "kernel_size"),
+        (same_padding, dict(kernel_size=3, dilation=1.5), TypeError, "dilation"),
+    ],
+)
+def test_bad_input_names_the_argument(fn, kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        fn(**kwargs)
+
+
+# -- explanations -------------------------------------------------------------------------------
+@given(
+    size=st.integers(1, 40),
+    k=st.integers(1, 7),
+    s=st.integers(1, 4),
+    p=st.integers(0, 3),
+    d=st.integers(1, 3),
+)
+def test_explain_conv_substitutes_the_numbers(size, k, s, p, d):
+    rest = size + 2 * p - d * (k - 1) - 1
+    if rest < 0:
+        with pytest.raises(ValueError):
+            explain_conv_output_size(size, k, s, p, d)
+        return
+    e = explain_conv_output_size(size, k, s, p, d)
+    assert isinstance(e, Explanation)
+    assert e.result == conv_output_size(size, k, s, p, d)
+    assert f"floor(({size} + 2*{p} - {d}*({k}-1) - 1) / {s} + 1)" in e.text
+    assert f"floor({rest}/{s} + 1)" in e.text
+    assert e.text.splitlines()[2].endswith(f"= {rest // s + 1}")
+    assert rf"\frac{{{rest}}}{{{s}}}" in e.latex and r"\lfloor" in e.latex
+    assert e._repr_latex_().startswith("$$") and e._repr_markdown_().startswith("$$")
+    assert str(e) == e.text
+
+
+def test_explain_pool_mentions_the_dropped_window():
+    e = explain_pool_output_size(5, 2, 2, 1, ceil_mode=True)
+    assert e.result == 3
+    assert "ceil(5/2) + 1 = 3 + 1 = 4" in e.text
+    assert "dropped" in e.text and r"\lceil" in e.latex
+    kept = explain_pool_output_size(5, 2, 2, 0, ceil_mode=True)
+    assert kept.result == 3 and "dropped" not in kept.text
+    floor = explain_pool_output_size(5, 2)
+    assert floor.result == 2 and "floor(3/2 + 1)" in floor.text
+
+
+def test_explain_conv_transpose_and_pairs():
+    e = explain_conv_transpose_output_size(3, 3, 2, 1, 1)
+    assert e.result == 6 == conv_transpose_output_size(3, 3, 2, 1, 1)
+    assert "(3 - 1)*2 - 2*1 + 1*(3-1) + 1 + 1" in e.text
+    both = explain_conv_output_size((7, 9), (3, 5), 2)
+    assert both.result == (3, 3)
+    assert "H_out" in both.text and "W_out" in both.text
+    assert "H_{out}" in both.latex and "W_{out}" in both.latex
+    with pytest.raises(ValueError, match="output_padding"):
+        explain_conv_transpose_output_size(3, 3, 1, 0, 1)
