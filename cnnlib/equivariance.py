@@ -1,0 +1,280 @@
+"""Shifts, equivariance errors and shift consistency: Property 1 as a measurement.
+
+A layer ``f`` is *shift-equivariant* when shifting its input shifts its output,
+``f(shift(x, dy, dx)) = shift(f(x), dy, dx)``. A convolution with circular padding is exactly
+equivariant; zero padding breaks it at the borders; stride and pooling break it for shifts that
+are not multiples of the stride (aliasing). Blurring before subsampling (``blur_pool2d``,
+Zhang 2019, "Making Convolutional Networks Shift-Invariant Again") repairs much of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from cnnlib._validate import check_array, check_choice, check_int, check_pair
+from cnnlib.conv import conv2d
+
+__all__ = [
+    "BlurPool2d",
+    "binomial_filter",
+    "blur_pool2d",
+    "conv2d_matrix",
+    "equivariance_error",
+    "shift",
+    "shift_consistency",
+]
+
+SHIFT_MODES = ("circular", "zeros")
+
+
+def shift(x: np.ndarray, dy: int, dx: int, mode: str = "circular") -> np.ndarray:
+    """Shift the last two axes of ``x`` down by ``dy`` rows and right by ``dx`` columns.
+
+    ``out[..., i, j] = x[..., i - dy, j - dx]``: with ``mode="circular"`` the indices wrap
+    around (``np.roll``); with ``mode="zeros"`` cells shifted in from outside are 0.
+    Negative shifts move up / left.
+    """
+    x = check_array("x", x, (2, 3, 4, 5))
+    dy = check_int("dy", dy)
+    dx = check_int("dx", dx)
+    mode = check_choice("mode", mode, SHIFT_MODES)
+    out = np.roll(x, (dy, dx), axis=(-2, -1))
+    if mode == "zeros":
+        h, w = x.shape[-2:]
+        if dy > 0:
+            out[..., : min(dy, h), :] = 0
+        elif dy < 0:
+            out[..., max(h + dy, 0) :, :] = 0
+        if dx > 0:
+            out[..., :, : min(dx, w)] = 0
+        elif dx < 0:
+            out[..., :, max(w + dx, 0) :] = 0
+    return out
+
+
+def _as_array(name: str, value: object) -> np.ndarray:
+    return check_array(name, value, (2, 3, 4, 5))
+
+
+def equivariance_error(
+    f: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    dy: int,
+    dx: int,
+    mode: str = "circular",
+    region: str = "full",
+    margin: int | None = None,
+    stride: int | tuple[int, int] = 1,
+) -> float:
+    """Relative equivariance error ``||f(shift(x)) - shift(f(x))|| / ||shift(f(x))||``.
+
+    ``f`` maps an array whose last two axes are spatial to another such array. The input is
+    shifted by ``(dy, dx)`` (``mode`` as in ``shift``); the output of a layer with ``stride`` s
+    is compared with ``f(x)`` shifted by ``(dy / s, dx / s)``. When a shift is not a multiple of
+    the stride no whole-cell output shift exists: the error is then measured against the nearer
+    of the two candidates ``floor(d / s)`` and ``ceil(d / s)`` on each axis (the smaller error),
+    so a non-zero value cannot be blamed on the choice of the output shift -- it is aliasing.
+
+    ``region="full"`` compares every output cell; ``region="interior"`` drops
+    ``|output shift| + margin`` cells at every border (``margin``: how far ``f`` reaches, e.g.
+    ``kernel_size // 2``; default 1), which removes the cells a border or the wrap-around seam
+    can touch. Returns 0.0 if both sides are zero.
+    """
+    if not callable(f):
+        raise TypeError(f"f must be a callable, got {type(f).__name__}")
+    x = _as_array("x", x)
+    dy = check_int("dy", dy)
+    dx = check_int("dx", dx)
+    mode = check_choice("mode", mode, SHIFT_MODES)
+    region = check_choice("region", region, ("full", "interior"))
+    margin = 1 if margin is None else check_int("margin", margin, 0)
+    sy, sx = check_pair("stride", stride, 1)
+    y = _as_array("f(x)", f(x))
+    y_shifted = _as_array("f(shift(x))", f(shift(x, dy, dx, mode)))
+    if y.shape != y_shifted.shape:
+        raise ValueError(
+            f"f changed its output shape under a shift: {y.shape} vs {y_shifted.shape}"
+        )
+    best = np.inf
+    for oy in sorted({dy // sy, -(-dy // sy)}):
+        for ox in sorted({dx // sx, -(-dx // sx)}):
+            ref = shift(y, oy, ox, mode)
+            a, b = y_shifted, ref
+            if region == "interior":
+                h, w = y.shape[-2:]
+                my, mx = abs(oy) + margin, abs(ox) + margin
+                if 2 * my >= h or 2 * mx >= w:
+                    raise ValueError(
+                        f"the interior is empty: margin {margin} plus the output shift "
+                        f"({oy}, {ox}) covers the whole {h}x{w} output"
+                    )
+                a = a[..., my : h - my, mx : w - mx]
+                b = b[..., my : h - my, mx : w - mx]
+            num = float(np.linalg.norm(a - b))
+            den = float(np.linalg.norm(b))
+            err = 0.0 if num == 0 else (num / den if den > 0 else np.inf)
+            best = min(best, err)
+    return best
+
+
+def shift_consistency(
+    classifier: Callable[[np.ndarray], np.ndarray],
+    images: np.ndarray,
+    shifts: int | Sequence[tuple[int, int]],
+    mode: str = "circular",
+    seed: int = 0,
+) -> float:
+    """Fraction of predictions that a shift leaves unchanged (Zhang 2019).
+
+    ``classifier`` maps a batch ``(N, ..., H, W)`` to scores ``(N, K)`` (the prediction is the
+    argmax) or to labels ``(N,)``. With an int ``shifts = m``: Zhang's consistency, the fraction
+    of images whose predictions at two random shifts ``(h1, w1)``, ``(h2, w2)`` drawn uniformly
+    from ``[-m, m]`` agree (seeded by ``seed``). With a sequence of ``(dy, dx)``: the fraction of
+    (image, shift) pairs whose prediction equals the prediction for the unshifted image.
+    """
+    if not callable(classifier):
+        raise TypeError(f"classifier must be a callable, got {type(classifier).__name__}")
+    images = check_array("images", images, (3, 4))
+    mode = check_choice("mode", mode, SHIFT_MODES)
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        out = classifier(batch)
+        if hasattr(out, "detach"):
+            out = out.detach().cpu().numpy()
+        out = np.asarray(out)
+        if out.ndim == 2:
+            return out.argmax(axis=1)
+        if out.ndim == 1:
+            return out
+        raise ValueError(f"classifier must return (N, K) scores or (N,) labels, got {out.shape}")
+
+    def shifted(batch: np.ndarray, dys: np.ndarray, dxs: np.ndarray) -> np.ndarray:
+        return np.stack(
+            [shift(im, int(a), int(b), mode) for im, a, b in zip(batch, dys, dxs, strict=True)]
+        )
+
+    n = images.shape[0]
+    if isinstance(shifts, (int, np.integer)) and not isinstance(shifts, bool):
+        m = check_int("shifts", shifts, 0)
+        rng = np.random.default_rng(seed)
+        s1 = rng.integers(-m, m + 1, size=(2, n))
+        s2 = rng.integers(-m, m + 1, size=(2, n))
+        p1 = predict(shifted(images, s1[0], s1[1]))
+        p2 = predict(shifted(images, s2[0], s2[1]))
+        return float(np.mean(p1 == p2))
+    pairs = [check_pair("shifts[k]", s) for s in shifts]
+    if not pairs:
+        raise ValueError("shifts must hold at least one (dy, dx) pair")
+    base = predict(images)
+    same = [predict(shifted(images, np.full(n, a), np.full(n, b))) == base for a, b in pairs]
+    return float(np.mean(same))
+
+
+def binomial_filter(size: int = 3) -> np.ndarray:
+    """The normalised 2-D binomial filter: the outer product of row ``size-1`` of Pascal's triangle.
+
+    ``size=3`` gives ``[1, 2, 1]^T [1, 2, 1] / 16``, a cheap approximation of a Gaussian blur.
+    """
+    size = check_int("size", size, 1)
+    row = np.array([1.0])
+    for _ in range(size - 1):
+        row = np.convolve(row, [1.0, 1.0])
+    k = np.outer(row, row)
+    return k / k.sum()
+
+
+def blur_pool2d(
+    x: np.ndarray, stride: int = 2, filter_size: int = 3, padding_mode: str = "circular"
+) -> np.ndarray:
+    """Anti-aliased subsampling: blur each channel with ``binomial_filter(filter_size)``,
+    then keep every ``stride``-th row and column.
+
+    ``y[c] = (x[c] * B)[::stride, ::stride]`` with ``B`` the binomial filter, padded by
+    ``padding_mode`` so that the blur keeps the size (as Zhang's BlurPool). ``x`` is
+    ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``.
+    """
+    x = check_array("x", x, (2, 3, 4))
+    stride = check_int("stride", stride, 1)
+    filter_size = check_int("filter_size", filter_size, 1)
+    padding_mode = check_choice("padding_mode", padding_mode, ("circular", "zeros", "reflect"))
+    kernel = binomial_filter(filter_size)
+    lo = (filter_size - 1) // 2
+    hi = filter_size - 1 - lo
+    x4 = x.reshape((1,) * (4 - x.ndim) + x.shape)
+    pad_mode = {"circular": "wrap", "zeros": "constant", "reflect": "reflect"}[padding_mode]
+    xp = np.pad(x4, ((0, 0), (0, 0), (lo, hi), (lo, hi)), mode=pad_mode)
+    c = x4.shape[1]
+    weight = np.broadcast_to(kernel, (c, 1, filter_size, filter_size)).astype(x.dtype)
+    y = conv2d(xp, weight, stride=stride, groups=c)
+    return y.reshape(x.shape[:-2] + y.shape[-2:])
+
+
+class BlurPool2d(nn.Module):
+    """Torch module of ``blur_pool2d``: a fixed depthwise binomial blur with stride.
+
+    Replaces a strided subsampling step: ``MaxPool2d(2)`` becomes
+    ``nn.Sequential(nn.MaxPool2d(2, stride=1), BlurPool2d(channels))`` (Zhang's MaxBlurPool).
+    """
+
+    def __init__(
+        self, channels: int, stride: int = 2, filter_size: int = 3, padding_mode: str = "reflect"
+    ):
+        super().__init__()
+        self.channels = check_int("channels", channels, 1)
+        self.stride = check_int("stride", stride, 1)
+        filter_size = check_int("filter_size", filter_size, 1)
+        self.padding_mode = check_choice(
+            "padding_mode", padding_mode, ("circular", "zeros", "reflect")
+        )
+        lo = (filter_size - 1) // 2
+        self.pad = (lo, filter_size - 1 - lo, lo, filter_size - 1 - lo)
+        kernel = torch.tensor(binomial_filter(filter_size), dtype=torch.float32)
+        self.register_buffer("kernel", kernel.expand(self.channels, 1, -1, -1).clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mode = {"zeros": "constant"}.get(self.padding_mode, self.padding_mode)
+        x = nn.functional.pad(x, self.pad, mode=mode)
+        k = self.kernel.to(x.dtype)
+        return nn.functional.conv2d(x, k, stride=self.stride, groups=self.channels)
+
+
+def conv2d_matrix(
+    weight: np.ndarray,
+    input_shape: tuple[int, int],
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+    padding_mode: str = "zeros",
+) -> np.ndarray:
+    """The matrix ``A`` of a single-channel convolution: ``A @ x.ravel() == conv2d(x, w).ravel()``.
+
+    Row ``(i, j)`` holds the kernel at the columns of the input cells its window covers:
+    ``A[i*W_out + j, r*W + c] += w[m, n]`` with ``(r, c) = (s*i + m - p, s*j + n - p)``, dropped
+    outside the input (``"zeros"``) or wrapped around (``"circular"``). Every row holds the same
+    kH*kW numbers (parameter sharing) and is zero outside one window (local connectivity): for
+    stride 1 the matrix is doubly block-Toeplitz, and doubly block-circulant when circular.
+    """
+    w = check_array("weight", weight, (2,))
+    h, wd = check_pair("input_shape", input_shape, 1)
+    sh, sw = check_pair("stride", stride, 1)
+    ph, pw = check_pair("padding", padding, 0)
+    padding_mode = check_choice("padding_mode", padding_mode, ("zeros", "circular"))
+    kh, kw = w.shape
+    ho, wo = (h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1
+    if ho < 1 or wo < 1:
+        raise ValueError(f"the kernel {w.shape} is larger than the padded input {(h, wd)}")
+    a = np.zeros((ho * wo, h * wd), dtype=w.dtype)
+    for i in range(ho):
+        for j in range(wo):
+            for m in range(kh):
+                for n in range(kw):
+                    r, c = sh * i + m - ph, sw * j + n - pw
+                    if padding_mode == "circular":
+                        r, c = r % h, c % wd
+                    elif not (0 <= r < h and 0 <= c < wd):
+                        continue
+                    a[i * wo + j, r * wd + c] += w[m, n]
+    return a

@@ -1,0 +1,218 @@
+"""cnnlib.equivariance: shifts, equivariance errors, shift consistency, blur pooling."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cnnlib.conv import conv2d, max_pool2d
+from cnnlib.equivariance import (
+    BlurPool2d,
+    binomial_filter,
+    blur_pool2d,
+    conv2d_matrix,
+    equivariance_error,
+    shift,
+    shift_consistency,
+)
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((2, 16, 16))
+W = RNG.standard_normal((3, 2, 3, 3))
+
+
+def conv_circular(x):
+    return conv2d(x, W, padding=1, padding_mode="circular")
+
+
+def conv_zeros(x):
+    return conv2d(x, W, padding=1)
+
+
+def conv_strided(x):
+    return conv2d(x, W, stride=2, padding=1, padding_mode="circular")
+
+
+def maxpool(x):
+    return max_pool2d(x, 2)
+
+
+def test_shift_by_hand():
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(shift(x, 0, 1), [[2, 0, 1], [5, 3, 4]])
+    np.testing.assert_array_equal(shift(x, 0, 1, "zeros"), [[0, 0, 1], [0, 3, 4]])
+    np.testing.assert_array_equal(shift(x, -1, -1, "zeros"), [[4, 5, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(shift(x, 5, 0, "zeros"), np.zeros((2, 3)))
+    np.testing.assert_array_equal(shift(x, 2, 3), x)  # a full turn
+
+
+@given(st.integers(-7, 7), st.integers(-7, 7), st.sampled_from(["circular", "zeros"]))
+def test_shift_matches_the_definition(dy, dx, mode):
+    x = RNG.standard_normal((3, 5, 6))
+    out = shift(x, dy, dx, mode)
+    for i in range(5):
+        for j in range(6):
+            r, c = i - dy, j - dx
+            if mode == "circular":
+                expected = x[:, r % 5, c % 6]
+            elif 0 <= r < 5 and 0 <= c < 6:
+                expected = x[:, r, c]
+            else:
+                expected = 0.0
+            np.testing.assert_array_equal(out[:, i, j], expected)
+
+
+def test_circular_convolution_is_equivariant_at_every_shift():
+    errors = [equivariance_error(conv_circular, X, dy, dx) for dy in range(16) for dx in range(16)]
+    assert max(errors) < 1e-12
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(-6, 6), st.integers(-6, 6))
+def test_circular_convolution_equivariance_property(kh, kw, dy, dx):
+    x = RNG.standard_normal((1, 2, 9, 10))
+    w = RNG.standard_normal((2, 2, kh, kw))
+
+    def f(v):
+        return conv2d(v, w, padding=(kh // 2, kw // 2), padding_mode="circular")
+
+    if kh % 2 and kw % 2:
+        assert equivariance_error(f, x, dy, dx) < 1e-12
+
+
+def test_zero_padding_is_exact_in_the_interior_only():
+    for dy, dx in [(1, 0), (0, 2), (3, -2), (-1, -1)]:
+        interior = equivariance_error(conv_zeros, X, dy, dx, mode="zeros", region="interior")
+        full = equivariance_error(conv_zeros, X, dy, dx, mode="zeros", region="full")
+        assert interior == 0.0
+        assert full > 1e-3  # measured: the borders differ
+
+
+def test_interior_with_circular_shift_and_zero_padding():
+    # the wrap-around seam sits at the border that "interior" drops
+    assert equivariance_error(conv_zeros, X, 2, 3, region="interior") == 0.0
+    assert equivariance_error(conv_zeros, X, 2, 3, region="full") > 1e-3
+
+
+@pytest.mark.parametrize("f", [conv_strided, maxpool], ids=["strided conv", "max pool"])
+def test_stride_breaks_equivariance_except_at_multiples_of_the_stride(f):
+    for dy in range(-4, 5):
+        for dx in range(-4, 5):
+            err = equivariance_error(f, X, dy, dx, stride=2)
+            if dy % 2 == 0 and dx % 2 == 0:
+                assert err < 1e-12, (dy, dx, err)
+            else:
+                assert err > 1e-2, (dy, dx, err)
+
+
+def test_odd_shift_error_is_against_the_nearer_output_shift():
+    # computed by hand for shift (1, 0), stride 2: candidates (0, 0) and (1, 0)
+    y = maxpool(X)
+    ys = maxpool(shift(X, 1, 0))
+    errs = [np.linalg.norm(ys - shift(y, oy, 0)) / np.linalg.norm(shift(y, oy, 0)) for oy in (0, 1)]
+    assert equivariance_error(maxpool, X, 1, 0, stride=2) == pytest.approx(min(errs), rel=1e-12)
+
+
+def test_blur_before_subsampling_reduces_the_aliasing():
+    x = RNG.standard_normal((4, 32, 32))
+
+    def plain(v):
+        return max_pool2d(v, 2)
+
+    def blurred(v):
+        return blur_pool2d(max_pool2d(np.pad(v, ((0, 0), (0, 1), (0, 1)), mode="wrap"), 2, 1))
+
+    for dy, dx in [(1, 0), (0, 1), (1, 1), (3, 1)]:
+        e_plain = equivariance_error(plain, x, dy, dx, stride=2)
+        e_blur = equivariance_error(blurred, x, dy, dx, stride=2)
+        assert e_blur < 0.8 * e_plain, (dy, dx, e_plain, e_blur)
+    # and it stays exact at even shifts
+    assert equivariance_error(blurred, x, 2, 4, stride=2) < 1e-12
+
+
+def test_binomial_filter_and_blur_pool_against_torch():
+    np.testing.assert_allclose(binomial_filter(3), np.outer([1, 2, 1], [1, 2, 1]) / 16)
+    np.testing.assert_allclose(binomial_filter(4).sum(), 1.0)
+    x = RNG.standard_normal((2, 3, 8, 8))
+    for mode, tmode in [("circular", "circular"), ("reflect", "reflect"), ("zeros", "constant")]:
+        ours = blur_pool2d(x, stride=2, filter_size=3, padding_mode=mode)
+        k = torch.tensor(binomial_filter(3)).expand(3, 1, 3, 3)
+        ref = F.conv2d(F.pad(torch.tensor(x), (1, 1, 1, 1), mode=tmode), k, stride=2, groups=3)
+        np.testing.assert_allclose(ours, ref.numpy(), atol=1e-12)
+        module = BlurPool2d(3, padding_mode=mode).double()
+        np.testing.assert_allclose(module(torch.tensor(x)).numpy(), ref.numpy(), atol=1e-12)
+    assert blur_pool2d(x[0, 0]).shape == (4, 4)
+
+
+@given(
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.integers(3, 6),
+    st.integers(3, 6),
+    st.integers(1, 2),
+    st.integers(0, 1),
+    st.sampled_from(["zeros", "circular"]),
+)
+def test_conv2d_matrix_times_x_is_conv2d(kh, kw, h, w, stride, padding, mode):
+    x = RNG.standard_normal((h, w))
+    k = RNG.standard_normal((kh, kw))
+    a = conv2d_matrix(k, (h, w), stride, padding, mode)
+    ref = F.conv2d(
+        F.pad(torch.tensor(x)[None, None], (padding,) * 4, mode=mode.replace("zeros", "constant")),
+        torch.tensor(k)[None, None],
+        stride=stride,
+    )[0, 0].numpy()
+    np.testing.assert_allclose(a @ x.ravel(), ref.ravel(), atol=1e-12)
+    # parameter sharing + local connectivity: each full row holds exactly the kernel's values
+    if padding == 0:
+        for row in a:
+            assert sorted(row[row != 0]) == sorted(k[k != 0].ravel())
+
+
+class ToyClassifier:
+    """Predicts the row of the brightest pixel: changes under vertical shifts only."""
+
+    def __call__(self, batch):
+        flat = batch.reshape(len(batch), -1)
+        return np.argmax(flat, axis=1) // batch.shape[-1]
+
+
+def test_shift_consistency_by_construction():
+    images = RNG.standard_normal((50, 6, 6))
+    clf = ToyClassifier()
+    assert shift_consistency(clf, images, [(0, 1), (0, 3), (0, -2)]) == 1.0
+    assert shift_consistency(clf, images, [(1, 0)]) == 0.0
+    assert shift_consistency(clf, images, [(0, 2), (1, 0)]) == 0.5
+    # Zhang's random pairs: agreement exactly when the two vertical shifts coincide
+    m = 2
+    rng = np.random.default_rng(7)
+    s1 = rng.integers(-m, m + 1, size=(2, 50))
+    s2 = rng.integers(-m, m + 1, size=(2, 50))
+    expected = np.mean(s1[0] == s2[0])
+    assert shift_consistency(clf, images, m, seed=7) == pytest.approx(expected)
+    scores = np.eye(3)[[0, 1, 2]]
+    assert shift_consistency(lambda b: scores, images[:3], 3) == 1.0
+
+
+def test_bad_input_names_the_argument():
+    with pytest.raises(ValueError, match="mode"):
+        shift(X, 1, 1, mode="wrap")
+    with pytest.raises(TypeError, match="dy"):
+        shift(X, 1.5, 1)
+    with pytest.raises(ValueError, match="region"):
+        equivariance_error(conv_zeros, X, 1, 1, region="middle")
+    with pytest.raises(TypeError, match="f must be a callable"):
+        equivariance_error(None, X, 1, 1)
+    with pytest.raises(ValueError, match="interior is empty"):
+        equivariance_error(conv_zeros, X, 8, 0, region="interior")
+    with pytest.raises(ValueError, match="stride"):
+        equivariance_error(conv_zeros, X, 1, 1, stride=0)
+    with pytest.raises(ValueError, match="classifier must return"):
+        shift_consistency(lambda b: np.zeros((len(b), 2, 2)), X[:, None], [(1, 1)])
+    with pytest.raises(ValueError, match="at least one"):
+        shift_consistency(ToyClassifier(), X, [])
+    with pytest.raises(ValueError, match="padding_mode"):
+        blur_pool2d(X, padding_mode="edge")
+    with pytest.raises(ValueError, match="larger than"):
+        conv2d_matrix(np.ones((5, 5)), (3, 3))
