@@ -1,0 +1,521 @@
+"""Convolution, cross-correlation and pooling in NumPy, with PyTorch's semantics.
+
+``conv2d`` gives the same numbers as ``torch.nn.functional.conv2d`` (a cross-correlation, like
+every deep-learning library), ``conv2d_naive`` is the same function written as the loops of the
+definition, ``convolve2d`` is the true (flipped-kernel) convolution of signal processing, as
+``scipy.signal.convolve2d``, and ``max_pool2d`` / ``avg_pool2d`` follow ``torch.nn.functional``.
+
+Shapes follow PyTorch: ``x`` is ``(N, C, H, W)``, ``(C, H, W)`` or ``(H, W)``, and the output keeps
+the input's form. Sizes (``stride``, ``padding``, ``dilation``, ``kernel_size``) take an int or a
+pair ``(h, w)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
+
+from cnnlib._validate import check_array, check_choice, check_int, check_pair
+
+__all__ = [
+    "avg_pool2d",
+    "conv2d",
+    "conv2d_naive",
+    "convolve2d",
+    "max_pool2d",
+    "pad2d",
+]
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+_NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+Size = int | tuple[int, int]
+
+
+# --------------------------------------------------------------------------------------------
+# Shared steps: padding and output-size arithmetic
+# --------------------------------------------------------------------------------------------
+
+
+def pad2d(
+    x: np.ndarray,
+    padding: int | tuple[int, ...],
+    mode: str = "zeros",
+    value: float = 0.0,
+) -> np.ndarray:
+    """Pad the last two axes (height, width) of ``x``, as ``torch.nn.functional.pad``.
+
+    ``padding`` is an int ``p`` (``p`` on all four sides), a pair ``(ph, pw)`` (``ph`` above and
+    below, ``pw`` left and right) or a 4-tuple ``(left, right, top, bottom)`` in the order of
+    ``torch.nn.functional.pad``. ``mode`` is one of
+
+    - ``"zeros"``: the border holds ``value`` (0 unless given): ``x_pad[i] = value`` outside ``x``;
+    - ``"reflect"``: mirror without repeating the edge, ``x_pad[-i] = x[i]`` (needs ``p < size``);
+    - ``"replicate"``: repeat the edge, ``x_pad[-i] = x[0]``;
+    - ``"circular"``: wrap around, ``x_pad[-i] = x[size - i]`` (needs ``p <= size``).
+
+    These are the padding modes of ``torch.nn.Conv2d(padding_mode=...)``.
+    """
+    arr = check_array("x", x, (2, 3, 4))
+    mode = check_choice("mode", mode, PADDING_MODES)
+    left, right, top, bottom = _four_sides(padding)
+    if not (left or right or top or bottom):
+        return arr
+    height, width = arr.shape[-2:]
+    if mode == "reflect" and (max(top, bottom) >= height or max(left, right) >= width):
+        raise ValueError(
+            f"padding {max(top, bottom, left, right)} with mode 'reflect' must be smaller than "
+            f"the input's size (height {height}, width {width})"
+        )
+    if mode == "circular" and (max(top, bottom) > height or max(left, right) > width):
+        raise ValueError(
+            f"padding {max(top, bottom, left, right)} with mode 'circular' must be at most "
+            f"the input's size (height {height}, width {width})"
+        )
+    widths = [(0, 0)] * (arr.ndim - 2) + [(top, bottom), (left, right)]
+    if mode == "zeros":
+        return np.pad(arr, widths, mode="constant", constant_values=value)
+    return np.pad(arr, widths, mode=_NUMPY_PAD_MODE[mode])
+
+
+def _four_sides(padding: object) -> tuple[int, int, int, int]:
+    """``padding`` (int, pair or torch-order 4-tuple) as ``(left, right, top, bottom)``."""
+    if isinstance(padding, (tuple, list)) and len(padding) == 4:
+        return tuple(check_int(f"padding[{i}]", p, 0) for i, p in enumerate(padding))
+    ph, pw = check_pair("padding", padding, 0)
+    return pw, pw, ph, ph
+
+
+def _output_size(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
+    """``floor((size + 2 pad - dilation (kernel - 1) - 1) / stride) + 1``."""
+    return (size + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _pool_output_size(
+    size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool
+) -> int:
+    """Pooling output size, torch's rule: ceil_mode drops a last window starting in the padding."""
+    span = size + 2 * pad - dilation * (kernel - 1) - 1
+    if not ceil_mode:
+        return span // stride + 1
+    out = -(-span // stride) + 1
+    if (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def _check_fits(name: str, kernel: int, dilation: int, padded: int, axis: str) -> None:
+    span = dilation * (kernel - 1) + 1
+    if span > padded:
+        raise ValueError(
+            f"{name} {kernel} (dilated {span}) is larger than the padded input {padded} ({axis})"
+        )
+
+
+def _float_dtype(*arrays: np.ndarray) -> np.dtype:
+    dtype = np.result_type(*arrays)
+    return np.dtype(np.float32) if dtype.itemsize < 4 else dtype
+
+
+def _check_bool(name: str, value: object) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+# --------------------------------------------------------------------------------------------
+# conv2d: argument handling shared by the fast and the naive version
+# --------------------------------------------------------------------------------------------
+
+
+class _ConvArgs:
+    """Validated arguments of ``conv2d``, with ``x`` batched and padded (NCHW)."""
+
+    def __init__(self, x, weight, bias, stride, padding, dilation, groups, padding_mode):
+        x = check_array("x", x, (2, 3, 4))
+        if x.ndim == 2:
+            weight = check_array("weight", weight, (2,))
+            self.form = 2
+            x = x[None, None]
+            weight = weight[None, None]
+        else:
+            weight = check_array("weight", weight, (4,))
+            self.form = x.ndim
+            if x.ndim == 3:
+                x = x[None]
+        self.groups = check_int("groups", groups, 1)
+        self.stride = check_pair("stride", stride, 1)
+        self.dilation = check_pair("dilation", dilation, 1)
+        padding_mode = check_choice("padding_mode", padding_mode, PADDING_MODES)
+        n, c_in, height, width = x.shape
+        c_out, c_in_g, kh, kw = weight.shape
+        if 0 in weight.shape:
+            raise ValueError(f"weight must not have an empty axis, got shape {weight.shape}")
+        if 0 in x.shape:
+            raise ValueError(f"x must not have an empty axis, got shape {x.shape}")
+        g = self.groups
+        if c_in % g:
+            raise ValueError(f"in_channels {c_in} of x must be divisible by groups {g}")
+        if c_out % g:
+            raise ValueError(f"out_channels {c_out} of weight must be divisible by groups {g}")
+        if c_in_g != c_in // g:
+            raise ValueError(
+                f"weight must have in_channels / groups = {c_in} / {g} = {c_in // g} input "
+                f"channels (axis 1), got {c_in_g} (weight shape {weight.shape})"
+            )
+        if isinstance(padding, str):
+            padding = check_choice("padding", padding, ("valid", "same"))
+            if padding == "valid":
+                sides = (0, 0, 0, 0)
+            else:
+                if self.stride != (1, 1):
+                    raise ValueError(
+                        f"padding='same' needs stride 1 (as in torch), got stride {self.stride}"
+                    )
+                th, tw = self.dilation[0] * (kh - 1), self.dilation[1] * (kw - 1)
+                sides = (tw // 2, tw - tw // 2, th // 2, th - th // 2)
+        else:
+            ph, pw = check_pair("padding", padding, 0)
+            sides = (pw, pw, ph, ph)
+        if bias is not None:
+            bias = check_array("bias", bias, (0, 1) if self.form == 2 else (1,))
+            bias = bias.reshape(-1)
+            if bias.shape != (c_out,):
+                raise ValueError(
+                    f"bias must have shape ({c_out},) (one per output channel), got {bias.shape}"
+                )
+        left, right, top, bottom = sides
+        _check_fits("kernel_size", kh, self.dilation[0], height + top + bottom, "height")
+        _check_fits("kernel_size", kw, self.dilation[1], width + left + right, "width")
+        self.dtype = _float_dtype(x, weight, *(() if bias is None else (bias,)))
+        self.x = pad2d(x.astype(self.dtype, copy=False), sides, padding_mode)
+        self.sides = sides
+        self.padding_mode = padding_mode
+        self.unpadded = x
+        self.weight = weight.astype(self.dtype, copy=False)
+        self.bias = None if bias is None else bias.astype(self.dtype, copy=False)
+        self.out_hw = (
+            _output_size(height + top + bottom, kh, self.stride[0], 0, self.dilation[0]),
+            _output_size(width + left + right, kw, self.stride[1], 0, self.dilation[1]),
+        )
+
+    def finish(self, out: np.ndarray) -> np.ndarray:
+        """Add the bias and give the output the input's form."""
+        if self.bias is not None:
+            out += self.bias[:, None, None]
+        if self.form == 2:
+            return out[0, 0]
+        if self.form == 3:
+            return out[0]
+        return out
+
+
+def conv2d(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None = None,
+    stride: Size = 1,
+    padding: Size | str = 0,
+    dilation: Size = 1,
+    groups: int = 1,
+    padding_mode: str = "zeros",
+) -> np.ndarray:
+    r"""2-D cross-correlation, the ``conv2d`` of deep learning (same numbers as torch).
+
+    With ``x_pad`` the input padded by ``padding`` (filled as ``padding_mode`` says), stride
+    ``s``, dilation ``d`` and ``C_g = C_in / groups`` input channels per group, output channel
+    ``o`` of group ``g = o // (C_out / groups)`` is
+
+    .. math::
+        \mathrm{out}[n, o, i, j] = b[o] + \sum_{c=0}^{C_g-1} \sum_{m=0}^{k_H-1} \sum_{l=0}^{k_W-1}
+            x_\mathrm{pad}[n,\, g C_g + c,\, i s_H + m d_H,\, j s_W + l d_W]\; w[o, c, m, l]
+
+    and the output has ``H_out = floor((H + 2 p_H - d_H (k_H - 1) - 1) / s_H) + 1`` rows (the
+    same rule for the width). The kernel is not flipped: this is a cross-correlation, as
+    ``torch.nn.functional.conv2d``; ``convolve2d`` is the flipped (true) convolution.
+
+    Arguments (PyTorch's names and order):
+
+    - ``x``: ``(N, C_in, H, W)``, ``(C_in, H, W)`` or ``(H, W)``; the output has the same form.
+    - ``weight``: ``(C_out, C_in / groups, kH, kW)``, or ``(kH, kW)`` with a 2-D ``x``.
+    - ``bias``: ``(C_out,)`` or ``None``.
+    - ``stride``, ``dilation``: an int or a pair ``(h, w)``, at least 1.
+    - ``padding``: an int, a pair, ``"valid"`` (no padding) or ``"same"`` (output as large as
+      the input; needs stride 1; the total ``d (k - 1)`` is split with the extra row/column at
+      the bottom/right, as torch does).
+    - ``groups``: split the channels into ``groups`` independent convolutions.
+    - ``padding_mode``: ``"zeros"``, ``"reflect"``, ``"replicate"`` or ``"circular"``, as
+      ``torch.nn.Conv2d`` (see ``pad2d``).
+
+    float32 inputs give a float32 output, float64 (or integer) inputs float64. The work is
+    done by matrix products (BLAS), not Python loops over pixels: for stride 1 by one product
+    per kernel offset, accumulated in place; otherwise by one product over unrolled windows
+    (im2col).
+    """
+    a = _ConvArgs(x, weight, bias, stride, padding, dilation, groups, padding_mode)
+    return a.finish(_conv_padded(a.x, a.weight, a.stride, a.dilation, a.groups, a.out_hw))
+
+
+def conv2d_naive(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None = None,
+    stride: Size = 1,
+    padding: Size | str = 0,
+    dilation: Size = 1,
+    groups: int = 1,
+    padding_mode: str = "zeros",
+) -> np.ndarray:
+    r"""``conv2d`` written as the loops of its definition (slow, for reading and checking).
+
+    .. math::
+        \mathrm{out}[n, o, i, j] = b[o] + \sum_{c, m, l}
+            x_\mathrm{pad}[n,\, g C_g + c,\, i s_H + m d_H,\, j s_W + l d_W]\; w[o, c, m, l]
+
+    with ``g = o // (C_out / groups)`` and ``C_g = C_in / groups``. Same arguments, same
+    output as ``conv2d``.
+    """
+    a = _ConvArgs(x, weight, bias, stride, padding, dilation, groups, padding_mode)
+    x_pad, w = a.x, a.weight
+    (sh, sw), (dh, dw) = a.stride, a.dilation
+    batch = x_pad.shape[0]
+    c_out, c_g, kh, kw = w.shape
+    out_per_group = c_out // a.groups
+    h_out, w_out = a.out_hw
+    out = np.zeros((batch, c_out, h_out, w_out), dtype=a.dtype)
+    for n in range(batch):
+        for o in range(c_out):
+            g = o // out_per_group
+            for i in range(h_out):
+                for j in range(w_out):
+                    window = x_pad[
+                        n,
+                        g * c_g : (g + 1) * c_g,
+                        i * sh : i * sh + dh * (kh - 1) + 1 : dh,
+                        j * sw : j * sw + dw * (kw - 1) + 1 : dw,
+                    ]
+                    out[n, o, i, j] = np.sum(window * w[o])
+    return a.finish(out)
+
+
+# --------------------------------------------------------------------------------------------
+# The vectorised kernels
+# --------------------------------------------------------------------------------------------
+
+
+def _conv_padded(x_pad, w, stride, dilation, groups, out_hw):
+    """Cross-correlate a padded NCHW batch with ``w``; no padding, no bias."""
+    return _conv_im2col(x_pad, w, stride, dilation, groups, out_hw)
+
+
+def _conv_im2col(x_pad, w, stride, dilation, groups, out_hw):
+    """One matrix product per group over the unrolled windows (im2col)."""
+    (sh, sw), (dh, dw) = stride, dilation
+    n, c_in, _, _ = x_pad.shape
+    c_out, c_g, kh, kw = w.shape
+    h_out, w_out = out_hw
+    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    # windows[n, c, i, j, m, l] = x_pad[n, c, i*sh + m*dh, j*sw + l*dw]  (a view, no copy)
+    windows = sliding_window_view(x_pad, (span_h, span_w), axis=(2, 3))
+    windows = windows[:, :, : (h_out - 1) * sh + 1 : sh, : (w_out - 1) * sw + 1 : sw, ::dh, ::dw]
+    o_g = c_out // groups
+    out = np.empty((n, c_out, h_out, w_out), dtype=x_pad.dtype)
+    for g in range(groups):
+        win = windows[:, g * c_g : (g + 1) * c_g]  # (n, c_g, h_out, w_out, kh, kw)
+        wg = w[g * o_g : (g + 1) * o_g]  # (o_g, c_g, kh, kw)
+        res = np.tensordot(win, wg, axes=([1, 4, 5], [1, 2, 3]))  # (n, h_out, w_out, o_g)
+        out[:, g * o_g : (g + 1) * o_g] = res.transpose(0, 3, 1, 2)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# True convolution
+# --------------------------------------------------------------------------------------------
+
+
+def convolve2d(x: np.ndarray, kernel: np.ndarray, mode: str = "full") -> np.ndarray:
+    r"""True 2-D convolution (the kernel is flipped), as ``scipy.signal.convolve2d``.
+
+    .. math::
+        (x * k)[i, j] = \sum_{m, l} x[i - m, j - l]\, k[m, l]
+
+    which is the cross-correlation of ``x`` with the kernel turned by 180 degrees. ``mode``:
+
+    - ``"full"``: every overlap, ``(H + kH - 1, W + kW - 1)``;
+    - ``"valid"``: only full overlaps, ``(H - kH + 1, W - kW + 1)`` (if the kernel is the larger
+      one in both axes, the two swap roles, as in scipy: convolution commutes);
+    - ``"same"``: the centre of ``"full"`` with the size of ``x``.
+    """
+    x = check_array("x", x, (2,))
+    kernel = check_array("kernel", kernel, (2,))
+    mode = check_choice("mode", mode, ("full", "valid", "same"))
+    if 0 in x.shape or 0 in kernel.shape:
+        raise ValueError(f"x and kernel must not be empty, got {x.shape} and {kernel.shape}")
+    dtype = _float_dtype(x, kernel)
+    x, kernel = x.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
+    (h, w), (kh, kw) = x.shape, kernel.shape
+    flipped = kernel[::-1, ::-1]
+    if mode == "valid":
+        if kh <= h and kw <= w:
+            return conv2d(x, flipped)
+        if kh >= h and kw >= w:
+            return conv2d(kernel, x[::-1, ::-1])
+        raise ValueError(
+            f"mode='valid' needs x {x.shape} or kernel {kernel.shape} to be at least as large "
+            "as the other in every axis"
+        )
+    full = conv2d(x, flipped, padding=(kh - 1, kw - 1))
+    if mode == "full":
+        return full
+    top, left = (kh - 1) // 2, (kw - 1) // 2
+    return full[top : top + h, left : left + w]
+
+
+# --------------------------------------------------------------------------------------------
+# Pooling
+# --------------------------------------------------------------------------------------------
+
+
+def _pool_setup(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Validated pooling arguments and the batched input."""
+    x = check_array("x", x, (2, 3, 4))
+    form = x.ndim
+    x4 = x.reshape((1,) * (4 - x.ndim) + x.shape)
+    if 0 in x4.shape:
+        raise ValueError(f"x must not have an empty axis, got shape {x.shape}")
+    k = check_pair("kernel_size", kernel_size, 1)
+    s = k if stride is None else check_pair("stride", stride, 1)
+    p = check_pair("padding", padding, 0)
+    d = check_pair("dilation", dilation, 1)
+    ceil_mode = _check_bool("ceil_mode", ceil_mode)
+    for axis in range(2):
+        if p[axis] > k[axis] // 2:
+            raise ValueError(
+                f"padding {p[axis]} must be at most half of kernel_size {k[axis]} "
+                f"(torch's rule: padding <= kernel_size // 2)"
+            )
+    size = x4.shape[2:]
+    out = tuple(_pool_output_size(size[a], k[a], s[a], p[a], d[a], ceil_mode) for a in range(2))
+    for a, axis in enumerate(("height", "width")):
+        _check_fits("kernel_size", k[a], d[a], size[a] + 2 * p[a], axis)
+        if out[a] < 1:
+            raise ValueError(f"output {axis} {out[a]} is too small: x's {axis} is {size[a]}")
+    return x4, form, k, s, p, d, out
+
+
+def _pool_windows(x4, k, s, p, d, out, fill):
+    """``windows[n, c, i, j, m, l] = x_pad[n, c, i s + m d, j s + l d]`` (a view)."""
+    n, c, h, w = x4.shape
+    # pad on the right as far as the last (ceil_mode) window reaches
+    need_h = (out[0] - 1) * s[0] + d[0] * (k[0] - 1) + 1
+    need_w = (out[1] - 1) * s[1] + d[1] * (k[1] - 1) + 1
+    bottom, right = max(need_h - h - p[0], 0), max(need_w - w - p[1], 0)
+    x_pad = np.full((n, c, h + p[0] + bottom, w + p[1] + right), fill, dtype=x4.dtype)
+    x_pad[:, :, p[0] : p[0] + h, p[1] : p[1] + w] = x4
+    sn, sc, sy, sx = x_pad.strides
+    return as_strided(
+        x_pad,
+        shape=(n, c, out[0], out[1], k[0], k[1]),
+        strides=(sn, sc, sy * s[0], sx * s[1], sy * d[0], sx * d[1]),
+        writeable=False,
+    )
+
+
+def _unbatch(y: np.ndarray, form: int) -> np.ndarray:
+    return y.reshape(y.shape[4 - form :])
+
+
+def max_pool2d(
+    x: np.ndarray,
+    kernel_size: Size,
+    stride: Size | None = None,
+    padding: Size = 0,
+    dilation: Size = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    r"""2-D max pooling, as ``torch.nn.functional.max_pool2d``.
+
+    .. math::
+        \mathrm{out}[n, c, i, j] = \max_{m < k_H,\ l < k_W}
+            x_\mathrm{pad}[n, c,\, i s_H + m d_H,\, j s_W + l d_W]
+
+    where the padding is ``-inf`` (it never wins). The output has
+    ``H_out = floor((H + 2 p - d (k - 1) - 1) / s) + 1`` rows (``ceil`` instead of ``floor``
+    with ``ceil_mode``, dropping a last window that would start in the bottom/right padding);
+    the same for the width. ``stride`` defaults to ``kernel_size``; ``padding`` must be at most
+    ``kernel_size // 2``, as in torch.
+
+    With ``return_indices``, also returns where each maximum came from as a flat index
+    ``row * W + col`` into the input plane (int64), as torch does (the first maximum in
+    row-major window order wins a tie).
+    """
+    x4, form, k, s, p, d, out = _pool_setup(x, kernel_size, stride, padding, dilation, ceil_mode)
+    return_indices = _check_bool("return_indices", return_indices)
+    if x4.dtype.itemsize < 4:
+        x4 = x4.astype(np.float32)
+    windows = _pool_windows(x4, k, s, p, d, out, -np.inf)
+    n, c = x4.shape[:2]
+    flat = windows.reshape(n, c, out[0], out[1], k[0] * k[1])
+    values = flat.max(axis=-1)
+    if not return_indices:
+        return _unbatch(values, form)
+    best = flat.argmax(axis=-1)
+    m, l = np.divmod(best, k[1])
+    rows = np.arange(out[0])[:, None] * s[0] - p[0] + m * d[0]
+    cols = np.arange(out[1])[None, :] * s[1] - p[1] + l * d[1]
+    h, w = x4.shape[2:]
+    # a window of -inf only (or all padding) keeps torch's choice: its first position in x
+    empty = np.isneginf(values)
+    if empty.any():
+        first_r = _first_inside(np.arange(out[0]) * s[0] - p[0], d[0])[:, None]
+        first_c = _first_inside(np.arange(out[1]) * s[1] - p[1], d[1])[None, :]
+        rows = np.where(empty, first_r, rows)
+        cols = np.where(empty, first_c, cols)
+    indices = (rows * w + cols).astype(np.int64)
+    return _unbatch(values, form), _unbatch(indices, form)
+
+
+def _first_inside(start: np.ndarray, dilation: int) -> np.ndarray:
+    """First window position ``start + t * dilation`` that is >= 0."""
+    return np.where(start < 0, start + (-start + dilation - 1) // dilation * dilation, start)
+
+
+def avg_pool2d(
+    x: np.ndarray,
+    kernel_size: Size,
+    stride: Size | None = None,
+    padding: Size = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> np.ndarray:
+    r"""2-D average pooling, as ``torch.nn.functional.avg_pool2d``.
+
+    .. math::
+        \mathrm{out}[n, c, i, j] = \frac{1}{D_{ij}} \sum_{m < k_H,\ l < k_W}
+            x_\mathrm{pad}[n, c,\, i s_H + m,\, j s_W + l]
+
+    with zero padding and the output size of ``max_pool2d`` (dilation 1). The divisor
+    ``D_ij`` is the number of window positions inside the padded input
+    ``(H + 2 p_H) x (W + 2 p_W)`` with ``count_include_pad`` (a ``ceil_mode`` window that hangs
+    over the padded border is clipped), and the number inside ``x`` itself without it.
+    """
+    x4, form, k, s, p, _, out = _pool_setup(x, kernel_size, stride, padding, 1, ceil_mode)
+    count_include_pad = _check_bool("count_include_pad", count_include_pad)
+    if x4.dtype.itemsize < 4:
+        x4 = x4.astype(np.float32)
+    windows = _pool_windows(x4, k, s, p, (1, 1), out, 0.0)
+    sums = windows.sum(axis=(-2, -1))
+    h, w = x4.shape[2:]
+    div_h = _window_counts(out[0], k[0], s[0], p[0], h, count_include_pad)
+    div_w = _window_counts(out[1], k[1], s[1], p[1], w, count_include_pad)
+    return _unbatch(sums / (div_h[:, None] * div_w[None, :]).astype(x4.dtype), form)
+
+
+def _window_counts(n_out: int, k: int, s: int, p: int, size: int, include_pad: bool):
+    """Window lengths along one axis: clipped to the padded input, or to the input itself."""
+    start = np.arange(n_out) * s - p
+    end = np.minimum(start + k, size + p)
+    if include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
