@@ -1,0 +1,412 @@
+"""cnnlib.params against real torch layers, torch's FlopCounterMode and published numbers."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
+
+from cnnlib import architectures
+from cnnlib.params import (
+    conv2d_macs,
+    conv2d_params,
+    count_macs,
+    count_params,
+    linear_params,
+    summary,
+)
+
+
+def torch_params(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def flop_counter_macs(model: nn.Module, size: tuple[int, ...]) -> float:
+    """Half of FlopCounterMode's FLOPs for one forward pass (eval mode, no grad).
+
+    The MATH attention backend decomposes attention into the bmm's FlopCounterMode sees (the
+    fused CPU flash kernel is not in its table); the fused MultiheadAttention path is off for
+    the same reason.
+    """
+    training = model.training
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    model.eval()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        counter = FlopCounterMode(display=False)
+        with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), counter:
+            model(torch.zeros(size))
+    finally:
+        model.train(training)
+        torch.backends.mha.set_fastpath_enabled(fastpath)
+    return counter.get_total_flops() / 2
+
+
+# --------------------------------------------------------------------------------------------
+# conv2d_params, linear_params, conv2d_macs
+# --------------------------------------------------------------------------------------------
+def test_seed_example_1792():
+    # the seed: 64 filters of 3x3 on RGB, 64 x (3 x 3 x 3 + 1) = 64 x 28
+    assert conv2d_params(3, 64, 3) == 64 * 28 == 1792
+    assert torch_params(nn.Conv2d(3, 64, 3, padding=1)) == 1792
+
+
+def test_published_vgg_numbers():
+    # VGG-16 conv1_1 (3 -> 64, 3x3) has 1,792 parameters; conv2_1 (64 -> 128) has
+    # 128 * (64 * 9 + 1) = 73,856 (Simonyan & Zisserman's layer table, torchvision's vgg16)
+    assert conv2d_params(3, 64, (3, 3)) == 1_792
+    assert conv2d_params(64, 128, 3) == 73_856
+    # VGG-16's first fully connected layer: 25088 -> 4096
+    assert linear_params(512 * 7 * 7, 4096) == 102_764_544
+
+
+def test_no_bias_and_depthwise_by_hand():
+    assert conv2d_params(3, 64, 3, bias=False) == 1728
+    assert conv2d_params(32, 32, 3, groups=32) == 32 * 9 + 32
+    assert conv2d_params(4, 6, (1, 5), groups=2) == 6 * (2 * 5) + 6
+
+
+@given(
+    c_in_per_group=st.integers(1, 6),
+    c_out_per_group=st.integers(1, 6),
+    groups=st.integers(1, 4),
+    kh=st.integers(1, 7),
+    kw=st.integers(1, 7),
+    bias=st.booleans(),
+)
+def test_conv2d_params_equals_a_real_layer(c_in_per_group, c_out_per_group, groups, kh, kw, bias):
+    c_in, c_out = c_in_per_group * groups, c_out_per_group * groups
+    layer = nn.Conv2d(c_in, c_out, (kh, kw), bias=bias, groups=groups)
+    kernel = kh if kh == kw and kh % 2 else (kh, kw)
+    assert conv2d_params(c_in, c_out, kernel, bias=bias, groups=groups) == torch_params(layer)
+
+
+@given(st.integers(1, 300), st.integers(1, 300), st.booleans())
+def test_linear_params_equals_a_real_layer(n_in, n_out, bias):
+    assert linear_params(n_in, n_out, bias) == torch_params(nn.Linear(n_in, n_out, bias=bias))
+
+
+@given(
+    c_in_per_group=st.integers(1, 4),
+    c_out_per_group=st.integers(1, 4),
+    groups=st.integers(1, 3),
+    k=st.integers(1, 5),
+    size=st.integers(1, 12),
+    padding=st.integers(0, 2),
+    stride=st.integers(1, 3),
+)
+def test_conv2d_macs_equals_half_the_flop_counter(
+    c_in_per_group, c_out_per_group, groups, k, size, padding, stride
+):
+    c_in, c_out = c_in_per_group * groups, c_out_per_group * groups
+    if size + 2 * padding < k:
+        return
+    layer = nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, groups=groups)
+    out = layer(torch.zeros(1, c_in, size, size)).shape[-2:]
+    expected = flop_counter_macs(layer, (1, c_in, size, size))
+    assert conv2d_macs(c_in, c_out, k, tuple(out), groups=groups) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# count_params
+# --------------------------------------------------------------------------------------------
+def test_count_params_is_the_trainable_sum_and_excludes_frozen():
+    model = architectures.SimpleCNN()
+    assert count_params(model) == torch_params(model) == 1_558_026
+    total = sum(p.numel() for p in model.parameters())
+    for p in model.features[0].parameters():
+        p.requires_grad_(False)
+    frozen = sum(p.numel() for p in model.features[0].parameters())
+    assert frozen == 1792 + 128
+    assert count_params(model) == total - frozen == torch_params(model)
+
+
+def test_count_params_counts_a_shared_tensor_once():
+    a, b = nn.Linear(4, 4), nn.Linear(4, 4)
+    b.weight = a.weight
+    model = nn.Sequential(a, b)
+    assert count_params(model) == 16 + 4 + 4 == torch_params(model)
+
+
+# --------------------------------------------------------------------------------------------
+# count_macs against FlopCounterMode
+# --------------------------------------------------------------------------------------------
+SEED_MODELS = [
+    ("ConvBlock", lambda: architectures.ConvBlock(3, 16), (2, 3, 12, 12)),
+    ("SimpleCNN", lambda: architectures.SimpleCNN(), (1, 3, 32, 32)),
+    ("SimpleCNN-digits", lambda: architectures.simple_cnn(1, 10, (16, 32, 64)), (3, 1, 8, 8)),
+    ("DepthwiseSeparableConv", lambda: architectures.DepthwiseSeparableConv(8, 16), (1, 8, 9, 9)),
+]
+
+
+@pytest.mark.parametrize("name,make,size", SEED_MODELS, ids=[m[0] for m in SEED_MODELS])
+def test_count_macs_on_the_seed_models(name, make, size):
+    model = make()
+    macs = count_macs(model, size)
+    assert macs > 0
+    assert macs == flop_counter_macs(model, size)
+
+
+def test_count_macs_simple_cnn_by_hand():
+    # 32x32 RGB: four 3x3 'same' convs at 32, 16, 8, 4 pixels, then 512 -> 10
+    expected = (
+        32 * 32 * 64 * 3 * 9
+        + 16 * 16 * 128 * 64 * 9
+        + 8 * 8 * 256 * 128 * 9
+        + 4 * 4 * 512 * 256 * 9
+        + 512 * 10
+    )
+    assert count_macs(architectures.SimpleCNN(), (1, 3, 32, 32)) == expected
+
+
+@st.composite
+def random_stacks(draw):
+    """A random nn.Sequential of conv / BN / ReLU / pooling layers, then Flatten and Linear."""
+    c = draw(st.integers(1, 4))
+    h = w = draw(st.integers(6, 16))
+    size = (draw(st.integers(1, 2)), c, h, w)
+    layers: list[nn.Module] = []
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["conv", "conv", "bn", "relu", "maxpool", "avgpool"]))
+        if kind == "conv":
+            groups = draw(st.sampled_from([g for g in (1, 2, 3, 4) if c % g == 0]))
+            out = groups * draw(st.integers(1, 3))
+            k = draw(st.integers(1, 4))
+            d = draw(st.integers(1, 2))
+            p = draw(st.integers(0, 2))
+            s = draw(st.integers(1, 2))
+            if h + 2 * p - d * (k - 1) < 1 or w + 2 * p - d * (k - 1) < 1:
+                continue
+            layers.append(nn.Conv2d(c, out, k, s, p, d, groups=groups, bias=draw(st.booleans())))
+            h = (h + 2 * p - d * (k - 1) - 1) // s + 1
+            w = (w + 2 * p - d * (k - 1) - 1) // s + 1
+            c = out
+        elif kind == "bn":
+            layers.append(nn.BatchNorm2d(c))
+        elif kind == "relu":
+            layers.append(nn.ReLU())
+        elif h >= 2 and w >= 2:
+            layers.append(nn.MaxPool2d(2) if kind == "maxpool" else nn.AvgPool2d(2))
+            h, w = h // 2, w // 2
+    layers += [nn.Flatten(), nn.Linear(c * h * w, draw(st.integers(1, 5)))]
+    return nn.Sequential(*layers), size
+
+
+@given(random_stacks())
+def test_count_macs_on_random_stacks(stack):
+    model, size = stack
+    assert count_macs(model, size) == flop_counter_macs(model, size)
+
+
+class Products(nn.Module):
+    """Products called directly, outside any conv or linear layer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(8, 6))
+        self.conv_w = nn.Parameter(torch.randn(4, 2, 3, 3))
+        self.bias = nn.Parameter(torch.zeros(5))
+
+    def forward(self, x):  # x: (2, 5, 8)
+        y = x @ self.w  # (2, 5, 6)
+        y = y + torch.matmul(x, self.w)
+        s = torch.bmm(x, x.transpose(1, 2))  # (2, 5, 5)
+        s = torch.baddbmm(s, x, x.transpose(1, 2))
+        m = torch.addmm(self.bias, x[0], x[1].T)  # (5, 5)
+        m = m + torch.mm(x[0], x[1].T) + x[0].mm(x[1].T)
+        e = torch.einsum("bij,bkj->bik", x, x)
+        lin = F.linear(x, self.w.T[:4], None)  # (2, 5, 4)
+        img = x.reshape(2, 4, 2, 5)
+        c = F.conv2d(img, self.conv_w, padding=1, groups=2)
+        ct = F.conv_transpose2d(c, self.conv_w, stride=2)
+        return y.sum() + s.sum() + m.sum() + e.sum() + lin.sum() + c.sum() + ct.sum()
+
+
+class Attention(nn.Module):
+    def __init__(self, batch_first: bool, need_weights: bool) -> None:
+        super().__init__()
+        self.mha = nn.MultiheadAttention(8, 2, batch_first=batch_first)
+        self.kv = nn.MultiheadAttention(8, 4, kdim=6, vdim=3, batch_first=batch_first)
+        self.batch_first = batch_first
+        self.need_weights = need_weights
+
+    def forward(self, x):
+        y, _ = self.mha(x, x, x, need_weights=self.need_weights)
+        k = torch.zeros(*x.shape[:-1], 6)
+        v = torch.zeros(*x.shape[:-1], 3)
+        z, _ = self.kv(y, k, v, need_weights=self.need_weights)
+        q = y.unsqueeze(1)
+        a = F.scaled_dot_product_attention(q, q, q)
+        return z.sum() + a.sum()
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_count_macs_on_attention(batch_first, need_weights):
+    model = Attention(batch_first, need_weights)
+    size = (3, 7, 8)
+    assert count_macs(model, size) == flop_counter_macs(model, size)
+
+
+def test_count_macs_on_direct_products():
+    model = Products()
+    assert count_macs(model, (2, 5, 8)) == flop_counter_macs(model, (2, 5, 8))
+
+
+def test_scaled_dot_product_attention_by_hand():
+    class SDPA(nn.Module):
+        def forward(self, x):  # (b, h, L, E) attends to itself
+            return F.scaled_dot_product_attention(x, x, x)
+
+    b, h, length, e = 2, 3, 10, 4
+    # Q K^T: L x E x L per head, A V: L x L x E per head
+    assert count_macs(SDPA(), (b, h, length, e)) == b * h * 2 * length * length * e
+
+
+@pytest.mark.parametrize("conv", [nn.Conv1d, nn.ConvTranspose2d, nn.Conv3d, nn.ConvTranspose1d])
+def test_count_macs_on_other_convolutions(conv):
+    dims = {nn.Conv1d: 1, nn.ConvTranspose1d: 1, nn.ConvTranspose2d: 2, nn.Conv3d: 3}[conv]
+    layer = conv(4, 6, 3, stride=2, padding=1, groups=2)
+    size = (2, 4, *([7] * dims))
+    assert count_macs(layer, size) == flop_counter_macs(layer, size)
+
+
+def test_count_macs_leaves_the_model_as_it_was():
+    model = architectures.ConvBlock(3, 8)
+    model.train()
+    before = model.bn.running_mean.clone()
+    count_macs(model, (2, 3, 5, 5))
+    summary(model, (2, 3, 5, 5))
+    assert model.training and model.bn.training
+    assert torch.equal(model.bn.running_mean, before)
+    model.eval()
+    count_macs(model, (2, 3, 5, 5))
+    assert not model.training and not model.bn.training
+
+
+def test_published_resnet18_gflops():
+    if not hasattr(architectures, "resnet18"):
+        pytest.skip("cnnlib.architectures.resnet18 not written yet")
+    # torchvision's model card: ResNet-18 at 224 x 224, 1.81 "GFLOPS" (multiply-accumulates)
+    assert round(count_macs(architectures.resnet18(), (1, 3, 224, 224)) / 1e9, 2) == 1.81
+
+
+# --------------------------------------------------------------------------------------------
+# summary
+# --------------------------------------------------------------------------------------------
+class TwoBranches(nn.Module):
+    """A residual block with a projection shortcut: two branches that meet in an addition."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.Conv2d(4, 8, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1)
+        )
+        self.shortcut = nn.Conv2d(4, 8, 1, stride=2, bias=False)
+        self.head = nn.Linear(8, 3)
+        self.unused = nn.Linear(2, 2)
+
+    def forward(self, x):
+        y = torch.relu(self.main(x) + self.shortcut(x))
+        return self.head(y.mean((2, 3)))
+
+
+def leaf_output_shapes(model: nn.Module, size) -> list[tuple[str, tuple]]:
+    """(name, output shape) of every leaf module in the order it ran, by plain hooks."""
+    seen = []
+    handles = [
+        m.register_forward_hook(lambda mod, a, out, n=n: seen.append((n, tuple(out.shape))))
+        for n, m in model.named_modules()
+        if not list(m.children())
+    ]
+    with torch.no_grad():
+        model.eval()(torch.zeros(size))
+    for h in handles:
+        h.remove()
+    return seen
+
+
+@pytest.mark.parametrize(
+    "make,size",
+    [
+        (lambda: architectures.SimpleCNN(), (1, 3, 32, 32)),
+        (lambda: architectures.DepthwiseSeparableConv(8, 16), (2, 8, 9, 9)),
+        (TwoBranches, (1, 4, 9, 9)),
+    ],
+)
+def test_summary_rows_add_up_and_match_real_shapes(make, size):
+    model = make()
+    table = summary(model, size)
+    assert sum(r.params for r in table.rows) == count_params(model) == torch_params(model)
+    assert sum(r.macs for r in table.rows) == count_macs(model, size) == table.total_macs
+    leaves = [(r.name, r.output_shape) for r in table.rows if r.name != ""]
+    assert leaves == leaf_output_shapes(model, size)
+    for r in table.rows:
+        if r.output_shape:
+            assert r.output_bytes == 4 * torch.Size(r.output_shape).numel()
+
+
+def test_summary_of_two_branches_names_both_and_charges_unused_parameters():
+    table = summary(TwoBranches(), (1, 4, 9, 9))
+    names = [r.name for r in table.rows]
+    assert names == ["", "main.0", "main.1", "main.2", "shortcut", "head"]
+    root = table.rows[0]
+    assert root.params == linear_params(2, 2) and root.type == "TwoBranches"
+    shortcut = table.rows[names.index("shortcut")]
+    assert shortcut.params == conv2d_params(4, 8, 1, bias=False)
+    assert shortcut.macs == conv2d_macs(4, 8, 1, 5)
+    assert shortcut.output_shape == (1, 8, 5, 5)
+
+
+def test_summary_text_and_html():
+    table = summary(architectures.ConvBlock(3, 64), (1, 3, 8, 8))
+    text = str(table)
+    assert "conv" in text and "Conv2d" in text and "1,792" in text and "[1, 64, 8, 8]" in text
+    assert "Trainable parameters: 1,920" in text  # 1,792 + BN's 2 x 64
+    page = table._repr_html_()
+    assert page.startswith('<table class="cnnlib-summary">') and "<td" in page
+    assert page.count("<tr") == len(table.rows) + 2  # header + rows + total
+    assert repr(table) == text
+
+
+def test_summary_reports_frozen_parameters():
+    model = architectures.ConvBlock(3, 4)
+    model.conv.weight.requires_grad_(False)
+    table = summary(model, (1, 3, 5, 5))
+    assert "Frozen parameters: 108" in str(table)
+    assert sum(r.params for r in table.rows) == count_params(model) == 4 + 8
+
+
+# --------------------------------------------------------------------------------------------
+# bad input
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "call,error,words",
+    [
+        (lambda: conv2d_params(0, 4, 3), ValueError, "in_channels"),
+        (lambda: conv2d_params(3, 4.0, 3), TypeError, "out_channels"),
+        (lambda: conv2d_params(3, 4, 0), ValueError, "kernel_size"),
+        (lambda: conv2d_params(3, 4, (3, 3, 3)), ValueError, "kernel_size"),
+        (lambda: conv2d_params(3, 4, 3, bias=1), TypeError, "bias"),
+        (lambda: conv2d_params(3, 4, 3, groups=2), ValueError, "groups 2 must divide in_channels"),
+        (lambda: conv2d_params(4, 6, 3, groups=4), ValueError, "groups 4 must divide out_ch"),
+        (lambda: conv2d_macs(4, 4, 3, 0), ValueError, "output_size"),
+        (lambda: linear_params(3, -1), ValueError, "out_features"),
+        (lambda: linear_params("3", 1), TypeError, "in_features"),
+        (lambda: count_params([nn.Linear(2, 2)]), TypeError, "model"),
+        (lambda: count_macs("resnet", (1, 3, 8, 8)), TypeError, "model"),
+        (lambda: count_macs(nn.Conv2d(3, 4, 3), (1, 0, 8, 8)), ValueError, "input_size[1]"),
+        (lambda: count_macs(nn.Conv2d(3, 4, 3), "1x3x8x8"), TypeError, "input_size"),
+        (lambda: count_macs(nn.Conv2d(3, 4, 3), ()), ValueError, "input_size"),
+        (lambda: count_macs(nn.Conv2d(3, 4, 3), (1, 5, 8, 8)), ValueError, "input_size"),
+        (lambda: summary(nn.Conv2d(3, 4, 5), (1, 3, 2, 2)), ValueError, "does not fit"),
+    ],
+)
+def test_bad_input_names_the_argument(call, error, words):
+    with pytest.raises(error, match=words.replace("[", r"\[").replace("]", r"\]")):
+        call()
