@@ -21,6 +21,7 @@ Weights are random (no downloads): the models are for counting, inspecting and t
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -41,6 +42,34 @@ __all__ = [
     "RBFOutput",
     "LENET5_C3_TABLE",
     "lenet5",
+    "ImageClassifier",
+    "AlexNet",
+    "alexnet",
+    "VGG",
+    "VGG16_CONFIG",
+    "vgg16",
+    "vgg16_bn",
+    "BasicBlock",
+    "Bottleneck",
+    "ResNet",
+    "resnet18",
+    "resnet50",
+    "InvertedResidual",
+    "MobileNetV2",
+    "mobilenet_v2",
+    "SqueezeExcitation",
+    "MBConv",
+    "EfficientNet",
+    "efficientnet_b0",
+    "SelfAttention",
+    "EncoderBlock",
+    "PatchEmbedding",
+    "ClassToken",
+    "VisionTransformer",
+    "vit_b_16",
+    "MODELS",
+    "layer_sequence",
+    "depth",
 ]
 
 
@@ -48,6 +77,30 @@ def _check_positive_ints(name: str, values: Sequence[int]) -> tuple[int, ...]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
         raise TypeError(f"{name} must be a non-empty sequence of positive integers, got {values!r}")
     return tuple(check_int(f"{name}[{i}]", v, 1) for i, v in enumerate(values))
+
+
+class ImageClassifier(nn.Module):
+    """A convolutional trunk ``features``, then ``avgpool``, flatten and ``classifier``.
+
+    Subclasses fill the three parts; ``layer_sequence`` lists the steps one by one.
+    """
+
+    features: nn.Sequential
+    avgpool: nn.Module
+    classifier: nn.Module
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+    def layer_sequence(self) -> list[tuple[str, nn.Module]]:
+        """The model as ``(name, module)`` steps whose composition is ``forward``."""
+        steps = [(f"features.{n}", m) for n, m in self.features.named_children()]
+        steps += [("avgpool", self.avgpool), ("flatten", nn.Flatten())]
+        if isinstance(self.classifier, nn.Sequential):
+            steps += [(f"classifier.{n}", m) for n, m in self.classifier.named_children()]
+        else:
+            steps.append(("classifier", self.classifier))
+        return steps
 
 
 # --------------------------------------------------------------------------------------------
@@ -107,7 +160,7 @@ class DepthwiseSeparableConv(nn.Module):
         return self.pointwise(self.depthwise(x))
 
 
-class SimpleCNN(nn.Module):
+class SimpleCNN(ImageClassifier):
     """The seed's small CNN: ``ConvBlock``s separated by 2x2 max pooling, global average
     pooling, one linear classifier.
 
@@ -132,11 +185,9 @@ class SimpleCNN(nn.Module):
             layers.append(ConvBlock(c, w))
             layers.append(nn.MaxPool2d(2) if i < len(widths) - 1 else nn.AdaptiveAvgPool2d(1))
             c = w
-        self.features = nn.Sequential(*layers)
+        self.features = nn.Sequential(*layers[:-1])
+        self.avgpool = layers[-1]
         self.classifier = nn.Linear(c, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(torch.flatten(self.features(x), 1))
 
 
 def simple_cnn(
@@ -264,3 +315,503 @@ def lenet5(modern: bool = False, num_classes: int = 10) -> nn.Sequential:
             output=out,
         )
     )
+
+
+# --------------------------------------------------------------------------------------------
+# AlexNet (Krizhevsky et al. 2012) and VGG (Simonyan & Zisserman 2014), torchvision layouts
+# --------------------------------------------------------------------------------------------
+class AlexNet(ImageClassifier):
+    """Five convolutions (11x11 stride 4, 5x5, three 3x3) with ReLU and overlapping max
+    pooling, then three fully connected layers with dropout."""
+
+    def __init__(self, num_classes: int = 1000, dropout: float = 0.5) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 64, 11, stride=4, padding=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, stride=2),
+            nn.Conv2d(64, 192, 5, padding=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, stride=2),
+            nn.Conv2d(192, 384, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(256, 256, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, stride=2),
+        )
+        self.avgpool = nn.AdaptiveAvgPool2d(6)
+        self.classifier = nn.Sequential(
+            nn.Dropout(dropout),
+            nn.Linear(256 * 6 * 6, 4096),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(4096, 4096),
+            nn.ReLU(inplace=True),
+            nn.Linear(4096, num_classes),
+        )
+
+
+#: VGG-16 (configuration "D"): channels of the 3x3 convolutions, "M" = 2x2 max pooling
+VGG16_CONFIG = (
+    64,
+    64,
+    "M",
+    128,
+    128,
+    "M",
+    256,
+    256,
+    256,
+    "M",
+    512,
+    512,
+    512,
+    "M",
+    512,
+    512,
+    512,
+    "M",
+)
+
+
+class VGG(ImageClassifier):
+    """Stacks of 3x3 convolutions (padding 1) and 2x2 max pooling, then three fully connected
+    layers: two 3x3 layers see a 5x5 window with ``2 * 3^2 = 18 < 25`` weights per channel pair."""
+
+    def __init__(
+        self,
+        config: Sequence[int | str] = VGG16_CONFIG,
+        batch_norm: bool = False,
+        num_classes: int = 1000,
+        dropout: float = 0.5,
+    ) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c = 3
+        for v in config:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2, stride=2))
+                continue
+            layers.append(nn.Conv2d(c, int(v), 3, padding=1))
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(int(v)))
+            layers.append(nn.ReLU(inplace=True))
+            c = int(v)
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(7)
+        self.classifier = nn.Sequential(
+            nn.Linear(c * 7 * 7, 4096),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(4096, 4096),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(4096, num_classes),
+        )
+
+
+def alexnet(num_classes: int = 1000) -> AlexNet:
+    """AlexNet, torchvision layout: 61,100,840 parameters, 0.71 GMACs at 224x224."""
+    return AlexNet(check_int("num_classes", num_classes, 1))
+
+
+def vgg16(num_classes: int = 1000) -> VGG:
+    """VGG-16, torchvision layout: 138,357,544 parameters, 15.47 GMACs at 224x224."""
+    return VGG(VGG16_CONFIG, False, check_int("num_classes", num_classes, 1))
+
+
+def vgg16_bn(num_classes: int = 1000) -> VGG:
+    """VGG-16 with batch normalisation after every convolution: 138,365,992 parameters."""
+    return VGG(VGG16_CONFIG, True, check_int("num_classes", num_classes, 1))
+
+
+# --------------------------------------------------------------------------------------------
+# ResNet (He et al. 2015), torchvision layout (stride on the 3x3 convolution, "v1.5")
+# --------------------------------------------------------------------------------------------
+def _conv_bn(c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1) -> list[nn.Module]:
+    return [
+        nn.Conv2d(c_in, c_out, k, stride, (k - 1) // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(c_out),
+    ]
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 convolutions and a skip: ``y = ReLU(F(x) + x)`` (a 1x1 projection on the skip
+    when the shape changes)."""
+
+    expansion = 1
+
+    def __init__(self, in_channels: int, channels: int, stride: int = 1) -> None:
+        super().__init__()
+        out = channels * self.expansion
+        self.residual = nn.Sequential(
+            *_conv_bn(in_channels, channels, 3, stride),
+            nn.ReLU(inplace=True),
+            *_conv_bn(channels, out, 3),
+        )
+        self.shortcut = (
+            nn.Sequential(*_conv_bn(in_channels, out, 1, stride))
+            if stride != 1 or in_channels != out
+            else nn.Identity()
+        )
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.relu(self.residual(x) + self.shortcut(x))
+
+
+class Bottleneck(BasicBlock):
+    """1x1 (reduce), 3x3, 1x1 (expand 4x) convolutions and a skip: ``y = ReLU(F(x) + x)``."""
+
+    expansion = 4
+
+    def __init__(self, in_channels: int, channels: int, stride: int = 1) -> None:
+        super().__init__(in_channels, channels, stride)
+        self.residual = nn.Sequential(
+            *_conv_bn(in_channels, channels, 1),
+            nn.ReLU(inplace=True),
+            *_conv_bn(channels, channels, 3, stride),
+            nn.ReLU(inplace=True),
+            *_conv_bn(channels, channels * self.expansion, 1),
+        )
+
+
+class ResNet(ImageClassifier):
+    """A 7x7 stride-2 stem and max pooling, four stages of residual blocks (64, 128, 256, 512
+    channels; stride 2 from the second stage on), global average pooling, one linear layer."""
+
+    def __init__(
+        self, block: type[BasicBlock], depths: Sequence[int], num_classes: int = 1000
+    ) -> None:
+        super().__init__()
+        conv1, bn1 = _conv_bn(3, 64, 7, 2)
+        layers = OrderedDict(
+            conv1=conv1, bn1=bn1, relu=nn.ReLU(inplace=True), maxpool=nn.MaxPool2d(3, 2, 1)
+        )
+        c = 64
+        for i, (width, n) in enumerate(zip((64, 128, 256, 512), depths, strict=True)):
+            for j in range(n):
+                layers[f"layer{i + 1}_{j}"] = block(c, width, 2 if i > 0 and j == 0 else 1)
+                c = width * block.expansion
+        self.features = nn.Sequential(layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(c, num_classes)
+
+
+def resnet18(num_classes: int = 1000) -> ResNet:
+    """ResNet-18: BasicBlocks (2, 2, 2, 2); 11,689,512 parameters, 1.81 GMACs at 224x224."""
+    return ResNet(BasicBlock, (2, 2, 2, 2), check_int("num_classes", num_classes, 1))
+
+
+def resnet50(num_classes: int = 1000) -> ResNet:
+    """ResNet-50: Bottlenecks (3, 4, 6, 3); 25,557,032 parameters, 4.09 GMACs at 224x224."""
+    return ResNet(Bottleneck, (3, 4, 6, 3), check_int("num_classes", num_classes, 1))
+
+
+# --------------------------------------------------------------------------------------------
+# MobileNetV2 (Sandler et al. 2018) and EfficientNet-B0 (Tan & Le 2019), torchvision layouts
+# --------------------------------------------------------------------------------------------
+def _conv_bn_act(
+    c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1, act: type = nn.ReLU6
+) -> nn.Sequential:
+    return nn.Sequential(*_conv_bn(c_in, c_out, k, stride, groups), act(inplace=True))
+
+
+class InvertedResidual(nn.Module):
+    """Expand (1x1), filter (3x3 depthwise), project (1x1, linear): thin in, thin out, wide
+    inside; a skip ``y = F(x) + x`` when the stride is 1 and the width is kept."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int, expand_ratio: int):
+        super().__init__()
+        hidden = in_channels * expand_ratio
+        layers: list[nn.Module] = []
+        if expand_ratio != 1:
+            layers.append(_conv_bn_act(in_channels, hidden, 1))
+        layers.append(_conv_bn_act(hidden, hidden, 3, stride, groups=hidden))
+        layers.extend(_conv_bn(hidden, out_channels, 1))
+        self.residual = nn.Sequential(*layers)
+        self.use_skip = stride == 1 and in_channels == out_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.residual(x)
+        return y + x if self.use_skip else y
+
+
+#: MobileNetV2's stages: (expansion t, channels c, repeats n, first stride s)
+MOBILENET_V2_CONFIG = (
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+)
+
+
+class MobileNetV2(ImageClassifier):
+    """A 3x3 stride-2 stem, 17 inverted residual blocks, a 1x1 convolution to 1280 channels,
+    global average pooling and one linear layer."""
+
+    def __init__(self, num_classes: int = 1000, dropout: float = 0.2) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [_conv_bn_act(3, 32, 3, 2)]
+        c = 32
+        for t, width, n, s in MOBILENET_V2_CONFIG:
+            for j in range(n):
+                layers.append(InvertedResidual(c, width, s if j == 0 else 1, t))
+                c = width
+        layers.append(_conv_bn_act(c, 1280, 1))
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(1280, num_classes))
+
+
+def mobilenet_v2(num_classes: int = 1000) -> MobileNetV2:
+    """MobileNetV2 (width 1.0): 3,504,872 parameters, 0.30 GMACs at 224x224."""
+    return MobileNetV2(check_int("num_classes", num_classes, 1))
+
+
+class SqueezeExcitation(nn.Module):
+    """Channel attention: ``y = x * sigmoid(W2 SiLU(W1 mean_hw(x)))``, one weight per channel."""
+
+    def __init__(self, channels: int, squeeze_channels: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Conv2d(channels, squeeze_channels, 1)
+        self.fc2 = nn.Conv2d(squeeze_channels, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s = x.mean((2, 3), keepdim=True)
+        return x * torch.sigmoid(self.fc2(F.silu(self.fc1(s))))
+
+
+class MBConv(nn.Module):
+    """EfficientNet's block: an inverted residual with SiLU, a k x k depthwise convolution
+    and squeeze-and-excitation (squeezed to a quarter of the block's input width)."""
+
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size: int, stride: int, expand_ratio: int
+    ) -> None:
+        super().__init__()
+        hidden = in_channels * expand_ratio
+        layers: list[nn.Module] = []
+        if expand_ratio != 1:
+            layers.append(_conv_bn_act(in_channels, hidden, 1, act=nn.SiLU))
+        layers.append(_conv_bn_act(hidden, hidden, kernel_size, stride, hidden, act=nn.SiLU))
+        layers.append(SqueezeExcitation(hidden, max(1, in_channels // 4)))
+        layers.extend(_conv_bn(hidden, out_channels, 1))
+        self.residual = nn.Sequential(*layers)
+        self.use_skip = stride == 1 and in_channels == out_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.residual(x)
+        return y + x if self.use_skip else y
+
+
+#: EfficientNet-B0's stages: (expansion, kernel, first stride, channels, repeats)
+EFFICIENTNET_B0_CONFIG = (
+    (1, 3, 1, 16, 1),
+    (6, 3, 2, 24, 2),
+    (6, 5, 2, 40, 2),
+    (6, 3, 2, 80, 3),
+    (6, 5, 1, 112, 3),
+    (6, 5, 2, 192, 4),
+    (6, 3, 1, 320, 1),
+)
+
+
+class EfficientNet(ImageClassifier):
+    """A 3x3 stride-2 stem, 16 MBConv blocks, a 1x1 convolution to 1280 channels, global
+    average pooling and one linear layer (B0: the baseline that compound scaling grows)."""
+
+    def __init__(self, num_classes: int = 1000, dropout: float = 0.2) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [_conv_bn_act(3, 32, 3, 2, act=nn.SiLU)]
+        c = 32
+        for t, k, s, width, n in EFFICIENTNET_B0_CONFIG:
+            for j in range(n):
+                layers.append(MBConv(c, width, k, s if j == 0 else 1, t))
+                c = width
+        layers.append(_conv_bn_act(c, 1280, 1, act=nn.SiLU))
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(1280, num_classes))
+
+
+def efficientnet_b0(num_classes: int = 1000) -> EfficientNet:
+    """EfficientNet-B0: 5,288,548 parameters, 0.39 GMACs at 224x224."""
+    return EfficientNet(check_int("num_classes", num_classes, 1))
+
+
+# --------------------------------------------------------------------------------------------
+# Vision Transformer (Dosovitskiy et al. 2020), torchvision layout
+# --------------------------------------------------------------------------------------------
+class SelfAttention(nn.Module):
+    """Multi-head self-attention: ``softmax(Q K^T / sqrt(d)) V`` per head, then a projection.
+
+    The same parameters as ``nn.MultiheadAttention`` (an input projection to Q, K, V and an
+    output projection), written out so that every matrix product is visible.
+    """
+
+    def __init__(self, dim: int, num_heads: int) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, t, d = x.shape
+        q, k, v = self.qkv(x).reshape(n, t, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
+        attn = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-1)
+        return self.proj((attn @ v).transpose(1, 2).reshape(n, t, d))
+
+
+class EncoderBlock(nn.Module):
+    """A pre-norm transformer block: ``x = x + Attn(LN(x))``, then ``x = x + MLP(LN(x))``."""
+
+    def __init__(self, dim: int, num_heads: int, mlp_dim: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(dim, eps=1e-6)
+        self.self_attention = SelfAttention(dim, num_heads)
+        self.ln_2 = nn.LayerNorm(dim, eps=1e-6)
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, mlp_dim),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(mlp_dim, dim),
+            nn.Dropout(dropout),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.self_attention(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class PatchEmbedding(nn.Module):
+    """Patches to tokens: cut the image into ``p x p`` patches, map each linearly to ``dim``
+    numbers (a stride-``p`` convolution), prepend a class token, add position embeddings:
+    ``(N, 3, H, W) -> (N, 1 + HW / p^2, dim)``."""
+
+    def __init__(self, image_size: int, patch_size: int, dim: int) -> None:
+        super().__init__()
+        image_size = check_int("image_size", image_size, 1)
+        patch_size = check_int("patch_size", patch_size, 1)
+        if image_size % patch_size:
+            raise ValueError(
+                f"image_size {image_size} must be divisible by patch_size {patch_size}"
+            )
+        self.image_size = image_size
+        self.conv_proj = nn.Conv2d(3, dim, patch_size, stride=patch_size)
+        self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
+        tokens = (image_size // patch_size) ** 2 + 1
+        self.pos_embedding = nn.Parameter(torch.empty(1, tokens, dim).normal_(std=0.02))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if tuple(x.shape[-2:]) != (self.image_size, self.image_size):
+            size = self.image_size
+            raise ValueError(f"input must be {size}x{size} pixels, got {tuple(x.shape[-2:])}")
+        patches = self.conv_proj(x).flatten(2).transpose(1, 2)
+        cls = self.class_token.expand(x.shape[0], -1, -1)
+        return torch.cat([cls, patches], 1) + self.pos_embedding
+
+
+class ClassToken(nn.Module):
+    """Select the class token: ``(N, T, dim) -> (N, dim)``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, 0]
+
+
+class VisionTransformer(nn.Module):
+    """Patches to tokens (``PatchEmbedding``), ``depth`` encoder blocks, a final layer norm,
+    and a linear classifier on the class token."""
+
+    def __init__(
+        self,
+        image_size: int = 224,
+        patch_size: int = 16,
+        depth: int = 12,
+        num_heads: int = 12,
+        dim: int = 768,
+        mlp_dim: int = 3072,
+        num_classes: int = 1000,
+    ) -> None:
+        super().__init__()
+        self.patch_embed = PatchEmbedding(image_size, patch_size, dim)
+        blocks = (EncoderBlock(dim, num_heads, mlp_dim) for _ in range(depth))
+        self.encoder = nn.Sequential(*blocks)
+        self.ln = nn.LayerNorm(dim, eps=1e-6)
+        self.class_token = ClassToken()
+        self.heads = nn.Linear(dim, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.heads(self.class_token(self.ln(self.encoder(self.patch_embed(x)))))
+
+    def layer_sequence(self) -> list[tuple[str, nn.Module]]:
+        """The model as ``(name, module)`` steps whose composition is ``forward``."""
+        blocks = [(f"encoder.{n}", m) for n, m in self.encoder.named_children()]
+        return [
+            ("patch_embed", self.patch_embed),
+            *blocks,
+            ("ln", self.ln),
+            ("class_token", self.class_token),
+            ("heads", self.heads),
+        ]
+
+
+def vit_b_16(num_classes: int = 1000) -> VisionTransformer:
+    """ViT-B/16 on 224x224 images: 12 blocks of width 768, 12 heads, MLP 3072;
+    86,567,656 parameters and 17.56 GMACs."""
+    return VisionTransformer(224, 16, 12, 12, 768, 3072, check_int("num_classes", num_classes, 1))
+
+
+# --------------------------------------------------------------------------------------------
+# Walking a model
+# --------------------------------------------------------------------------------------------
+_WEIGHT_LAYERS = (nn.Conv2d, nn.Linear, PartialConv2d, RBFOutput)
+
+
+def layer_sequence(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """``model`` as a list of ``(name, module)`` steps: applying them in order is ``model(x)``.
+
+    Works for every model of this module (and any ``nn.Sequential``).
+    """
+    if isinstance(model, nn.Sequential):
+        return list(model.named_children())
+    if hasattr(model, "layer_sequence"):
+        return model.layer_sequence()
+    raise TypeError(f"model must be an nn.Sequential or a cnnlib model, got {type(model).__name__}")
+
+
+def depth(model: nn.Module) -> int:
+    """Weight layers (convolutions and linear maps) on the longest path from input to output.
+
+    Side branches do not add depth: a residual block's projection shortcut and a
+    squeeze-and-excitation gate are skipped; LeNet-5's subsampling is not counted.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+
+    def walk(m: nn.Module) -> int:
+        if isinstance(m, _WEIGHT_LAYERS):
+            return 1
+        if isinstance(m, SqueezeExcitation):
+            return 0
+        return sum(walk(c) for n, c in m.named_children() if n != "shortcut")
+
+    return walk(model)
+
+
+#: every named model: builder, year, and the idea it introduced
+MODELS: dict[str, tuple] = {
+    "LeNet-5": (lenet5, 1998, "convolution + subsampling, learned end to end"),
+    "AlexNet": (alexnet, 2012, "deep, ReLU, dropout, GPUs"),
+    "VGG-16": (vgg16, 2014, "only 3x3 convolutions, very deep"),
+    "ResNet-18": (resnet18, 2015, "skip connections y = F(x) + x"),
+    "ResNet-50": (resnet50, 2015, "bottleneck blocks 1x1-3x3-1x1"),
+    "MobileNetV2": (mobilenet_v2, 2018, "depthwise separable inverted residuals"),
+    "EfficientNet-B0": (efficientnet_b0, 2019, "compound scaling, squeeze-excitation"),
+    "ViT-B/16": (vit_b_16, 2020, "patches to tokens, attention only"),
+}

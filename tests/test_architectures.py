@@ -201,3 +201,175 @@ def test_simple_cnn_any_widths_on_8x8(widths, in_channels, num_classes):
 def test_bad_arguments_raise(call, error):
     with pytest.raises(error):
         call()
+
+
+# --------------------------------------------------------------------------------------------
+# The reference models: published parameter counts and GFLOPS (torchvision's model docs,
+# which are multiply-accumulates at 224x224)
+# --------------------------------------------------------------------------------------------
+PUBLISHED = {
+    "alexnet": (61_100_840, 0.71),
+    "vgg16": (138_357_544, 15.47),
+    "vgg16_bn": (138_365_992, 15.47),
+    "resnet18": (11_689_512, 1.81),
+    "resnet50": (25_557_032, 4.09),
+    "mobilenet_v2": (3_504_872, 0.30),
+    "efficientnet_b0": (5_288_548, 0.39),
+    "vit_b_16": (86_567_656, 17.56),
+}
+
+
+def flop_counter_macs(model: nn.Module, x: torch.Tensor) -> int:
+    """torch's own operator-level count: FLOPs / 2 (one multiply and one add per MAC)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(x)
+    return counter.get_total_flops() // 2
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_reference_model_counts_and_forward(name):
+    params, gmacs = PUBLISHED[name]
+    # counting on the meta device allocates nothing
+    with torch.device("meta"):
+        meta_model = getattr(arch, name)()
+    assert n_params(meta_model) == params
+    macs = flop_counter_macs(meta_model, torch.empty(1, 3, 224, 224, device="meta"))
+    # the published figure, to the two decimals it is published with (EfficientNet-B0's
+    # 0.386 is 1.1 % from the rounded 0.39, but 0.39 is all the reference says)
+    assert round(macs / 1e9, 2) == gmacs, macs
+    del meta_model
+    # one real forward pass at 224x224; the steps of layer_sequence compose to forward
+    torch.manual_seed(0)
+    model = getattr(arch, name)().eval()
+    assert n_params(model) == params
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        y = model(x)
+        z = x
+        for _, step in arch.layer_sequence(model):
+            z = step(z)
+    assert y.shape == (1, 1000)
+    assert torch.isfinite(y).all()
+    assert torch.allclose(z, y, rtol=1e-4, atol=1e-5)
+
+
+def test_published_depths():
+    # the numbers in the names: weight layers on the longest path
+    expected = {
+        arch.lenet5: 5,
+        arch.alexnet: 8,
+        arch.vgg16: 16,
+        arch.resnet18: 18,
+        arch.resnet50: 50,
+        arch.mobilenet_v2: 53,  # 1 + (2 + 16 * 3) + 1 + 1
+    }
+    with torch.device("meta"):
+        for build, d in expected.items():
+            assert arch.depth(build()) == d, build.__name__
+
+
+def test_lenet5_connections_are_the_papers():
+    # the paper counts connections: MACs plus one bias term per output value
+    # (C1 122,304; C3 151,600; C5 48,120; F6 10,164)
+    model = arch.lenet5()
+    x = torch.randn(1, 1, 32, 32)
+    connections = {}
+    for name, layer in model.named_children():
+        macs = flop_counter_macs(layer, x)
+        with torch.no_grad():
+            x = layer(x)
+        connections[name] = macs + x.numel()
+    assert connections["C1"] == 122_304
+    assert connections["C3"] == 151_600
+    assert connections["C5"] == 48_120
+    assert connections["F6"] == 10_164
+
+
+def test_basic_block_with_zero_residual_is_relu_of_identity():
+    block = arch.BasicBlock(8, 8).eval()
+    with torch.no_grad():
+        for m in block.residual:
+            if isinstance(m, nn.Conv2d):
+                m.weight.zero_()
+        x = torch.randn(2, 8, 5, 5)
+        assert torch.allclose(block(x), x.clamp(min=0))
+
+
+def test_projection_shortcut_when_shape_changes():
+    assert isinstance(arch.BasicBlock(8, 8).shortcut, nn.Identity)
+    assert not isinstance(arch.BasicBlock(8, 16).shortcut, nn.Identity)
+    block = arch.Bottleneck(64, 16)  # 64 -> 16 -> 16 -> 64: identity skip
+    assert isinstance(block.shortcut, nn.Identity)
+    # 1x1: 64*16, 3x3: 16*16*9, 1x1: 16*64, three BNs of 16, 16, 64 channels (2 params each)
+    assert n_params(block) == 64 * 16 + 16 * 16 * 9 + 16 * 64 + 2 * (16 + 16 + 64)
+    y = block(torch.randn(1, 64, 6, 6))
+    assert y.shape == (1, 64, 6, 6)
+    assert arch.Bottleneck(64, 32, stride=2)(torch.randn(1, 64, 6, 6)).shape == (1, 128, 3, 3)
+
+
+def test_squeeze_excitation_equals_formula():
+    se = arch.SqueezeExcitation(6, 2)
+    x = torch.randn(3, 6, 4, 5)
+    s = x.mean((2, 3))
+    w1, b1 = se.fc1.weight[:, :, 0, 0], se.fc1.bias
+    w2, b2 = se.fc2.weight[:, :, 0, 0], se.fc2.bias
+    gate = torch.sigmoid(F.silu(s @ w1.T + b1) @ w2.T + b2)
+    assert torch.allclose(se(x), x * gate[:, :, None, None], atol=1e-6)
+
+
+def test_inverted_residual_and_mbconv_skips():
+    block = arch.InvertedResidual(16, 16, 1, 6)
+    assert block.use_skip and not arch.InvertedResidual(16, 24, 1, 6).use_skip
+    assert not arch.InvertedResidual(16, 16, 2, 6).use_skip
+    assert block(torch.randn(1, 16, 7, 7)).shape == (1, 16, 7, 7)
+    mb = arch.MBConv(40, 80, 3, 2, 6)
+    assert mb(torch.randn(1, 40, 8, 8)).shape == (1, 80, 4, 4)
+    # expand 40->240, depthwise 3x3, SE 240->10->240, project 240->80, BNs 2 params/channel
+    expected = 40 * 240 + 240 * 9 + (240 * 10 + 10 + 10 * 240 + 240) + 240 * 80
+    assert n_params(mb) == expected + 2 * (240 + 240 + 80)
+
+
+def test_self_attention_equals_torch_multihead_attention():
+    torch.manual_seed(0)
+    ours = arch.SelfAttention(24, 4)
+    ref = nn.MultiheadAttention(24, 4, batch_first=True)
+    assert n_params(ours) == n_params(ref)
+    with torch.no_grad():
+        ref.in_proj_weight.copy_(ours.qkv.weight)
+        ref.in_proj_bias.copy_(ours.qkv.bias)
+        ref.out_proj.weight.copy_(ours.proj.weight)
+        ref.out_proj.bias.copy_(ours.proj.bias)
+        x = torch.randn(2, 7, 24)
+        expected, _ = ref(x, x, x, need_weights=False)
+        assert torch.allclose(ours(x), expected, atol=1e-5)
+
+
+def test_patch_embedding_is_patches_times_a_matrix():
+    embed = arch.PatchEmbedding(32, 8, 5)
+    x = torch.randn(2, 3, 32, 32)
+    # cut into 8x8 patches in row-major order, flatten each (channel, row, col), multiply
+    patches = x.reshape(2, 3, 4, 8, 4, 8).permute(0, 2, 4, 1, 3, 5).reshape(2, 16, 3 * 64)
+    w = embed.conv_proj.weight.reshape(5, -1)
+    tokens = patches @ w.T + embed.conv_proj.bias
+    expected = torch.cat([embed.class_token.expand(2, -1, -1), tokens], 1) + embed.pos_embedding
+    assert torch.allclose(embed(x), expected, atol=1e-5)
+    with pytest.raises(ValueError, match="32x32"):
+        embed(torch.randn(1, 3, 16, 16))
+    with pytest.raises(ValueError, match="divisible"):
+        arch.PatchEmbedding(30, 8, 5)
+
+
+def test_models_table_and_helpers_reject_bad_input():
+    assert list(arch.MODELS)[0] == "LeNet-5"
+    years = [year for _, year, _ in arch.MODELS.values()]
+    assert years == sorted(years)
+    with pytest.raises(TypeError):
+        arch.layer_sequence(nn.Linear(2, 2))
+    with pytest.raises(TypeError):
+        arch.depth("resnet18")
+    with pytest.raises(ValueError):
+        arch.resnet18(num_classes=0)
+    with pytest.raises(TypeError):
+        arch.vit_b_16(num_classes=None)
