@@ -1,0 +1,401 @@
+"""SlidingKernel: a kernel slides over an image and writes one output number per position.
+
+The view shows, left to right: the (zero-padded) input with the kernel's taps outlined, the
+kernel, the products ``window * kernel`` and the output map, with the cell being written
+outlined. What it draws is the definition (cross-correlation, as ``torch.nn.functional.conv2d``)
+
+    output[i, j] = sum_{m, n} padded[i*s + m*d, j*s + n*d] * kernel[m, n] + bias,
+
+with stride ``s``, dilation ``d`` and ``padded`` the input with ``padding`` zeros on every side.
+The output map comes from :func:`cnnlib.conv.conv2d`; the highlighted window is recomputed
+directly from the definition, so the picture shows both and they must agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+
+from cnnlib._validate import check_array, check_choice
+from cnnlib.conv import conv2d
+from cnnlib.plotting import (
+    ACCENT,
+    DIVERGING,
+    HIGHLIGHT,
+    SEQUENTIAL,
+    move_rect,
+    symmetric_limits,
+    update_grid,
+    window_rect,
+)
+from cnnlib.widgets._fastdraw import (
+    BlitView,
+    cell_grid,
+    make_labels,
+    padded_rgba,
+    place_labels,
+    text_colors,
+)
+
+#: the preset kernels of the "kernel" dropdown (all 3 x 3)
+PRESETS: dict[str, np.ndarray] = {
+    "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=float),
+    "box blur": np.full((3, 3), 1.0 / 9.0),
+    "Sobel x": np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=float),
+    "Sobel y": np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], dtype=float),
+    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float),
+    "Laplacian": np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=float),
+}
+CUSTOM = "custom"
+
+#: largest image the view accepts: beyond this the cells are too small to read
+MAX_IMAGE = 48
+MAX_STRIDE = 3
+MAX_PADDING = 3
+MAX_DILATION = 3
+#: milliseconds between two steps of the Play button
+PLAY_INTERVAL = 700
+
+_FADE = (0.85, 0.85, 0.85, 0.93)  # grey veil over output cells not yet written
+
+
+def house() -> np.ndarray:
+    """Return the default input: a ``12 x 12`` picture of a house with integer grey levels.
+
+    Small integers (0 = sky, 9 = walls, 5 = roof, 2 = door and window) keep every product
+    checkable by hand, and the picture has vertical, horizontal and sloping edges.
+    """
+    img = np.zeros((12, 12))
+    for r in range(1, 5):  # roof: a triangle over columns 1..10
+        img[r, 6 - r - 1 : 6 + r + 1] = 5.0
+    img[5:11, 2:10] = 9.0  # walls
+    img[7:11, 3:5] = 2.0  # door
+    img[6:8, 6:9] = 2.0  # window
+    return img
+
+
+class SlidingKernel(BlitView):
+    """A kernel sliding over an image: window, products, sum plus bias, and the output map.
+
+    Parameters
+    ----------
+    image:
+        A 2-D array (at most ``48 x 48``) of finite real numbers; default :func:`house`.
+    kernel:
+        A 2-D array of finite real numbers no larger than the image (shown as "custom"), or the
+        name of a preset in :data:`PRESETS`; default ``"Sobel x"``.
+    bias:
+        The number added to every sum.
+
+    Controls: ``row``, ``col`` (the output cell), ``play`` (walks the output in raster order),
+    ``stride``, ``padding``, ``dilation``, ``kernel`` (presets), ``bias``.
+    """
+
+    figsize = (12.0, 4.4)
+    layout_rows = (("play", "row", "col"), ("kernel", "bias"), ("stride", "padding", "dilation"))
+
+    def __init__(
+        self,
+        image: Any = None,
+        kernel: Any = None,
+        bias: float = 0.0,
+    ) -> None:
+        self._image = self._check_image(image)
+        self._kernels = dict(PRESETS)
+        if kernel is None:
+            self._initial_kernel = "Sobel x"
+        elif isinstance(kernel, str):
+            self._initial_kernel = check_choice("kernel", kernel, tuple(PRESETS))
+        else:
+            self._kernels[CUSTOM] = self._check_kernel(kernel, self._image.shape)
+            self._initial_kernel = CUSTOM
+        if isinstance(bias, bool) or not isinstance(bias, (int, float, np.integer, np.floating)):
+            raise TypeError(f"bias must be a real number, got {bias!r} ({type(bias).__name__})")
+        if not np.isfinite(bias):
+            raise ValueError(f"bias must be finite, got {bias}")
+        self._bias0 = float(bias)
+        self._cache_key: tuple | None = None
+        self._last_step = 0
+        super().__init__()
+
+    # -- argument checks ------------------------------------------------------------------
+    @staticmethod
+    def _check_image(image: Any) -> np.ndarray:
+        if image is None:
+            return house()
+        arr = check_array("image", image, (2,)).astype(np.float64)
+        if arr.shape[0] < 1 or arr.shape[1] < 1:
+            raise ValueError(f"image must have at least one row and one column, got {arr.shape}")
+        if max(arr.shape) > MAX_IMAGE:
+            raise ValueError(
+                f"image must be at most {MAX_IMAGE} x {MAX_IMAGE} pixels so that its cells stay "
+                f"readable, got {arr.shape[0]} x {arr.shape[1]}; downsample it first"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("image must contain only finite numbers (no NaN or infinity)")
+        return arr
+
+    @staticmethod
+    def _check_kernel(kernel: Any, image_shape: tuple[int, ...]) -> np.ndarray:
+        arr = check_array("kernel", kernel, (2,)).astype(np.float64)
+        if arr.shape[0] < 1 or arr.shape[1] < 1:
+            raise ValueError(f"kernel must have at least one row and one column, got {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("kernel must contain only finite numbers (no NaN or infinity)")
+        if arr.shape[0] > image_shape[0] or arr.shape[1] > image_shape[1]:
+            raise ValueError(
+                f"kernel {arr.shape[0]} x {arr.shape[1]} is larger than the image "
+                f"{image_shape[0]} x {image_shape[1]}"
+            )
+        if arr.size > 49:
+            raise ValueError(f"kernel must have at most 7 x 7 = 49 taps, got shape {arr.shape}")
+        return arr
+
+    # -- the view -------------------------------------------------------------------------
+    def _build(self) -> None:
+        img = self._image
+        h, w = img.shape
+        bias_max = _nice_ceil(max(abs(self._bias0), float(np.max(np.abs(img)))))
+        self.controls = {
+            "play": widgets.Play(
+                value=0, min=0, max=1, step=1, interval=PLAY_INTERVAL, description="play"
+            ),
+            "row": widgets.IntSlider(value=0, min=0, max=1, description="row"),
+            "col": widgets.IntSlider(value=0, min=0, max=1, description="col"),
+            "kernel": widgets.Dropdown(
+                options=list(self._kernels), value=self._initial_kernel, description="kernel"
+            ),
+            "bias": widgets.FloatSlider(
+                value=self._bias0,
+                min=-bias_max,
+                max=bias_max,
+                step=bias_max / 20,
+                description="bias",
+                readout_format=".2f",
+            ),
+            "stride": widgets.IntSlider(value=1, min=1, max=MAX_STRIDE, description="stride"),
+            "padding": widgets.IntSlider(value=0, min=0, max=MAX_PADDING, description="padding"),
+            "dilation": widgets.IntSlider(value=1, min=1, max=1, description="dilation"),
+        }
+        self._update_dilation_range()
+
+        fig = self.figure
+        axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [5.0, 2.6, 2.6, 4.4]})
+        self.ax_in, self.ax_k, self.ax_p, self.ax_out = axes
+        self._vmin, self._vmax = float(img.min()), float(img.max())
+        if self._vmax == self._vmin:
+            self._vmax = self._vmin + 1.0
+        ntaps = max(k.size for k in self._kernels.values())
+
+        # input: image (padding masked, painted grey), image border, taps, tap labels
+        self.im_in = self.ax_in.imshow(np.zeros((h, w, 4)), interpolation="nearest")
+        self.image_border = window_rect(self.ax_in, 0, 0, h, w, color=ACCENT, linewidth=1.5)
+        self.image_border.set_linestyle("--")
+        self.tap_rects = [
+            window_rect(self.ax_in, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=2.5)
+            for _ in range(ntaps)
+        ]
+        self.window_box = window_rect(self.ax_in, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=1.2)
+        self.window_box.set_linestyle(":")
+        self.in_labels = make_labels(self.ax_in, ntaps, 14)
+
+        # kernel, products and their sum
+        self.im_k = self.ax_k.imshow(np.zeros((3, 3)), cmap=DIVERGING, interpolation="nearest")
+        self.k_labels = make_labels(self.ax_k, ntaps, 15)
+        self.im_p = self.ax_p.imshow(np.zeros((3, 3)), cmap=DIVERGING, interpolation="nearest")
+        self.p_labels = make_labels(self.ax_p, ntaps, 15)
+        self.sum_text = self.ax_p.text(
+            0.5,
+            -0.06,
+            "",
+            transform=self.ax_p.transAxes,
+            ha="center",
+            va="top",
+            fontsize=15,
+            linespacing=1.4,
+        )
+        # output map, veil over cells not yet written, the current cell
+        self.im_out = self.ax_out.imshow(
+            np.zeros((1, 1)), cmap=DIVERGING, interpolation="nearest", vmin=-1, vmax=1
+        )
+        self.im_fade = self.ax_out.imshow(np.zeros((1, 1, 4)), interpolation="nearest")
+        self.out_rect = window_rect(self.ax_out, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3.0)
+        self.out_label = make_labels(self.ax_out, 1, 14)[0]
+
+        self.ax_k.set_title("kernel", fontsize=16)
+        self.ax_p.set_title("window × kernel", fontsize=16)
+        self.ax_in.set_title(" ", fontsize=16)
+        self.ax_out.set_title(" ", fontsize=16)
+        grids = [cell_grid(ax, (1, 1)) for ax in axes]
+        self.set_dynamic(
+            [
+                *self.tap_rects,
+                self.window_box,
+                *self.in_labels,
+                self.im_p,
+                grids[2],
+                *self.p_labels,
+                self.sum_text,
+                self.im_fade,
+                grids[3],
+                self.out_rect,
+                self.out_label,
+                self.ax_out.title,
+            ]
+        )
+
+    def _update_dilation_range(self) -> None:
+        """Limit dilation so that the dilated kernel always fits in the unpadded image."""
+        kh, kw = self._kernels[self.controls["kernel"].value].shape
+        h, w = self._image.shape
+        limits = [MAX_DILATION]
+        for k, n in ((kh, h), (kw, w)):
+            if k > 1:
+                limits.append((n - 1) // (k - 1))
+        self.controls["dilation"].max = max(1, min(limits))
+
+    def _update(self) -> None:
+        c = self.controls
+        play_moved = c["play"].value != self._last_step
+        kernel_name = c["kernel"].value
+        kernel = self._kernels[kernel_name]
+        self._update_dilation_range()
+        s, p, d = c["stride"].value, c["padding"].value, c["dilation"].value
+        bias = float(c["bias"].value)
+        img = self._image
+        h, w = img.shape
+        kh, kw = kernel.shape
+        hp, wp = h + 2 * p, w + 2 * p
+        eh, ew = d * (kh - 1) + 1, d * (kw - 1) + 1
+        self.state = {
+            "stride": s,
+            "padding": p,
+            "dilation": d,
+            "kernel_name": kernel_name,
+            "kernel": kernel.copy(),
+            "bias": bias,
+            "input_shape": (h, w),
+            "padded_shape": (hp, wp),
+        }
+        if eh > hp or ew > wp:
+            self.readout.value = ""
+            self._cache_key = None
+            raise ValueError(
+                f"the dilated kernel ({eh} x {ew}) is larger than the padded input "
+                f"({hp} x {wp}): lower the dilation or raise the padding"
+            )
+        oh, ow = (hp - eh) // s + 1, (wp - ew) // s + 1
+
+        key = (kernel_name, s, p, d, bias)
+        if key != self._cache_key:
+            if key[:4] != (self._cache_key or (None,))[:4]:
+                self._conv = conv2d(img, kernel, stride=s, padding=p, dilation=d)
+                self._padded = np.pad(img, p)
+            self._cache_key = key
+            self._draw_still(kernel, p, bias, oh, ow)
+            self.full_redraw = True
+        out_map = self._conv + bias
+
+        # the output position: Play drives a flat raster index, the sliders drive (row, col)
+        for name, n in (("row", oh), ("col", ow)):
+            c[name].max = n - 1
+        c["play"].max = oh * ow - 1
+        if play_moved:
+            row, col = divmod(min(c["play"].value, oh * ow - 1), ow)
+            c["row"].value, c["col"].value = row, col
+        row, col = c["row"].value, c["col"].value
+        step = row * ow + col
+        c["play"].value = step
+        self._last_step = step
+
+        rows = row * s + d * np.arange(kh)
+        cols = col * s + d * np.arange(kw)
+        window = self._padded[np.ix_(rows, cols)]
+        products = window * kernel
+        total = float(products.sum())
+        value = total + bias
+        self.state.update(
+            row=row,
+            col=col,
+            step=step,
+            window_rows=rows,
+            window_cols=cols,
+            window=window,
+            products=products,
+            sum=total,
+            output=value,
+            output_map=out_map,
+            output_shape=(oh, ow),
+        )
+
+        # input: the taps and the values under them
+        rr, cc = np.meshgrid(rows, cols, indexing="ij")
+        for k, rect in enumerate(self.tap_rects):
+            rect.set_visible(k < rr.size)
+            if k < rr.size:
+                move_rect(rect, rr.flat[k], cc.flat[k], 1, 1)
+        move_rect(self.window_box, rows[0], cols[0], eh, ew)
+        self.window_box.set_visible(d > 1)
+        in_pad = ((rr < p) | (rr >= p + h) | (cc < p) | (cc >= p + w)).ravel()
+        colors = text_colors(window, self._vmin, self._vmax, diverging=False)
+        colors = ["black" if pad else col_ for pad, col_ in zip(in_pad, colors, strict=True)]
+        place_labels(self.in_labels, window, rr, cc, colors)
+
+        # products, their sum, the output cell
+        plim = symmetric_limits(products)
+        update_grid(self.im_p, products, *plim)
+        kr, kc = np.meshgrid(np.arange(kh), np.arange(kw), indexing="ij")
+        place_labels(self.p_labels, products, kr, kc, text_colors(products, *plim, True))
+        self.sum_text.set_text(f"sum = {total:.4f}\n+ bias {bias:.4f}\n= {value:.4f}")
+        fade = np.zeros((oh, ow, 4))
+        fade.reshape(-1, 4)[step + 1 :] = _FADE
+        self.im_fade.set_data(fade)
+        move_rect(self.out_rect, row, col, 1, 1)
+        color = text_colors([value], *self._out_lim, True)
+        place_labels([self.out_label], [value], [row], [col], color)
+        self.ax_out.title.set_text(f"output[{row}, {col}] = {value:.4f}")
+        self.readout.value = (
+            '<span style="font-size:1.5em;font-family:monospace">'
+            f'<span class="cnnlib-position">output[{row}, {col}]</span> = '
+            f'<span class="cnnlib-value" data-value="{value:.4f}">{value:.4f}</span>'
+            f" = sum {total:.4f} + bias {bias:.4f}</span>"
+        )
+
+    def _draw_still(self, kernel: np.ndarray, p: int, bias: float, oh: int, ow: int) -> None:
+        """Update what changes only with the kernel, stride, padding, dilation or bias."""
+        h, w = self._image.shape
+        hp, wp = self._padded.shape
+        self.im_in.set_data(padded_rgba(self._image, p, SEQUENTIAL, self._vmin, self._vmax))
+        self.im_in.set_extent((-0.5, wp - 0.5, hp - 0.5, -0.5))
+        cell_grid(self.ax_in, (hp, wp), lines=max(hp, wp) <= 32)
+        move_rect(self.image_border, p, p, h, w)
+        self.image_border.set_visible(p > 0)
+        self.ax_in.title.set_text(f"input {h} × {w}" + (f", padding {p}" if p else ""))
+
+        kh, kw = kernel.shape
+        klim = symmetric_limits(kernel)
+        update_grid(self.im_k, kernel, *klim)
+        cell_grid(self.ax_k, (kh, kw))
+        kr, kc = np.meshgrid(np.arange(kh), np.arange(kw), indexing="ij")
+        place_labels(self.k_labels, kernel, kr, kc, text_colors(kernel, *klim, True))
+        cell_grid(self.ax_p, (kh, kw))
+        self.im_p.set_extent((-0.5, kw - 0.5, kh - 0.5, -0.5))
+
+        out_map = self._conv + bias
+        self._out_lim = symmetric_limits(out_map)
+        update_grid(self.im_out, out_map, *self._out_lim)
+        self.im_fade.set_extent((-0.5, ow - 0.5, oh - 0.5, -0.5))
+        cell_grid(self.ax_out, (oh, ow), lines=max(oh, ow) <= 32)
+
+
+def _nice_ceil(x: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, 50, ... (times a power of ten) that is >= x."""
+    if not x > 0:
+        return 1.0
+    e = np.floor(np.log10(x))
+    for m in (1.0, 2.0, 5.0, 10.0):
+        if m * 10**e >= x * (1 - 1e-12):
+            return float(m * 10**e)
+    return float(10 ** (e + 1))
