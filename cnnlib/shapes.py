@@ -38,12 +38,17 @@ __all__ = [
 def _conv_1d(size: int, k: int, s: int, p: int, d: int, axis: str) -> int:
     out = (size + 2 * p - d * (k - 1) - 1) // s + 1
     if out < 1:
-        raise ValueError(
-            f"kernel_size{axis} {k} (dilated to {d * (k - 1) + 1}) is larger than the padded "
-            f"input {size} + 2*{p} = {size + 2 * p}: the output size would be {out}, and torch "
-            "refuses an output smaller than 1"
-        )
+        raise ValueError(_too_small(size, k, p, d, out, axis))
     return out
+
+
+def _too_small(size: int, k: int, p: int, d: int, out: int, axis: str) -> str:
+    dilated = f" (dilated to {d * (k - 1) + 1})" if d > 1 else ""
+    return (
+        f"kernel_size{axis} {k}{dilated} is larger than the padded input {size} + 2*{p} = "
+        f"{size + 2 * p}: the output size would be {out}, and torch refuses an output smaller "
+        "than 1"
+    )
 
 
 def _pool_1d(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool, axis: str) -> int:
@@ -57,11 +62,7 @@ def _pool_1d(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool, axis: s
     if ceil_mode and (out - 1) * s >= size + p:
         out -= 1  # the last window would start in the right padding: torch drops it
     if out < 1:
-        raise ValueError(
-            f"kernel_size{axis} {k} (dilated to {d * (k - 1) + 1}) is larger than the padded "
-            f"input {size} + 2*{p} = {size + 2 * p}: the output size would be {out}, and torch "
-            "refuses an output smaller than 1"
-        )
+        raise ValueError(_too_small(size, k, p, d, out, axis))
     return out
 
 

@@ -135,6 +135,10 @@ def test_conv_transpose_output_size_matches_conv_transpose2d(size, k, s, p, a, d
         expected = None
     else:
         expected = torch_shape(layer, size)
+    # At a computed size of exactly 0, torch's generic path raises "Output size is too small",
+    # but its oneDNN path (some strides) returns an empty tensor: no output either way, we raise.
+    if expected is not None and 0 in expected:
+        expected = None
     agree(expected, lambda: conv_transpose_output_size(size, k, s, p, a, d))
 
 
