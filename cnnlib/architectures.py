@@ -36,6 +36,7 @@ __all__ = [
     "DepthwiseSeparableConv",
     "SimpleCNN",
     "simple_cnn",
+    "mlp",
     "ScaledTanh",
     "Subsampling",
     "PartialConv2d",
@@ -195,6 +196,21 @@ def simple_cnn(
 ) -> SimpleCNN:
     """The seed's ``SimpleCNN``; e.g. ``simple_cnn(1, 10, (16, 32, 64))`` for 8x8 digits."""
     return SimpleCNN(in_channels, num_classes, widths)
+
+
+def mlp(
+    in_features: int = 64, hidden: Sequence[int] = (256,), num_classes: int = 10
+) -> nn.Sequential:
+    """A multilayer perceptron on flattened images: ``Linear -> ReLU`` per hidden width, then a
+    linear classifier; ``sum (n_in + 1) n_out`` parameters and no notion of neighbouring pixels."""
+    in_features = check_int("in_features", in_features, 1)
+    num_classes = check_int("num_classes", num_classes, 1)
+    widths = (in_features, *_check_positive_ints("hidden", hidden))
+    layers: list[nn.Module] = [nn.Flatten()]
+    for a, b in zip(widths, widths[1:], strict=False):
+        layers += [nn.Linear(a, b), nn.ReLU(inplace=True)]
+    layers.append(nn.Linear(widths[-1], num_classes))
+    return nn.Sequential(*layers)
 
 
 # --------------------------------------------------------------------------------------------
