@@ -13,7 +13,8 @@ pair ``(h, w)``.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided, sliding_window_view
+from numpy.lib.stride_tricks import as_strided
+from scipy.linalg import blas
 
 from cnnlib._validate import check_array, check_choice, check_int, check_pair
 
@@ -188,16 +189,19 @@ class _ConvArgs:
         _check_fits("kernel_size", kh, self.dilation[0], height + top + bottom, "height")
         _check_fits("kernel_size", kw, self.dilation[1], width + left + right, "width")
         self.dtype = _float_dtype(x, weight, *(() if bias is None else (bias,)))
-        self.x = pad2d(x.astype(self.dtype, copy=False), sides, padding_mode)
+        self.x = x.astype(self.dtype, copy=False)
         self.sides = sides
         self.padding_mode = padding_mode
-        self.unpadded = x
         self.weight = weight.astype(self.dtype, copy=False)
         self.bias = None if bias is None else bias.astype(self.dtype, copy=False)
         self.out_hw = (
             _output_size(height + top + bottom, kh, self.stride[0], 0, self.dilation[0]),
             _output_size(width + left + right, kw, self.stride[1], 0, self.dilation[1]),
         )
+
+    def padded(self) -> np.ndarray:
+        """The batched input padded as ``padding`` and ``padding_mode`` say."""
+        return pad2d(self.x, self.sides, self.padding_mode)
 
     def finish(self, out: np.ndarray) -> np.ndarray:
         """Add the bias and give the output the input's form."""
@@ -253,7 +257,9 @@ def conv2d(
     (im2col).
     """
     a = _ConvArgs(x, weight, bias, stride, padding, dilation, groups, padding_mode)
-    return a.finish(_conv_padded(a.x, a.weight, a.stride, a.dilation, a.groups, a.out_hw))
+    if _method(a) == "shift":
+        return a.finish(_conv_shift(a))
+    return a.finish(_conv_im2col(a.padded(), a.weight, a.stride, a.dilation, a.groups, a.out_hw))
 
 
 def conv2d_naive(
@@ -276,7 +282,7 @@ def conv2d_naive(
     output as ``conv2d``.
     """
     a = _ConvArgs(x, weight, bias, stride, padding, dilation, groups, padding_mode)
-    x_pad, w = a.x, a.weight
+    x_pad, w = a.padded(), a.weight
     (sh, sw), (dh, dw) = a.stride, a.dilation
     batch = x_pad.shape[0]
     c_out, c_g, kh, kw = w.shape
@@ -303,29 +309,96 @@ def conv2d_naive(
 # --------------------------------------------------------------------------------------------
 
 
-def _conv_padded(x_pad, w, stride, dilation, groups, out_hw):
-    """Cross-correlate a padded NCHW batch with ``w``; no padding, no bias."""
-    return _conv_im2col(x_pad, w, stride, dilation, groups, out_hw)
+def _method(a: _ConvArgs) -> str:
+    """``"shift"`` (one product per kernel offset) or ``"im2col"`` (one product over windows).
+
+    The shift form needs stride 1 and pays off when each product is large enough: at least 16
+    input channels per group. Otherwise unrolling the windows is cheap and one product wins.
+    """
+    c_g = a.weight.shape[1]
+    return "shift" if a.stride == (1, 1) and c_g >= 16 else "im2col"
+
+
+def _conv_shift(a: _ConvArgs) -> np.ndarray:
+    """Stride-1 convolution as a sum of ``kH * kW`` matrix products, accumulated in place.
+
+    The padded input is stored channels-last and flattened to rows ``r = (n, y, x)`` of
+    ``C_g`` channels. For kernel offset ``(m, l)`` the rows needed are those ``r + off`` with
+    ``off = m d_H W_pad + l d_W``: a contiguous block, so each product runs on views, without
+    copies. Rows whose window runs past the right or bottom edge are computed and thrown away.
+    """
+    x, w, groups = a.x, a.weight, a.groups
+    n, c_in, height, width = x.shape
+    c_out, c_g, kh, kw = w.shape
+    o_g = c_out // groups
+    (dh, dw), (h_out, w_out) = a.dilation, a.out_hw
+    left, right, top, bottom = a.sides
+    h_pad, w_pad = height + top + bottom, width + left + right
+    rows = n * h_pad * w_pad
+    # group-major, channels-last padded input: xp[g, n, y, x, c]
+    xp = np.zeros((groups, n, h_pad, w_pad, c_g), dtype=a.dtype)
+    if a.padding_mode == "zeros":
+        x5 = x.reshape(n, groups, c_g, height, width).transpose(1, 0, 3, 4, 2)
+        xp[:, :, top : top + height, left : left + width] = x5
+    else:
+        x_pad = pad2d(x, a.sides, a.padding_mode)
+        xp[...] = x_pad.reshape(n, groups, c_g, h_pad, w_pad).transpose(1, 0, 3, 4, 2)
+    flat = xp.reshape(groups, rows, c_g)
+    # wk[g, m, l] is the (C_g, O_g) matrix of kernel offset (m, l) in group g
+    wk = np.ascontiguousarray(w.reshape(groups, o_g, c_g, kh, kw).transpose(0, 3, 4, 2, 1))
+    needed = rows - dh * (kh - 1) * w_pad - dw * (kw - 1)
+    out = np.empty((groups, rows, o_g), dtype=a.dtype)
+    gemm = _gemm(a.dtype)
+    for g in range(groups):
+        # column-major view of out[g][:needed] (BLAS computes C = alpha A B + beta C in place)
+        acc = out[g, :needed].T
+        for m in range(kh):
+            for l in range(kw):
+                off = m * dh * w_pad + l * dw
+                block = flat[g, off : off + needed]
+                beta = 0.0 if m == l == 0 else 1.0
+                gemm(1.0, wk[g, m, l].T, block.T, beta=beta, c=acc, overwrite_c=1)
+    result = np.empty((n, c_out, h_out, w_out), dtype=a.dtype)
+    out6 = out.reshape(groups, n, h_pad, w_pad, o_g)[:, :, :h_out, :w_out]
+    result.reshape(n, groups, o_g, h_out, w_out)[...] = out6.transpose(1, 0, 4, 2, 3)
+    return result
+
+
+def _gemm(dtype: np.dtype):
+    return blas.sgemm if dtype == np.float32 else blas.dgemm
+
+
+_IM2COL_BYTES = 64 * 2**20  # unroll at most this many bytes of windows at a time
 
 
 def _conv_im2col(x_pad, w, stride, dilation, groups, out_hw):
-    """One matrix product per group over the unrolled windows (im2col)."""
+    """Unroll the windows into columns (im2col) and multiply by the weight matrix.
+
+    ``cols[n, g, (c, m, l), (i, j)] = x_pad[n, g C_g + c, i s_H + m d_H, j s_W + l d_W]`` and
+    ``out[n, g] = W_g @ cols[n, g]`` with ``W_g`` the ``(O_g, C_g kH kW)`` weights of group
+    ``g``: all groups in one batched product, a few images at a time to bound the memory.
+    """
     (sh, sw), (dh, dw) = stride, dilation
     n, c_in, _, _ = x_pad.shape
     c_out, c_g, kh, kw = w.shape
     h_out, w_out = out_hw
-    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
-    # windows[n, c, i, j, m, l] = x_pad[n, c, i*sh + m*dh, j*sw + l*dw]  (a view, no copy)
-    windows = sliding_window_view(x_pad, (span_h, span_w), axis=(2, 3))
-    windows = windows[:, :, : (h_out - 1) * sh + 1 : sh, : (w_out - 1) * sw + 1 : sw, ::dh, ::dw]
     o_g = c_out // groups
-    out = np.empty((n, c_out, h_out, w_out), dtype=x_pad.dtype)
-    for g in range(groups):
-        win = windows[:, g * c_g : (g + 1) * c_g]  # (n, c_g, h_out, w_out, kh, kw)
-        wg = w[g * o_g : (g + 1) * o_g]  # (o_g, c_g, kh, kw)
-        res = np.tensordot(win, wg, axes=([1, 4, 5], [1, 2, 3]))  # (n, h_out, w_out, o_g)
-        out[:, g * o_g : (g + 1) * o_g] = res.transpose(0, 3, 1, 2)
-    return out
+    sn, sc, sy, sx = x_pad.strides
+    windows = as_strided(
+        x_pad,
+        shape=(n, groups, c_g, kh, kw, h_out, w_out),
+        strides=(sn, sc * c_g, sc, sy * dh, sx * dw, sy * sh, sx * sw),
+        writeable=False,
+    )
+    k = c_g * kh * kw
+    w_mat = w.reshape(groups, o_g, k)
+    out = np.empty((n, groups, o_g, h_out * w_out), dtype=x_pad.dtype)
+    per_image = groups * k * h_out * w_out * x_pad.itemsize
+    step = max(1, _IM2COL_BYTES // per_image)
+    for start in range(0, n, step):
+        cols = windows[start : start + step].reshape(-1, groups, k, h_out * w_out)
+        np.matmul(w_mat, cols, out=out[start : start + step])
+    return out.reshape(n, c_out, h_out, w_out)
 
 
 # --------------------------------------------------------------------------------------------

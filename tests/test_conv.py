@@ -1,5 +1,7 @@
 """cnnlib.conv against torch.nn.functional, torch.nn.Conv2d and scipy.signal.convolve2d."""
 
+from unittest import mock
+
 import numpy as np
 import pytest
 import scipy.signal
@@ -8,6 +10,7 @@ import torch.nn.functional as F
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from cnnlib import conv as conv_module
 from cnnlib.conv import avg_pool2d, conv2d, conv2d_naive, convolve2d, max_pool2d, pad2d
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
@@ -103,8 +106,14 @@ def torch_conv(x, weight, bias, kwargs, mode):
 @given(conv_cases())
 def test_conv2d_matches_torch(case):
     x, weight, bias, kwargs, mode, dtype = case
-    got = conv2d(x, weight, bias, padding_mode=mode, **kwargs)
-    assert_close(got, torch_conv(x, weight, bias, kwargs, mode), dtype)
+    expected = torch_conv(x, weight, bias, kwargs, mode)
+    assert_close(conv2d(x, weight, bias, padding_mode=mode, **kwargs), expected, dtype)
+    # both vectorised kernels, whichever conv2d picks for this size
+    methods = ["im2col", "shift"] if kwargs["stride"] in (1, (1, 1)) else ["im2col"]
+    for method in methods:
+        with mock.patch("cnnlib.conv._method", return_value=method):
+            got = conv2d(x, weight, bias, padding_mode=mode, **kwargs)
+        assert_close(got, expected, dtype)
 
 
 @settings(max_examples=25)
@@ -126,10 +135,13 @@ def test_conv2d_naive_matches_torch(case):
     st.integers(1, 2),
 )
 def test_conv2d_larger_problems_match_torch(n, c_in, c_out, size, k, padding, dilation):
-    """Sizes where the stride-1 fast path (one product per kernel offset) is taken."""
+    """Sizes where conv2d picks the stride-1 shift form (16 or more channels) or im2col."""
     rng = np.random.default_rng(size)
     x = rng.standard_normal((n, c_in * 8, size, size + 3)).astype(np.float32)
     weight = rng.standard_normal((c_out * 8, c_in * 8, k, k)).astype(np.float32)
+    assert conv_module._method(
+        conv_module._ConvArgs(x, weight, None, 1, padding, dilation, 1, "zeros")
+    ) == ("shift" if c_in >= 2 else "im2col")
     bias = rng.standard_normal(c_out * 8).astype(np.float32)
     kwargs = dict(stride=1, padding=padding, dilation=dilation, groups=1)
     assert_close(
@@ -445,3 +457,13 @@ def test_pad2d_rejects_bad_input():
         pad2d(np.zeros((3, 3)), 4, "circular")
     with pytest.raises(ValueError, match="padding"):
         pad2d(np.zeros((3, 3)), -1)
+
+
+def test_im2col_in_chunks_of_images_matches_torch():
+    """The memory bound splits the batch; one image at a time gives the same numbers."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 4, 9, 8))
+    w = rng.standard_normal((6, 2, 3, 3))
+    expected = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), stride=2, groups=2).numpy()
+    with mock.patch.object(conv_module, "_IM2COL_BYTES", 1):
+        assert_close(conv2d(x, w, stride=2, groups=2), expected, np.float64)
