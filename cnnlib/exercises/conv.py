@@ -1,0 +1,412 @@
+"""Checkers for the exercises of notebook 01 (convolution and pooling).
+
+Each checker runs the learner's answer against PyTorch (``torch.nn.functional``), an
+independent reference, on a hand-worked case first and then on random ones, and prints either
+one success line or what is wrong: the input, the expected and the received output, the first
+position where they differ, and a hint when the mistake is a common one (a flipped kernel, an
+output one row too short, a stride that is ignored).
+
+The exercises' functions work on one channel, so that the loops stay short:
+
+- ``my_conv2d(x, kernel, stride=1, padding=0)``: ``x`` is ``(H, W)``, ``kernel`` is
+  ``(kH, kW)``, ``stride`` and ``padding`` are ints (zero padding on all four sides); it
+  returns the ``(H_out, W_out)`` cross-correlation
+  ``out[i, j] = sum_{m, n} x_pad[i s + m, j s + n] k[m, n]`` with
+  ``H_out = floor((H + 2 p - kH) / s) + 1``, exactly what ``torch.nn.functional.conv2d``
+  computes.
+- ``my_max_pool2d(x, kernel_size, stride=None)``: ``x`` is ``(H, W)``; ``stride=None`` means
+  ``stride = kernel_size``; no padding; ``out[i, j] = max_{m, n < k} x[i s + m, j s + n]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from cnnlib._validate import check_array, check_int
+
+__all__ = [
+    "check_conv2d",
+    "check_max_pool2d",
+    "check_output_shape",
+    "check_output_value",
+]
+
+PASS = "✅"
+FAIL = "❌"
+
+#: the worked example of the notebook (d2l.ai's): output[0, 0] = 0*0 + 1*1 + 3*2 + 4*3 = 19
+WORKED_X = np.arange(9.0).reshape(3, 3)
+WORKED_K = np.array([[0.0, 1.0], [2.0, 3.0]])
+
+
+def _fmt(a: Any) -> str:
+    arr = np.asarray(a)
+    if arr.ndim == 0:
+        return f"{float(arr):.4g}"
+    return np.array2string(arr, precision=4, suppress_small=True, max_line_width=90)
+
+
+def _torch_conv2d(x: np.ndarray, k: np.ndarray, stride: int = 1, padding: int = 0) -> np.ndarray:
+    import torch
+    import torch.nn.functional as F
+
+    out = F.conv2d(
+        torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))[None, None],
+        torch.from_numpy(np.ascontiguousarray(k, dtype=np.float64))[None, None],
+        stride=stride,
+        padding=padding,
+    )
+    return out[0, 0].numpy()
+
+
+def _torch_pool(x: np.ndarray, kernel_size: int, stride: int | None, kind: str) -> np.ndarray:
+    import torch
+    import torch.nn.functional as F
+
+    pool = F.max_pool2d if kind == "max" else F.avg_pool2d
+    t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))[None, None]
+    return pool(t, kernel_size, stride=stride)[0, 0].numpy()
+
+
+def _as_result(got: Any) -> np.ndarray | str:
+    """The learner's output as a float array, or a sentence saying why it is not one."""
+    if got is None:
+        return "it returned None (did you forget `return`?)"
+    if hasattr(got, "detach") and hasattr(got, "numpy"):  # a torch tensor is fine
+        got = got.detach().cpu().numpy()
+    try:
+        arr = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        return f"its result {type(got).__name__} is not an array of numbers ({exc})"
+    return arr
+
+
+def _first_mismatch(expected: np.ndarray, got: np.ndarray) -> tuple[int, ...]:
+    bad = ~np.isclose(got, expected, rtol=1e-6, atol=1e-8)
+    return tuple(int(i) for i in np.argwhere(bad)[0])
+
+
+def _same(a: Any, b: np.ndarray) -> bool:
+    a = np.asarray(a)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-8))
+
+
+def _report(title: str, problem: str | None, n_cases: int) -> None:
+    if problem is None:
+        print(f"{PASS} {title}: all {n_cases} cases match PyTorch.")
+    else:
+        print(f"{FAIL} {title}: {problem}")
+
+
+# --------------------------------------------------------------------------------------------
+# conv2d
+# --------------------------------------------------------------------------------------------
+
+
+def _conv_cases(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, int, int]]:
+    cases = [
+        (WORKED_X, WORKED_K, 1, 0),  # the hand-worked example
+        (np.arange(20.0).reshape(4, 5), np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 3.0]]), 1, 0),
+        (np.arange(36.0).reshape(6, 6) % 7, np.array([[1.0, 0.0], [0.0, -1.0]]), 2, 0),
+        (np.arange(25.0).reshape(5, 5), np.array([[1.0, 2.0], [3.0, 4.0]]), 1, 1),
+        (np.arange(49.0).reshape(7, 7) % 5, np.array([[0, 1, 0], [1, -4, 1], [0, 1, 2.0]]), 2, 1),
+        (np.arange(56.0).reshape(7, 8) % 6, np.array([[2.0, -1.0], [0.5, 1.0]]), 3, 0),
+    ]
+    for _ in range(8):
+        h, w = (int(v) for v in rng.integers(3, 9, size=2))
+        kh, kw = int(rng.integers(1, min(h, 4) + 1)), int(rng.integers(1, min(w, 4) + 1))
+        stride, padding = int(rng.integers(1, 4)), int(rng.integers(0, 3))
+        x = rng.integers(-5, 6, size=(h, w)).astype(np.float64)
+        k = rng.integers(-3, 4, size=(kh, kw)).astype(np.float64)
+        cases.append((x, k, stride, padding))
+    return cases
+
+
+def _conv_hint(x: np.ndarray, k: np.ndarray, stride: int, padding: int, got: np.ndarray) -> str:
+    """Name a common mistake if ``got`` is what that mistake would give."""
+    h, w = x.shape
+    kh, kw = k.shape
+    if _same(got, _torch_conv2d(x, k[::-1, ::-1], stride, padding)) and not np.allclose(
+        k, k[::-1, ::-1]
+    ):
+        return (
+            "Hint: this is the output with the kernel flipped (true convolution). conv2d in "
+            "deep learning is a cross-correlation: multiply x_pad[i*s + m, j*s + n] by "
+            "kernel[m, n], without flipping."
+        )
+    if k.shape[0] == k.shape[1] and _same(got, _torch_conv2d(x, k.T, stride, padding)):
+        return "Hint: this is the output with the kernel transposed: kernel[m, n] pairs with row m."
+    if stride > 1 and _same(got, _torch_conv2d(x, k, 1, padding)):
+        return "Hint: the stride is ignored: output[i, j] starts at row i*stride, col j*stride."
+    if padding > 0 and _same(got, _torch_conv2d(x, k, stride, 0)):
+        return f"Hint: the padding is ignored: add {padding} rows/columns of zeros on every side."
+    oh = (h + 2 * padding - kh) // stride + 1
+    ow = (w + 2 * padding - kw) // stride + 1
+    if got.shape != (oh, ow):
+        return (
+            f"Hint: the output size is floor((H + 2*padding - kH) / stride) + 1: "
+            f"floor(({h} + 2*{padding} - {kh}) / {stride}) + 1 = {oh} rows and "
+            f"floor(({w} + 2*{padding} - {kw}) / {stride}) + 1 = {ow} columns."
+        )
+    return ""
+
+
+def check_conv2d(fn: Callable[..., Any], seed: int = 0) -> None:
+    """Check ``fn(x, kernel, stride=1, padding=0)`` against ``torch.nn.functional.conv2d``.
+
+    ``x`` is ``(H, W)``, ``kernel`` ``(kH, kW)``; ``fn`` must return the ``(H_out, W_out)``
+    cross-correlation with zero padding,
+    ``out[i, j] = sum_{m, n} x_pad[i*stride + m, j*stride + n] * kernel[m, n]``.
+    Prints one success line, or the first failing case and what is wrong with it.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+    cases = _conv_cases(np.random.default_rng(seed))
+    _report("conv2d", _first_conv_problem(fn, cases), len(cases))
+
+
+def _first_conv_problem(fn: Callable[..., Any], cases) -> str | None:
+    for x, k, stride, padding in cases:
+        call = f"fn(x, kernel, stride={stride}, padding={padding})"
+        where = f"x (shape {x.shape}) =\n{_fmt(x)}\nkernel (shape {k.shape}) =\n{_fmt(k)}\n"
+        expected = _torch_conv2d(x, k, stride, padding)
+        try:
+            got = fn(x.copy(), k.copy(), stride=stride, padding=padding)
+        except Exception as exc:
+            return f"{call} raised {type(exc).__name__}: {exc}\n{where}"
+        got = _as_result(got)
+        if isinstance(got, str):
+            return f"{call}: {got}\n{where}"
+        if got.shape != expected.shape:
+            hint = _conv_hint(x, k, stride, padding, got)
+            return (
+                f"{call} returned shape {got.shape}, expected {expected.shape}.\n{where}"
+                f"expected =\n{_fmt(expected)}\ngot =\n{_fmt(got)}\n{hint}"
+            )
+        if not np.allclose(got, expected, rtol=1e-6, atol=1e-8):
+            pos = _first_mismatch(expected, got)
+            hint = _conv_hint(x, k, stride, padding, got)
+            return (
+                f"{call}: wrong values.\n{where}expected =\n{_fmt(expected)}\ngot =\n{_fmt(got)}\n"
+                f"first difference at output{list(pos)}: expected {expected[pos]:.4g}, "
+                f"got {got[pos]:.4g}.\n{hint}"
+            )
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# max pooling
+# --------------------------------------------------------------------------------------------
+
+
+def _pool_cases(rng: np.random.Generator) -> list[tuple[np.ndarray, int, int | None]]:
+    cases: list[tuple[np.ndarray, int, int | None]] = [
+        (np.array([[1.0, 3, 2, 0], [4, 2, 1, 5], [0, 1, 7, 2], [3, 6, 1, 1]]), 2, None),
+        (np.arange(25.0).reshape(5, 5) % 7, 3, 1),
+        (np.arange(36.0).reshape(6, 6) % 5, 2, 1),
+        (-np.arange(1.0, 17.0).reshape(4, 4), 2, None),  # all negative: a max started at 0 fails
+        (np.arange(49.0).reshape(7, 7) % 9, 3, 2),
+    ]
+    for _ in range(6):
+        h, w = (int(v) for v in rng.integers(2, 9, size=2))
+        k = int(rng.integers(1, min(h, w, 4) + 1))
+        stride = None if rng.random() < 0.3 else int(rng.integers(1, 4))
+        cases.append((rng.normal(size=(h, w)).round(2), k, stride))
+    return cases
+
+
+def _pool_hint(x: np.ndarray, k: int, stride: int | None, got: np.ndarray) -> str:
+    s = k if stride is None else stride
+    if _same(got, _torch_pool(x, k, stride, "avg")):
+        return "Hint: this is average pooling; max pooling keeps the largest value of each window."
+    if stride is None and k > 1 and _same(got, _torch_pool(x, k, 1, "max")):
+        return "Hint: stride=None means stride = kernel_size (windows side by side), not 1."
+    if s > 1 and _same(got, _torch_pool(x, k, 1, "max")):
+        return "Hint: the stride is ignored: window (i, j) starts at row i*stride, col j*stride."
+    if np.all(x < 0) and np.any(got == 0):
+        return "Hint: every input here is negative; start the maximum from the window, not from 0."
+    h, w = x.shape
+    oh, ow = (h - k) // s + 1, (w - k) // s + 1
+    if got.shape != (oh, ow):
+        return (
+            f"Hint: the output size is floor((H - k) / stride) + 1 = "
+            f"floor(({h} - {k}) / {s}) + 1 = {oh} rows and {ow} columns."
+        )
+    return ""
+
+
+def check_max_pool2d(fn: Callable[..., Any], seed: int = 0) -> None:
+    """Check ``fn(x, kernel_size, stride=None)`` against ``torch.nn.functional.max_pool2d``.
+
+    ``x`` is ``(H, W)``; ``stride=None`` means ``stride = kernel_size``; no padding:
+    ``out[i, j] = max_{0 <= m, n < k} x[i*stride + m, j*stride + n]``.
+    Prints one success line, or the first failing case and what is wrong with it.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+    cases = _pool_cases(np.random.default_rng(seed))
+    problem = None
+    for x, k, stride in cases:
+        call = f"fn(x, kernel_size={k}, stride={stride})"
+        where = f"x (shape {x.shape}) =\n{_fmt(x)}\n"
+        expected = _torch_pool(x, k, stride, "max")
+        try:
+            got = fn(x.copy(), k, stride=stride)
+        except Exception as exc:
+            problem = f"{call} raised {type(exc).__name__}: {exc}\n{where}"
+            break
+        got = _as_result(got)
+        if isinstance(got, str):
+            problem = f"{call}: {got}\n{where}"
+            break
+        if got.shape != expected.shape:
+            problem = (
+                f"{call} returned shape {got.shape}, expected {expected.shape}.\n{where}"
+                f"expected =\n{_fmt(expected)}\ngot =\n{_fmt(got)}\n{_pool_hint(x, k, stride, got)}"
+            )
+            break
+        if not np.allclose(got, expected, rtol=1e-6, atol=1e-8):
+            pos = _first_mismatch(expected, got)
+            problem = (
+                f"{call}: wrong values.\n{where}expected =\n{_fmt(expected)}\ngot =\n{_fmt(got)}\n"
+                f"first difference at output{list(pos)}: expected {expected[pos]:.4g}, "
+                f"got {got[pos]:.4g}.\n{_pool_hint(x, k, stride, got)}"
+            )
+            break
+    _report("max_pool2d", problem, len(cases))
+
+
+# --------------------------------------------------------------------------------------------
+# predictions: one output value, an output shape
+# --------------------------------------------------------------------------------------------
+
+
+def check_output_value(
+    answer: float,
+    x: Any,
+    kernel: Any,
+    row: int,
+    col: int,
+    stride: int = 1,
+    padding: int = 0,
+) -> None:
+    """Check a predicted ``conv2d(x, kernel, stride, padding)[row, col]`` (2-D ``x``, ``kernel``).
+
+    The reference is ``torch.nn.functional.conv2d``. On a wrong answer it prints the window the
+    kernel covers, the products and their sum, so the learner sees the arithmetic.
+    """
+    x = check_array("x", x, (2,)).astype(np.float64)
+    kernel = check_array("kernel", kernel, (2,)).astype(np.float64)
+    stride = check_int("stride", stride, 1)
+    padding = check_int("padding", padding, 0)
+    out = _torch_conv2d(x, kernel, stride, padding)
+    row, col = check_int("row", row, 0), check_int("col", col, 0)
+    if row >= out.shape[0] or col >= out.shape[1]:
+        raise ValueError(
+            f"(row, col) = ({row}, {col}) is outside the output, whose shape is {out.shape}"
+        )
+    expected = float(out[row, col])
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        print(f"{FAIL} the answer must be a number, got {answer!r}")
+        return
+    if np.isclose(value, expected, rtol=1e-6, atol=1e-8):
+        print(f"{PASS} output[{row}, {col}] = {_fmt(expected)}: correct.")
+        return
+    kh, kw = kernel.shape
+    padded = np.pad(x, padding)
+    window = padded[row * stride : row * stride + kh, col * stride : col * stride + kw]
+    products = window * kernel
+    lines = [
+        f"{FAIL} output[{row}, {col}] is not {_fmt(value)}.",
+        f"The window starts at padded row {row}*{stride} = {row * stride}, "
+        f"column {col}*{stride} = {col * stride}:",
+        _fmt(window),
+        "window * kernel, element by element:",
+        _fmt(products),
+        f"sum = {_fmt(expected)}",
+    ]
+    if np.isclose(value, float((window * kernel[::-1, ::-1]).sum())) and not np.isclose(
+        value, expected
+    ):
+        lines.append("Your number is the sum with the kernel flipped: conv2d does not flip.")
+    print("\n".join(lines))
+
+
+def check_output_shape(
+    answer: Sequence[int],
+    input_shape: Sequence[int],
+    weight_shape: Sequence[int],
+    stride: int = 1,
+    padding: int = 0,
+) -> None:
+    """Check a predicted output shape of ``conv2d`` for an ``(N, C_in, H, W)`` input.
+
+    ``weight_shape`` is ``(C_out, C_in, kH, kW)``; the reference is the shape PyTorch returns,
+    ``(N, C_out, floor((H + 2p - kH) / s) + 1, floor((W + 2p - kW) / s) + 1)``.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    input_shape = tuple(check_int("input_shape[i]", v, 1) for v in input_shape)
+    weight_shape = tuple(check_int("weight_shape[i]", v, 1) for v in weight_shape)
+    stride = check_int("stride", stride, 1)
+    padding = check_int("padding", padding, 0)
+    if len(input_shape) != 4 or len(weight_shape) != 4:
+        raise ValueError(
+            "input_shape must be (N, C_in, H, W) and weight_shape (C_out, C_in, kH, kW), "
+            f"got {input_shape} and {weight_shape}"
+        )
+    if input_shape[1] != weight_shape[1]:
+        raise ValueError(
+            f"the weight's C_in = weight_shape[1] = {weight_shape[1]} must equal the input's "
+            f"channels input_shape[1] = {input_shape[1]}"
+        )
+    for axis, size, k in (
+        ("height", input_shape[2], weight_shape[2]),
+        ("width", input_shape[3], weight_shape[3]),
+    ):
+        if k > size + 2 * padding:
+            raise ValueError(
+                f"kernel {axis} {k} is larger than the padded input {axis} {size + 2 * padding}"
+            )
+    # shapes only: tensors on the "meta" device hold no data
+    expected = tuple(
+        F.conv2d(
+            torch.empty(input_shape, device="meta"),
+            torch.empty(weight_shape, device="meta"),
+            stride=stride,
+            padding=padding,
+        ).shape
+    )
+    try:
+        got = tuple(int(v) for v in answer)
+    except (TypeError, ValueError):
+        print(f"{FAIL} the answer must be a tuple of 4 integers, got {answer!r}")
+        return
+    if got == expected:
+        print(f"{PASS} output shape {expected}: correct.")
+        return
+    n, _, h, w = input_shape
+    c_out, c_in, kh, kw = weight_shape
+    parts = [f"{FAIL} the output shape is not {got}."]
+    if len(got) != 4:
+        parts.append("It has four axes: (N, C_out, H_out, W_out).")
+    else:
+        if got[0] != n:
+            parts.append(f"The batch size N = {n} passes through unchanged.")
+        if got[1] != c_out:
+            parts.append(
+                f"There is one output channel per filter: C_out = weight_shape[0] = {c_out} "
+                f"(the {c_in} input channels are summed inside each filter)."
+            )
+        if got[2:] != expected[2:]:
+            parts.append(
+                f"H_out = floor((H + 2p - kH) / s) + 1 = floor(({h} + 2*{padding} - {kh}) / "
+                f"{stride}) + 1 = {expected[2]}; W_out likewise = {expected[3]}."
+            )
+    print("\n".join(parts))
