@@ -1,0 +1,98 @@
+"""cnnlib.conv.conv2d against torch.nn.functional.conv2d on the CPU (float32).
+
+Five layer shapes (stride 1, "same"-size padding p = d (k - 1) / 2). The target: conv2d no
+slower than torch on the geometric mean of the time ratios, and never more than 3x slower.
+Runs of the two are interleaved, so that a busy machine slows both alike; the table shows the
+median of the runs.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from benchmarks._timing import print_table
+from cnnlib.conv import conv2d
+
+# (N, C_in, H = W, C_out, k, dilation)
+SHAPES = [
+    (8, 64, 56, 64, 3, 1),
+    (1, 3, 224, 64, 3, 1),
+    (32, 1, 28, 8, 5, 1),
+    (16, 128, 28, 128, 3, 1),
+    (8, 32, 64, 32, 5, 2),
+]
+MAX_RATIO = 3.0
+MAX_GEO_MEAN = 1.0
+
+
+def interleaved_medians(fns, repeat: int = 9, warmup: int = 2) -> list[float]:
+    """Median wall time (seconds) of each function, the runs of all functions interleaved."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    times = [[] for _ in fns]
+    for _ in range(repeat):
+        for fn, ts in zip(fns, times, strict=True):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+    return [statistics.median(ts) for ts in times]
+
+
+def print_environment() -> None:
+    """What decides the speed: BLAS threads and variables, torch threads, the machine's load."""
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        print(f"{var}={os.environ.get(var, '(unset)')}")
+    try:
+        from threadpoolctl import threadpool_info
+
+        for pool in threadpool_info():
+            name = pool.get("internal_api")
+            print(f"{name}: {pool.get('num_threads')} threads, {pool.get('architecture', '')}")
+    except ImportError:
+        pass
+    print(f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    print(f"CPUs: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
+
+
+def main() -> None:
+    print_environment()
+    rng = np.random.default_rng(0)
+    rows, ratios = [], []
+    for n, c_in, size, c_out, k, d in SHAPES:
+        x = rng.standard_normal((n, c_in, size, size)).astype(np.float32)
+        w = rng.standard_normal((c_out, c_in, k, k)).astype(np.float32)
+        b = rng.standard_normal(c_out).astype(np.float32)
+        p = d * (k - 1) // 2
+        xt, wt, bt = (torch.from_numpy(a) for a in (x, w, b))
+
+        def ours(x=x, w=w, b=b, p=p, d=d):
+            return conv2d(x, w, b, padding=p, dilation=d)
+
+        def reference(xt=xt, wt=wt, bt=bt, p=p, d=d):
+            with torch.no_grad():
+                return F.conv2d(xt, wt, bt, padding=p, dilation=d)
+
+        got, expected = ours(), reference().numpy()
+        assert np.allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+        t_ours, t_torch = interleaved_medians([ours, reference])
+        ratio = t_ours / t_torch
+        ratios.append(ratio)
+        shape = f"N={n} C={c_in} H={size} O={c_out} k={k}" + (f" d={d}" if d > 1 else "")
+        ok = "yes" if ratio <= MAX_RATIO else "NO"
+        rows.append([shape, t_ours * 1e3, t_torch * 1e3, ratio, ok])
+    print_table(["shape (float32)", "conv2d ms", "torch ms", "ratio", "ratio<=3"], rows)
+    geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+    verdict = "meets" if geo <= MAX_GEO_MEAN and max(ratios) <= MAX_RATIO else "MISSES"
+    print(f"geometric mean ratio {geo:.2f} (target <= {MAX_GEO_MEAN}): {verdict} the target")
+
+
+if __name__ == "__main__":
+    main()
