@@ -1,0 +1,223 @@
+"""Checkers for the exercises of notebook 03 (parameters and compute).
+
+The reference is PyTorch itself: the parameters of a real ``nn.Conv2d`` (built on the
+``meta`` device, so no memory is spent) and half the FLOPs that
+``torch.utils.flop_counter.FlopCounterMode`` counts for it. Each checker tries the seed's
+worked case first (``nn.Conv2d(3, 64, 3)``: 1,792 parameters), then random ones, and prints
+one success line or the first case that fails: the arguments, expected, got, and a hint when
+the mistake is a common one (a forgotten bias, ``k`` instead of ``k^2``, groups ignored).
+
+- ``check_layer_params(answer, in_channels, out_channels, kernel_size, bias=True, groups=1)``:
+  a number counted by hand.
+- ``check_conv2d_params(fn)``: ``fn(in_channels, out_channels, kernel_size, bias=True,
+  groups=1)`` returns ``C_out * (C_in / groups * k * k) + C_out * [bias]``.
+- ``check_depthwise_separable_params(fn)``: ``fn(in_channels, out_channels, kernel_size,
+  bias=True)`` returns the parameters of a depthwise ``k x k`` convolution (``groups =
+  C_in``) followed by a pointwise ``1 x 1`` one, both with or without bias.
+- ``check_conv2d_macs(fn)``: ``fn(in_channels, out_channels, kernel_size, size, stride=1,
+  padding=0)`` returns the multiply-accumulates of one ``size x size`` image.
+"""
+
+from __future__ import annotations
+
+import numbers
+import random
+from collections.abc import Callable
+from typing import Any
+
+from cnnlib._validate import check_int
+
+__all__ = [
+    "check_layer_params",
+    "check_conv2d_params",
+    "check_depthwise_separable_params",
+    "check_conv2d_macs",
+]
+
+PASS = "✅"
+FAIL = "❌"
+
+
+def _conv(c_in: int, c_out: int, k: int, bias: bool = True, groups: int = 1, **kw: Any):
+    from torch import nn
+
+    return nn.Conv2d(c_in, c_out, k, bias=bias, groups=groups, device="meta", **kw)
+
+
+def _count(*layers: Any) -> int:
+    return sum(p.numel() for layer in layers for p in layer.parameters())
+
+
+def _torch_params(c_in: int, c_out: int, k: int, bias: bool = True, groups: int = 1) -> int:
+    return _count(_conv(c_in, c_out, k, bias, groups))
+
+
+def _torch_dsc_params(c_in: int, c_out: int, k: int, bias: bool = True) -> int:
+    return _count(_conv(c_in, c_in, k, bias, groups=c_in), _conv(c_in, c_out, 1, bias))
+
+
+def _torch_macs(c_in: int, c_out: int, k: int, size: int, stride: int, padding: int) -> int:
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    layer = _conv(c_in, c_out, k, stride=stride, padding=padding)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        layer(torch.empty(1, c_in, size, size, device="meta"))
+    return counter.get_total_flops() // 2
+
+
+def _is_count(got: Any) -> bool:
+    return isinstance(got, numbers.Integral) and not isinstance(got, bool)
+
+
+def _args(names: tuple[str, ...], values: tuple) -> str:
+    return ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True))
+
+
+def _params_hint(got: Any, c_in: int, c_out: int, k: int, bias: bool, groups: int) -> str:
+    per = c_in // groups
+    b = c_out if bias else 0
+    if bias and got == c_out * per * k * k:
+        return "Hint: every filter also has one bias (the '+ C_out')."
+    if not bias and got == c_out * per * k * k + c_out:
+        return "Hint: with bias=False there is no bias term."
+    if got == c_out * per * k + b:
+        return "Hint: a k x k kernel has k * k weights per input channel, not k."
+    if got == c_out * (k * k + 1) or got == c_out * k * k + b:
+        return "Hint: each filter has one k x k slice per input channel it reads (C_in / groups)."
+    if groups > 1 and got == c_out * c_in * k * k + b:
+        return "Hint: with groups, each filter reads only C_in / groups input channels."
+    return ""
+
+
+def _report(title: str, failure: str | None, n_cases: int) -> None:
+    if failure is None:
+        print(f"{PASS} {title}: all {n_cases} cases match PyTorch.")
+    else:
+        print(f"{FAIL} {title}: {failure}")
+
+
+def check_layer_params(
+    answer: Any,
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int,
+    bias: bool = True,
+    groups: int = 1,
+) -> None:
+    """Check a parameter count made by hand against ``nn.Conv2d(...)``'s real parameters."""
+    c_in = check_int("in_channels", in_channels, 1)
+    c_out = check_int("out_channels", out_channels, 1)
+    k = check_int("kernel_size", kernel_size, 1)
+    layer = f"nn.Conv2d({c_in}, {c_out}, {k}, bias={bias}, groups={groups})"
+    expected = _torch_params(c_in, c_out, k, bias, groups)
+    if not _is_count(answer):
+        print(f"{FAIL} the answer must be a whole number, got {answer!r}")
+    elif answer == expected:
+        print(f"{PASS} {layer} has {expected:,} parameters: correct.")
+    else:
+        hint = _params_hint(answer, c_in, c_out, k, bias, groups)
+        print(f"{FAIL} {layer}: expected {expected:,}, got {answer:,}. {hint}".rstrip())
+
+
+def _random_layers(rng: random.Random, n: int) -> list[tuple[int, int, int, bool, int]]:
+    cases = [(3, 64, 3, True, 1), (64, 128, 3, True, 1), (3, 64, 3, False, 1)]
+    cases += [(8, 8, 3, True, 8), (16, 32, 5, True, 4)]
+    while len(cases) < n:
+        groups = rng.choice([1, 1, 2, 3, 4])
+        c_in = groups * rng.randint(1, 8)
+        c_out = groups * rng.randint(1, 8)
+        cases.append((c_in, c_out, rng.randint(1, 7), rng.random() < 0.7, groups))
+    return cases
+
+
+def _call(fn: Callable[..., Any], args: tuple, kwargs: dict, call: str) -> tuple[Any, str | None]:
+    try:
+        got = fn(*args, **kwargs)
+    except Exception as exc:  # the learner's code: report, never crash the notebook
+        return None, f"{call} raised {type(exc).__name__}: {exc}"
+    if got is None:
+        return None, f"{call} returned None (did you forget `return`?)"
+    if not _is_count(got):
+        return None, f"{call} returned {got!r}; a count is a whole number (use // not /)"
+    return got, None
+
+
+def check_conv2d_params(fn: Callable[..., Any], seed: int = 0) -> None:
+    """Check ``fn(in_channels, out_channels, kernel_size, bias=True, groups=1)`` against the
+    parameters of real ``nn.Conv2d`` layers."""
+    cases = _random_layers(random.Random(seed), 25)
+    failure = None
+    for c_in, c_out, k, bias, groups in cases:
+        call = f"fn({c_in}, {c_out}, {k}, bias={bias}, groups={groups})"
+        got, failure = _call(fn, (c_in, c_out, k), {"bias": bias, "groups": groups}, call)
+        if failure:
+            break
+        expected = _torch_params(c_in, c_out, k, bias, groups)
+        if got != expected:
+            hint = _params_hint(got, c_in, c_out, k, bias, groups)
+            failure = f"{call}: expected {expected:,}, got {got:,}. {hint}".rstrip()
+            break
+    _report("conv2d parameters", failure, len(cases))
+
+
+def check_depthwise_separable_params(fn: Callable[..., Any], seed: int = 0) -> None:
+    """Check ``fn(in_channels, out_channels, kernel_size, bias=True)`` against a real depthwise
+    ``nn.Conv2d(C_in, C_in, k, groups=C_in)`` followed by a pointwise ``nn.Conv2d(C_in, C_out,
+    1)``: ``C_in k^2 + C_in C_out`` weights and ``C_in + C_out`` biases."""
+    rng = random.Random(seed)
+    cases = [(32, 64, 3, True), (3, 64, 3, False), (1, 1, 1, True)]
+    cases += [
+        (rng.randint(1, 64), rng.randint(1, 128), rng.randint(1, 7), rng.random() < 0.6)
+        for _ in range(20)
+    ]
+    failure = None
+    for c_in, c_out, k, bias in cases:
+        call = f"fn({c_in}, {c_out}, {k}, bias={bias})"
+        got, failure = _call(fn, (c_in, c_out, k), {"bias": bias}, call)
+        if failure:
+            break
+        expected = _torch_dsc_params(c_in, c_out, k, bias)
+        if got != expected:
+            weights = c_in * k * k + c_in * c_out
+            hint = ""
+            if bias and got == weights:
+                hint = "Hint: both convolutions have a bias: C_in for the depthwise, C_out after."
+            elif got == c_in * c_out * k * k + (c_out if bias else 0):
+                hint = "Hint: that is a standard convolution; the depthwise one has groups = C_in."
+            elif bias and got == weights + c_out:
+                hint = "Hint: the depthwise convolution has a bias too (one per input channel)."
+            failure = f"{call}: expected {expected:,}, got {got:,}. {hint}".rstrip()
+            break
+    _report("depthwise separable parameters", failure, len(cases))
+
+
+def check_conv2d_macs(fn: Callable[..., Any], seed: int = 0) -> None:
+    """Check ``fn(in_channels, out_channels, kernel_size, size, stride=1, padding=0)`` (one
+    ``size x size`` image) against half the FLOPs FlopCounterMode counts for ``nn.Conv2d``."""
+    rng = random.Random(seed)
+    cases = [(3, 64, 3, 32, 1, 1), (3, 8, 3, 8, 1, 0), (4, 4, 3, 9, 2, 1)]
+    while len(cases) < 25:
+        k, p = rng.randint(1, 5), rng.randint(0, 2)
+        size = rng.randint(max(1, k - 2 * p), 20)
+        cases.append((rng.randint(1, 8), rng.randint(1, 8), k, size, rng.randint(1, 3), p))
+    failure = None
+    for c_in, c_out, k, size, s, p in cases:
+        call = f"fn({c_in}, {c_out}, {k}, {size}, stride={s}, padding={p})"
+        got, failure = _call(fn, (c_in, c_out, k, size), {"stride": s, "padding": p}, call)
+        if failure:
+            break
+        expected = _torch_macs(c_in, c_out, k, size, s, p)
+        if got != expected:
+            out = (size + 2 * p - k) // s + 1
+            hint = ""
+            if got == size * size * c_out * c_in * k * k:
+                hint = "Hint: use the output size, not the input size."
+            elif got == out * out * c_out * c_in * k * k + out * out * c_out:
+                hint = "Hint: the bias additions are not multiply-accumulates."
+            failure = (
+                f"{call}: expected {expected:,} (output {out} x {out}), got {got:,}. {hint}"
+            ).rstrip()
+            break
+    _report("conv2d multiply-accumulates", failure, len(cases))

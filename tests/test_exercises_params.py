@@ -1,0 +1,144 @@
+"""The exercise checkers of notebook 03: right answers pass, typical wrong ones are caught.
+
+The "learner" functions are written here from the formulas, independent of cnnlib.params; each
+wrong one carries one typical mistake, and the checker must fail it with the matching hint.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cnnlib.exercises.params import (
+    FAIL,
+    PASS,
+    check_conv2d_macs,
+    check_conv2d_params,
+    check_depthwise_separable_params,
+    check_layer_params,
+)
+
+
+def good_params(in_channels, out_channels, kernel_size, bias=True, groups=1):
+    return out_channels * (in_channels // groups * kernel_size**2) + (out_channels if bias else 0)
+
+
+def no_bias_params(in_channels, out_channels, kernel_size, bias=True, groups=1):
+    return out_channels * in_channels // groups * kernel_size**2
+
+
+def linear_k_params(in_channels, out_channels, kernel_size, bias=True, groups=1):
+    return out_channels * (in_channels // groups * kernel_size) + (out_channels if bias else 0)
+
+
+def ignores_groups(in_channels, out_channels, kernel_size, bias=True, groups=1):
+    return out_channels * in_channels * kernel_size**2 + (out_channels if bias else 0)
+
+
+def float_params(in_channels, out_channels, kernel_size, bias=True, groups=1):
+    return out_channels * (in_channels / groups * kernel_size**2) + (out_channels if bias else 0)
+
+
+def good_dsc(in_channels, out_channels, kernel_size, bias=True):
+    depthwise = in_channels * kernel_size**2 + (in_channels if bias else 0)
+    pointwise = in_channels * out_channels + (out_channels if bias else 0)
+    return depthwise + pointwise
+
+
+def dsc_without_depthwise_bias(in_channels, out_channels, kernel_size, bias=True):
+    return in_channels * kernel_size**2 + in_channels * out_channels + (out_channels if bias else 0)
+
+
+def dsc_standard(in_channels, out_channels, kernel_size, bias=True):
+    return in_channels * out_channels * kernel_size**2 + (out_channels if bias else 0)
+
+
+def good_macs(in_channels, out_channels, kernel_size, size, stride=1, padding=0):
+    out = (size + 2 * padding - kernel_size) // stride + 1
+    return out * out * out_channels * in_channels * kernel_size**2
+
+
+def input_size_macs(in_channels, out_channels, kernel_size, size, stride=1, padding=0):
+    return size * size * out_channels * in_channels * kernel_size**2
+
+
+def bias_macs(in_channels, out_channels, kernel_size, size, stride=1, padding=0):
+    out = (size + 2 * padding - kernel_size) // stride + 1
+    return good_macs(in_channels, out_channels, kernel_size, size, stride, padding) + (
+        out * out * out_channels
+    )
+
+
+def raises(*args, **kwargs):
+    raise RuntimeError("not written yet")
+
+
+def returns_none(*args, **kwargs):
+    pass
+
+
+def run(capsys, checker, fn):
+    checker(fn)
+    return capsys.readouterr().out
+
+
+def test_correct_solutions_pass(capsys):
+    for checker, fn in [
+        (check_conv2d_params, good_params),
+        (check_depthwise_separable_params, good_dsc),
+        (check_conv2d_macs, good_macs),
+    ]:
+        out = run(capsys, checker, fn)
+        assert out.startswith(PASS) and "cases match PyTorch" in out, out
+
+
+@pytest.mark.parametrize(
+    "fn,words",
+    [
+        (no_bias_params, "one bias"),
+        (linear_k_params, "k * k weights"),
+        (ignores_groups, "C_in / groups"),
+        (float_params, "whole number"),
+        (raises, "raised RuntimeError: not written yet"),
+        (returns_none, "forget `return`"),
+    ],
+)
+def test_wrong_conv2d_params_are_caught(capsys, fn, words):
+    out = run(capsys, check_conv2d_params, fn)
+    assert out.startswith(FAIL) and words in out, out
+    assert "expected" in out or "raised" in out or "returned" in out
+
+
+@pytest.mark.parametrize(
+    "fn,words",
+    [
+        (dsc_without_depthwise_bias, "depthwise convolution has a bias"),
+        (dsc_standard, "standard convolution"),
+        (returns_none, "forget `return`"),
+    ],
+)
+def test_wrong_depthwise_separable_params_are_caught(capsys, fn, words):
+    out = run(capsys, check_depthwise_separable_params, fn)
+    assert out.startswith(FAIL) and words in out, out
+
+
+@pytest.mark.parametrize(
+    "fn,words", [(input_size_macs, "output size"), (bias_macs, "bias additions")]
+)
+def test_wrong_macs_are_caught(capsys, fn, words):
+    out = run(capsys, check_conv2d_macs, fn)
+    assert out.startswith(FAIL) and words in out and "expected" in out, out
+
+
+def test_layer_params_by_hand(capsys):
+    check_layer_params(1792, 3, 64, 3)
+    out = capsys.readouterr().out
+    assert out.startswith(PASS) and "1,792" in out
+    check_layer_params(1728, 3, 64, 3)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "expected 1,792, got 1,728" in out and "one bias" in out
+    check_layer_params(73_856, 64, 128, 3)
+    assert capsys.readouterr().out.startswith(PASS)
+    check_layer_params("1792", 3, 64, 3)
+    assert "whole number" in capsys.readouterr().out
+    check_layer_params(16 * 9 + 16, 16, 16, 3, groups=16)
+    assert capsys.readouterr().out.startswith(PASS)
