@@ -246,6 +246,14 @@ class SlidingKernel(BlitView):
             ]
         )
 
+    def set_controls(self, **values: Any) -> None:
+        """Set several controls with one redraw; positions are clamped to the new output size."""
+        for name in ("row", "col", "play"):
+            if name in values and isinstance(values[name], int):
+                control = self.controls[name]
+                control.max = max(control.max, values[name])
+        super().set_controls(**values)
+
     def _update_dilation_range(self) -> None:
         """Limit dilation so that the dilated kernel always fits in the unpadded image."""
         kh, kw = self._kernels[self.controls["kernel"].value].shape
