@@ -12,6 +12,7 @@ import pytest
 
 from cnnlib.exercises.conv import (
     FAIL,
+    NO_ANSWER,
     PASS,
     check_conv2d,
     check_max_pool2d,
@@ -258,6 +259,9 @@ def test_output_value_with_stride_and_padding(capsys):
         check_output_value(0, x, k, 2, 0, stride=2, padding=1)
     check_output_value("ten", x, k, 0, 0, stride=2, padding=1)
     assert "must be a number" in capsys.readouterr().out
+    check_output_value(None, x, k, 0, 0, stride=2, padding=1)
+    out = capsys.readouterr().out
+    assert out.startswith(NO_ANSWER) and PASS not in out and FAIL not in out
 
 
 def test_output_shape(capsys):
@@ -272,6 +276,8 @@ def test_output_shape(capsys):
     assert "= 15" in out and "C_out" not in out
     check_output_shape((16, 15, 15), (8, 3, 32, 32), (16, 3, 5, 5), stride=2, padding=1)
     assert "four axes" in capsys.readouterr().out
+    check_output_shape(None, (8, 3, 32, 32), (16, 3, 5, 5))
+    assert capsys.readouterr().out.startswith(NO_ANSWER)
     with pytest.raises(ValueError, match="C_in"):
         check_output_shape((1, 1, 1, 1), (1, 3, 8, 8), (4, 2, 3, 3))
     with pytest.raises(ValueError, match="larger than the padded input"):

@@ -36,6 +36,7 @@ __all__ = [
 
 PASS = "✅"
 FAIL = "❌"
+NO_ANSWER = "✏️ No answer yet:"
 
 #: the worked example of the notebook (d2l.ai's): output[0, 0] = 0*0 + 1*1 + 3*2 + 4*3 = 19
 WORKED_X = np.arange(9.0).reshape(3, 3)
@@ -309,6 +310,9 @@ def check_output_value(
             f"(row, col) = ({row}, {col}) is outside the output, whose shape is {out.shape}"
         )
     expected = float(out[row, col])
+    if answer is None:
+        print(f"{NO_ANSWER} replace None with your prediction of output[{row}, {col}].")
+        return
     try:
         value = float(answer)
     except (TypeError, ValueError):
@@ -383,6 +387,9 @@ def check_output_shape(
             padding=padding,
         ).shape
     )
+    if answer is None:
+        print(f"{NO_ANSWER} replace None with your predicted shape (N, C_out, H_out, W_out).")
+        return
     try:
         got = tuple(int(v) for v in answer)
     except (TypeError, ValueError):
