@@ -197,3 +197,55 @@ def figure_png(fig: Figure) -> bytes:
     out = io.BytesIO()
     Image.fromarray(buf).save(out, format="png", compress_level=1)
     return out.getvalue()
+
+
+def label_cells(im: AxesImage, fmt: str = "{:g}", fontsize: float | None = None) -> list[Text]:
+    """Write every value of a grid drawn by ``show_grid`` in its cell; return the labels.
+
+    Each label is black or white, whichever contrasts more with its cell's colour (relative
+    luminance of the colormap at that value). For small grids only: one text per cell.
+    """
+    values = np.asarray(im.get_array(), dtype=float)
+    rgba = im.cmap(im.norm(values))
+    luminance = rgba[..., :3] @ np.array([0.2126, 0.7152, 0.0722])
+    ax = im.axes
+    labels = []
+    for (i, j), v in np.ndenumerate(values):
+        color = "black" if luminance[i, j] > 0.45 else "white"
+        labels.append(
+            ax.text(j, i, fmt.format(v), ha="center", va="center", color=color, fontsize=fontsize)
+        )
+    return labels
+
+
+def show_images(
+    images: Sequence[np.ndarray],
+    titles: Sequence[str],
+    cmaps: str | Sequence[str] = "gray",
+    width: float = 16.0,
+    symmetric: Sequence[bool] | None = None,
+) -> Figure:
+    """Show images side by side in one pyplot figure (axes off), one title each; return it.
+
+    ``symmetric[k]`` centres image ``k``'s colour scale on zero (signed responses such as edge
+    filters); ``cmaps`` is one colormap name or one per image.
+    """
+    import matplotlib.pyplot as plt
+
+    n = len(images)
+    if len(titles) != n:
+        raise ValueError(f"titles must have one entry per image ({n}), got {len(titles)}")
+    cmaps = [cmaps] * n if isinstance(cmaps, str) else list(cmaps)
+    symmetric = [False] * n if symmetric is None else list(symmetric)
+    if len(cmaps) != n or len(symmetric) != n:
+        raise ValueError(f"cmaps and symmetric must have one entry per image ({n})")
+    h, w = np.shape(images[0])[:2]
+    fig, axes = plt.subplots(
+        1, n, figsize=(width, width / n * h / w + 0.6), layout="constrained", squeeze=False
+    )
+    for ax, img, title, cmap, sym in zip(axes[0], images, titles, cmaps, symmetric, strict=True):
+        limits = symmetric_limits(img) if sym else (None, None)
+        ax.imshow(img, cmap=cmap, vmin=limits[0], vmax=limits[1], interpolation="antialiased")
+        ax.set_title(title)
+        ax.set_axis_off()
+    return fig
