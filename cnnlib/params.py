@@ -315,7 +315,7 @@ def _trace(model: nn.Module, input_size: object) -> list[_Call]:
         torch.backends.mha.set_fastpath_enabled(False)
         with torch.no_grad(), _Tracer(stack):
             model(x)
-    except (RuntimeError, ValueError, IndexError) as exc:
+    except (RuntimeError, ValueError, IndexError, TypeError) as exc:
         raise ValueError(f"input_size {size} does not fit the model: {exc}") from exc
     finally:
         for h in handles:
@@ -352,6 +352,7 @@ class SummaryRow:
     macs: int
     output_bytes: int
     depth: int = 0
+    #: a ``cnnlib.receptive.Field`` (``.size``, ``.stride``, ``.is_global``), or None
     receptive_field: Any = None
 
 
@@ -399,7 +400,7 @@ class Summary:
     def _cells(self) -> list[list[str]]:
         out = []
         for r in self.rows:
-            rf = "-" if r.receptive_field is None else str(r.receptive_field)
+            rf = _format_field(r.receptive_field)
             out.append(
                 [
                     r.name or "(model)",
@@ -463,22 +464,28 @@ class Summary:
 
 
 def _receptive_fields(model: nn.Module, input_size: tuple[int, ...]) -> dict[str, Any]:
-    """Receptive field per layer name, from ``cnnlib.receptive`` when it is available."""
+    """Receptive field (a ``cnnlib.receptive.Field``) per layer name, where it is defined."""
     try:
         from cnnlib.receptive import receptive_field_of
-    except ImportError:
+    except ImportError:  # pragma: no cover - the module ships with cnnlib
         return {}
     try:
-        rows = receptive_field_of(model, input_size)
-    except (ValueError, TypeError, NotImplementedError):
-        return {}
-    out = {}
-    for r in rows if isinstance(rows, (list, tuple)) else []:
-        name = getattr(r, "name", None)
-        size = getattr(r, "size", None)
-        if name is not None and size is not None:
-            out[name] = size
+        fields = receptive_field_of(model, input_size, per_layer=True)
+    except (ValueError, TypeError, RuntimeError, NotImplementedError, IndexError):
+        return {}  # not an image model (e.g. a sequence model): the column shows '-'
+    out: dict[str, Any] = {}
+    for f in fields:
+        if f.size is not None:
+            out.setdefault(f.name, f)
     return out
+
+
+def _format_field(field: Any) -> str:
+    if field is None:
+        return "-"
+    size = field.size if isinstance(field.size, tuple) else (field.size, field.size)
+    text = f"{size[0]}x{size[1]}"
+    return f"all ({text})" if field.is_global else text
 
 
 def summary(model: nn.Module, input_size: Sequence[int]) -> Summary:
@@ -487,7 +494,9 @@ def summary(model: nn.Module, input_size: Sequence[int]) -> Summary:
     One row per layer as it ran, in execution order, branches included: every module that
     called no other module, plus any module that owns parameters or does products itself.
     Columns: name, type, output shape, trainable parameters, MACs (as in ``count_macs``),
-    bytes of the output, receptive field. A parameter is charged to the first row that uses
+    bytes of the output, and the receptive field of one output unit on the input
+    (``cnnlib.receptive.receptive_field_of``; "all" once global pooling mixes every position,
+    "-" where it is not defined). A parameter is charged to the first row that uses
     it; parameters of modules that never ran go to their nearest ancestor that did, so the
     rows' parameters sum to ``count_params(model)`` and their MACs to ``count_macs``.
     """

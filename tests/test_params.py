@@ -374,6 +374,21 @@ def test_summary_text_and_html():
     assert repr(table) == text
 
 
+def test_summary_receptive_fields_by_hand():
+    # r += (k - 1) * jump, jump *= stride: conv3 -> 3, pool2 -> 4 (jump 2), conv3 -> 8,
+    # pool2 -> 10 (jump 4), conv3 -> 18, pool2 -> 22 (jump 8), conv3 -> 38, then global pooling
+    table = summary(architectures.SimpleCNN(), (1, 3, 32, 32))
+    fields = {r.name: r.receptive_field for r in table.rows}
+    convs = [n for n in fields if n.endswith("conv")]
+    assert [fields[n].size for n in convs] == [(3, 3), (8, 8), (18, 18), (38, 38)]
+    assert fields["classifier"].is_global
+    assert "38x38" in str(table) and "all (32x32)" in str(table)
+    # not an image model: the column is left blank, the rest still works
+    seq = summary(nn.Sequential(nn.Linear(4, 3), nn.ReLU()), (2, 4))
+    assert all(r.receptive_field is None for r in seq.rows)
+    assert sum(r.params for r in seq.rows) == 15
+
+
 def test_summary_reports_frozen_parameters():
     model = architectures.ConvBlock(3, 4)
     model.conv.weight.requires_grad_(False)
@@ -405,6 +420,7 @@ def test_summary_reports_frozen_parameters():
         (lambda: count_macs(nn.Conv2d(3, 4, 3), ()), ValueError, "input_size"),
         (lambda: count_macs(nn.Conv2d(3, 4, 3), (1, 5, 8, 8)), ValueError, "input_size"),
         (lambda: summary(nn.Conv2d(3, 4, 5), (1, 3, 2, 2)), ValueError, "does not fit"),
+        (lambda: summary(nn.MultiheadAttention(8, 2), (5, 1, 8)), ValueError, "input_size"),
     ],
 )
 def test_bad_input_names_the_argument(call, error, words):
