@@ -1,0 +1,399 @@
+"""DimensionsExplorer: where the windows of a convolution fall, and why the output has its size.
+
+Along one axis (the view uses square inputs, so both axes are the same), a convolution with
+kernel size ``k``, stride ``s``, padding ``p`` and dilation ``d`` places its windows at
+``0, s, 2s, ...`` on the padded input of ``n + 2p`` cells; window ``j`` reads the taps
+``j*s + i*d`` for ``i < k``. There are
+
+    n_out = floor((n + 2p - d(k - 1) - 1) / s + 1)
+
+windows, and an input cell that no tap of any window reads is thrown away.
+
+A transposed convolution is drawn as Dumoulin & Visin draw it: the input with ``s - 1`` zeros
+inserted between neighbouring cells, padded by ``p' = d(k - 1) - p`` cells on each side (cropped
+when ``p'`` is negative) and by ``output_padding`` more at the end, then a stride-1 convolution
+with the same dilation. Its output has ``(n - 1)s - 2p + d(k - 1) + output_padding + 1`` cells.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba
+
+from cnnlib._validate import check_int
+from cnnlib.plotting import HIGHLIGHT, move_rect, window_rect
+from cnnlib.shapes import (
+    conv_output_size,
+    conv_transpose_output_size,
+    explain_conv_output_size,
+    explain_conv_transpose_output_size,
+)
+from cnnlib.widgets._fastdraw import BlitView
+
+MAX_SIZE = 10
+MAX_KERNEL = 5
+MAX_PADDING = 4
+MAX_STRIDE = 4
+MAX_DILATION = 3
+MAX_OUTPUT_PADDING = 3
+#: milliseconds between two steps of the Play button
+PLAY_INTERVAL = 600
+
+# Okabe-Ito colours (colour-blind safe), one meaning each
+INPUT = "#56b4e9"  # sky blue: a pixel of the input
+PADDING = "#f2f2f2"  # near white: a padding cell
+ZERO = "#b3b3b3"  # grey: a zero inserted between inputs (transposed convolution)
+UNREACHED = "#cc79a7"  # reddish purple: an input pixel that no window reads
+OUTPUT = "#e69f00"  # orange: the output
+FAINT = "#555555"
+
+
+def _window_taps(out: int, step: int, k: int, d: int) -> np.ndarray:
+    """Tap positions, shape ``(out, k)``: window ``j`` reads ``j*step + i*d``."""
+    return np.arange(out)[:, None] * step + np.arange(k)[None, :] * d
+
+
+class DimensionsExplorer(BlitView):
+    """Input, padding, every window position and the output of a convolution, to scale.
+
+    Controls: ``size`` (input n x n), ``kernel_size``, ``padding``, ``stride``, ``dilation``,
+    ``transposed`` (draw the transposed convolution instead), ``output_padding`` (transposed
+    only), ``step`` (which window is highlighted, in raster order) and ``play`` (walks them).
+
+    ``state``: ``output_size``, ``positions`` (window starts along one axis, in the cells of
+    the drawn grid), ``unreached`` (input indices no window reads), ``formula`` (the formula
+    with the numbers substituted), ``grid_size`` (cells of the drawn grid per axis),
+    ``input_cells`` (the grid cell of each input index; outside the grid when cropped),
+    ``window`` (row, col of the highlighted window), ``taps`` (its tap positions per axis),
+    ``step``, ``transposed``.
+    """
+
+    figsize = (11.5, 5.8)
+    layout_rows = (
+        ("size", "kernel_size", "padding"),
+        ("stride", "dilation", "transposed", "output_padding"),
+        ("play", "step"),
+    )
+
+    def __init__(
+        self,
+        size: int = 7,
+        kernel_size: int = 3,
+        stride: int = 2,
+        padding: int = 1,
+        dilation: int = 1,
+        transposed: bool = False,
+        output_padding: int = 0,
+    ) -> None:
+        self._initial = {
+            "size": min(check_int("size", size, 1), MAX_SIZE),
+            "kernel_size": min(check_int("kernel_size", kernel_size, 1), MAX_KERNEL),
+            "stride": min(check_int("stride", stride, 1), MAX_STRIDE),
+            "padding": min(check_int("padding", padding, 0), MAX_PADDING),
+            "dilation": min(check_int("dilation", dilation, 1), MAX_DILATION),
+            "output_padding": min(check_int("output_padding", output_padding, 0), 3),
+        }
+        if not isinstance(transposed, bool):
+            raise TypeError(f"transposed must be True or False, got {transposed!r}")
+        self._transposed0 = transposed
+        self._last_step = 0
+        self._shape_key: tuple | None = None
+        super().__init__()
+
+    # -- building ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        v = self._initial
+        style = {"description_width": "7.5em"}
+
+        def slider(name: str, lo: int, hi: int) -> widgets.IntSlider:
+            return widgets.IntSlider(value=v[name], min=lo, max=hi, description=name, style=style)
+
+        self.controls = {
+            "size": slider("size", 1, MAX_SIZE),
+            "kernel_size": slider("kernel_size", 1, MAX_KERNEL),
+            "padding": slider("padding", 0, MAX_PADDING),
+            "stride": slider("stride", 1, MAX_STRIDE),
+            "dilation": slider("dilation", 1, MAX_DILATION),
+            "transposed": widgets.Checkbox(
+                value=self._transposed0, description="transposed", indent=False
+            ),
+            "output_padding": slider("output_padding", 0, MAX_OUTPUT_PADDING),
+            "play": widgets.Play(
+                value=0, min=0, max=1, step=1, interval=PLAY_INTERVAL, description="play"
+            ),
+            "step": widgets.IntSlider(value=0, min=0, max=1, description="step", style=style),
+        }
+
+        fig = self.figure
+        self.ax_in, self.ax_out = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 1.0]})
+        for ax in (self.ax_in, self.ax_out):
+            ax.set_aspect("equal")
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+        self.im_in = self.ax_in.imshow(np.ones((1, 1, 4)), interpolation="nearest")
+        self.input_border = window_rect(self.ax_in, 0, 0, 1, 1, color="black", linewidth=1.5)
+        self.input_border.set_linestyle("--")
+        self.grid_in = LineCollection([], colors="white", linewidths=1.0, zorder=2)
+        self.ax_in.add_collection(self.grid_in)
+        # the strip above the grid: every window position along the columns, one bar each
+        self.strip = LineCollection([], colors=FAINT, linewidths=1.5, alpha=0.55, zorder=3)
+        self.ax_in.add_collection(self.strip)
+        (self.strip_taps,) = self.ax_in.plot(
+            [], [], "s", color=FAINT, alpha=0.55, markersize=5, zorder=3
+        )
+        (self.strip_now,) = self.ax_in.plot(
+            [], [], "s-", color=HIGHLIGHT, markersize=7, linewidth=2.5, zorder=4
+        )
+        self.tap_rects = [
+            window_rect(self.ax_in, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=2.5)
+            for _ in range(MAX_KERNEL * MAX_KERNEL)
+        ]
+        self.window_box = window_rect(self.ax_in, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=1.2)
+        self.window_box.set_linestyle(":")
+        (self.cross,) = self.ax_in.plot(
+            [], [], "x", color="black", markersize=7, markeredgewidth=1.5, zorder=3
+        )
+
+        self.im_out = self.ax_out.imshow(np.ones((1, 1, 4)), interpolation="nearest")
+        self.grid_out = LineCollection([], colors="white", linewidths=1.0, zorder=2)
+        self.ax_out.add_collection(self.grid_out)
+        self.out_rect = window_rect(self.ax_out, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3.0)
+        # only the highlighted window moves when the step changes: redraw just these
+        self.set_dynamic([*self.tap_rects, self.window_box, self.strip_now, self.out_rect])
+
+        self.formula_text = fig.suptitle(" ", fontsize=17, fontfamily="DejaVu Sans")
+        self.legend_text = fig.supxlabel(" ", fontsize=13, color="#333333")
+        self.strip_label = self.ax_in.text(
+            -0.9, -1.5, "windows", fontsize=12, ha="right", va="center", color=FAINT
+        )
+        self.error_text = fig.text(
+            0.5, 0.5, "", fontsize=18, ha="center", va="center", color="#b00020", wrap=True
+        )
+
+    # -- updating ---------------------------------------------------------------------------
+    def _update(self) -> None:
+        c = self.controls
+        n, k = c["size"].value, c["kernel_size"].value
+        p, s, d = c["padding"].value, c["stride"].value, c["dilation"].value
+        a = c["output_padding"].value
+        transposed = bool(c["transposed"].value)
+        c["output_padding"].disabled = not transposed
+        play_moved = c["play"].value != self._last_step
+        self.state = {
+            "size": n,
+            "kernel_size": k,
+            "padding": p,
+            "stride": s,
+            "dilation": d,
+            "transposed": transposed,
+            "output_padding": a if transposed else 0,
+        }
+        try:
+            if transposed:
+                out = conv_transpose_output_size(n, k, s, p, a, d)
+                explanation = explain_conv_transpose_output_size(n, k, s, p, a, d)
+            else:
+                out = conv_output_size(n, k, s, p, d)
+                explanation = explain_conv_output_size(n, k, s, p, d)
+        except ValueError as exc:
+            self._show_impossible(str(exc))
+            raise
+        self.error_text.set_text("")
+
+        span = d * (k - 1) + 1
+        if transposed:
+            # the zero-inserted, padded input; u is the position along the stretched input
+            pad = d * (k - 1) - p
+            cells = (n - 1) * s + 1 + 2 * pad + a
+            u = np.arange(cells) - pad
+            inside = (u >= 0) & (u <= (n - 1) * s)
+            kind = np.where(inside, np.where(u % s == 0, 1, 2), 0)  # 0 pad, 1 input, 2 zero
+            input_at = pad + np.arange(n) * s  # grid cell of input i
+            step_size = 1
+        else:
+            pad = p
+            cells = n + 2 * p
+            kind = np.zeros(cells, dtype=int)
+            kind[p : p + n] = 1
+            input_at = p + np.arange(n)
+            step_size = s
+        taps = _window_taps(out, step_size, k, d)
+        positions = taps[:, 0]
+        reached = np.zeros(cells, dtype=bool)
+        reached[taps.ravel()] = True
+        # an input that a large transposed padding crops away lies outside the grid: unreached
+        shown = (input_at >= 0) & (input_at < cells)
+        input_reached = np.zeros(n, dtype=bool)
+        input_reached[shown] = reached[input_at[shown]]
+        unreached = [int(i) for i in np.flatnonzero(~input_reached)]
+
+        # the highlighted window: Play drives the flat raster index, the slider follows
+        c["step"].max = out * out - 1
+        c["play"].max = out * out - 1
+        if play_moved:
+            c["step"].value = min(c["play"].value, out * out - 1)
+        step = c["step"].value
+        c["play"].value = step
+        self._last_step = step
+        row, col = divmod(step, out)
+
+        formula = explanation.text.splitlines()
+        self.state.update(
+            output_size=out,
+            positions=[int(x) for x in positions],
+            unreached=unreached,
+            formula="\n".join(line.strip() for line in formula[:3]),
+            explanation=explanation.text,
+            grid_size=int(cells),
+            padding_cells=int(pad),
+            input_cells=[int(x) for x in input_at],
+            effective_kernel=span,
+            window=(row, col),
+            taps=([int(t) for t in taps[row]], [int(t) for t in taps[col]]),
+            step=step,
+        )
+
+        key = (n, k, p, s, d, a, transposed)
+        if key != self._shape_key:
+            self._draw_still(
+                n, cells, out, kind, input_at[shown], shown, input_reached, taps, pad, a
+            )
+            self._shape_key = key
+        self._draw_window(taps, row, col, out, span)
+        self.formula_text.set_text(_title(n, k, s, p, d, a, out, transposed))
+        self.readout.value = (
+            '<pre class="cnnlib-formula" style="font-size:1.15em;margin:0">'
+            f"{html.escape(explanation.text)}</pre>"
+            f'<div style="font-size:1.1em">output {out} × {out}; window {step + 1} of '
+            f"{out * out} at row {row}, column {col}; window starts along each axis: "
+            f"{', '.join(str(x) for x in positions[:12])}{' …' if out > 12 else ''}; "
+            f"input pixels no window reads: {', '.join(map(str, unreached)) or 'none'}</div>"
+        )
+
+    def _show_impossible(self, message: str) -> None:
+        """Hide the picture and say why there is none (the base class shows the message too)."""
+        for ax in (self.ax_in, self.ax_out):
+            ax.set_visible(False)
+        self.formula_text.set_text("no output for these numbers")
+        self.error_text.set_text(_wrap(message, 60))
+        self.legend_text.set_text("")
+        self.readout.value = ""
+        self._shape_key = None
+
+    def _draw_still(self, n, cells, out, kind, at, shown, input_reached, taps, pad, a):
+        """Grid colours, the strip of window positions and the extents (on a shape change).
+
+        ``at``: the grid cells of the inputs that are drawn (``shown``), in order.
+        """
+        for ax in (self.ax_in, self.ax_out):
+            ax.set_visible(True)
+        colours = np.array([to_rgba(PADDING), to_rgba(INPUT), to_rgba(ZERO)])
+        lost = np.zeros(cells, dtype=bool)
+        lost[at] = ~input_reached[shown]
+        # cell (r, c): padding if its row or column is padding, an input pixel if both are
+        lo, hi = np.minimum.outer(kind, kind), np.maximum.outer(kind, kind)
+        kind2 = np.where(lo == 0, 0, np.where(hi == 1, 1, 2))
+        rgba = colours[kind2]
+        rgba[np.logical_or.outer(lost, lost) & (kind2 == 1)] = to_rgba(UNREACHED)
+        self.im_in.set_data(rgba)
+        self.im_in.set_extent((-0.5, cells - 0.5, cells - 0.5, -0.5))
+        self.grid_in.set_segments(_grid_segments(cells))
+
+        # strip above the grid: window j on level j mod (windows that overlap), in cell units
+        levels = max(1, min(out, math.ceil(taps[0, -1] + 1)))
+        y = -1.2 - 0.55 * (np.arange(out) % levels)
+        self._strip_y = y
+        self.strip.set_segments(
+            [[(t[0] - 0.3, yy), (t[-1] + 0.3, yy)] for t, yy in zip(taps, y, strict=True)]
+        )
+        self.strip_taps.set_data(taps.ravel(), np.repeat(y, taps.shape[1]))
+        top = y.min() - 0.6
+        self.strip_label.set_position((-0.9, float(y.mean())))
+        self.ax_in.set_xlim(-0.5, cells - 0.5)
+        self.ax_in.set_ylim(cells - 0.5, top)
+
+        # crosses on the input pixels no window reads (both axes)
+        rr, cc = np.meshgrid(at, at, indexing="ij")
+        mark = (lost[rr] | lost[cc]).ravel()
+        self.cross.set_data(cc.ravel()[mark], rr.ravel()[mark])
+        self.cross.set_markersize(max(3.0, min(9.0, 160 / cells)))
+
+        if at.size:  # (a large transposed padding can crop every input away)
+            first, last = int(at[0]), int(at[-1])
+            move_rect(self.input_border, first, first, last - first + 1, last - first + 1)
+        if self.state["transposed"]:
+            self.input_border.set_visible(at.size > 0)
+            crop = f", cropped by {-pad}" if pad < 0 else f", padding {pad}"
+            extra = f" + {a} at the end" if a else ""
+            zeros = self.state["stride"] - 1
+            title = f"input {n}×{n}, {zeros} zero{'' if zeros == 1 else 's'} between{crop}{extra}"
+        else:
+            self.input_border.set_visible(pad > 0)
+            title = f"input {n}×{n}" + (f", padding {pad} → {cells}×{cells}" if pad else "")
+        self.ax_in.set_title(title, fontsize=15)
+        labels = [str(i) for i in np.flatnonzero(shown)]
+        self.ax_in.set_xticks(at, labels, fontsize=11)
+        self.ax_in.set_yticks([])  # rows are numbered as the columns: the grids are square
+        self.ax_in.tick_params(length=0, labeltop=False)
+
+        self.im_out.set_data(np.tile(to_rgba(OUTPUT, 0.55), (out, out, 1)))
+        self.im_out.set_extent((-0.5, out - 0.5, out - 0.5, -0.5))
+        self.grid_out.set_segments(_grid_segments(out))
+        # the same scale as the input, row 0 level with the input's row 0
+        margin = (cells - out) / 2
+        self.ax_out.set_xlim(-0.5 - margin, out - 0.5 + margin)
+        self.ax_out.set_ylim(cells - 0.5, top)
+        self.ax_out.set_xticks([])
+        self.ax_out.set_yticks([])
+        self.ax_out.set_title(f"output {out}×{out}", fontsize=15)
+        if self.state["transposed"]:
+            self.legend_text.set_text(
+                "blue: input   grey: inserted zeros   light: padding   purple ×: never read   "
+                "top: the windows along a row (stride 1)"
+            )
+        else:
+            self.legend_text.set_text(
+                "blue: input   light: padding   purple ×: never read   top: the windows along a row"
+            )
+        # the axes boxes stay where the first layout put them (aspect "equal" rescales the
+        # cells inside them), so a shape change redraws but does not re-solve the layout
+        self.full_redraw = True
+
+    def _draw_window(self, taps, row, col, out, span) -> None:
+        rows, cols = taps[row], taps[col]
+        k = len(rows)
+        for idx, rect in enumerate(self.tap_rects):
+            visible = idx < k * k
+            rect.set_visible(visible)
+            if visible:
+                move_rect(rect, rows[idx // k], cols[idx % k], 1, 1)
+        move_rect(self.window_box, rows[0], cols[0], span, span)
+        self.window_box.set_visible(span > k)
+        self.strip_now.set_data(cols, np.full(k, self._strip_y[col]))
+        move_rect(self.out_rect, row, col, 1, 1)
+
+
+def _grid_segments(cells: int) -> list:
+    """White lines between the cells of a ``cells x cells`` grid."""
+    edges = np.arange(cells + 1) - 0.5
+    lo, hi = -0.5, cells - 0.5
+    return [[(e, lo), (e, hi)] for e in edges] + [[(lo, e), (hi, e)] for e in edges]
+
+
+def _title(n: int, k: int, s: int, p: int, d: int, a: int, out: int, transposed: bool) -> str:
+    """The formula with the numbers substituted, on one line for the figure."""
+    if transposed:
+        return f"n_out = ({n} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {a} + 1 = {out}"
+    rest = n + 2 * p - d * (k - 1) - 1
+    return f"n_out = ⌊({n} + 2·{p} − {d}·({k} − 1) − 1) / {s} + 1⌋ = ⌊{rest}/{s} + 1⌋ = {out}"
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
