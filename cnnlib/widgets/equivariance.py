@@ -1,0 +1,198 @@
+"""EquivarianceExplorer: shift the input, compare layer(shift(x)) with shift(layer(x)).
+
+Property 1 says a convolution commutes with shifts. The view shows the shifted input, the two
+sides of the equation and their difference, for a choice of layer: a convolution with zero or
+circular padding, a strided convolution, max pooling, and max pooling made anti-aliased by a
+blur before the subsampling (Zhang 2019). The relative error is
+``cnnlib.equivariance.equivariance_error`` (the shift is circular, so only the layer can break
+the equation); for layers with stride 2 the output is shifted by half the input shift, and
+shifts that are not even have no whole-cell counterpart: that is where the error appears.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+
+from cnnlib._validate import check_array
+from cnnlib.conv import conv2d, max_pool2d
+from cnnlib.equivariance import blur_pool2d, equivariance_error, shift
+from cnnlib.plotting import DIVERGING, SEQUENTIAL, symmetric_limits
+from cnnlib.widgets._base import View
+
+#: the 3 x 3 kernel of the convolution layers: an oblique edge detector (asymmetric on purpose)
+KERNEL = np.array([[1.0, 2.0, 0.0], [2.0, 0.0, -2.0], [0.0, -2.0, -1.0]]) / 4.0
+MAX_SHIFT = 8
+
+
+def _max_pool_circular(x: np.ndarray, stride: int) -> np.ndarray:
+    """2 x 2 max pooling whose windows wrap around the border (so only the stride breaks it)."""
+    xp = np.concatenate([x, x[..., :1, :]], axis=-2)
+    xp = np.concatenate([xp, xp[..., :, :1]], axis=-1)
+    return max_pool2d(xp, 2, stride)
+
+
+#: layer name -> (function of a 2-D array, its stride)
+LAYERS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], int]] = {
+    "conv, zero padding": (lambda x: conv2d(x, KERNEL, padding=1), 1),
+    "conv, circular padding": (lambda x: conv2d(x, KERNEL, padding=1, padding_mode="circular"), 1),
+    "strided conv (stride 2)": (
+        lambda x: conv2d(x, KERNEL, stride=2, padding=1, padding_mode="circular"),
+        2,
+    ),
+    "max pooling 2x2": (lambda x: max_pool2d(x, 2), 2),
+    "blur + pooling": (lambda x: blur_pool2d(_max_pool_circular(x, 1), stride=2), 2),
+}
+
+
+def _frame(ax, shape: tuple[int, ...]) -> None:
+    """Show ``shape`` cells with no ticks or frame (ticks cost more to draw than the image)."""
+    ax.set_xlim(-0.5, shape[1] - 0.5)
+    ax.set_ylim(shape[0] - 0.5, -0.5)
+    ax.set_axis_off()
+
+
+def default_image(size: int = 32) -> np.ndarray:
+    """A ``size x size`` crop of matplotlib's Grace Hopper photo (her face), values in [0, 1]."""
+    from cnnlib.data import grace_hopper
+
+    img = grace_hopper(size=2 * size)
+    h, w = img.shape
+    top, left = h // 6, (w - 2 * size) // 2 + size // 2
+    return img[top : top + size, left : left + size].copy()
+
+
+class EquivarianceExplorer(View):
+    """Does the layer commute with a shift? layer(shift(x)) next to shift(layer(x)).
+
+    Parameters
+    ----------
+    image:
+        A 2-D array with even sides between 8 and 64 (default: a 32 x 32 photo crop).
+
+    Controls: ``shift_y``, ``shift_x`` (the circular shift of the input, in pixels), ``layer``.
+    State: ``shift``, ``layer``, ``stride``, ``output_shift`` (the shift applied to the output),
+    ``equivariance_error`` (relative, whole map), ``interior_error`` (relative, away from the
+    borders), ``max_abs_difference``, ``shifted_output`` (layer(shift(x))), ``output_shifted``
+    (shift(layer(x))).
+    """
+
+    figsize = (13.0, 3.9)
+    layout_rows = (("layer",), ("shift_y", "shift_x"))
+
+    def __init__(self, image: Any = None) -> None:
+        if image is None:
+            self._image = default_image()
+        else:
+            img = check_array("image", image, (2,)).astype(np.float64)
+            h, w = img.shape
+            if not (8 <= h <= 64 and 8 <= w <= 64) or h % 2 or w % 2:
+                raise ValueError(f"image must have even sides between 8 and 64, got {img.shape}")
+            if not np.all(np.isfinite(img)):
+                raise ValueError("image must contain only finite numbers")
+            self._image = img
+        super().__init__()
+
+    def _build(self) -> None:
+        h, w = self._image.shape
+        self.controls = {
+            "layer": widgets.Dropdown(
+                options=list(LAYERS), value="conv, circular padding", description="layer"
+            ),
+            "shift_y": widgets.IntSlider(
+                value=0, min=-MAX_SHIFT, max=MAX_SHIFT, description="shift y"
+            ),
+            "shift_x": widgets.IntSlider(
+                value=0, min=-MAX_SHIFT, max=MAX_SHIFT, description="shift x"
+            ),
+        }
+        axes = self.figure.subplots(1, 4)
+        self.ax_in, self.ax_a, self.ax_b, self.ax_d = axes
+        lo, hi = float(self._image.min()), float(self._image.max())
+        self.im_in = self.ax_in.imshow(
+            self._image, cmap=SEQUENTIAL, vmin=lo, vmax=hi, interpolation="nearest"
+        )
+        self.im_a = self.ax_a.imshow(np.zeros((1, 1)), cmap=DIVERGING, interpolation="nearest")
+        self.im_b = self.ax_b.imshow(np.zeros((1, 1)), cmap=DIVERGING, interpolation="nearest")
+        self.im_d = self.ax_d.imshow(np.zeros((1, 1)), cmap=DIVERGING, interpolation="nearest")
+        _frame(self.ax_in, (h, w))
+        for ax in axes:
+            # a fixed title position spares matplotlib a layout pass on every redraw
+            ax.set_title(" ", y=1.0, pad=6, fontsize=16)
+        self.ax_a.title.set_text("layer(shift(x))")
+        self.error_text = self.ax_d.text(
+            0.5, -0.04, " ", transform=self.ax_d.transAxes, ha="center", va="top", fontsize=15
+        )
+        self._shape_key: tuple | None = None
+
+    def _update(self) -> None:
+        c = self.controls
+        name = c["layer"].value
+        dy, dx = int(c["shift_y"].value), int(c["shift_x"].value)
+        f, stride = LAYERS[name]
+        x = self._image
+        xs = shift(x, dy, dx)
+        y = f(x)
+        a = f(xs)
+        # the output shift: d / stride; when it is not whole, the nearer of floor and ceil
+        best = None
+        for oy in sorted({dy // stride, -(-dy // stride)}):
+            for ox in sorted({dx // stride, -(-dx // stride)}):
+                b = shift(y, oy, ox)
+                err = float(np.linalg.norm(a - b))
+                if best is None or err < best[0]:
+                    best = (err, (oy, ox), b)
+        _, out_shift, b = best
+        diff = a - b
+        error = equivariance_error(f, x, dy, dx, stride=stride)
+        margin = 1 if stride == 1 else 2
+        interior = equivariance_error(f, x, dy, dx, region="interior", margin=margin, stride=stride)
+        self.state = {
+            "layer": name,
+            "shift": (dy, dx),
+            "stride": stride,
+            "output_shift": out_shift,
+            "equivariance_error": error,
+            "interior_error": interior,
+            "max_abs_difference": float(np.max(np.abs(diff))),
+            "shifted_output": a,
+            "output_shifted": b,
+        }
+
+        self.im_in.set_data(xs)
+        self.ax_in.title.set_text(f"shift(x) by ({dy}, {dx})")
+        both = np.concatenate([a.ravel(), b.ravel()])
+        lim = symmetric_limits(both)
+        # non-negative maps (pooling a photo) read better on the sequential map
+        if both.min() >= 0:
+            out_cmap, out_lim = SEQUENTIAL, (0.0, lim[1])
+        else:
+            out_cmap, out_lim = DIVERGING, lim
+        for im, values in ((self.im_a, a), (self.im_b, b)):
+            im.set_data(values)
+            im.set_cmap(out_cmap)
+            im.set_clim(*out_lim)
+        self.im_d.set_data(diff)
+        self.im_d.set_clim(*lim)
+        key = a.shape
+        if key != self._shape_key:
+            for ax in (self.ax_a, self.ax_b, self.ax_d):
+                _frame(ax, a.shape)
+                for im in ax.images:
+                    im.set_extent((-0.5, a.shape[1] - 0.5, a.shape[0] - 0.5, -0.5))
+            self._shape_key = key
+            self.relayout = True
+        oy, ox = out_shift
+        shift_note = "" if stride == 1 else f", output shift ({oy}, {ox})"
+        self.ax_b.title.set_text(f"shift(layer(x)){shift_note}")
+        self.ax_d.title.set_text("difference (same scale)")
+        self.error_text.set_text(f"relative error {error:.2e}\ninterior {interior:.2e}")
+        self.readout.value = (
+            '<span style="font-size:1.4em;font-family:monospace">'
+            f"{name}: relative equivariance error "
+            f'<span class="cnnlib-value" data-value="{error:.3e}">{error:.2e}</span>'
+            f" (interior {interior:.2e})</span>"
+        )

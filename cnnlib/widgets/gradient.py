@@ -1,0 +1,360 @@
+"""GradientView: where one number of the backward pass through a convolution comes from.
+
+For ``y = conv2d(x, w, stride=s, padding=p)`` and a loss with output gradient ``g = dL/dy``:
+
+- mode ``dL/dx``: ``dL/dx[r, c] = sum_{m, n} G[r + p + m, c + p + n] * rot180(w)[m, n]``,
+  where ``G`` is ``g`` dilated by the stride (``s - 1`` zeros between entries) and padded by
+  ``k - 1`` zeros: the rotated kernel slides over ``G`` and writes ``dL/dx`` cell by cell.
+  The cells of ``g`` under the window are the outputs whose windows covered pixel ``(r, c)``.
+- mode ``dL/dw``: ``dL/dw[m, n] = sum_{i, j} g[i, j] * x_pad[s*i + m, s*j + n]``: every output
+  gradient meets the one input pixel its window put under tap ``(m, n)``.
+
+The maps come from ``cnnlib.backprop.conv2d_backward``; the highlighted number is recomputed
+term by term from the definition, so the view shows both and they must agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+
+from cnnlib._validate import check_array
+from cnnlib.backprop import conv2d_backward, dilate
+from cnnlib.plotting import (
+    ACCENT,
+    DIVERGING,
+    HIGHLIGHT,
+    SEQUENTIAL,
+    move_rect,
+    symmetric_limits,
+    window_rect,
+)
+from cnnlib.widgets._base import View
+
+MODES = ("dL/dx", "dL/dw")
+MAX_STRIDE = 3
+MAX_PADDING = 2
+PLAY_INTERVAL = 800
+
+#: the default kernel: asymmetric, so that its 180-degree rotation is visible
+KERNEL = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, -1.0], [-2.0, 0.0, 1.0]])
+_PAD_COLOR = "#d9d9d9"
+_VEIL = (1.0, 1.0, 1.0, 0.0)  # white, alpha set per cell: dims what does not take part
+_FADE = (0.85, 0.85, 0.85, 0.93)
+
+
+def _default_input() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 5, size=(6, 6)).astype(float)
+
+
+def _frame(ax, shape: tuple[int, ...]) -> None:
+    ax.set_xlim(-0.5, shape[1] - 0.5)
+    ax.set_ylim(shape[0] - 0.5, -0.5)
+    ax.set_axis_off()
+
+
+def _veil(taking_part: np.ndarray, alpha: float = 0.75) -> np.ndarray:
+    """An RGBA overlay that pales every cell not ``taking_part`` (they stay visible, faintly)."""
+    rgba = np.zeros((*taking_part.shape, 4))
+    rgba[...] = _VEIL
+    rgba[..., 3] = np.where(taking_part, 0.0, alpha)
+    return rgba
+
+
+def _fmt(v: float) -> str:
+    return str(int(round(v))) if abs(v - round(v)) < 1e-9 else f"{v:.2g}"
+
+
+class GradientView(View):
+    """One number of the backward pass: which inputs and which output gradients meet in it.
+
+    Parameters
+    ----------
+    x:
+        A 2-D input (3 x 3 to 10 x 10), default a 6 x 6 array of small integers.
+    weight:
+        A 2-D kernel no larger than ``x`` (at most 5 x 5), default an asymmetric 3 x 3.
+    seed:
+        Seed of the output gradient ``dL/dy`` (small integers, so every term can be checked).
+
+    Controls: ``mode`` (``"dL/dx"`` or ``"dL/dw"``), ``row``/``col`` (the cell of ``dL/dx``),
+    ``weight_row``/``weight_col`` (the weight of ``dL/dw``), ``stride``, ``padding``, ``play``
+    (walks ``row``/``col`` in raster order: ``dL/dx`` being built).
+    State: ``mode``, ``value`` (the number), ``terms`` (one dict per product: the output gradient
+    cell, the input or kernel cell it meets, both values and the product), ``grad_x``,
+    ``grad_weight``, ``grad_out``, ``output_shape``.
+    """
+
+    figsize = (13.0, 3.9)
+    layout_rows = (("mode", "play", "row", "col"), ("weight_row", "weight_col"))
+
+    def __init__(self, x: Any = None, weight: Any = None, seed: int = 0) -> None:
+        self._x = _default_input() if x is None else check_array("x", x, (2,)).astype(float)
+        self._w = KERNEL.copy() if weight is None else check_array("weight", weight, (2,))
+        self._w = self._w.astype(float)
+        h, w = self._x.shape
+        kh, kw = self._w.shape
+        if not (3 <= h <= 10 and 3 <= w <= 10):
+            raise ValueError(f"x must be between 3 x 3 and 10 x 10, got {self._x.shape}")
+        if kh > min(h, 5) or kw > min(w, 5):
+            raise ValueError(
+                f"weight must be at most 5 x 5 and no larger than x {self._x.shape}, "
+                f"got {self._w.shape}"
+            )
+        if not (np.all(np.isfinite(self._x)) and np.all(np.isfinite(self._w))):
+            raise ValueError("x and weight must contain only finite numbers")
+        rng = np.random.default_rng(seed)
+        # one gradient for the largest output; each stride/padding uses its top-left corner
+        self._g_full = rng.integers(-2, 3, size=(h + 2 * MAX_PADDING, w + 2 * MAX_PADDING))
+        self._g_full = self._g_full.astype(float)
+        self._last_step = 0
+        self._key: tuple | None = None
+        super().__init__()
+
+    def _build(self) -> None:
+        h, w = self._x.shape
+        kh, kw = self._w.shape
+        self.controls = {
+            "mode": widgets.ToggleButtons(options=list(MODES), value="dL/dx", description="mode"),
+            "play": widgets.Play(
+                value=0, min=0, max=h * w - 1, interval=PLAY_INTERVAL, description="play"
+            ),
+            "row": widgets.IntSlider(value=0, min=0, max=h - 1, description="row"),
+            "col": widgets.IntSlider(value=0, min=0, max=w - 1, description="col"),
+            "weight_row": widgets.IntSlider(value=0, min=0, max=kh - 1, description="weight row"),
+            "weight_col": widgets.IntSlider(value=0, min=0, max=kw - 1, description="weight col"),
+            "stride": widgets.IntSlider(value=1, min=1, max=MAX_STRIDE, description="stride"),
+            "padding": widgets.IntSlider(value=1, min=0, max=MAX_PADDING, description="padding"),
+        }
+        self.layout_rows = (
+            ("mode", "play", "row", "col"),
+            ("weight_row", "weight_col", "stride", "padding"),
+        )
+        fig = self.figure
+        axes = fig.subplots(1, 5, gridspec_kw={"width_ratios": [3.0, 2.4, 3.6, 1.7, 2.6]})
+        self.ax_x, self.ax_g, self.ax_work, self.ax_k, self.ax_res = axes
+        for ax in axes:
+            ax.set_title(" ", y=1.0, pad=6, fontsize=15)
+        xlo, xhi = float(self._x.min()), float(self._x.max())
+        self._xlim = (xlo, xhi if xhi > xlo else xlo + 1)
+        blank = np.zeros((1, 1, 4))
+        # every panel is one RGBA image coloured here: one image per axes draws fastest
+        self.im_x = self.ax_x.imshow(blank, interpolation="nearest")
+        self.rect_x = window_rect(self.ax_x, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3)
+        self.border_x = window_rect(self.ax_x, 0, 0, 1, 1, color=ACCENT, linewidth=1.5)
+        self.border_x.set_linestyle("--")
+        self.im_g = self.ax_g.imshow(blank, interpolation="nearest")
+        self.im_work = self.ax_work.imshow(blank, interpolation="nearest")
+        self.rect_work = window_rect(self.ax_work, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3)
+        self.work_labels = self._labels(self.ax_work, 25)
+        self.im_k = self.ax_k.imshow(blank, interpolation="nearest")
+        self.rect_k = window_rect(self.ax_k, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3)
+        self.k_labels = self._labels(self.ax_k, 25)
+        self.im_res = self.ax_res.imshow(blank, interpolation="nearest")
+        self.rect_res = window_rect(self.ax_res, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3)
+        self.res_label = self._labels(self.ax_res, 1)[0]
+
+    @staticmethod
+    def _labels(ax, n: int) -> list:
+        return [
+            ax.text(0, 0, "", ha="center", va="center", fontsize=13, visible=False, zorder=5)
+            for _ in range(n)
+        ]
+
+    @staticmethod
+    def _put(labels, values, rows, cols, color: str = "black") -> None:
+        values, rows, cols = np.ravel(values), np.ravel(rows), np.ravel(cols)
+        for k, lab in enumerate(labels):
+            if k < values.size:
+                lab.set_position((cols[k], rows[k]))
+                lab.set_text(_fmt(float(values[k])))
+                lab.set_color(color)
+                lab.set_visible(True)
+            else:
+                lab.set_visible(False)
+
+    @staticmethod
+    def _show(im, values, cmap: str, lim, overlay: np.ndarray | None = None) -> None:
+        """Colour ``values`` (masked cells grey), lay ``overlay`` (RGBA) over them, show it."""
+        import matplotlib
+
+        lo, hi = lim
+        data = np.ma.getdata(values).astype(float)
+        t = np.clip((data - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0)
+        rgba = matplotlib.colormaps[cmap](t)
+        bad = np.ma.getmaskarray(values)
+        rgba[bad] = matplotlib.colors.to_rgba(_PAD_COLOR)
+        if overlay is not None:
+            a = overlay[..., 3:4]
+            rgba[..., :3] = rgba[..., :3] * (1 - a) + overlay[..., :3] * a
+        im.set_data((rgba * 255).astype(np.uint8))
+        im.set_extent((-0.5, data.shape[1] - 0.5, data.shape[0] - 0.5, -0.5))
+
+    def _update(self) -> None:
+        c = self.controls
+        x, w = self._x, self._w
+        h, wd = x.shape
+        kh, kw = w.shape
+        s, p = int(c["stride"].value), int(c["padding"].value)
+        mode = c["mode"].value
+        ho, wo = (h + 2 * p - kh) // s + 1, (wd + 2 * p - kw) // s + 1
+        g = self._g_full[:ho, :wo]
+        grad_x, grad_w, _ = conv2d_backward(g, x, w, stride=s, padding=p)
+
+        if c["play"].value != self._last_step:
+            c["row"].value, c["col"].value = divmod(int(c["play"].value), wd)
+        r, col = int(c["row"].value), int(c["col"].value)
+        m, n = int(c["weight_row"].value), int(c["weight_col"].value)
+        step = r * wd + col if mode == "dL/dx" else m * kw + n
+        c["play"].value = r * wd + col
+        self._last_step = r * wd + col
+
+        xp = np.pad(x, p)
+        terms = []
+        if mode == "dL/dx":
+            # output cells whose window put pixel (r, c) under tap (a, b)
+            for a in range(kh):
+                for b in range(kw):
+                    i, j = r + p - a, col + p - b
+                    if i % s == 0 and j % s == 0 and 0 <= i // s < ho and 0 <= j // s < wo:
+                        gi, gj = i // s, j // s
+                        terms.append(
+                            {
+                                "grad_out": (gi, gj),
+                                "weight": (a, b),
+                                "grad_value": float(g[gi, gj]),
+                                "other_value": float(w[a, b]),
+                                "product": float(g[gi, gj] * w[a, b]),
+                            }
+                        )
+            value = float(grad_x[r, col])
+        else:
+            for gi in range(ho):
+                for gj in range(wo):
+                    pr, pc = s * gi + m, s * gj + n
+                    terms.append(
+                        {
+                            "grad_out": (gi, gj),
+                            "input": (pr - p, pc - p),
+                            "grad_value": float(g[gi, gj]),
+                            "other_value": float(xp[pr, pc]),
+                            "product": float(g[gi, gj] * xp[pr, pc]),
+                        }
+                    )
+            value = float(grad_w[m, n])
+        total = float(sum(t["product"] for t in terms))
+        self.state = {
+            "mode": mode,
+            "stride": s,
+            "padding": p,
+            "cell": (r, col) if mode == "dL/dx" else (m, n),
+            "value": value,
+            "sum_of_terms": total,
+            "terms": terms,
+            "grad_out": g.copy(),
+            "grad_x": grad_x,
+            "grad_weight": grad_w,
+            "output_shape": (ho, wo),
+        }
+        key = (mode, s, p)
+        if key != self._key:
+            self.relayout = True
+            self._key = key
+        self._draw(mode, xp, g, grad_x, grad_w, terms, value, step, s, p, (r, col), (m, n))
+
+    def _draw(self, mode, xp, g, grad_x, grad_w, terms, value, step, s, p, cell, wcell) -> None:
+        x, w = self._x, self._w
+        h, wd = x.shape
+        kh, kw = w.shape
+        hp, wp = xp.shape
+        ho, wo = g.shape
+        # input x, padding grey
+        shown = np.ma.masked_all((hp, wp))
+        shown[p : p + h, p : p + wd] = x
+        _frame(self.ax_x, (hp, wp))
+        move_rect(self.border_x, p, p, h, wd)
+        self.border_x.set_visible(p > 0)
+        gmask = np.zeros((ho, wo), bool)
+        for t in terms:
+            gmask[t["grad_out"]] = True
+        self._show(self.im_g, g, DIVERGING, symmetric_limits(self._g_full), _veil(gmask))
+        _frame(self.ax_g, (ho, wo))
+        self.ax_g.title.set_text(f"dL/dy  {ho}×{wo}")
+
+        if mode == "dL/dx":
+            r, col = cell
+            self._show(self.im_x, shown, SEQUENTIAL, self._xlim)
+            move_rect(self.rect_x, r + p, col + p, 1, 1)
+            self.rect_x.set_visible(True)
+            self.ax_x.title.set_text(f"x, pixel ({r}, {col})")
+            # the canvas: g dilated by s, padded by k-1, long enough for every input row
+            canvas = np.pad(dilate(g, s), ((kh - 1, kh - 1), (kw - 1, kw - 1)))
+            need = (hp + kh - 1, wp + kw - 1)
+            canvas = np.pad(
+                canvas,
+                ((0, max(0, need[0] - canvas.shape[0])), (0, max(0, need[1] - canvas.shape[1]))),
+            )
+            real = np.zeros(canvas.shape, bool)
+            real[kh - 1 : kh - 1 + (ho - 1) * s + 1 : s, kw - 1 : kw - 1 + (wo - 1) * s + 1 : s] = 1
+            canvas_view = np.ma.masked_array(canvas, mask=~real)
+            self._show(self.im_work, canvas_view, DIVERGING, symmetric_limits(self._g_full))
+            _frame(self.ax_work, canvas.shape)
+            move_rect(self.rect_work, r + p, col + p, kh, kw)
+            self.rect_work.set_visible(True)
+            rr, cc = np.meshgrid(np.arange(kh) + r + p, np.arange(kw) + col + p, indexing="ij")
+            win = canvas[rr, cc]
+            self._put(self.work_labels, win, rr, cc)
+            title = f"dL/dy dilated ×{s}, padded {kh - 1}" if s > 1 else f"dL/dy padded {kh - 1}"
+            self.ax_work.title.set_text(title)
+            kern = w[::-1, ::-1]
+            self._show(self.im_k, kern, DIVERGING, symmetric_limits(w))
+            _frame(self.ax_k, kern.shape)
+            self.rect_k.set_visible(False)
+            kr, kc = np.meshgrid(np.arange(kh), np.arange(kw), indexing="ij")
+            self._put(self.k_labels, kern, kr, kc)
+            self.ax_k.title.set_text("rot180(w)")
+            res, rc, name = grad_x, cell, f"dL/dx[{r}, {col}]"
+            pieces = [f"{_fmt(t['grad_value'])}·{_fmt(t['other_value'])}" for t in terms]
+        else:
+            m, n = wcell
+            xmask = np.zeros((hp, wp), bool)
+            for t in terms:
+                xmask[t["input"][0] + p, t["input"][1] + p] = True
+            self._show(self.im_x, shown, SEQUENTIAL, self._xlim, _veil(xmask))
+            self.rect_x.set_visible(False)
+            self.ax_x.title.set_text(f"x: pixels under tap ({m}, {n})")
+            prods = np.array([t["product"] for t in terms]).reshape(ho, wo)
+            self._show(self.im_work, prods, DIVERGING, symmetric_limits(prods))
+            _frame(self.ax_work, prods.shape)
+            self.rect_work.set_visible(False)
+            if prods.size <= 25:
+                pr, pc = np.meshgrid(np.arange(ho), np.arange(wo), indexing="ij")
+                self._put(self.work_labels, prods, pr, pc)
+            else:
+                self._put(self.work_labels, [], [], [])
+            self.ax_work.title.set_text("dL/dy × those pixels")
+            self._show(self.im_k, w, DIVERGING, symmetric_limits(w))
+            _frame(self.ax_k, w.shape)
+            move_rect(self.rect_k, m, n, 1, 1)
+            self.rect_k.set_visible(True)
+            kr, kc = np.meshgrid(np.arange(kh), np.arange(kw), indexing="ij")
+            self._put(self.k_labels, w, kr, kc)
+            self.ax_k.title.set_text("w")
+            res, rc, name = grad_w, wcell, f"dL/dw[{m}, {n}]"
+            pieces = [f"{_fmt(t['grad_value'])}·{_fmt(t['other_value'])}" for t in terms]
+        fade = np.zeros((*res.shape, 4))
+        fade.reshape(-1, 4)[step + 1 :] = _FADE
+        self._show(self.im_res, res, DIVERGING, symmetric_limits(res), fade)
+        _frame(self.ax_res, res.shape)
+        move_rect(self.rect_res, rc[0], rc[1], 1, 1)
+        self._put([self.res_label], [value], [rc[0]], [rc[1]])
+        shown_terms = " + ".join(pieces[:6]) + (" + …" if len(pieces) > 6 else "")
+        self.ax_res.title.set_text(f"{name} = {_fmt(value)}")
+        self.readout.value = (
+            '<span style="font-size:1.3em;font-family:monospace">'
+            f'<span class="cnnlib-position">{name}</span> = {shown_terms or "0"} = '
+            f'<span class="cnnlib-value" data-value="{value:.6g}">{_fmt(value)}</span></span>'
+        )

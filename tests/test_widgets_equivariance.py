@@ -1,0 +1,109 @@
+"""EquivarianceExplorer: the error shown against an independent torch computation."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnnlib.widgets.equivariance import KERNEL, LAYERS, EquivarianceExplorer
+
+
+def torch_layer(name, x):
+    t = torch.tensor(x)[None, None]
+    k = torch.tensor(KERNEL)[None, None]
+    if name == "conv, zero padding":
+        y = F.conv2d(t, k, padding=1)
+    elif name == "conv, circular padding":
+        y = F.conv2d(F.pad(t, (1, 1, 1, 1), mode="circular"), k)
+    elif name == "strided conv (stride 2)":
+        y = F.conv2d(F.pad(t, (1, 1, 1, 1), mode="circular"), k, stride=2)
+    elif name == "max pooling 2x2":
+        y = F.max_pool2d(t, 2)
+    else:  # max over wrapped 2x2 windows with stride 1, then a binomial blur with stride 2
+        m = F.max_pool2d(F.pad(t, (0, 1, 0, 1), mode="circular"), 2, stride=1)
+        b = torch.tensor([1.0, 2.0, 1.0], dtype=torch.float64)
+        blur = (torch.outer(b, b) / 16)[None, None]
+        y = F.conv2d(F.pad(m, (1, 1, 1, 1), mode="circular"), blur, stride=2)
+    return y[0, 0].numpy()
+
+
+def torch_error(name, x, dy, dx):
+    stride = 1 if "conv," in name else 2
+    a = torch_layer(name, np.roll(x, (dy, dx), axis=(0, 1)))
+    y = torch_layer(name, x)
+    errs = []
+    for oy in {dy // stride, -(-dy // stride)}:
+        for ox in {dx // stride, -(-dx // stride)}:
+            b = np.roll(y, (oy, ox), axis=(0, 1))
+            errs.append(np.linalg.norm(a - b) / np.linalg.norm(b))
+    return min(errs)
+
+
+@pytest.fixture(scope="module")
+def view():
+    return EquivarianceExplorer()
+
+
+def test_builds_without_error(view):
+    assert "error" not in view.state
+    assert view.state["equivariance_error"] == 0.0  # no shift yet
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_error_matches_torch(view, name):
+    x = view._image
+    for dy, dx in [(1, 0), (0, 3), (2, 2), (-3, 5), (4, -2)]:
+        view.set_controls(layer=name, shift_y=dy, shift_x=dx)
+        st = view.state
+        assert "error" not in st
+        expected = torch_error(name, x, dy, dx)
+        assert st["equivariance_error"] == pytest.approx(expected, rel=1e-9, abs=1e-13)
+        np.testing.assert_allclose(
+            st["shifted_output"], torch_layer(name, np.roll(x, (dy, dx), axis=(0, 1))), atol=1e-12
+        )
+
+
+def test_what_the_view_shows_is_the_lesson(view):
+    # circular conv: exact at every shift; strided layers: exact only at even shifts
+    for dy, dx in itertools.product(range(-3, 4), repeat=2):
+        view.set_controls(layer="conv, circular padding", shift_y=dy, shift_x=dx)
+        assert view.state["equivariance_error"] < 1e-12
+        for name in ("strided conv (stride 2)", "max pooling 2x2", "blur + pooling"):
+            view.controls["layer"].value = name
+            err = view.state["equivariance_error"]
+            if dy % 2 == 0 and dx % 2 == 0:
+                assert err < 1e-12 and view.state["output_shift"] == (dy // 2, dx // 2)
+            else:
+                assert err > 1e-3
+        view.controls["layer"].value = "conv, zero padding"
+        assert view.state["interior_error"] == 0.0
+        assert (view.state["equivariance_error"] > 0) == (dy != 0 or dx != 0)
+
+
+def test_blur_pooling_aliases_less_than_max_pooling(view):
+    errs = {}
+    for name in ("max pooling 2x2", "blur + pooling"):
+        view.set_controls(layer=name, shift_y=1, shift_x=1)
+        errs[name] = view.state["equivariance_error"]
+    assert errs["blur + pooling"] < errs["max pooling 2x2"]
+
+
+def test_full_control_sweep_never_errors(view):
+    for name in LAYERS:
+        for dy in range(-8, 9, 2):
+            for dx in (-8, -3, 0, 5, 8):
+                view.set_controls(layer=name, shift_y=dy, shift_x=dx)
+                assert "error" not in view.state, view.state.get("error")
+
+
+def test_custom_image_and_bad_input():
+    rng = np.random.default_rng(0)
+    v = EquivarianceExplorer(rng.standard_normal((12, 16)))
+    v.set_controls(layer="conv, circular padding", shift_y=3, shift_x=-5)
+    assert v.state["equivariance_error"] < 1e-12
+    with pytest.raises(ValueError, match="even sides"):
+        EquivarianceExplorer(np.zeros((9, 9)))
+    with pytest.raises(ValueError, match="image must have 2 dimensions"):
+        EquivarianceExplorer(np.zeros((3, 8, 8)))

@@ -1,0 +1,103 @@
+"""GradientView: the number shown, and its terms, against torch autograd and brute force."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnnlib.widgets.gradient import GradientView
+
+
+def torch_grads(view):
+    x = torch.tensor(view._x[None, None], requires_grad=True)
+    w = torch.tensor(view._w[None, None], requires_grad=True)
+    s, p = view.state["stride"], view.state["padding"]
+    y = F.conv2d(x, w, stride=s, padding=p)
+    g = torch.tensor(view.state["grad_out"])[None, None]
+    assert tuple(y.shape[2:]) == view.state["output_shape"]
+    (y * g).sum().backward()
+    return x.grad[0, 0].numpy(), w.grad[0, 0].numpy()
+
+
+@pytest.fixture(scope="module")
+def view():
+    return GradientView()
+
+
+def test_default_view_has_no_error_and_matches_torch(view):
+    assert "error" not in view.state
+    gx, gw = torch_grads(view)
+    np.testing.assert_allclose(view.state["grad_x"], gx, atol=1e-12)
+    np.testing.assert_allclose(view.state["grad_weight"], gw, atol=1e-12)
+
+
+@pytest.mark.parametrize("stride,padding", [(1, 0), (1, 2), (2, 1), (3, 0), (3, 2)])
+def test_dx_cell_value_and_terms(view, stride, padding):
+    rng = np.random.default_rng(stride * 10 + padding)
+    view.set_controls(mode="dL/dx", stride=stride, padding=padding)
+    gx, _ = torch_grads(view)
+    g = view.state["grad_out"]
+    ho, wo = g.shape
+    for r, c in rng.integers(0, 6, size=(8, 2)):
+        view.set_controls(row=int(r), col=int(c))
+        st = view.state
+        assert "error" not in st
+        assert st["cell"] == (r, c)
+        assert st["value"] == pytest.approx(gx[r, c], abs=1e-12)
+        assert st["sum_of_terms"] == pytest.approx(gx[r, c], abs=1e-12)
+        # brute force: the output cells whose window covers pixel (r, c), and the tap it is under
+        expected = set()
+        for i, j, a, b in itertools.product(range(ho), range(wo), range(3), range(3)):
+            if i * stride + a - padding == r and j * stride + b - padding == c:
+                expected.add(((i, j), (a, b), g[i, j] * view._w[a, b]))
+        got = {(t["grad_out"], t["weight"], t["product"]) for t in st["terms"]}
+        assert got == expected
+
+
+@pytest.mark.parametrize("stride,padding", [(1, 1), (2, 0), (2, 2), (3, 1)])
+def test_dw_cell_value_and_terms(view, stride, padding):
+    view.set_controls(mode="dL/dw", stride=stride, padding=padding)
+    _, gw = torch_grads(view)
+    g = view.state["grad_out"]
+    xp = np.pad(view._x, padding)
+    for m, n in itertools.product(range(3), range(3)):
+        view.set_controls(weight_row=m, weight_col=n)
+        st = view.state
+        assert "error" not in st and st["cell"] == (m, n)
+        assert st["value"] == pytest.approx(gw[m, n], abs=1e-12)
+        assert len(st["terms"]) == g.size  # every output gradient meets one pixel
+        window = xp[m : m + stride * (g.shape[0] - 1) + 1 : stride][
+            :, n : n + stride * (g.shape[1] - 1) + 1 : stride
+        ]
+        assert st["sum_of_terms"] == pytest.approx(float(np.sum(window * g)), abs=1e-12)
+
+
+def test_play_walks_dx_in_raster_order(view):
+    view.set_controls(mode="dL/dx", stride=1, padding=1)
+    for step in (0, 7, 20, 35):
+        view.controls["play"].value = step
+        assert view.state["cell"] == divmod(step, 6)
+        assert view.controls["row"].value * 6 + view.controls["col"].value == step
+
+
+def test_full_control_sweep_never_errors(view):
+    for mode, s, p in itertools.product(("dL/dx", "dL/dw"), range(1, 4), range(0, 3)):
+        for a, b in itertools.product(range(0, 6, 2), range(0, 6, 3)):
+            view.set_controls(
+                mode=mode, stride=s, padding=p, row=a, col=b, weight_row=a % 3, weight_col=b % 3
+            )
+            assert "error" not in view.state, (mode, s, p, a, b, view.state.get("error"))
+            assert np.isfinite(view.state["value"])
+
+
+def test_custom_data_and_bad_input():
+    v = GradientView(np.arange(16.0).reshape(4, 4), np.ones((2, 2)), seed=3)
+    assert "error" not in v.state and v.state["grad_x"].shape == (4, 4)
+    with pytest.raises(ValueError, match="x must be"):
+        GradientView(np.zeros((12, 12)))
+    with pytest.raises(ValueError, match="weight must be"):
+        GradientView(np.zeros((4, 4)), np.ones((5, 5)))
+    with pytest.raises(TypeError, match="x must"):
+        GradientView("picture")
