@@ -1,0 +1,327 @@
+"""PoolingView: a max or average window slides over a feature map.
+
+The view shows the (padded) feature map with the window outlined and, in max mode, the winning
+cell circled (a small dot marks the winner of every window), and the output map with the cell
+being written outlined. What it draws is the definition (as ``torch.nn.functional``)
+
+    max:  output[i, j] = max_{m, n < k} padded[i*s + m, j*s + n]     (padding = -inf)
+    avg:  output[i, j] = (1 / k^2) sum_{m, n < k} padded[i*s + m, j*s + n]   (padding = 0)
+
+with kernel size ``k``, stride ``s`` and ``padding`` at most ``k // 2`` (torch's rule). The
+output map comes from :func:`cnnlib.conv.max_pool2d` / :func:`cnnlib.conv.avg_pool2d`; the
+highlighted window is recomputed from the definition, so the picture shows both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+
+from cnnlib._validate import check_array
+from cnnlib.conv import avg_pool2d, max_pool2d
+from cnnlib.plotting import ACCENT, HIGHLIGHT, SEQUENTIAL, move_rect, update_grid, window_rect
+from cnnlib.widgets._fastdraw import (
+    BlitView,
+    cell_grid,
+    make_labels,
+    padded_rgba,
+    place_labels,
+    text_colors,
+)
+
+MODES = ("max", "avg")
+MAX_KERNEL = 4
+MAX_STRIDE = 4
+#: largest feature map the view accepts: beyond this the cells are too small to read
+MAX_SIZE = 32
+#: maps with at most this many cells get every cell labelled (drawn once per setting)
+LABEL_ALL = 100
+PLAY_INTERVAL = 700
+
+_FADE = (0.85, 0.85, 0.85, 0.93)  # grey veil over output cells not yet written
+
+
+def default_feature_map() -> np.ndarray:
+    """An ``8 x 8`` feature map: the numbers 0..63 in a fixed random order (no ties)."""
+    return np.random.default_rng(0).permutation(64).reshape(8, 8).astype(np.float64)
+
+
+class PoolingView(BlitView):
+    """Max or average pooling, one window at a time.
+
+    Parameters
+    ----------
+    feature_map:
+        A 2-D array (at most ``32 x 32``) of finite real numbers; default
+        :func:`default_feature_map`.
+
+    Controls: ``mode`` (max / avg), ``kernel_size``, ``stride``, ``padding`` (at most
+    ``kernel_size // 2``), ``row``, ``col`` (the output cell), ``play`` (walks the output in
+    raster order).
+    """
+
+    figsize = (10.0, 4.6)
+    layout_rows = (("play", "row", "col"), ("mode", "kernel_size", "stride", "padding"))
+
+    def __init__(self, feature_map: Any = None) -> None:
+        self._map = self._check_map(feature_map)
+        self._cache_key: tuple | None = None
+        self._last_step = 0
+        super().__init__()
+
+    @staticmethod
+    def _check_map(feature_map: Any) -> np.ndarray:
+        if feature_map is None:
+            return default_feature_map()
+        arr = check_array("feature_map", feature_map, (2,)).astype(np.float64)
+        if arr.shape[0] < 1 or arr.shape[1] < 1:
+            raise ValueError(
+                f"feature_map must have at least one row and one column, got {arr.shape}"
+            )
+        if max(arr.shape) > MAX_SIZE:
+            raise ValueError(
+                f"feature_map must be at most {MAX_SIZE} x {MAX_SIZE} so that its cells stay "
+                f"readable, got {arr.shape[0]} x {arr.shape[1]}"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("feature_map must contain only finite numbers (no NaN or infinity)")
+        return arr
+
+    # -- the view -------------------------------------------------------------------------
+    def _build(self) -> None:
+        x = self._map
+        h, w = x.shape
+        kmax = max(1, min(MAX_KERNEL, h, w))
+        k0 = min(2, kmax)
+        self.controls = {
+            "play": widgets.Play(
+                value=0, min=0, max=1, step=1, interval=PLAY_INTERVAL, description="play"
+            ),
+            "row": widgets.IntSlider(value=0, min=0, max=1, description="row"),
+            "col": widgets.IntSlider(value=0, min=0, max=1, description="col"),
+            "mode": widgets.ToggleButtons(options=list(MODES), value="max", description="mode"),
+            "kernel_size": widgets.IntSlider(value=k0, min=1, max=kmax, description="kernel_size"),
+            "stride": widgets.IntSlider(value=k0, min=1, max=MAX_STRIDE, description="stride"),
+            "padding": widgets.IntSlider(value=0, min=0, max=k0 // 2, description="padding"),
+        }
+        self.controls["mode"].style.button_width = "4em"
+        for name in ("kernel_size", "stride", "padding"):
+            self.controls[name].style.description_width = "6em"
+
+        self.ax_in, self.ax_out = self.figure.subplots(
+            1, 2, gridspec_kw={"width_ratios": [1.25, 1]}
+        )
+        self._vmin, self._vmax = float(x.min()), float(x.max())
+        if self._vmax == self._vmin:
+            self._vmax = self._vmin + 1.0
+        self._label_all = x.size <= LABEL_ALL
+
+        self.im_in = self.ax_in.imshow(np.zeros((h, w, 4)), interpolation="nearest")
+        self.map_border = window_rect(self.ax_in, 0, 0, h, w, color=ACCENT, linewidth=1.5)
+        self.map_border.set_linestyle("--")
+        # every cell's value (static), or none when the map is large
+        self.cell_labels = make_labels(self.ax_in, x.size if self._label_all else 0, 13)
+        # winners of every window (static) and of the current one (dynamic)
+        self.winners = self.ax_in.scatter(
+            [], [], s=28, marker="o", color=HIGHLIGHT, edgecolors="white", zorder=5
+        )
+        self.window = window_rect(self.ax_in, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3.5)
+        self.best = self.ax_in.scatter(
+            [0],
+            [0],
+            s=900,
+            marker="o",
+            facecolors="none",
+            edgecolors=HIGHLIGHT,
+            linewidths=3,
+            zorder=5,
+        )
+        # window cells whose value is not on the static layer: padding, or all when unlabelled
+        self.window_labels = make_labels(self.ax_in, MAX_KERNEL**2, 13)
+
+        self.im_out = self.ax_out.imshow(
+            np.zeros((1, 1)),
+            cmap=SEQUENTIAL,
+            vmin=self._vmin,
+            vmax=self._vmax,
+            interpolation="nearest",
+        )
+        self.out_labels = make_labels(self.ax_out, LABEL_ALL, 13)
+        self.im_fade = self.ax_out.imshow(np.zeros((1, 1, 4)), interpolation="nearest")
+        self.out_rect = window_rect(self.ax_out, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3.5)
+        self.ax_in.set_title(" ", fontsize=16)
+        self.ax_out.set_title(" ", fontsize=16)
+        grid_in = cell_grid(self.ax_in, (h, w))
+        grid_out = cell_grid(self.ax_out, (1, 1))
+        grid_in.set_zorder(1.5)  # under the labels of the static layer
+        self.set_dynamic(
+            [
+                self.window,
+                self.best,
+                *self.window_labels,
+                self.im_fade,
+                grid_out,
+                self.out_rect,
+                self.ax_out.title,
+            ]
+        )
+
+    def set_controls(self, **values: Any) -> None:
+        """Set several controls with one redraw; positions are clamped to the new output size."""
+        for name in ("row", "col", "play", "padding"):
+            if name in values and isinstance(values[name], int):
+                control = self.controls[name]
+                control.max = max(control.max, values[name])
+        super().set_controls(**values)
+
+    def _update(self) -> None:
+        c = self.controls
+        play_moved = c["play"].value != self._last_step
+        mode = c["mode"].value
+        k, s = c["kernel_size"].value, c["stride"].value
+        c["padding"].max = k // 2
+        p = c["padding"].value
+        x = self._map
+        h, w = x.shape
+        hp, wp = h + 2 * p, w + 2 * p
+        self.state = {
+            "mode": mode,
+            "kernel_size": k,
+            "stride": s,
+            "padding": p,
+            "input_shape": (h, w),
+            "padded_shape": (hp, wp),
+        }
+        if k > hp or k > wp:
+            self.readout.value = ""
+            self._cache_key = None
+            raise ValueError(
+                f"kernel_size {k} is larger than the padded input ({hp} x {wp}): "
+                "lower kernel_size or raise padding"
+            )
+        if 2 * p > k:
+            self.readout.value = ""
+            self._cache_key = None
+            raise ValueError(f"padding {p} must be at most half of kernel_size {k}, as in torch")
+        oh, ow = (hp - k) // s + 1, (wp - k) // s + 1
+
+        key = (mode, k, s, p)
+        if key != self._cache_key:
+            fill = -np.inf if mode == "max" else 0.0
+            self._padded = np.pad(x, p, constant_values=fill)
+            if mode == "max":
+                self._out, idx = max_pool2d(x, k, s, p, return_indices=True)
+                self._winners = np.divmod(idx, w)
+            else:
+                self._out = avg_pool2d(x, k, s, p)
+                self._winners = None
+            self._cache_key = key
+            self._draw_still(mode, p, oh, ow)
+            self.full_redraw = True
+
+        # the output position: Play drives a flat raster index, the sliders drive (row, col)
+        c["row"].max, c["col"].max = oh - 1, ow - 1
+        c["play"].max = oh * ow - 1
+        if play_moved:
+            c["row"].value, c["col"].value = divmod(min(c["play"].value, oh * ow - 1), ow)
+        row, col = c["row"].value, c["col"].value
+        step = row * ow + col
+        c["play"].value = step
+        self._last_step = step
+
+        rows = row * s + np.arange(k)
+        cols = col * s + np.arange(k)
+        window = self._padded[np.ix_(rows, cols)]
+        if mode == "max":
+            m, n = divmod(int(np.argmax(window)), k)  # first maximum in row-major order
+            value = float(window[m, n])
+            argmax = (int(rows[m]) - p, int(cols[n]) - p)
+            formula = f"max(window) = {value:.4g}"
+            detail = "the largest value in the window"
+        else:
+            value = float(window.sum() / (k * k))
+            argmax = None
+            formula = f"{window.sum():.4g} / {k * k} = {value:.4g}"
+            detail = f"sum {window.sum():.4f} / {k * k} cells"
+        self.state.update(
+            row=row,
+            col=col,
+            step=step,
+            window_rows=rows,
+            window_cols=cols,
+            window=window,
+            output=value,
+            argmax=argmax,
+            output_map=self._out,
+            output_shape=(oh, ow),
+        )
+
+        move_rect(self.window, rows[0], cols[0], k, k)
+        self.best.set_visible(argmax is not None)
+        if argmax is not None:
+            self.best.set_offsets([[argmax[1] + p, argmax[0] + p]])
+        rr, cc = np.meshgrid(rows, cols, indexing="ij")
+        inside = (rr >= p) & (rr < p + h) & (cc >= p) & (cc < p + w)
+        shown = ~inside | (not self._label_all)  # cells the static layer has not labelled
+        values = window[shown]
+        colors = text_colors(values, self._vmin, self._vmax, diverging=False)
+        colors = [cl if ins else "black" for cl, ins in zip(colors, inside[shown], strict=True)]
+        place_labels(self.window_labels, values, rr[shown], cc[shown], colors)
+
+        fade = np.zeros((oh, ow, 4))
+        fade.reshape(-1, 4)[step + 1 :] = _FADE
+        self.im_fade.set_data(fade)
+        move_rect(self.out_rect, row, col, 1, 1)
+        self.ax_out.title.set_text(f"output[{row}, {col}] = {formula}")
+        self.readout.value = (
+            '<span style="font-size:1.5em;font-family:monospace">'
+            f'<span class="cnnlib-position">output[{row}, {col}]</span> = '
+            f'<span class="cnnlib-value" data-value="{value:.4f}">{value:.4f}</span>'
+            f" ({detail})</span>"
+        )
+
+    def _draw_still(self, mode: str, p: int, oh: int, ow: int) -> None:
+        """Update what changes only with the mode, kernel size, stride or padding."""
+        x = self._map
+        h, w = x.shape
+        hp, wp = h + 2 * p, w + 2 * p
+        self.im_in.set_data(padded_rgba(x, p, SEQUENTIAL, self._vmin, self._vmax))
+        self.im_in.set_extent((-0.5, wp - 0.5, hp - 0.5, -0.5))
+        cell_grid(self.ax_in, (hp, wp), lines=max(hp, wp) <= 40)
+        move_rect(self.map_border, p, p, h, w)
+        self.map_border.set_visible(p > 0)
+        pad_note = {"max": " (−∞)", "avg": " (0)"}[mode]
+        self.ax_in.title.set_text(
+            f"feature map {h} × {w}" + (f", padding {p}{pad_note}" if p else "")
+        )
+        if self._label_all:
+            rr, cc = np.indices((h, w))
+            colors = text_colors(x, self._vmin, self._vmax, diverging=False)
+            place_labels(self.cell_labels, x, rr + p, cc + p, colors)
+        if self._winners is not None:
+            wr, wc = self._winners
+            self.winners.set_offsets(
+                np.column_stack([wc.ravel() + p, wr.ravel() + p]) + [0.3, -0.3]
+            )
+            self.winners.set_visible(True)
+        else:
+            self.winners.set_visible(False)
+
+        update_grid(self.im_out, self._out)
+        self.im_fade.set_extent((-0.5, ow - 0.5, oh - 0.5, -0.5))
+        cell_grid(self.ax_out, (oh, ow), lines=max(oh, ow) <= 40)
+        out_rows, out_cols = np.indices((oh, ow))
+        if self._out.size <= len(self.out_labels):
+            colors = text_colors(self._out, self._vmin, self._vmax, diverging=False)
+            place_labels(self.out_labels, self._out, out_rows, out_cols, colors, _out_fmt)
+        else:
+            place_labels(self.out_labels, [], [], [], [])
+
+
+def _out_fmt(value: float) -> str:
+    value = float(value)
+    if abs(value - round(value)) < 1e-9:
+        return str(int(round(value)))
+    return f"{value:.3g}"
