@@ -53,6 +53,25 @@ OUTPUT = "#e69f00"  # orange: the output
 FAINT = "#555555"
 
 
+def _swatch(colour: str, text: str) -> str:
+    return (
+        f'<span style="display:inline-block;width:1em;height:1em;background:{colour};'
+        f'border:1px solid #888;vertical-align:middle"></span> {text} &nbsp; '
+    )
+
+
+_LEGEND_HEAD = (
+    '<div style="font-size:1.1em">' + _swatch(INPUT, "input") + _swatch(PADDING, "padding")
+)
+_LEGEND_TAIL = (
+    _swatch(UNREACHED, "input that no window reads (×)")
+    + _swatch(OUTPUT, "output")
+    + "; above the grid: every window position along a row</div>"
+)
+_LEGEND = _LEGEND_HEAD + _LEGEND_TAIL
+_LEGEND_TRANSPOSED = _LEGEND_HEAD + _swatch(ZERO, "inserted zero") + _LEGEND_TAIL
+
+
 def _window_taps(out: int, step: int, k: int, d: int) -> np.ndarray:
     """Tap positions, shape ``(out, k)``: window ``j`` reads ``j*step + i*d``."""
     return np.arange(out)[:, None] * step + np.arange(k)[None, :] * d
@@ -133,6 +152,8 @@ class DimensionsExplorer(BlitView):
         self.ax_in, self.ax_out = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 1.0]})
         for ax in (self.ax_in, self.ax_out):
             ax.set_aspect("equal")
+            ax.set_xticks([])
+            ax.set_yticks([])
             for spine in ax.spines.values():
                 spine.set_visible(False)
         self.im_in = self.ax_in.imshow(np.ones((1, 1, 4)), interpolation="nearest")
@@ -159,7 +180,9 @@ class DimensionsExplorer(BlitView):
             [], [], "x", color="black", markersize=7, markeredgewidth=1.5, zorder=3
         )
 
-        self.im_out = self.ax_out.imshow(np.ones((1, 1, 4)), interpolation="nearest")
+        self.out_cells = window_rect(self.ax_out, 0, 0, 1, 1, color=OUTPUT, linewidth=0, fill=True)
+        self.out_cells.set_alpha(0.55)
+        self.out_cells.set_zorder(1)
         self.grid_out = LineCollection([], colors="white", linewidths=1.0, zorder=2)
         self.ax_out.add_collection(self.grid_out)
         self.out_rect = window_rect(self.ax_out, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3.0)
@@ -167,10 +190,6 @@ class DimensionsExplorer(BlitView):
         self.set_dynamic([*self.tap_rects, self.window_box, self.strip_now, self.out_rect])
 
         self.formula_text = fig.suptitle(" ", fontsize=17, fontfamily="DejaVu Sans")
-        self.legend_text = fig.supxlabel(" ", fontsize=13, color="#333333")
-        self.strip_label = self.ax_in.text(
-            -0.9, -1.5, "windows", fontsize=12, ha="right", va="center", color=FAINT
-        )
         self.error_text = fig.text(
             0.5, 0.5, "", fontsize=18, ha="center", va="center", color="#b00020", wrap=True
         )
@@ -203,7 +222,7 @@ class DimensionsExplorer(BlitView):
         except ValueError as exc:
             self._show_impossible(str(exc))
             raise
-        self.error_text.set_text("")
+        self.error_text.set_visible(False)
 
         span = d * (k - 1) + 1
         if transposed:
@@ -266,7 +285,7 @@ class DimensionsExplorer(BlitView):
             self._shape_key = key
         self._draw_window(taps, row, col, out, span)
         self.formula_text.set_text(_title(n, k, s, p, d, a, out, transposed))
-        self.readout.value = (
+        self.readout.value = (_LEGEND_TRANSPOSED if transposed else _LEGEND) + (
             '<pre class="cnnlib-formula" style="font-size:1.15em;margin:0">'
             f"{html.escape(explanation.text)}</pre>"
             f'<div style="font-size:1.1em">output {out} × {out}; window {step + 1} of '
@@ -281,7 +300,7 @@ class DimensionsExplorer(BlitView):
             ax.set_visible(False)
         self.formula_text.set_text("no output for these numbers")
         self.error_text.set_text(_wrap(message, 60))
-        self.legend_text.set_text("")
+        self.error_text.set_visible(True)
         self.readout.value = ""
         self._shape_key = None
 
@@ -313,7 +332,6 @@ class DimensionsExplorer(BlitView):
         )
         self.strip_taps.set_data(taps.ravel(), np.repeat(y, taps.shape[1]))
         top = y.min() - 0.6
-        self.strip_label.set_position((-0.9, float(y.mean())))
         self.ax_in.set_xlim(-0.5, cells - 0.5)
         self.ax_in.set_ylim(cells - 0.5, top)
 
@@ -336,30 +354,14 @@ class DimensionsExplorer(BlitView):
             self.input_border.set_visible(pad > 0)
             title = f"input {n}×{n}" + (f", padding {pad} → {cells}×{cells}" if pad else "")
         self.ax_in.set_title(title, fontsize=15)
-        labels = [str(i) for i in np.flatnonzero(shown)]
-        self.ax_in.set_xticks(at, labels, fontsize=11)
-        self.ax_in.set_yticks([])  # rows are numbered as the columns: the grids are square
-        self.ax_in.tick_params(length=0, labeltop=False)
 
-        self.im_out.set_data(np.tile(to_rgba(OUTPUT, 0.55), (out, out, 1)))
-        self.im_out.set_extent((-0.5, out - 0.5, out - 0.5, -0.5))
+        move_rect(self.out_cells, 0, 0, out, out)
         self.grid_out.set_segments(_grid_segments(out))
         # the same scale as the input, row 0 level with the input's row 0
         margin = (cells - out) / 2
         self.ax_out.set_xlim(-0.5 - margin, out - 0.5 + margin)
         self.ax_out.set_ylim(cells - 0.5, top)
-        self.ax_out.set_xticks([])
-        self.ax_out.set_yticks([])
         self.ax_out.set_title(f"output {out}×{out}", fontsize=15)
-        if self.state["transposed"]:
-            self.legend_text.set_text(
-                "blue: input   grey: inserted zeros   light: padding   purple ×: never read   "
-                "top: the windows along a row (stride 1)"
-            )
-        else:
-            self.legend_text.set_text(
-                "blue: input   light: padding   purple ×: never read   top: the windows along a row"
-            )
         # the axes boxes stay where the first layout put them (aspect "equal" rescales the
         # cells inside them), so a shape change redraws but does not re-solve the layout
         self.full_redraw = True
