@@ -1,0 +1,260 @@
+"""Checkers for the exercises of notebook 06 (backpropagation through convolution).
+
+The reference is PyTorch's autograd (``loss = sum(grad_out * y)``, then ``.backward()``), which
+shares no code with ``cnnlib.backprop``. Each checker runs a hand-worked case first, then random
+ones, and prints one success line or the first failing case: the input, expected and received
+gradients, and a hint when the answer is what a common mistake gives (a kernel not rotated, a
+gradient correlated the wrong way round, the gradient spread over a pooling window).
+
+The exercises work on one channel, stride 1, no padding:
+
+- ``my_grad_weight(x, grad_out)``: ``dL/dw`` of ``y = conv2d(x, w)``; ``x`` is ``(H, W)``,
+  ``grad_out`` ``(H - kH + 1, W - kW + 1)``; returns ``(kH, kW)``:
+  ``dL/dw[m, n] = sum_{i, j} grad_out[i, j] * x[i + m, j + n]``.
+- ``my_grad_input(grad_out, w)``: ``dL/dx`` of the same layer; returns ``(H, W)``:
+  the full convolution of ``grad_out`` with ``w``, i.e. ``rot180(w)`` sliding over
+  ``grad_out`` padded with ``k - 1`` zeros.
+- ``my_max_pool_backward(grad_out, x)``: ``dL/dx`` of ``max_pool2d(x, 2)`` (2 x 2 windows,
+  stride 2; ``x`` has even sides).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["check_grad_input", "check_grad_weight", "check_max_pool_backward"]
+
+PASS = "✅"
+FAIL = "❌"
+
+
+def _fmt(a: Any) -> str:
+    return np.array2string(np.asarray(a), precision=4, suppress_small=True, max_line_width=90)
+
+
+def _torch_grads(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    import torch
+    import torch.nn.functional as F
+
+    xt = torch.tensor(x[None, None], dtype=torch.float64, requires_grad=True)
+    wt = torch.tensor(w[None, None], dtype=torch.float64, requires_grad=True)
+    (F.conv2d(xt, wt) * torch.tensor(g[None, None], dtype=torch.float64)).sum().backward()
+    return xt.grad[0, 0].numpy(), wt.grad[0, 0].numpy()
+
+
+def _torch_pool_grad(x: np.ndarray, g: np.ndarray, kind: str = "max") -> np.ndarray:
+    import torch
+    import torch.nn.functional as F
+
+    xt = torch.tensor(x[None, None], dtype=torch.float64, requires_grad=True)
+    pool = F.max_pool2d if kind == "max" else F.avg_pool2d
+    (pool(xt, 2) * torch.tensor(g[None, None], dtype=torch.float64)).sum().backward()
+    return xt.grad[0, 0].numpy()
+
+
+def _as_result(got: Any) -> np.ndarray | str:
+    if got is None:
+        return "it returned None (did you forget `return`?)"
+    if hasattr(got, "detach") and hasattr(got, "numpy"):
+        got = got.detach().cpu().numpy()
+    try:
+        return np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        return f"its result {type(got).__name__} is not an array of numbers ({exc})"
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-8))
+
+
+def _compare(
+    title: str,
+    call: str,
+    where: str,
+    fn: Callable[[], Any],
+    expected: np.ndarray,
+    hint: Callable[[np.ndarray], str],
+) -> str | None:
+    """Run one case; return the problem as text, or None if the answer is right."""
+    try:
+        got = fn()
+    except Exception as exc:
+        return f"{call} raised {type(exc).__name__}: {exc}\n{where}"
+    got = _as_result(got)
+    if isinstance(got, str):
+        return f"{call}: {got}\n{where}"
+    if got.shape != expected.shape:
+        return (
+            f"{call} returned shape {got.shape}, expected {expected.shape}.\n{where}"
+            f"expected =\n{_fmt(expected)}\ngot =\n{_fmt(got)}\n{hint(got)}"
+        )
+    if not _same(got, expected):
+        pos = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected))[0])
+        return (
+            f"{call}: wrong values.\n{where}expected =\n{_fmt(expected)}\ngot =\n{_fmt(got)}\n"
+            f"first difference at {list(pos)}: expected {expected[pos]:.4g}, got {got[pos]:.4g}."
+            f"\n{hint(got)}"
+        )
+    return None
+
+
+def _report(title: str, problem: str | None, n: int) -> bool:
+    if problem is None:
+        print(f"{PASS} {title}: all {n} cases match torch autograd.")
+        return True
+    print(f"{FAIL} {title}: {problem}")
+    return False
+
+
+def _cases(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(x, w, grad_out): the worked example of the notebook, then random integer cases."""
+    cases = [(np.arange(9.0).reshape(3, 3), np.array([[0.0, 1.0], [2.0, 3.0]]), np.ones((2, 2)))]
+    cases.append(
+        (
+            np.arange(20.0).reshape(4, 5) % 7,
+            np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 3.0]]),
+            np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0], [2.0, 1.0, 1.0]]),
+        )
+    )
+    for _ in range(6):
+        h, w = (int(v) for v in rng.integers(3, 8, size=2))
+        kh, kw = int(rng.integers(1, min(h, 4) + 1)), int(rng.integers(1, min(w, 4) + 1))
+        x = rng.integers(-4, 5, size=(h, w)).astype(float)
+        k = rng.integers(-3, 4, size=(kh, kw)).astype(float)
+        g = rng.integers(-3, 4, size=(h - kh + 1, w - kw + 1)).astype(float)
+        cases.append((x, k, g))
+    return cases
+
+
+def _correlate_valid(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``out[m, n] = sum_{i, j} a[i + m, j + n] * b[i, j]`` with plain loops (for the hints)."""
+    oh, ow = a.shape[0] - b.shape[0] + 1, a.shape[1] - b.shape[1] + 1
+    out = np.zeros((max(oh, 0), max(ow, 0)))
+    for m in range(out.shape[0]):
+        for n in range(out.shape[1]):
+            out[m, n] = np.sum(a[m : m + b.shape[0], n : n + b.shape[1]] * b)
+    return out
+
+
+def check_grad_weight(fn: Callable[..., Any], seed: int = 0) -> bool:
+    """Check ``fn(x, grad_out)`` = ``dL/dw`` of ``y = conv2d(x, w)`` (one channel, stride 1).
+
+    ``dL/dw[m, n] = sum_{i, j} grad_out[i, j] * x[i + m, j + n]``: ``x`` cross-correlated with
+    ``grad_out``. Prints a success line or the first failing case; returns True on success.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+    cases = _cases(np.random.default_rng(seed))
+    for x, w, g in cases:
+        _, expected = _torch_grads(x, w, g)
+
+        def hint(got: np.ndarray, x=x, g=g, expected=expected) -> str:
+            if _same(got, _correlate_valid(x, g[::-1, ::-1])):
+                return "Hint: grad_out was flipped: dL/dw is a cross-correlation, no rotation."
+            if _same(got, _correlate_valid(x, g)[::-1, ::-1]):
+                return "Hint: your answer is rotated by 180 degrees: w[m, n] meets x[i+m, j+n]."
+            if got.shape != expected.shape:
+                return (
+                    "Hint: dL/dw has the kernel's shape: (H - H_out + 1, W - W_out + 1) = "
+                    f"{expected.shape}."
+                )
+            return ""
+
+        problem = _compare(
+            "grad_weight",
+            "fn(x, grad_out)",
+            f"x =\n{_fmt(x)}\ngrad_out =\n{_fmt(g)}\n",
+            lambda x=x, g=g: fn(x.copy(), g.copy()),
+            expected,
+            hint,
+        )
+        if problem:
+            return _report("dL/dw", problem, len(cases))
+    return _report("dL/dw", None, len(cases))
+
+
+def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> bool:
+    """Check ``fn(grad_out, w)`` = ``dL/dx`` of ``y = conv2d(x, w)`` (one channel, stride 1).
+
+    ``dL/dx`` is the full convolution of ``grad_out`` with ``w``: pad ``grad_out`` with
+    ``k - 1`` zeros on every side and cross-correlate with ``rot180(w)``. Prints a success line
+    or the first failing case; returns True on success.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+    cases = _cases(np.random.default_rng(seed))
+    for x, w, g in cases:
+        expected, _ = _torch_grads(x, w, g)
+
+        def hint(got: np.ndarray, w=w, g=g, expected=expected) -> str:
+            kh, kw = w.shape
+            padded = np.pad(g, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
+            if _same(got, _correlate_valid(padded, w)) and not np.allclose(w, w[::-1, ::-1]):
+                return (
+                    "Hint: the kernel is not rotated: slide rot180(w) = w[::-1, ::-1] over the "
+                    "padded gradient (pixel x[r, c] met w[r - i, c - j] in output (i, j))."
+                )
+            if got.shape != expected.shape:
+                return (
+                    f"Hint: dL/dx has the input's shape {expected.shape}: pad grad_out with "
+                    f"k - 1 = ({kh - 1}, {kw - 1}) zeros on every side (a full convolution)."
+                )
+            return ""
+
+        problem = _compare(
+            "grad_input",
+            "fn(grad_out, w)",
+            f"w =\n{_fmt(w)}\ngrad_out =\n{_fmt(g)}\n",
+            lambda w=w, g=g: fn(g.copy(), w.copy()),
+            expected,
+            hint,
+        )
+        if problem:
+            return _report("dL/dx", problem, len(cases))
+    return _report("dL/dx", None, len(cases))
+
+
+def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> bool:
+    """Check ``fn(grad_out, x)`` = ``dL/dx`` of ``y = max_pool2d(x, 2)`` (2 x 2, stride 2).
+
+    Each window's gradient goes to the cell that held its maximum, all of it; the other three
+    cells get 0. Prints a success line or the first failing case; returns True on success.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+    rng = np.random.default_rng(seed)
+    cases = [
+        (
+            np.array([[1.0, 3, 2, 0], [4, 2, 1, 5], [0, 1, 7, 2], [3, 6, 1, 1]]),
+            np.array([[1.0, 2.0], [3.0, 4.0]]),
+        )
+    ]
+    for _ in range(5):
+        h, w = (2 * int(v) for v in rng.integers(1, 5, size=2))
+        x = rng.permutation(h * w).reshape(h, w).astype(float)  # distinct: one argmax
+        cases.append((x, rng.integers(-3, 4, size=(h // 2, w // 2)).astype(float)))
+    for x, g in cases:
+        expected = _torch_pool_grad(x, g)
+
+        def hint(got: np.ndarray, x=x, g=g, expected=expected) -> str:
+            if _same(got, _torch_pool_grad(x, g, "avg")):
+                return (
+                    "Hint: that is average pooling's gradient (g/4 everywhere); with max "
+                    "pooling only the winner of each window receives the gradient."
+                )
+            return ""
+
+        problem = _compare(
+            "max_pool_backward",
+            "fn(grad_out, x)",
+            f"x =\n{_fmt(x)}\ngrad_out =\n{_fmt(g)}\n",
+            lambda x=x, g=g: fn(g.copy(), x.copy()),
+            expected,
+            hint,
+        )
+        if problem:
+            return _report("max pooling backward", problem, len(cases))
+    return _report("max pooling backward", None, len(cases))

@@ -1,0 +1,188 @@
+"""Checkers for the exercises of notebook 05 (translation equivariance).
+
+References are independent of ``cnnlib.equivariance``: ``np.roll`` for shifts, PyTorch's
+``conv1d``/``conv2d`` for the layers. Each checker prints one success line or what is wrong.
+
+- ``my_shift(x, dy, dx)``: circular shift, ``out[i, j] = x[(i - dy) % H, (j - dx) % W]``.
+- ``check_equivariant_shifts(answer, stride)``: which shifts ``dy`` in ``0 .. 2*stride+1`` (with
+  ``dx = 0``) does a circular convolution with that stride commute with? Measured, not assumed.
+- ``my_circulant(kernel, n)``: the ``n x n`` matrix ``A`` of the 1-D circular cross-correlation
+  ``y[i] = sum_m x[(i + m - 1) % n] * kernel[m]`` of a 3-tap kernel, so that ``A @ x == y``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from cnnlib._validate import check_int
+
+__all__ = ["check_circulant", "check_equivariant_shifts", "check_shift"]
+
+PASS = "✅"
+FAIL = "❌"
+NO_ANSWER = "✏️ No answer yet:"
+
+
+def _fmt(a: Any) -> str:
+    return np.array2string(np.asarray(a), precision=4, suppress_small=True, max_line_width=90)
+
+
+def _as_result(got: Any) -> np.ndarray | str:
+    if got is None:
+        return "it returned None (did you forget `return`?)"
+    if hasattr(got, "detach") and hasattr(got, "numpy"):
+        got = got.detach().cpu().numpy()
+    try:
+        return np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        return f"its result {type(got).__name__} is not an array of numbers ({exc})"
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-9, atol=1e-12))
+
+
+def check_shift(fn: Callable[..., Any]) -> bool:
+    """Check ``fn(x, dy, dx)`` = circular shift down by ``dy``, right by ``dx`` (``np.roll``)."""
+    if not callable(fn):
+        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+    rng = np.random.default_rng(0)
+    cases = [(np.arange(12.0).reshape(3, 4), 1, 0), (np.arange(12.0).reshape(3, 4), 0, 1)]
+    cases += [(np.arange(20.0).reshape(4, 5), -1, 2), (np.arange(20.0).reshape(4, 5), 5, -7)]
+    for _ in range(4):
+        h, w = (int(v) for v in rng.integers(2, 7, size=2))
+        cases.append(
+            (rng.integers(0, 9, size=(h, w)).astype(float), *map(int, rng.integers(-8, 9, 2)))
+        )
+    for x, dy, dx in cases:
+        expected = np.roll(x, (dy, dx), axis=(0, 1))
+        call = f"fn(x, dy={dy}, dx={dx})"
+        try:
+            got = _as_result(fn(x.copy(), dy, dx))
+        except Exception as exc:
+            print(f"{FAIL} shift: {call} raised {type(exc).__name__}: {exc}")
+            return False
+        if isinstance(got, str):
+            print(f"{FAIL} shift: {call}: {got}")
+            return False
+        if not _same(got, expected):
+            hint = ""
+            if _same(got, np.roll(x, (-dy, -dx), axis=(0, 1))):
+                hint = "Hint: the shift goes the wrong way: out[i, j] = x[i - dy, j - dx]."
+            elif _same(got, np.roll(x, (dx, dy), axis=(0, 1))):
+                hint = "Hint: dy and dx are swapped: dy moves rows (axis 0), dx columns."
+            print(
+                f"{FAIL} shift: {call}\nx =\n{_fmt(x)}\nexpected =\n{_fmt(expected)}\n"
+                f"got =\n{_fmt(got)}\n{hint}"
+            )
+            return False
+    print(f"{PASS} shift: all {len(cases)} cases match np.roll.")
+    return True
+
+
+def measured_shift_errors(stride: int, size: int = 24, seed: int = 0) -> dict[int, float]:
+    """Relative error ``||f(shift(x)) - shift(f(x), dy / s)||`` of a circular strided conv
+    (torch), for ``dy = 0 .. 2*stride + 1`` and ``dx = 0``; fractional output shifts use the
+    nearer whole one, as ``cnnlib.equivariance.equivariance_error``."""
+    import torch
+    import torch.nn.functional as F
+
+    stride = check_int("stride", stride, 1)
+    rng = np.random.default_rng(seed)
+    x = torch.tensor(rng.standard_normal((1, 1, size, size)))
+    w = torch.tensor(rng.standard_normal((1, 1, 3, 3)))
+
+    def f(t: torch.Tensor) -> np.ndarray:
+        return F.conv2d(F.pad(t, (1, 1, 1, 1), mode="circular"), w, stride=stride)[0, 0].numpy()
+
+    y = f(x)
+    errors = {}
+    for dy in range(2 * stride + 2):
+        a = f(torch.roll(x, dy, dims=2))
+        errs = [
+            np.linalg.norm(a - np.roll(y, o, axis=0)) / np.linalg.norm(y)
+            for o in {dy // stride, -(-dy // stride)}
+        ]
+        errors[dy] = float(min(errs))
+    return errors
+
+
+def check_equivariant_shifts(answer: Iterable[int] | None, stride: int = 3) -> bool:
+    """Check the set of vertical shifts ``dy`` in ``0 .. 2*stride + 1`` for which a circular
+    convolution with ``stride`` is exactly shift-equivariant; the truth is measured."""
+    errors = measured_shift_errors(stride)
+    truth = {dy for dy, e in errors.items() if e < 1e-12}
+    if answer is None:
+        print(f"{NO_ANSWER} replace None with a set of shifts from 0 to {2 * stride + 1}.")
+        return False
+    try:
+        got = {int(v) for v in answer}
+    except (TypeError, ValueError):
+        print(f"{FAIL} the answer must be a set of integers, got {answer!r}")
+        return False
+    table = "\n".join(f"  dy = {dy}: relative error {e:.1e}" for dy, e in errors.items())
+    if got == truth:
+        print(f"{PASS} exactly the multiples of the stride {sorted(truth)}; measured:\n{table}")
+        return True
+    missing, extra = sorted(truth - got), sorted(got - truth)
+    print(
+        f"{FAIL} measured errors for stride {stride}:\n{table}\n"
+        + (f"equivariant but missing from your answer: {missing}\n" if missing else "")
+        + (f"in your answer but not equivariant: {extra}\n" if extra else "")
+    )
+    return False
+
+
+def _torch_circular_conv1d(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    import torch
+    import torch.nn.functional as F
+
+    t = torch.tensor(x, dtype=torch.float64)[None, None]
+    k = torch.tensor(np.array(kernel), dtype=torch.float64)[None, None]
+    return F.conv1d(F.pad(t, (1, 1), mode="circular"), k)[0, 0].numpy()
+
+
+def check_circulant(fn: Callable[..., Any]) -> bool:
+    """Check ``fn(kernel, n)``: the ``n x n`` matrix ``A`` with ``A @ x`` equal to the circular
+    cross-correlation ``y[i] = sum_m x[(i + m - 1) % n] kernel[m]`` (torch ``conv1d``) for every x.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+    rng = np.random.default_rng(0)
+    cases = [(np.array([1.0, 2.0, 3.0]), 5), (np.array([-1.0, 0.0, 1.0]), 4)]
+    cases += [(rng.integers(-3, 4, size=3).astype(float), int(n)) for n in (3, 6, 8)]
+    for kernel, n in cases:
+        call = f"fn(kernel={kernel.tolist()}, n={n})"
+        try:
+            a = _as_result(fn(kernel.copy(), n))
+        except Exception as exc:
+            print(f"{FAIL} circulant: {call} raised {type(exc).__name__}: {exc}")
+            return False
+        if isinstance(a, str):
+            print(f"{FAIL} circulant: {call}: {a}")
+            return False
+        if a.shape != (n, n):
+            print(f"{FAIL} circulant: {call} returned shape {a.shape}, expected {(n, n)}.")
+            return False
+        # A is right iff it maps every basis vector right: its columns are conv(e_k)
+        expected = np.stack([_torch_circular_conv1d(e, kernel) for e in np.eye(n)], axis=1)
+        if not _same(a, expected):
+            hint = ""
+            if _same(a.T, expected):
+                hint = (
+                    "Hint: your matrix is transposed (for a circulant, the same as a flipped "
+                    "kernel): row i computes y[i] and holds kernel[m] at column (i + m - 1) % n."
+                )
+            elif np.allclose(a[0, -1], 0) and kernel[0] != 0:
+                hint = "Hint: the corners are missing: circular padding wraps around (a circulant)."
+            x = np.arange(1.0, n + 1)
+            print(
+                f"{FAIL} circulant: {call}\nexpected =\n{_fmt(expected)}\ngot =\n{_fmt(a)}\n"
+                f"e.g. x = {x.tolist()}: A @ x = {_fmt(a @ x)}, conv = {_fmt(expected @ x)}\n{hint}"
+            )
+            return False
+    print(f"{PASS} circulant: all {len(cases)} matrices reproduce the circular convolution.")
+    return True

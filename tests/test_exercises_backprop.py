@@ -1,0 +1,96 @@
+"""Checkers of notebook 06: correct learner answers pass, typical mistakes are caught and named.
+
+The learner functions are plain loops from the definitions, independent of cnnlib.backprop.
+"""
+
+import numpy as np
+import pytest
+
+from cnnlib.exercises.backprop import (
+    FAIL,
+    PASS,
+    check_grad_input,
+    check_grad_weight,
+    check_max_pool_backward,
+)
+
+
+def correlate(a, b):
+    oh, ow = a.shape[0] - b.shape[0] + 1, a.shape[1] - b.shape[1] + 1
+    out = np.zeros((oh, ow))
+    for m in range(oh):
+        for n in range(ow):
+            out[m, n] = np.sum(a[m : m + b.shape[0], n : n + b.shape[1]] * b)
+    return out
+
+
+def good_grad_weight(x, grad_out):
+    return correlate(x, grad_out)
+
+
+def flipped_grad_weight(x, grad_out):
+    return correlate(x, grad_out[::-1, ::-1])
+
+
+def good_grad_input(grad_out, w):
+    kh, kw = w.shape
+    return correlate(np.pad(grad_out, ((kh - 1, kh - 1), (kw - 1, kw - 1))), w[::-1, ::-1])
+
+
+def unrotated_grad_input(grad_out, w):
+    kh, kw = w.shape
+    return correlate(np.pad(grad_out, ((kh - 1, kh - 1), (kw - 1, kw - 1))), w)
+
+
+def same_size_grad_input(grad_out, w):
+    return correlate(np.pad(grad_out, 1), w[::-1, ::-1])
+
+
+def good_pool_backward(grad_out, x):
+    out = np.zeros_like(x)
+    for i in range(grad_out.shape[0]):
+        for j in range(grad_out.shape[1]):
+            win = x[2 * i : 2 * i + 2, 2 * j : 2 * j + 2]
+            a, b = np.unravel_index(np.argmax(win), (2, 2))
+            out[2 * i + a, 2 * j + b] += grad_out[i, j]
+    return out
+
+
+def avg_pool_backward(grad_out, x):
+    return np.kron(grad_out, np.ones((2, 2))) / 4
+
+
+@pytest.mark.parametrize(
+    "checker,fn",
+    [
+        (check_grad_weight, good_grad_weight),
+        (check_grad_input, good_grad_input),
+        (check_max_pool_backward, good_pool_backward),
+    ],
+)
+def test_right_answers_pass(checker, fn, capsys):
+    assert checker(fn) is True
+    assert capsys.readouterr().out.startswith(PASS)
+
+
+@pytest.mark.parametrize(
+    "checker,fn,hint",
+    [
+        (check_grad_weight, flipped_grad_weight, "flipped"),
+        (check_grad_input, unrotated_grad_input, "not rotated"),
+        (check_grad_input, same_size_grad_input, "full convolution"),
+        (check_max_pool_backward, avg_pool_backward, "average pooling"),
+        (check_grad_weight, lambda x, g: None, "return"),
+        (check_grad_input, lambda g, w: 1 / 0, "ZeroDivisionError"),
+    ],
+)
+def test_mistakes_are_caught_and_named(checker, fn, hint, capsys):
+    assert checker(fn) is False
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and hint in out
+    assert "expected" in out or "raised" in out or "None" in out
+
+
+def test_not_a_function():
+    with pytest.raises(TypeError, match="fn must be a function"):
+        check_grad_weight(3)

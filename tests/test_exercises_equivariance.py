@@ -1,0 +1,84 @@
+"""Checkers of notebook 05: right answers pass, typical mistakes are caught and named."""
+
+import numpy as np
+import pytest
+
+from cnnlib.exercises.equivariance import (
+    FAIL,
+    NO_ANSWER,
+    PASS,
+    check_circulant,
+    check_equivariant_shifts,
+    check_shift,
+    measured_shift_errors,
+)
+
+
+def good_shift(x, dy, dx):
+    h, w = x.shape
+    out = np.empty_like(x)
+    for i in range(h):
+        for j in range(w):
+            out[i, j] = x[(i - dy) % h, (j - dx) % w]
+    return out
+
+
+def good_circulant(kernel, n):
+    a = np.zeros((n, n))
+    for i in range(n):
+        for m in range(3):
+            a[i, (i + m - 1) % n] += kernel[m]
+    return a
+
+
+def toeplitz_only(kernel, n):
+    a = np.zeros((n, n))
+    for i in range(n):
+        for m in range(3):
+            if 0 <= i + m - 1 < n:
+                a[i, i + m - 1] += kernel[m]
+    return a
+
+
+@pytest.mark.parametrize(
+    "checker,fn",
+    [(check_shift, good_shift), (check_circulant, good_circulant)],
+)
+def test_right_answers_pass(checker, fn, capsys):
+    assert checker(fn) is True
+    assert capsys.readouterr().out.startswith(PASS)
+
+
+@pytest.mark.parametrize(
+    "checker,fn,hint",
+    [
+        (check_shift, lambda x, dy, dx: good_shift(x, -dy, -dx), "wrong way"),
+        (check_shift, lambda x, dy, dx: good_shift(x, dx, dy), "swapped"),
+        (check_shift, lambda x, dy, dx: None, "return"),
+        (check_circulant, lambda k, n: good_circulant(k, n).T, "transposed"),
+        (check_circulant, lambda k, n: good_circulant(k[::-1], n), "flipped kernel"),
+        (check_circulant, toeplitz_only, "corners"),
+        (check_circulant, lambda k, n: np.zeros((n, n + 1)), "shape"),
+    ],
+)
+def test_mistakes_are_caught_and_named(checker, fn, hint, capsys):
+    assert checker(fn) is False
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and hint in out
+
+
+def test_equivariant_shifts_are_measured():
+    errors = measured_shift_errors(3)
+    assert set(errors) == set(range(8))
+    assert all((errors[d] < 1e-12) == (d % 3 == 0) for d in errors)
+
+
+def test_equivariant_shift_answers(capsys):
+    assert check_equivariant_shifts({0, 3, 6}, stride=3) is True
+    assert capsys.readouterr().out.startswith(PASS)
+    assert check_equivariant_shifts({0, 2, 4, 6}, stride=3) is False
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "missing" in out and "[3]" in out and "[2, 4]" in out
+    assert check_equivariant_shifts(None) is False
+    assert capsys.readouterr().out.startswith(NO_ANSWER)
+    assert check_equivariant_shifts([0, 2, 4], stride=2) is True
