@@ -224,12 +224,18 @@ def show_images(
     cmaps: str | Sequence[str] = "gray",
     width: float = 16.0,
     symmetric: Sequence[bool] | None = None,
+    percentile: float = 100.0,
 ) -> Figure:
     """Show images side by side in one pyplot figure (axes off), one title each; return it.
 
     ``symmetric[k]`` centres image ``k``'s colour scale on zero (signed responses such as edge
-    filters); ``cmaps`` is one colormap name or one per image.
+    filters); ``cmaps`` is one colormap name or one per image. ``percentile`` < 100 saturates
+    the few most extreme values so that the rest are not washed out: the scale runs to that
+    percentile of ``|values|`` (symmetric) or of the values (from the ``100 - percentile``
+    one).
     """
+    if not 50.0 <= percentile <= 100.0:
+        raise ValueError(f"percentile must be between 50 and 100, got {percentile}")
     import matplotlib.pyplot as plt
 
     n = len(images)
@@ -244,7 +250,13 @@ def show_images(
         1, n, figsize=(width, width / n * h / w + 0.6), layout="constrained", squeeze=False
     )
     for ax, img, title, cmap, sym in zip(axes[0], images, titles, cmaps, symmetric, strict=True):
-        limits = symmetric_limits(img) if sym else (None, None)
+        if sym:
+            m = float(np.percentile(np.abs(img), percentile))
+            limits = symmetric_limits(img) if m == 0 else (-m, m)
+        elif percentile < 100.0:
+            limits = tuple(np.percentile(img, [100.0 - percentile, percentile]))
+        else:
+            limits = (None, None)
         ax.imshow(img, cmap=cmap, vmin=limits[0], vmax=limits[1], interpolation="antialiased")
         ax.set_title(title)
         ax.set_axis_off()

@@ -34,6 +34,20 @@ def test_show_images_one_titled_axis_per_image_and_symmetric_limits():
         plt.close(fig)
 
 
+def test_show_images_percentile_saturates_the_extremes():
+    a = np.concatenate([np.linspace(-1, 1, 99), [50.0]]).reshape(10, 10)
+    fig = show_images([a, a], ["s", "p"], symmetric=[True, False], percentile=99)
+    try:
+        sym, plain = (ax.images[0].get_clim() for ax in fig.axes)
+        m = np.percentile(np.abs(a), 99)
+        assert sym == pytest.approx((-m, m)) and m < 50
+        assert plain == pytest.approx(tuple(np.percentile(a, [1, 99])))
+    finally:
+        plt.close(fig)
+    with pytest.raises(ValueError, match="percentile"):
+        show_images([a], ["a"], percentile=10)
+
+
 def test_show_images_rejects_mismatched_lists():
     with pytest.raises(ValueError, match="titles must have one entry per image"):
         show_images([np.zeros((2, 2))], ["a", "b"])
