@@ -1,0 +1,257 @@
+"""Checkers for the exercises of notebook 02 (output dimensions).
+
+The reference is PyTorch itself: the shape a real ``torch.nn.Conv2d`` produces, the output of
+``padding="same"``, and autograd's gradient (zero exactly at the input pixels no window reads);
+none of it shares code with ``cnnlib.shapes``. Each checker runs worked cases first, then random
+ones, and prints one success line or the first failing case (input, expected, got) with a hint
+when the answer is what a common mistake gives.
+
+- ``my_output_size(size, kernel_size, stride, padding, dilation)``: the output size of a
+  convolution along one axis, ``floor((size + 2p - d(k - 1) - 1) / s) + 1``.
+- ``my_same_padding(kernel_size, dilation)``: the padding ``(before, after)`` that keeps the
+  size at stride 1, split as torch's ``padding="same"`` splits it.
+- ``my_lost_pixels(size, kernel_size, stride)``: the input indices (no padding, no dilation)
+  that no window reads, in increasing order.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["check_lost_pixels", "check_output_size", "check_same_padding"]
+
+PASS = "✅"
+FAIL = "❌"
+
+
+def _check_fn(fn: Any) -> None:
+    if not callable(fn):
+        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+
+
+def _report(title: str, problem: str | None, n: int, reference: str) -> bool:
+    if problem is None:
+        print(f"{PASS} {title}: all {n} cases match {reference}.")
+        return True
+    print(f"{FAIL} {title}: {problem}")
+    return False
+
+
+def _call(fn: Callable[..., Any], call: str, *args: Any) -> tuple[Any, str | None]:
+    try:
+        got = fn(*args)
+    except Exception as exc:
+        return None, f"{call} raised {type(exc).__name__}: {exc}"
+    if got is None:
+        return None, f"{call} returned None (did you forget `return`?)"
+    return got, None
+
+
+# -- references (torch) -------------------------------------------------------------------------
+def _torch_conv_size(size: int, k: int, s: int, p: int, d: int) -> int:
+    import torch
+    from torch import nn
+
+    layer = nn.Conv2d(1, 1, (1, k), stride=(1, s), padding=(0, p), dilation=(1, d), bias=False)
+    with torch.no_grad():
+        return int(layer(torch.zeros(1, 1, 1, size)).shape[-1])
+
+
+def _torch_same(k: int, d: int, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    import torch
+    import torch.nn.functional as F
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # even kernels: torch warns that it pads a copy
+        out = F.conv2d(
+            torch.tensor(x[None, None]), torch.tensor(w[None, None]), padding="same", dilation=d
+        )
+    return out[0, 0].numpy()
+
+
+def _torch_lost(size: int, k: int, s: int) -> list[int]:
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.ones(1, 1, size, requires_grad=True)
+    F.conv1d(x, torch.ones(1, 1, k), stride=s).sum().backward()
+    return [int(i) for i in torch.nonzero(x.grad[0, 0] == 0).flatten()]
+
+
+# -- output size --------------------------------------------------------------------------------
+def _size_cases(rng: np.random.Generator) -> list[tuple[int, int, int, int, int]]:
+    """(size, kernel_size, stride, padding, dilation): worked cases, then random valid ones."""
+    cases = [(32, 5, 1, 0, 1), (224, 7, 2, 3, 1), (7, 3, 2, 1, 1), (9, 3, 1, 0, 2), (6, 3, 2, 0, 1)]
+    while len(cases) < 30:
+        size, k = int(rng.integers(1, 40)), int(rng.integers(1, 8))
+        s, p, d = int(rng.integers(1, 5)), int(rng.integers(0, 4)), int(rng.integers(1, 4))
+        if size + 2 * p >= d * (k - 1) + 1:
+            cases.append((size, k, s, p, d))
+    return cases
+
+
+def check_output_size(fn: Callable[..., Any], seed: int = 0) -> bool:
+    """Check ``fn(size, kernel_size, stride, padding, dilation)`` against ``nn.Conv2d``.
+
+    The expected answer is ``floor((size + 2p - d(k - 1) - 1) / s) + 1``, the shape torch
+    produces. Prints a success line or the first failing case; returns True on success.
+    """
+    _check_fn(fn)
+    cases = _size_cases(np.random.default_rng(seed))
+    title = "output size"
+    for size, k, s, p, d in cases:
+        call = f"fn(size={size}, kernel_size={k}, stride={s}, padding={p}, dilation={d})"
+        expected = _torch_conv_size(size, k, s, p, d)
+        got, problem = _call(fn, call, size, k, s, p, d)
+        if problem:
+            return _report(title, problem, len(cases), "nn.Conv2d")
+        if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
+            if isinstance(got, float) and got == expected:
+                problem = f"{call} returned the float {got!r}: return an int (use //)."
+            else:
+                problem = f"{call} returned {got!r} ({type(got).__name__}), expected {expected}."
+            return _report(title, problem, len(cases), "nn.Conv2d")
+        if got != expected:
+            hint = _size_hint(fn, cases)
+            problem = f"{call} returned {got}, expected {expected}.{hint}"
+            return _report(title, problem, len(cases), "nn.Conv2d")
+    return _report(title, None, len(cases), "nn.Conv2d")
+
+
+#: common mistakes: the formula a learner wrote, and what to tell them
+_SIZE_MISTAKES = [
+    (
+        lambda n, k, s, p, d: math.ceil((n + 2 * p - d * (k - 1) - 1) / s) + 1,
+        "you rounded up: the last window must fit inside the padded input, so use floor.",
+    ),
+    (
+        lambda n, k, s, p, d: (n + 2 * p - k) // s + 1,
+        "the dilated kernel spans d(k - 1) + 1 cells, not k.",
+    ),
+    (
+        lambda n, k, s, p, d: (n + p - d * (k - 1) - 1) // s + 1,
+        "padding p is added on both sides: 2p.",
+    ),
+    (
+        lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s,
+        "count the first window too: + 1.",
+    ),
+]
+
+
+def _size_hint(fn: Callable[..., Any], cases: list) -> str:
+    """A hint naming the mistake whose formula gives all of the learner's answers, if any."""
+    try:
+        answers = [fn(*case) for case in cases]
+    except Exception:
+        return ""
+    for formula, hint in _SIZE_MISTAKES:
+        if all(a == formula(*case) for a, case in zip(answers, cases, strict=True)):
+            return f" Hint: {hint}"
+    return ""
+
+
+# -- same padding -------------------------------------------------------------------------------
+def check_same_padding(fn: Callable[..., Any], seed: int = 0) -> bool:
+    """Check ``fn(kernel_size, dilation)`` = ``(before, after)``, torch's ``padding="same"``.
+
+    The total is ``d(k - 1)``; torch puts ``total // 2`` before and the rest after. Checked by
+    padding a random input so and comparing the convolution with torch's ``padding="same"``.
+    Prints a success line or the first failing case; returns True on success.
+    """
+    _check_fn(fn)
+    rng = np.random.default_rng(seed)
+    cases = [(k, d) for d in (1, 2, 3) for k in range(1, 7)]
+    title = "same padding"
+    reference = 'torch padding="same"'
+    for k, d in cases:
+        call = f"fn(kernel_size={k}, dilation={d})"
+        got, problem = _call(fn, call, k, d)
+        if problem:
+            return _report(title, problem, len(cases), reference)
+        try:
+            before, after = (int(v) for v in got)
+        except (TypeError, ValueError):
+            problem = f"{call} returned {got!r}: return a pair (before, after) of ints."
+            return _report(title, problem, len(cases), reference)
+        x = rng.standard_normal((11, 11))
+        w = rng.standard_normal((k, k))
+        expected = _torch_same(k, d, x, w)
+        total = d * (k - 1)
+        ok = min(before, after) >= 0
+        if ok:
+            padded = np.pad(x, ((before, after), (before, after)))
+            ours = _correlate(padded, w, d)
+            ok = ours.shape == expected.shape and np.allclose(ours, expected, atol=1e-6)
+        if not ok:
+            if before + after != total:
+                hint = f"the dilated kernel needs d(k - 1) = {total} padding cells in all."
+            elif (after, before) == (total // 2, total - total // 2):
+                hint = "torch puts the extra cell of an even total at the end (after)."
+            else:
+                hint = "torch puts total // 2 before and the rest after."
+            problem = (
+                f"{call} returned ({before}, {after}), expected "
+                f"({total // 2}, {total - total // 2}). Hint: {hint}"
+            )
+            return _report(title, problem, len(cases), reference)
+    return _report(title, None, len(cases), reference)
+
+
+def _correlate(x: np.ndarray, w: np.ndarray, d: int) -> np.ndarray:
+    """Valid cross-correlation of ``x`` with ``w`` dilated by ``d`` (loops, for the checker)."""
+    k = w.shape[0]
+    span = d * (k - 1) + 1
+    n0, n1 = x.shape[0] - span + 1, x.shape[1] - span + 1
+    out = np.zeros((max(n0, 0), max(n1, 0)))
+    for i in range(k):
+        for j in range(k):
+            out += w[i, j] * x[i * d : i * d + n0, j * d : j * d + n1]
+    return out
+
+
+# -- lost pixels --------------------------------------------------------------------------------
+def check_lost_pixels(fn: Callable[..., Any], seed: int = 0) -> bool:
+    """Check ``fn(size, kernel_size, stride)`` = the input indices no window reads.
+
+    No padding, no dilation: windows start at ``0, s, 2s, ...`` while they fit and read ``k``
+    pixels each. The reference is torch autograd (the gradient is zero exactly there). Prints a
+    success line or the first failing case; returns True on success.
+    """
+    _check_fn(fn)
+    rng = np.random.default_rng(seed)
+    cases = [(7, 2, 3), (8, 3, 2), (5, 1, 2), (7, 3, 2), (10, 3, 3)]
+    while len(cases) < 25:
+        k = int(rng.integers(1, 5))
+        cases.append((int(rng.integers(k, 20)), k, int(rng.integers(1, 6))))
+    title = "lost pixels"
+    for size, k, s in cases:
+        call = f"fn(size={size}, kernel_size={k}, stride={s})"
+        expected = _torch_lost(size, k, s)
+        got, problem = _call(fn, call, size, k, s)
+        if problem:
+            return _report(title, problem, len(cases), "torch autograd")
+        try:
+            got = sorted(int(v) for v in got)
+        except (TypeError, ValueError):
+            problem = f"{call} returned {got!r}: return a list of input indices."
+            return _report(title, problem, len(cases), "torch autograd")
+        if got != expected:
+            last = (size - k) // s * s + k  # one past the last pixel read
+            tail = list(range(last, size))
+            if got == tail and expected != tail:
+                hint = (
+                    f"stride {s} > kernel {k}: the {s - k} pixel(s) between windows are lost too."
+                )
+            elif set(tail) - set(got):
+                hint = f"the last window ends at pixel {last - 1}: the pixels after it are lost."
+            else:
+                hint = "list the pixels that no window reads, nothing else."
+            problem = f"{call} returned {got}, expected {expected}. Hint: {hint}"
+            return _report(title, problem, len(cases), "torch autograd")
+    return _report(title, None, len(cases), "torch autograd")

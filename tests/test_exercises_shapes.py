@@ -1,0 +1,129 @@
+"""Checkers of notebook 02: correct learner answers pass, typical mistakes are caught and named.
+
+The learner functions are written from the definitions, independent of cnnlib.shapes.
+"""
+
+import math
+
+import pytest
+
+from cnnlib.exercises.shapes import (
+    FAIL,
+    PASS,
+    check_lost_pixels,
+    check_output_size,
+    check_same_padding,
+)
+
+
+def good_output_size(size, kernel_size, stride, padding, dilation):
+    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
+def counted_output_size(size, kernel_size, stride, padding, dilation):
+    """Count the windows one by one: an independent correct answer."""
+    span = dilation * (kernel_size - 1) + 1
+    return sum(
+        1 for start in range(0, size + 2 * padding, stride) if start + span <= size + 2 * padding
+    )
+
+
+def ceil_output_size(size, kernel_size, stride, padding, dilation):
+    return math.ceil((size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1
+
+
+def no_dilation_output_size(size, kernel_size, stride, padding, dilation):
+    return (size + 2 * padding - kernel_size) // stride + 1
+
+
+def one_side_padding_output_size(size, kernel_size, stride, padding, dilation):
+    return (size + padding - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
+def float_output_size(size, kernel_size, stride, padding, dilation):
+    return float(good_output_size(size, kernel_size, stride, padding, dilation))
+
+
+def good_same_padding(kernel_size, dilation):
+    total = dilation * (kernel_size - 1)
+    return total // 2, total - total // 2
+
+
+def swapped_same_padding(kernel_size, dilation):
+    before, after = good_same_padding(kernel_size, dilation)
+    return after, before
+
+
+def odd_only_same_padding(kernel_size, dilation):
+    p = dilation * (kernel_size - 1) // 2
+    return p, p
+
+
+def good_lost_pixels(size, kernel_size, stride):
+    read = set()
+    start = 0
+    while start + kernel_size <= size:
+        read.update(range(start, start + kernel_size))
+        start += stride
+    return [i for i in range(size) if i not in read]
+
+
+def tail_only_lost_pixels(size, kernel_size, stride):
+    last = (size - kernel_size) // stride * stride + kernel_size
+    return list(range(last, size))
+
+
+def nothing_lost(size, kernel_size, stride):
+    return []
+
+
+def test_correct_output_size_passes(capsys):
+    assert check_output_size(good_output_size)
+    assert check_output_size(counted_output_size)
+    assert capsys.readouterr().out.startswith(PASS)
+
+
+@pytest.mark.parametrize(
+    ("fn", "hint"),
+    [
+        (ceil_output_size, "floor"),
+        (no_dilation_output_size, "dilated kernel"),
+        (one_side_padding_output_size, "both sides"),
+        (float_output_size, "return an int"),
+        (lambda *a: None, "forget `return`"),
+        (lambda *a: 1 / 0, "ZeroDivisionError"),
+    ],
+)
+def test_wrong_output_size_is_caught_and_named(fn, hint, capsys):
+    assert not check_output_size(fn)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and hint in out
+    assert "fn(size=" in out
+
+
+def test_same_padding(capsys):
+    assert check_same_padding(good_same_padding)
+    assert capsys.readouterr().out.startswith(PASS)
+    assert not check_same_padding(swapped_same_padding)
+    assert "at the end" in capsys.readouterr().out
+    assert not check_same_padding(odd_only_same_padding)
+    out = capsys.readouterr().out
+    assert "padding cells in all" in out and "fn(kernel_size=2, dilation=1)" in out
+    assert not check_same_padding(lambda k, d: 3)
+    assert "pair" in capsys.readouterr().out
+
+
+def test_lost_pixels(capsys):
+    assert check_lost_pixels(good_lost_pixels)
+    assert capsys.readouterr().out.startswith(PASS)
+    assert not check_lost_pixels(tail_only_lost_pixels)
+    out = capsys.readouterr().out
+    assert "between windows" in out and "expected [2, 5, 6]" in out
+    assert not check_lost_pixels(nothing_lost)
+    assert "after it are lost" in capsys.readouterr().out
+
+
+def test_checkers_refuse_non_functions():
+    for check in (check_output_size, check_same_padding, check_lost_pixels):
+        with pytest.raises(TypeError, match="fn"):
+            check(42)
