@@ -23,7 +23,9 @@ from cnnlib._validate import check_pair
 IntOrPair = int | tuple[int, int]
 
 __all__ = [
+    "ConvGrid",
     "Explanation",
+    "conv_grid",
     "conv_output_size",
     "conv_transpose_output_size",
     "explain_conv_output_size",
@@ -433,3 +435,73 @@ def explain_conv_transpose_output_size(
         _explain_transpose_axis(*(v[i] for v in args), name) for i, name in enumerate(names)
     ]
     return _explanation(per_axis, pair)
+
+
+# -- the grid a convolution slides over (for pictures) ------------------------------------------
+@dataclass(frozen=True)
+class ConvGrid:
+    """One axis of a convolution as a picture: the grid the windows slide over.
+
+    ``kind[t]`` says what cell ``t`` holds: 0 padding, 1 an input pixel, 2 a zero inserted
+    between inputs (transposed convolution). ``input_cells[i]`` is the cell of input ``i``
+    (outside ``0 .. cells - 1`` when a transposed convolution's padding crops it away).
+    Window ``j`` reads the cells ``taps[j] = j * step + d * arange(k)``; there are
+    ``output_size`` windows, one per output cell. ``unreached`` lists the inputs no window reads.
+    """
+
+    kind: tuple[int, ...]
+    input_cells: tuple[int, ...]
+    step: int
+    dilation: int
+    kernel_size: int
+    output_size: int
+    transposed: bool
+
+    @property
+    def cells(self) -> int:
+        return len(self.kind)
+
+    @property
+    def taps(self) -> list[list[int]]:
+        d, k = self.dilation, self.kernel_size
+        return [[j * self.step + i * d for i in range(k)] for j in range(self.output_size)]
+
+    @property
+    def unreached(self) -> list[int]:
+        read = {t for window in self.taps for t in window}
+        return [i for i, t in enumerate(self.input_cells) if t not in read]
+
+
+def conv_grid(
+    size: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    transposed: bool = False,
+    output_padding: int = 0,
+) -> ConvGrid:
+    """The grid a convolution's windows slide over, along one axis (see :class:`ConvGrid`).
+
+    Direct convolution: the input with ``p`` padding cells on each side (``n + 2p`` cells),
+    windows ``s`` apart. Transposed convolution, as Dumoulin & Visin draw it: the input with
+    ``s - 1`` zeros inserted between neighbours, ``p' = d(k - 1) - p`` padding cells on each
+    side (cropped when negative) and ``output_padding`` more at the end, windows 1 apart; a
+    stride-1 convolution over it with the flipped kernel equals ``conv_transpose``.
+    Raises the same errors as ``conv_output_size`` / ``conv_transpose_output_size``.
+    """
+    if not isinstance(transposed, bool):
+        raise TypeError(f"transposed must be True or False, got {transposed!r}")
+    n, k, s, p, d = size, kernel_size, stride, padding, dilation
+    if transposed:
+        out = conv_transpose_output_size(n, k, s, p, output_padding, d)
+        pad = d * (k - 1) - p
+        cells = (n - 1) * s + 1 + 2 * pad + output_padding
+        kind = []
+        for t in range(cells):
+            u = t - pad  # position along the zero-inserted input
+            kind.append(0 if u < 0 or u > (n - 1) * s else (1 if u % s == 0 else 2))
+        return ConvGrid(tuple(kind), tuple(pad + i * s for i in range(n)), 1, d, k, out, True)
+    out = conv_output_size(n, k, s, p, d)
+    kind = (0,) * p + (1,) * n + (0,) * p
+    return ConvGrid(kind, tuple(p + i for i in range(n)), s, d, k, out, False)

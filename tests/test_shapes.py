@@ -14,6 +14,7 @@ from torch import nn
 
 from cnnlib.shapes import (
     Explanation,
+    conv_grid,
     conv_output_size,
     conv_transpose_output_size,
     explain_conv_output_size,
@@ -327,3 +328,58 @@ def test_explain_conv_transpose_and_pairs():
     assert "H_{out}" in both.latex and "W_{out}" in both.latex
     with pytest.raises(ValueError, match="output_padding"):
         explain_conv_transpose_output_size(3, 3, 1, 0, 1)
+
+
+# -- the grid of the pictures -------------------------------------------------------------------
+@given(
+    n=st.integers(1, 9),
+    k=st.integers(1, 5),
+    s=st.integers(1, 4),
+    p=st.integers(0, 5),
+    d=st.integers(1, 3),
+    a=st.integers(0, 3),
+    transposed=st.booleans(),
+)
+def test_conv_grid_computes_the_layer(n, k, s, p, d, a, transposed):
+    """Inputs placed at input_cells, zeros elsewhere, windows as drawn: torch's layer output;
+    unreached inputs are where autograd's gradient is zero."""
+    a = a if transposed else 0
+    try:
+        grid = conv_grid(n, k, s, p, d, transposed, a)
+    except ValueError:
+        expected = None
+        try:
+            layer = (
+                nn.ConvTranspose1d(1, 1, k, s, p, a, dilation=d)
+                if transposed
+                else nn.Conv1d(1, 1, k, s, p, dilation=d)
+            )
+            expected = layer(torch.zeros(1, 1, n)).shape[-1]
+        except TORCH_ERRORS:
+            pass
+        assert expected in (None, 0)
+        return
+    torch.manual_seed(0)
+    x = torch.randn(1, 1, n, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(1, 1, k, dtype=torch.float64)
+    line = torch.zeros(1, 1, grid.cells, dtype=torch.float64)
+    for i, t in enumerate(grid.input_cells):
+        if 0 <= t < grid.cells:
+            line[0, 0, t] = x[0, 0, i]
+    assert all(grid.kind[t] == 1 for t in grid.input_cells if 0 <= t < grid.cells)
+    if transposed:
+        expected = F.conv_transpose1d(x, w, stride=s, padding=p, output_padding=a, dilation=d)
+        got = F.conv1d(line, torch.flip(w, (2,)), dilation=d)
+    else:
+        expected = F.conv1d(x, w, stride=s, padding=p, dilation=d)
+        got = F.conv1d(line, w, stride=s, dilation=d)
+    assert got.shape == expected.shape and grid.output_size == expected.shape[-1]
+    assert torch.allclose(got, expected)
+    assert all(window[-1] < grid.cells for window in grid.taps)
+    ones = torch.ones(1, 1, n, requires_grad=True)  # all-ones kernel: no cancellation
+    if transposed:
+        y = F.conv_transpose1d(ones, torch.ones(1, 1, k), None, s, p, a, dilation=d)
+    else:
+        y = F.conv1d(ones, torch.ones(1, 1, k), stride=s, padding=p, dilation=d)
+    y.sum().backward()
+    assert grid.unreached == [int(i) for i in torch.nonzero(ones.grad[0, 0] == 0).flatten()]
