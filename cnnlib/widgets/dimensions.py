@@ -28,6 +28,7 @@ from matplotlib.colors import to_rgba
 from cnnlib._validate import check_int
 from cnnlib.plotting import HIGHLIGHT, move_rect, window_rect
 from cnnlib.shapes import (
+    conv_grid,
     conv_output_size,
     conv_transpose_output_size,
     explain_conv_output_size,
@@ -70,11 +71,6 @@ _LEGEND_TAIL = (
 )
 _LEGEND = _LEGEND_HEAD + _LEGEND_TAIL
 _LEGEND_TRANSPOSED = _LEGEND_HEAD + _swatch(ZERO, "inserted zero") + _LEGEND_TAIL
-
-
-def _window_taps(out: int, step: int, k: int, d: int) -> np.ndarray:
-    """Tap positions, shape ``(out, k)``: window ``j`` reads ``j*step + i*d``."""
-    return np.arange(out)[:, None] * step + np.arange(k)[None, :] * d
 
 
 class DimensionsExplorer(BlitView):
@@ -225,31 +221,17 @@ class DimensionsExplorer(BlitView):
         self.error_text.set_visible(False)
 
         span = d * (k - 1) + 1
-        if transposed:
-            # the zero-inserted, padded input; u is the position along the stretched input
-            pad = d * (k - 1) - p
-            cells = (n - 1) * s + 1 + 2 * pad + a
-            u = np.arange(cells) - pad
-            inside = (u >= 0) & (u <= (n - 1) * s)
-            kind = np.where(inside, np.where(u % s == 0, 1, 2), 0)  # 0 pad, 1 input, 2 zero
-            input_at = pad + np.arange(n) * s  # grid cell of input i
-            step_size = 1
-        else:
-            pad = p
-            cells = n + 2 * p
-            kind = np.zeros(cells, dtype=int)
-            kind[p : p + n] = 1
-            input_at = p + np.arange(n)
-            step_size = s
-        taps = _window_taps(out, step_size, k, d)
+        grid = conv_grid(n, k, s, p, d, transposed, a if transposed else 0)
+        pad = d * (k - 1) - p if transposed else p  # padding cells per side (< 0: cropped)
+        cells = grid.cells
+        kind = np.array(grid.kind)
+        input_at = np.array(grid.input_cells)
+        taps = np.array(grid.taps)
         positions = taps[:, 0]
-        reached = np.zeros(cells, dtype=bool)
-        reached[taps.ravel()] = True
-        # an input that a large transposed padding crops away lies outside the grid: unreached
+        unreached = grid.unreached
         shown = (input_at >= 0) & (input_at < cells)
-        input_reached = np.zeros(n, dtype=bool)
-        input_reached[shown] = reached[input_at[shown]]
-        unreached = [int(i) for i in np.flatnonzero(~input_reached)]
+        input_reached = np.ones(n, dtype=bool)
+        input_reached[unreached] = False
 
         # the highlighted window: Play drives the flat raster index, the slider follows
         c["step"].max = out * out - 1
