@@ -261,3 +261,64 @@ def show_images(
         ax.set_title(title)
         ax.set_axis_off()
     return fig
+
+
+#: cell colours of the output-size pictures (Okabe-Ito, colour-blind safe), one meaning each
+ARITHMETIC_COLORS = {
+    "input": "#56b4e9",  # sky blue: an input pixel
+    "padding": "#f2f2f2",  # near white: a padding cell
+    "zero": "#b3b3b3",  # grey: a zero inserted between inputs (transposed convolution)
+    "unreached": "#cc79a7",  # reddish purple: an input pixel no window reads
+    "output": "#e69f00",  # orange: the output
+}
+
+
+def draw_conv_grid(ax: Axes, grid, window: int = 0, title: str | None = None) -> None:
+    """Draw a ``cnnlib.shapes.ConvGrid`` on ``ax`` as Dumoulin & Visin do, square in 2-D.
+
+    Left: the grid the windows slide over (inputs blue, padding light, inserted zeros grey,
+    inputs no window reads purple), the taps of window ``(window, window)`` outlined; right:
+    the output, its cell for that window outlined.
+    """
+    from matplotlib.colors import to_rgba
+
+    colors = ARITHMETIC_COLORS
+    kind = np.asarray(grid.kind)
+    cells, out = grid.cells, grid.output_size
+    lo, hi = np.minimum.outer(kind, kind), np.maximum.outer(kind, kind)
+    kind2 = np.where(lo == 0, 0, np.where(hi == 1, 1, 2))
+    palette = np.array([to_rgba(colors[c]) for c in ("padding", "input", "zero")])
+    rgba = palette[kind2]
+    lost = np.zeros(cells, dtype=bool)
+    for i in grid.unreached:
+        t = grid.input_cells[i]
+        if 0 <= t < cells:
+            lost[t] = True
+    rgba[np.logical_or.outer(lost, lost) & (kind2 == 1)] = to_rgba(colors["unreached"])
+    ax.imshow(rgba, interpolation="nearest", extent=(-0.5, cells - 0.5, cells - 0.5, -0.5))
+    x0 = cells + 1.5  # the output grid starts here
+    ax.add_patch(
+        Rectangle((x0 - 0.5, -0.5), out, out, facecolor=colors["output"], alpha=0.55, zorder=1)
+    )
+    for offset, n in ((0.0, cells), (x0, out)):
+        edges = np.arange(n + 1) - 0.5
+        ax.vlines(offset + edges, -0.5, n - 0.5, colors="white", linewidth=1.0, zorder=2)
+        ax.hlines(edges, offset - 0.5, offset + n - 0.5, colors="white", linewidth=1.0, zorder=2)
+    taps = grid.taps[min(window, out - 1)]
+    for r in taps:
+        for c in taps:
+            window_rect(ax, r, c, 1, 1, color=HIGHLIGHT, linewidth=2.0)
+    j = min(window, out - 1)
+    window_rect(ax, j, x0 + j, 1, 1, color=HIGHLIGHT, linewidth=2.0)
+    ax.annotate(
+        "",
+        xy=(x0 - 0.7, (out - 1) / 2),
+        xytext=(cells - 0.3, (out - 1) / 2),
+        arrowprops={"arrowstyle": "->", "color": MUTED, "linewidth": 1.5},
+    )
+    ax.set_xlim(-0.6, x0 + out - 0.4)
+    ax.set_ylim(max(cells, out) - 0.4, -0.6)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    if title is not None:
+        ax.set_title(title)
