@@ -26,7 +26,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 
 from cnnlib._validate import check_int
-from cnnlib.plotting import HIGHLIGHT, move_rect, window_rect
+from cnnlib.plotting import ARITHMETIC_COLORS, HIGHLIGHT, move_rect, window_rect
 from cnnlib.shapes import (
     conv_grid,
     conv_output_size,
@@ -45,12 +45,12 @@ MAX_OUTPUT_PADDING = 3
 #: milliseconds between two steps of the Play button
 PLAY_INTERVAL = 600
 
-# Okabe-Ito colours (colour-blind safe), one meaning each
-INPUT = "#56b4e9"  # sky blue: a pixel of the input
-PADDING = "#f2f2f2"  # near white: a padding cell
-ZERO = "#b3b3b3"  # grey: a zero inserted between inputs (transposed convolution)
-UNREACHED = "#cc79a7"  # reddish purple: an input pixel that no window reads
-OUTPUT = "#e69f00"  # orange: the output
+# one colour per meaning, shared with the static pictures (draw_conv_grid)
+INPUT = ARITHMETIC_COLORS["input"]
+PADDING = ARITHMETIC_COLORS["padding"]
+ZERO = ARITHMETIC_COLORS["zero"]
+UNREACHED = ARITHMETIC_COLORS["unreached"]
+OUTPUT = ARITHMETIC_COLORS["output"]
 FAINT = "#555555"
 
 
