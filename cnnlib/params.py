@@ -384,6 +384,13 @@ def _format_shape(shape: tuple) -> str:
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
+def _short(n: int) -> str:
+    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if n >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return str(n)
+
+
 @dataclass
 class Summary:
     """A layer-by-layer table: ``print(s)`` for text, ``s`` in a notebook for HTML, ``s.rows``."""
@@ -418,7 +425,7 @@ class Summary:
         lines = [
             f"Input size: {list(self.input_size)}",
             f"Trainable parameters: {self.total_params:,}",
-            f"Multiply-accumulates: {self.total_macs:,} ({self.total_macs / 1e6:,.2f} M)",
+            f"Multiply-accumulates: {self.total_macs:,} ({_short(self.total_macs)})",
         ]
         if self.non_trainable_params:
             lines.insert(2, f"Frozen parameters: {self.non_trainable_params:,}")

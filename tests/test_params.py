@@ -289,11 +289,35 @@ def test_count_macs_leaves_the_model_as_it_was():
     assert not model.training and not model.bn.training
 
 
-def test_published_resnet18_gflops():
-    if not hasattr(architectures, "resnet18"):
-        pytest.skip("cnnlib.architectures.resnet18 not written yet")
-    # torchvision's model card: ResNet-18 at 224 x 224, 1.81 "GFLOPS" (multiply-accumulates)
-    assert round(count_macs(architectures.resnet18(), (1, 3, 224, 224)) / 1e9, 2) == 1.81
+#: torchvision's model cards: "GFLOPS" at 224 x 224, which are multiply-accumulates
+PUBLISHED_GMACS = {
+    "alexnet": 0.71,
+    "vgg16": 15.47,
+    "resnet18": 1.81,
+    "resnet50": 4.09,
+    "mobilenet_v2": 0.30,
+    "efficientnet_b0": 0.39,
+    "vit_b_16": 17.56,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED_GMACS))
+def test_published_gflops_of_famous_models(name):
+    if not hasattr(architectures, name):
+        pytest.skip(f"cnnlib.architectures.{name} not written yet")
+    # on the meta device: shapes only, no arithmetic, so even VGG-16 counts in milliseconds
+    model = getattr(architectures, name)().to("meta")
+    macs = count_macs(model, (1, 3, 224, 224))
+    assert round(macs / 1e9, 2) == PUBLISHED_GMACS[name]
+    counter = FlopCounterMode(display=False)
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), counter:
+            model.eval()(torch.zeros(1, 3, 224, 224, device="meta"))
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
+    assert macs == counter.get_total_flops() / 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,6 +373,16 @@ def test_summary_rows_add_up_and_match_real_shapes(make, size):
     for r in table.rows:
         if r.output_shape:
             assert r.output_bytes == 4 * torch.Size(r.output_shape).numel()
+
+
+@pytest.mark.parametrize("name", ["resnet50", "vit_b_16"])
+def test_summary_of_famous_models_adds_up(name):
+    if not hasattr(architectures, name):
+        pytest.skip(f"cnnlib.architectures.{name} not written yet")
+    model = getattr(architectures, name)().to("meta")
+    table = summary(model, (1, 3, 224, 224))
+    assert sum(r.params for r in table.rows) == count_params(model) == torch_params(model)
+    assert sum(r.macs for r in table.rows) == table.total_macs
 
 
 def test_summary_of_two_branches_names_both_and_charges_unused_parameters():
