@@ -339,10 +339,11 @@ def _conv_shift(a: _ConvArgs) -> np.ndarray:
     xp = np.zeros((groups, n, h_pad, w_pad, c_g), dtype=a.dtype)
     if a.padding_mode == "zeros":
         x5 = x.reshape(n, groups, c_g, height, width).transpose(1, 0, 3, 4, 2)
-        xp[:, :, top : top + height, left : left + width] = x5
+        _assign_in_blocks(xp[:, :, top : top + height, left : left + width], x5, 1, 2)
     else:
         x_pad = pad2d(x, a.sides, a.padding_mode)
-        xp[...] = x_pad.reshape(n, groups, c_g, h_pad, w_pad).transpose(1, 0, 3, 4, 2)
+        x5 = x_pad.reshape(n, groups, c_g, h_pad, w_pad).transpose(1, 0, 3, 4, 2)
+        _assign_in_blocks(xp, x5, 1, 2)
     flat = xp.reshape(groups, rows, c_g)
     # wk[g, m, l] is the (C_g, O_g) matrix of kernel offset (m, l) in group g
     wk = np.ascontiguousarray(w.reshape(groups, o_g, c_g, kh, kw).transpose(0, 3, 4, 2, 1))
@@ -360,8 +361,29 @@ def _conv_shift(a: _ConvArgs) -> np.ndarray:
                 gemm(1.0, wk[g, m, l].T, block.T, beta=beta, c=acc, overwrite_c=1)
     result = np.empty((n, c_out, h_out, w_out), dtype=a.dtype)
     out6 = out.reshape(groups, n, h_pad, w_pad, o_g)[:, :, :h_out, :w_out]
-    result.reshape(n, groups, o_g, h_out, w_out)[...] = out6.transpose(1, 0, 4, 2, 3)
+    _assign_in_blocks(
+        result.reshape(n, groups, o_g, h_out, w_out), out6.transpose(1, 0, 4, 2, 3), 0, 3
+    )
     return result
+
+
+_BLOCK_BYTES = 256 * 2**10
+
+
+def _assign_in_blocks(dst: np.ndarray, src: np.ndarray, batch_axis: int, row_axis: int) -> None:
+    """``dst[...] = src``, one image and a few rows at a time.
+
+    Moving channels to the last axis (or back) reads one array with a large stride; done in
+    blocks that fit in the cache, the copy is many times faster than in one go.
+    """
+    per_row = dst.size // (dst.shape[batch_axis] * dst.shape[row_axis]) * dst.itemsize
+    step = max(1, _BLOCK_BYTES // max(per_row, 1))
+    index = [slice(None)] * dst.ndim
+    for b in range(dst.shape[batch_axis]):
+        index[batch_axis] = b
+        for r in range(0, dst.shape[row_axis], step):
+            index[row_axis] = slice(r, r + step)
+            dst[tuple(index)] = src[tuple(index)]
 
 
 def _gemm(dtype: np.dtype):

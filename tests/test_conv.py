@@ -467,3 +467,20 @@ def test_im2col_in_chunks_of_images_matches_torch():
     expected = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), stride=2, groups=2).numpy()
     with mock.patch.object(conv_module, "_IM2COL_BYTES", 1):
         assert_close(conv2d(x, w, stride=2, groups=2), expected, np.float64)
+
+
+@pytest.mark.parametrize("block_bytes", [1, 700])
+@pytest.mark.parametrize("mode", ["zeros", "circular"])
+def test_shift_form_copies_in_blocks_match_torch(block_bytes, mode):
+    """The channels-last copies in and out go a few rows at a time; any block size works."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 32, 11, 9)).astype(np.float32)
+    w = rng.standard_normal((6, 16, 3, 2)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    kwargs = dict(stride=1, padding=(2, 1), dilation=(1, 2), groups=2)
+    expected = torch_conv(x, w, b, kwargs, mode)
+    with (
+        mock.patch.object(conv_module, "_BLOCK_BYTES", block_bytes),
+        mock.patch("cnnlib.conv._method", return_value="shift"),
+    ):
+        assert_close(conv2d(x, w, b, padding_mode=mode, **kwargs), expected, np.float32)
