@@ -127,7 +127,7 @@ def test_what_is_drawn(view):
     assert len(view.cells.get_segments()) == MAX_FILTERS * 2 * (5 - 1)
     assert len(view.bias_dots.get_xdata()) == 0
     assert view.more.get_text() == "… and 12 more filters"
-    assert "first 8 drawn" in view.title.get_text()
+    assert "16 slices of 5 × 5 (8 of them drawn)" in view.title.get_text()
     assert len(view.inputs.get_paths()) == 32
     view.set_controls(in_channels=2, out_channels=3, groups=1, kernel_size=1, bias=True)
     s = view.state

@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import to_rgba
 
+from cnnlib._validate import check_int
 from cnnlib.params import conv2d_macs, conv2d_params
 from cnnlib.plotting import HIGHLIGHT, MUTED
 from cnnlib.widgets._base import View
@@ -32,8 +33,17 @@ MAX_SIZE = 64
 MAX_FILTERS = 8
 MAX_SLICES = 8
 
-#: Okabe-Ito colours, one per group (cycled when there are more groups)
-GROUP_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442")
+#: Okabe-Ito colours, one per group (cycled when there are more than 8 groups)
+GROUP_COLORS = (
+    "#0072b2",
+    "#e69f00",
+    "#009e73",
+    "#cc79a7",
+    "#56b4e9",
+    "#d55e00",
+    "#f0e442",
+    "#882255",  # Tol's wine: an eighth colour, so 8 drawn groups never repeat one
+)
 
 _FACE = 6.0  # side of a drawn k x k slice
 _DEPTH = 0.55  # offset of each slice behind the one in front
@@ -99,9 +109,6 @@ class ParametersView(View):
         bias: bool = True,
         size: int = 32,
     ) -> None:
-        # validated by the controls' own bounds below; conv2d_params checks the combination
-        from cnnlib._validate import check_int
-
         self._init = {
             "in_channels": check_int("in_channels", in_channels, 1),
             "out_channels": check_int("out_channels", out_channels, 1),
@@ -168,14 +175,14 @@ class ParametersView(View):
         ax.add_collection(self.slices)
         ax.add_collection(self.cells)
         (self.bias_dots,) = ax.plot([], [], "o", ms=11, color=HIGHLIGHT, mec="black", zorder=4)
-        self.input_label = ax.text(2.0, -1.2, "", ha="center", va="top", fontsize=12)
+        self.input_label = ax.text(2.0, -1.2, "", ha="center", va="top", fontsize=13)
         self.more = ax.text(
             _X0 + 4 * _SLOT_W - 0.5, -1.9, "", ha="right", va="top", fontsize=13, color=MUTED
         )
         self.filter_labels = [
-            ax.text(0, 0, "", ha="left", va="top", fontsize=11) for _ in range(MAX_FILTERS)
+            ax.text(0, 0, "", ha="left", va="top", fontsize=12) for _ in range(MAX_FILTERS)
         ]
-        self.title = ax.set_title("", fontsize=15)
+        self.title = ax.set_title("", fontsize=16)
 
     def _update(self) -> None:
         c = {name: ctl.value for name, ctl in self.controls.items()}
@@ -290,7 +297,7 @@ class ParametersView(View):
             self.bias_dots.set_data([], [])
 
         slices = f"{per} slice{'s' if per != 1 else ''}"
-        cut = f" (first {n_slices} drawn)" if per > n_slices else ""
+        cut = f" ({n_slices} of them drawn)" if per > n_slices else ""
         self.title.set_text(
             f"{c_out} filter{'s' if c_out != 1 else ''}, each {slices} of {k} × {k}{cut}"
             + (" + a bias (●)" if bias else "")
