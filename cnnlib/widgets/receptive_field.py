@@ -1,0 +1,361 @@
+"""ReceptiveFieldExplorer: which input pixels does one unit of the top layer see?
+
+Left, a stack of layers seen from the side (one row per layer, the input at the bottom, one
+axis): every unit is drawn above the centre of its own field, and the units the chosen top unit
+depends on are coloured, layer by layer down to the input, with the window's width written
+beside each row. Right, the input seen from the front (a grid, or the photo in "photo" mode)
+with the chosen unit's field outlined: the dashed part lies in the padding.
+
+The numbers are the recursion of :func:`cnnlib.receptive.receptive_field`, applied from the top
+unit downwards: a window of units ``a .. b`` of layer ``l`` (kernel ``k``, stride ``s``,
+padding ``p``, dilation ``d``) depends on the units ``a s - p .. b s - p + d(k - 1)`` of layer
+``l - 1``; at the input this is ``u S - P .. u S - P + r - 1``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_rgba
+from matplotlib.patches import Polygon, Rectangle
+
+from cnnlib.plotting import ACCENT, HIGHLIGHT, MUTED, set_grid_lines
+from cnnlib.widgets._base import View
+
+#: a layer: (kind, kernel_size, stride, dilation); convolutions are padded d(k-1)//2, pools 0
+PRESETS: dict[str, list[tuple[str, int, int, int]]] = {
+    "three 3x3 convs": [("conv", 3, 1, 1)] * 3,
+    "3x3 convs + stride-2 pooling": [
+        ("conv", 3, 1, 1),
+        ("pool", 2, 2, 1),
+        ("conv", 3, 1, 1),
+        ("pool", 2, 2, 1),
+        ("conv", 3, 1, 1),
+    ],
+    "dilated 1-2-4": [("conv", 3, 1, 1), ("conv", 3, 1, 2), ("conv", 3, 1, 4)],
+    "SimpleCNN (seed)": [
+        ("conv", 3, 1, 1),
+        ("pool", 2, 2, 1),
+        ("conv", 3, 1, 1),
+        ("pool", 2, 2, 1),
+        ("conv", 3, 1, 1),
+        ("pool", 2, 2, 1),
+        ("conv", 3, 1, 1),
+    ],
+}
+GRID_SIZE = 32  # input size in grid mode
+PHOTO_SIZE = 128  # input size in photo mode
+MAX_LAYERS = max(len(v) for v in PRESETS.values())
+MAX_KERNEL, MAX_STRIDE, MAX_DILATION = 7, 4, 4
+
+_UNIT = to_rgba("#d9d9d9")
+_FIELD = to_rgba(HIGHLIGHT)
+_PAD = to_rgba("white")
+
+
+def layer_padding(kind: str, k: int, d: int) -> int:
+    """The padding the explorer gives a layer: ``d(k - 1) // 2`` for a conv ("same" for odd k
+    and stride 1), 0 for a pool."""
+    return d * (k - 1) // 2 if kind == "conv" else 0
+
+
+def describe(kind: str, k: int, s: int, d: int) -> str:
+    """A short label: ``conv 3x3 s1`` (plus ``d2`` when dilated)."""
+    name = "conv" if kind == "conv" else "max pool"
+    return f"{name} {k}x{k} s{s}" + (f" d{d}" if d > 1 else "")
+
+
+class ReceptiveFieldExplorer(View):
+    """Pick a unit of the top layer; see the window it depends on in every layer below.
+
+    Controls: ``preset``, ``layer`` (the layer that ``kernel_size``, ``stride`` and ``dilation``
+    edit), ``unit_row`` and ``unit_col`` (the unit of the top layer), ``photo`` (draw the field
+    on the photo of Grace Hopper, 128 x 128, instead of a 32 x 32 grid).
+
+    ``state``: ``layers`` (kind, kernel_size, stride, padding, dilation per layer),
+    ``input_size``, ``output_sizes`` (per layer), ``sizes``, ``jumps``, ``paddings`` (r, S, P per
+    layer), ``size``, ``jump``, ``padding`` (the top layer's), ``unit``, ``windows`` (for layers
+    ``0 .. L``, input first: the unclipped range ``(first, last)`` of units of that layer the
+    chosen unit depends on; at the input these are pixels), ``input_window`` (``(row_start,
+    row_end, col_start, col_end)``, unclipped) and ``input_window_clipped``.
+    """
+
+    figsize = (12.0, 5.2)
+    layout_rows = (("preset", "photo"), ("layer", "kernel_size", "stride", "dilation"))
+
+    def __init__(self, preset: str = "three 3x3 convs", photo: bool = False) -> None:
+        if preset not in PRESETS:
+            raise ValueError(
+                f"preset must be one of {', '.join(map(repr, PRESETS))}, got {preset!r}"
+            )
+        self._initial = (preset, bool(photo))
+        super().__init__()
+
+    # -- build --------------------------------------------------------------------------------
+    def _build(self) -> None:
+        preset, photo = self._initial
+        style = {"description_width": "initial"}
+        self.controls = {
+            "preset": widgets.Dropdown(options=list(PRESETS), value=preset, description="preset"),
+            "photo": widgets.Checkbox(value=photo, description="photo", indent=False),
+            "layer": widgets.IntSlider(1, 1, MAX_LAYERS, description="edit layer", style=style),
+            "kernel_size": widgets.IntSlider(3, 1, MAX_KERNEL, description="kernel", style=style),
+            "stride": widgets.IntSlider(1, 1, MAX_STRIDE, description="stride", style=style),
+            "dilation": widgets.IntSlider(1, 1, MAX_DILATION, description="dilation", style=style),
+            "unit_row": widgets.IntSlider(0, 0, 1, description="unit_row", style=style),
+            "unit_col": widgets.IntSlider(0, 0, 1, description="unit_col", style=style),
+        }  # fmt: skip
+        self._layers: list[tuple[str, int, int, int]] = list(PRESETS[preset])
+        self._seen: dict[str, Any] = {}
+        # registered before the base's observers, so they run first
+        self.controls["preset"].observe(self._on_preset, names="value")
+        self.controls["layer"].observe(self._on_layer, names="value")
+        self._quietly(lambda: self._on_preset({"new": preset}))
+        from cnnlib.data import grace_hopper
+
+        img = grace_hopper(size=PHOTO_SIZE)
+        top = (img.shape[0] - PHOTO_SIZE) // 2
+        left = (img.shape[1] - PHOTO_SIZE) // 2
+        self._photo = img[top : top + PHOTO_SIZE, left : left + PHOTO_SIZE]
+
+        fig = self.figure
+        gs = fig.add_gridspec(1, 2, width_ratios=[1.55, 1.0])
+        self.ax_side = fig.add_subplot(gs[0, 0])
+        self.ax_front = fig.add_subplot(gs[0, 1])
+        ax = self.ax_side
+        ax.set_axis_off()
+        self.units = PolyCollection([], linewidths=1.2, zorder=2)
+        ax.add_collection(self.units)
+        self.funnel = Polygon(np.zeros((3, 2)), closed=True, facecolor=HIGHLIGHT, alpha=0.15,
+                              edgecolor="none", zorder=1)  # fmt: skip
+        ax.add_patch(self.funnel)
+        kw = {"fontsize": 12, "va": "center", "clip_on": False}
+        self.left_labels = [ax.text(0, i, "", ha="right", **kw) for i in range(MAX_LAYERS + 1)]
+        self.right_labels = [ax.text(0, i, "", ha="left", **kw) for i in range(MAX_LAYERS + 1)]
+        self.side_title = ax.set_title("", fontsize=13)
+
+        axf = self.ax_front
+        self.front = axf.imshow(np.zeros((GRID_SIZE, GRID_SIZE)), cmap="gray", vmin=0, vmax=1,
+                                interpolation="nearest", zorder=0)  # fmt: skip
+        self.outline = Rectangle((0, 0), 1, 1, fill=False, edgecolor=HIGHLIGHT, linewidth=2.5,
+                                 linestyle="--", zorder=3)  # fmt: skip
+        self.clipped = Rectangle((0, 0), 1, 1, facecolor=HIGHLIGHT, alpha=0.35,
+                                 edgecolor=HIGHLIGHT, linewidth=2.5, zorder=2)  # fmt: skip
+        self.border = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor=MUTED, linewidth=1.0)
+        for patch in (self.outline, self.clipped, self.border):
+            axf.add_patch(patch)
+        (self.centre,) = axf.plot([0], [0], "o", color=ACCENT, markersize=7, zorder=4)
+        self.front_title = axf.set_title("", fontsize=13)
+        self._grid_mode: bool | None = None
+
+    # -- update -------------------------------------------------------------------------------
+    def _quietly(self, fn: Any) -> None:
+        """Run ``fn`` (which sets controls) without a redraw per control."""
+        was, self._updating = self._updating, True
+        try:
+            fn()
+        finally:
+            self._updating = was
+
+    def _on_preset(self, change: dict) -> None:
+        # runs before the base's observer: load the preset's layers, then the base redraws
+        self._layers = list(PRESETS[change["new"]])
+
+        def load() -> None:
+            self.controls["layer"].max = len(self._layers)
+            self.controls["layer"].value = len(self._layers)
+            self._load_layer()
+
+        self._quietly(load)
+
+    def _on_layer(self, change: dict) -> None:
+        self._quietly(self._load_layer)
+
+    def _load_layer(self) -> None:
+        _, k, s, d = self._layers[self.controls["layer"].value - 1]
+        self.controls["kernel_size"].value = k
+        self.controls["stride"].value = s
+        self.controls["dilation"].value = d
+
+    def _sync_controls(self) -> None:
+        """Write the sliders into the selected layer; note a new preset or mode."""
+        c = {name: ctl.value for name, ctl in self.controls.items()}
+        seen, self._seen = self._seen, c
+        if not seen or c["preset"] != seen["preset"] or c["photo"] != seen["photo"]:
+            self._centre = True
+            self.relayout = True
+        i = c["layer"] - 1
+        self._layers[i] = (self._layers[i][0], c["kernel_size"], c["stride"], c["dilation"])
+
+    def _update(self) -> None:
+        self._centre = False
+        self._sync_controls()
+        photo = self.controls["photo"].value
+        n_in = PHOTO_SIZE if photo else GRID_SIZE
+        layers = [(kind, k, s, layer_padding(kind, k, d), d) for kind, k, s, d in self._layers]
+
+        # per layer: output size, then r, S, P (the recursion of cnnlib.receptive)
+        sizes, jumps, paddings, outs = [1], [1], [0], [n_in]
+        for i, (kind, k, s, p, d) in enumerate(layers):
+            n = (outs[-1] + 2 * p - d * (k - 1) - 1) // s + 1
+            if n < 1:
+                raise ValueError(
+                    f"layer {i + 1} ({describe(kind, k, s, d)}): the kernel, dilated to "
+                    f"{d * (k - 1) + 1}, is larger than its padded input {outs[-1]} + 2*{p}"
+                )
+            outs.append(n)
+            sizes.append(sizes[-1] + d * (k - 1) * jumps[-1])
+            paddings.append(paddings[-1] + p * jumps[-1])
+            jumps.append(jumps[-1] * s)
+        n_top = outs[-1]
+        for name in ("unit_row", "unit_col"):
+            ctl = self.controls[name]
+            ctl.max = n_top - 1
+            if self._centre:
+                ctl.value = (n_top - 1) // 2
+        u = (self.controls["unit_row"].value, self.controls["unit_col"].value)
+
+        # the chosen unit's window in every layer, top down (unit index ranges, unclipped)
+        windows = [(u[1], u[1])]
+        rows_window = [(u[0], u[0])]
+        for _kind, k, s, p, d in reversed(layers):
+            a, b = windows[-1]
+            windows.append((a * s - p, b * s - p + d * (k - 1)))
+            a, b = rows_window[-1]
+            rows_window.append((a * s - p, b * s - p + d * (k - 1)))
+        windows.reverse()
+        rows_window.reverse()
+        r, S, P = sizes[-1], jumps[-1], paddings[-1]
+        (r0, r1), (c0, c1) = rows_window[0], windows[0]
+        clipped = (max(r0, 0), min(r1, n_in - 1), max(c0, 0), min(c1, n_in - 1))
+        if clipped[0] > clipped[1] or clipped[2] > clipped[3]:
+            clipped = None
+        self.state = {
+            "preset": self.controls["preset"].value,
+            "photo": photo,
+            "layers": layers,
+            "input_size": (n_in, n_in),
+            "output_sizes": outs[1:],
+            "sizes": sizes[1:],
+            "jumps": jumps[1:],
+            "paddings": paddings[1:],
+            "size": r,
+            "jump": S,
+            "padding": P,
+            "unit": u,
+            "windows": windows,
+            "row_windows": rows_window,
+            "input_window": (r0, r1, c0, c1),
+            "input_window_clipped": clipped,
+        }
+        self._draw(layers, outs, sizes, jumps, paddings, windows, n_in)
+
+    # -- draw ---------------------------------------------------------------------------------
+    def _draw(self, layers, outs, sizes, jumps, paddings, windows, n_in) -> None:
+        st = self.state
+        n_layers = len(layers)
+        verts, colors, edges = [], [], []
+        spans = []
+        h = 0.32
+        for level in range(n_layers + 1):
+            n, S, P, r = outs[level], jumps[level], paddings[level], sizes[level]
+            a, b = windows[level]
+            lo, hi = min(a, 0), max(b, n - 1)
+            idx = np.arange(lo, hi + 1)
+            centre = idx * S - P + (r - 1) / 2
+            half = S / 2 - min(0.06 * S, 0.1)
+            x0, x1 = centre - half, centre + half
+            y = level  # the input at the bottom
+            for j, i in enumerate(idx):
+                inside = 0 <= i < n
+                chosen = a <= i <= b
+                if not inside and not chosen:
+                    continue
+                verts.append([(x0[j], y - h), (x1[j], y - h), (x1[j], y + h), (x0[j], y + h)])
+                colors.append(_FIELD if chosen and inside else (_PAD if chosen else _UNIT))
+                edges.append(_FIELD if chosen and not inside else _PAD)
+            ca, cb = a * S - P + (r - 1) / 2 - half, b * S - P + (r - 1) / 2 + half
+            spans.append((y, ca, cb))
+        self.units.set_verts(verts)
+        self.units.set_facecolors(colors)
+        self.units.set_edgecolors(edges)
+        top = len(spans) - 1
+        left = [(x0, y + (-h if k == top else h)) for k, (y, x0, _) in enumerate(spans)]
+        right = [(x1, y + (-h if k == top else h)) for k, (y, _, x1) in enumerate(spans)]
+        self.funnel.set_xy(np.array([*left, *right[::-1]]))
+
+        ax = self.ax_side
+        pad_lo = min(-P - 1 for P in paddings) if not st["photo"] else None
+        c0, c1 = st["input_window"][2], st["input_window"][3]
+        if st["photo"]:  # 128 columns are too thin to read: zoom on the field
+            margin = max(6, (c1 - c0 + 1) // 2)
+            xmin, xmax = c0 - margin - 0.5, c1 + margin + 0.5
+        else:
+            xmin = min(pad_lo, c0 - 1) - 0.5
+            xmax = max(n_in + max(paddings), c1 + 1) + 0.5
+        ax.set_xlim(xmin, xmax)
+        ax.set_ylim(-0.7, n_layers + 0.7)
+        for level in range(MAX_LAYERS + 1):
+            lab_l, lab_r = self.left_labels[level], self.right_labels[level]
+            if level > n_layers:
+                lab_l.set_visible(False)
+                lab_r.set_visible(False)
+                continue
+            y = level
+            a, b = windows[level]
+            if level == 0:
+                text = f"input {n_in}x{n_in}"
+                right = f"field {b - a + 1} px"
+            else:
+                kind, k, s, _, d = layers[level - 1]
+                text = f"{describe(kind, k, s, d)} \u2192 {outs[level]}"
+                right = "chosen unit" if level == n_layers else f"window {b - a + 1}"
+            lab_l.set_text(text)
+            lab_l.set_position((xmin - 0.01 * (xmax - xmin), y))
+            lab_r.set_text(right)
+            lab_r.set_position((xmax + 0.01 * (xmax - xmin), y))
+            lab_r.set_fontweight("bold" if level == 0 else "normal")
+            lab_l.set_visible(True)
+            lab_r.set_visible(True)
+        self.side_title.set_text(
+            f"r = {st['size']}, jump S = {st['jump']}, padding P = {st['padding']} (columns)"
+        )
+
+        # front view: the input with the unit's field
+        r0, r1, c0, c1 = st["input_window"]
+        if st["photo"]:
+            self.front.set_data(self._photo)
+        else:
+            self.front.set_data(np.full((n_in, n_in), 0.93))
+        self.front.set_extent((-0.5, n_in - 0.5, n_in - 0.5, -0.5))
+        self.outline.set_bounds(c0 - 0.5, r0 - 0.5, c1 - c0 + 1, r1 - r0 + 1)
+        cl = st["input_window_clipped"]
+        self.clipped.set_visible(cl is not None)
+        if cl is not None:
+            self.clipped.set_bounds(cl[2] - 0.5, cl[0] - 0.5, cl[3] - cl[2] + 1, cl[1] - cl[0] + 1)
+        self.border.set_bounds(-0.5, -0.5, n_in, n_in)
+        self.centre.set_data([(c0 + c1) / 2], [(r0 + r1) / 2])
+        axf = self.ax_front
+        if self._grid_mode != st["photo"]:  # (re)draw the cell borders only on a mode change
+            self._grid_mode = st["photo"]
+            set_grid_lines(axf, (n_in, n_in))
+            if st["photo"]:
+                axf.grid(False, which="both")
+        lo, hi = -0.5, n_in - 0.5
+        if not st["photo"]:  # show the padding that the top layer's fields reach into
+            n_top, S, P, r = outs[-1], jumps[-1], paddings[-1], sizes[-1]
+            lo, hi = min(lo, -P - 0.5), max(hi, (n_top - 1) * S - P + r - 0.5)
+        axf.set_xlim(lo, hi)
+        axf.set_ylim(hi, lo)
+        ur, uc = st["unit"]
+        self.front_title.set_text(f"field of unit ({ur}, {uc}): {r1 - r0 + 1} x {c1 - c0 + 1}")
+        self.clipped.set_alpha(0.2 if st["photo"] else 0.35)
+        self.readout.value = (
+            f"<b>receptive field {st['size']} x {st['size']} px</b> &middot; jump {st['jump']}"
+            f" &middot; effective padding {st['padding']} &middot; unit ({ur}, {uc}) of the "
+            f"{st['output_sizes'][-1]} x {st['output_sizes'][-1]} top layer sees rows {r0}..{r1},"
+            f" cols {c0}..{c1} (negative or &ge; {n_in}: padding)"
+        )

@@ -1,0 +1,235 @@
+"""ReceptiveFieldExplorer, driven from code: its state against cnnlib.receptive and autograd.
+
+References: ``receptive_field`` (tested against the gradient support in test_receptive.py) for
+every layer's window, torch (on shape-only tensors) for which settings are possible, and
+``empirical_field`` (autograd on a positive copy of the same stack) for the input window.
+"""
+
+import random
+
+import pytest
+import torch
+import torch.nn as nn
+
+from cnnlib.receptive import empirical_field, receptive_field
+from cnnlib.widgets import ReceptiveFieldExplorer
+from cnnlib.widgets.receptive_field import (
+    MAX_DILATION,
+    MAX_KERNEL,
+    MAX_STRIDE,
+    PRESETS,
+    layer_padding,
+)
+
+
+def as_module(layers):
+    mods = []
+    for kind, k, s, p, d in layers:
+        if kind == "conv":
+            mods.append(nn.Conv2d(1, 1, k, s, p, d))
+        else:
+            mods.append(nn.MaxPool2d(k, s, p, d))
+    return nn.Sequential(*mods)
+
+
+def torch_output_sizes(layers, n):
+    """Output sizes per layer from torch itself, or None if torch refuses the stack."""
+    x = torch.zeros(1, 1, n, n, device="meta")
+    sizes = []
+    try:
+        for m in as_module(layers):
+            x = m(x)
+            sizes.append(x.shape[-1])
+    except RuntimeError:
+        return None
+    return sizes
+
+
+def check_state(view):
+    st = view.state
+    assert "error" not in st, st.get("error")
+    layers = st["layers"]
+    n = st["input_size"][0]
+    assert st["output_sizes"] == torch_output_sizes(layers, n)
+    tuples = [(k, s, p, d) for _, k, s, p, d in layers]
+    rows = receptive_field(tuples)
+    assert st["sizes"] == [f.size for f in rows]
+    assert st["jumps"] == [f.stride for f in rows]
+    assert st["paddings"] == [f.padding for f in rows]
+    assert (st["size"], st["jump"], st["padding"]) == (
+        rows[-1].size,
+        rows[-1].stride,
+        rows[-1].padding,
+    )
+    ur, uc = st["unit"]
+    assert 0 <= ur < st["output_sizes"][-1] and 0 <= uc < st["output_sizes"][-1]
+    # the window in layer l is the field of the top unit of the layers above l, in layer-l units
+    for level in range(len(layers)):
+        f = receptive_field(tuples[level:])[-1]
+        for u, windows in ((uc, st["windows"]), (ur, st["row_windows"])):
+            w = f.window(u)
+            assert windows[level] == (w.start, w.end)
+    assert st["windows"][-1] == (uc, uc)
+    wr, wc = rows[-1].window(ur, n), rows[-1].window(uc, n)
+    assert st["input_window"] == (wr.start, wr.end, wc.start, wc.end)
+    if wr.clipped_start is None or wc.clipped_start is None:
+        assert st["input_window_clipped"] is None
+    else:
+        assert st["input_window_clipped"] == (
+            *(wr.clipped_start, wr.clipped_end),
+            *(wc.clipped_start, wc.clipped_end),
+        )
+
+
+@pytest.fixture
+def view():
+    return ReceptiveFieldExplorer()
+
+
+def test_default_three_convs(view):
+    st = view.state
+    assert st["sizes"] == [3, 5, 7] and st["unit"] == (15, 15)
+    assert st["input_window"] == (12, 18, 12, 18)  # 15 - 3 .. 15 + 3
+    check_state(view)
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_presets_match_the_formula_and_the_gradient_support(view, preset):
+    view.controls["preset"].value = preset
+    st = view.state
+    module = as_module(st["layers"])
+    n_top = st["output_sizes"][-1]
+    rng = random.Random(0)
+    units = {(0, 0), (n_top - 1, n_top - 1), (0, n_top - 1), (n_top // 2, n_top // 2)}
+    units |= {(rng.randrange(n_top), rng.randrange(n_top)) for _ in range(3)}
+    for ur, uc in sorted(units):
+        view.set_controls(unit_row=ur, unit_col=uc)
+        check_state(view)
+        rows, cols, _ = empirical_field(module, (1, 32, 32), (ur, uc))
+        # the presets leave no holes: the gradient support fills the clipped window
+        assert (*rows, *cols) == view.state["input_window_clipped"]
+
+
+def test_published_seed_numbers(view):
+    view.controls["preset"].value = "SimpleCNN (seed)"
+    # by hand: 3, +1 (pool, jump 2), +4, +2 (jump 4), +8, +4 (jump 8), +16 = 38
+    assert view.state["sizes"] == [3, 4, 8, 10, 18, 22, 38]
+    view.controls["preset"].value = "dilated 1-2-4"
+    assert view.state["sizes"] == [3, 7, 15]
+
+
+def test_full_control_grid_never_raises_on_a_possible_stack(view, monkeypatch):
+    monkeypatch.setattr(view, "_render", lambda: None)  # the state, not the PNG, is under test
+    rng = random.Random(1)
+    checked = refused = 0
+    for preset in PRESETS:
+        view.controls["preset"].value = preset
+        base = list(view.state["layers"])
+        for layer in range(1, len(base) + 1):
+            grid = [
+                (k, s, d)
+                for k in range(1, MAX_KERNEL + 1)
+                for s in range(1, MAX_STRIDE + 1)
+                for d in range(1, MAX_DILATION + 1)
+            ]
+            if 1 < layer < len(base):  # every combination on the first and last layer
+                grid = rng.sample(grid, 30)
+            for k, s, d in grid:
+                view.set_controls(layer=layer, kernel_size=k, stride=s, dilation=d)
+                kind = base[layer - 1][0]
+                layers = list(base)
+                layers[layer - 1] = (kind, k, s, layer_padding(kind, k, d), d)
+                if torch_output_sizes(layers, 32) is None:
+                    assert "error" in view.state and "layer" in view.state["error"]
+                    refused += 1
+                    continue
+                assert view.state["layers"] == layers
+                n_top = view.state["output_sizes"][-1]
+                view.set_controls(unit_row=rng.randrange(n_top), unit_col=rng.randrange(n_top))
+                check_state(view)
+                checked += 1
+            # back to the preset's layer before editing the next one
+            _, k, s, _, d = base[layer - 1]
+            view.set_controls(kernel_size=k, stride=s, dilation=d)
+    assert checked > 800 and refused > 0
+
+
+def test_random_edits_agree_with_the_gradient_support(view, monkeypatch):
+    monkeypatch.setattr(view, "_render", lambda: None)
+    rng = random.Random(2)
+    done = 0
+    while done < 25:
+        view.controls["preset"].value = rng.choice(list(PRESETS))
+        n_layers = len(view.state["layers"])
+        for _ in range(2):
+            view.set_controls(
+                layer=rng.randint(1, n_layers),
+                kernel_size=rng.randint(1, MAX_KERNEL),
+                stride=rng.randint(1, 2),
+                dilation=rng.randint(1, 3),
+            )
+        if "error" in view.state:
+            continue
+        n_top = view.state["output_sizes"][-1]
+        view.set_controls(unit_row=rng.randrange(n_top), unit_col=rng.randrange(n_top))
+        check_state(view)
+        st = view.state
+        rows, cols, _ = empirical_field(as_module(st["layers"]), (1, 32, 32), st["unit"])
+        r0, r1, c0, c1 = st["input_window"]
+        clipped = st["input_window_clipped"]
+        if rows is None:
+            continue
+        # the support lies in the clipped window and reaches each end inside the input
+        assert clipped[0] <= rows[0] <= rows[1] <= clipped[1]
+        assert clipped[2] <= cols[0] <= cols[1] <= clipped[3]
+        assert (r0 < 0 or rows[0] == r0) and (c0 < 0 or cols[0] == c0)
+        assert (r1 > 31 or rows[1] == r1) and (c1 > 31 or cols[1] == c1)
+        done += 1
+
+
+def test_layer_selector_loads_that_layers_settings(view):
+    view.controls["preset"].value = "dilated 1-2-4"
+    view.controls["layer"].value = 2
+    assert view.controls["dilation"].value == 2 and view.controls["kernel_size"].value == 3
+    view.controls["kernel_size"].value = 5  # layer 2: k' = 2*4 + 1 = 9
+    assert view.state["layers"][1] == ("conv", 5, 1, 4, 2)
+    assert view.state["sizes"] == [3, 11, 19]
+    view.controls["layer"].value = 1
+    assert view.controls["kernel_size"].value == 3 and view.controls["dilation"].value == 1
+    assert view.state["sizes"] == [3, 11, 19]  # choosing a layer edits nothing
+    view.controls["preset"].value = "three 3x3 convs"
+    view.controls["preset"].value = "dilated 1-2-4"
+    assert view.state["sizes"] == [3, 7, 15]  # a preset restores its layers
+
+
+def test_photo_mode_and_picture_changes(view):
+    before = view.image.value
+    view.controls["unit_col"].value = 3
+    assert view.image.value != before
+    assert view.state["input_window"][2:] == (0, 6)
+    view.controls["photo"].value = True
+    st = view.state
+    assert st["input_size"] == (128, 128) and st["unit"] == (63, 63)
+    assert view.front.get_array().shape == (128, 128)
+    check_state(view)
+    img = view.image.value
+    view.controls["unit_row"].value = 10
+    assert view.image.value != img
+    check_state(view)
+
+
+def test_impossible_stack_is_a_message_not_an_exception(view):
+    view.controls["preset"].value = "SimpleCNN (seed)"
+    view.set_controls(layer=6, kernel_size=7, dilation=4)  # pool dilated to 25 on an 8 x 8 map
+    assert (
+        "layer 6" in view.state["error"] and "larger than its padded input" in view.state["error"]
+    )
+    assert "larger than" in view.message.value
+    view.controls["dilation"].value = 1
+    assert "error" not in view.state
+    check_state(view)
+
+
+def test_bad_preset_names_the_argument():
+    with pytest.raises(ValueError, match="preset must be one of"):
+        ReceptiveFieldExplorer(preset="resnet")
