@@ -1,0 +1,299 @@
+"""ModelView: walk through a famous network layer by layer on a real photo.
+
+Pick an architecture (``model``) and a step of it (``layer``, the steps of
+:func:`cnnlib.architectures.layer_sequence`); the view shows the step's output shape, its
+parameters (:func:`cnnlib.params.count_params`), its multiply-accumulates on that input
+(:func:`cnnlib.params.count_macs`), the receptive field of one of its units on the input
+(:func:`cnnlib.receptive.receptive_field_of`, drawn as a square on the photo) and the first
+feature maps it produces for Grace Hopper's photo.
+
+The weights are random (seeded, nothing is downloaded): the maps show what the layer's
+arithmetic does to an image (edges from random filters, shrinking resolution, more
+channels), not what a trained network has learned.
+
+Counting runs on the meta device (no memory); the real model is built once per architecture,
+run once, and dropped, keeping only the first feature maps of every step. Moving the layer
+slider then only swaps cached arrays; switching to a new architecture costs one build and
+one forward pass (0.1-3 s).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+
+import ipywidgets as widgets
+import matplotlib
+import numpy as np
+import torch
+from torch import nn
+
+from cnnlib.architectures import MODELS, PatchEmbedding, layer_sequence
+from cnnlib.params import count_macs, count_params
+from cnnlib.plotting import HIGHLIGHT, SEQUENTIAL
+from cnnlib.receptive import receptive_field_of
+from cnnlib.widgets._fastdraw import BlitView
+
+#: feature maps drawn per layer
+MAPS = 8
+#: feature maps larger than this are averaged down for drawing (a panel is ~120 pixels wide)
+DISPLAY_SIDE = 112
+#: ImageNet statistics used to normalise the photo (as the reference models expect)
+MEAN = np.array([0.485, 0.456, 0.406])
+STD = np.array([0.229, 0.224, 0.225])
+
+_READOUT = (
+    '<div style="font-family:monospace;font-size:16px;line-height:1.45;white-space:pre">{}</div>'
+)
+
+
+def input_size(model: str) -> tuple[int, int, int, int]:
+    """The input a model is shown with: LeNet-5 reads 1 x 32 x 32, the others 3 x 224 x 224."""
+    return (1, 1, 32, 32) if model == "LeNet-5" else (1, 3, 224, 224)
+
+
+def photo(size: tuple[int, int, int, int]) -> np.ndarray:
+    """Grace Hopper's photo centre-cropped to ``size = (N, C, H, W)``, as ``(H, W, C)``."""
+    from cnnlib.data import grace_hopper
+
+    _, c, h, w = size
+    img = grace_hopper(gray=c == 1, size=h)
+    top = (img.shape[0] - h) // 2
+    left = (img.shape[1] - w) // 2
+    img = img[top : top + h, left : left + w]
+    return img[..., None] if c == 1 else img
+
+
+def as_maps(t: torch.Tensor, count: int = MAPS) -> tuple[list[np.ndarray], str]:
+    """The first ``count`` channels of one output as 2-D arrays, and what they are.
+
+    ``(C, H, W)``: channels; ``(T, D)`` transformer tokens: the patch tokens of each of the
+    first features, laid back on the patch grid; a vector: one near-square grid (padded with NaN).
+    """
+    t = t.detach().float()
+    if t.dim() == 3 and t.shape[1] * t.shape[2] == 1:  # after global pooling: a vector
+        t = t.reshape(-1)
+    if t.dim() == 3:
+        return [t[i].numpy().copy() for i in range(min(count, t.shape[0]))], "channels"
+    if t.dim() == 2:
+        side = math.isqrt(t.shape[0] - 1)
+        if side * side == t.shape[0] - 1:
+            grid = t[1:].T.reshape(t.shape[1], side, side)
+            return [grid[i].numpy().copy() for i in range(min(count, t.shape[1]))], "tokens"
+        return [t.numpy().copy()], "matrix"
+    v = t.reshape(-1).numpy()
+    side = math.ceil(math.sqrt(v.size))
+    grid = np.full(side * side, np.nan)
+    grid[: v.size] = v
+    return [grid.reshape(side, side)], "vector"
+
+
+def display_rgba(m: np.ndarray, max_side: int = DISPLAY_SIDE) -> np.ndarray:
+    """A map as RGBA bytes for drawing: block means down to ``max_side`` pixels, scaled to its
+    own range, coloured with the sequential colormap (NaN padding white)."""
+    f = math.ceil(max(m.shape) / max_side)
+    if f > 1:
+        h, w = m.shape[0] // f * f, m.shape[1] // f * f
+        m = m[:h, :w].reshape(h // f, f, w // f, f).mean(axis=(1, 3))
+    lo, hi = np.nanmin(m), np.nanmax(m)
+    scaled = (m - lo) / (hi - lo if hi > lo else 1.0)
+    cmap = matplotlib.colormaps[SEQUENTIAL].with_extremes(bad="white")
+    return cmap(scaled, bytes=True)
+
+
+@dataclass
+class LayerInfo:
+    """What the view shows for one step of a model."""
+
+    name: str
+    kind: str
+    output_shape: tuple[int, ...]
+    params: int
+    macs: int
+    receptive_field: int
+    is_global: bool
+    maps: list[np.ndarray] = field(default_factory=list)
+    maps_kind: str = ""
+    images: list[np.ndarray] = field(default_factory=list)
+
+
+def analyse(model: str) -> list[LayerInfo]:
+    """Count every step of ``model`` on the meta device, then run the photo through a
+    seeded random-weight copy once, keeping the first feature maps of each step."""
+    build = MODELS[model][0]
+    size = input_size(model)
+    with torch.device("meta"):
+        meta = build()
+    steps = layer_sequence(meta)
+    fields = receptive_field_of(nn.Sequential(*(m for _, m in steps)), size, per_layer=True)
+    rf = {f.name: f for f in fields}
+    infos = []
+    x = torch.empty(size, device="meta")
+    for i, (name, step) in enumerate(steps):
+        macs = count_macs(step, tuple(x.shape))
+        with torch.no_grad():
+            x = step(x)
+        if isinstance(step, PatchEmbedding):  # a token sees its own patch
+            rf_size, is_global = step.conv_proj.kernel_size[0], False
+        else:
+            rf_size, is_global = rf[str(i)].size[0], rf[str(i)].is_global
+        shape = tuple(x.shape[1:])
+        params = count_params(step)
+        infos.append(LayerInfo(name, type(step).__name__, shape, params, macs, rf_size, is_global))
+    del meta
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        real = build().eval()
+    img = photo(size)
+    if size[1] == 3:
+        img = (img - MEAN) / STD
+    x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1), dtype=np.float32))[None]
+    with torch.no_grad():
+        for info, (_, step) in zip(infos, layer_sequence(real), strict=True):
+            x = step(x)
+            info.maps, info.maps_kind = as_maps(x[0])
+    del real
+    return infos
+
+
+class ModelView(BlitView):
+    """Pick an architecture and a layer: output shape, parameters, MACs, receptive field and
+    the first feature maps of that layer for a photo (random weights)."""
+
+    figsize = (11.0, 4.6)
+    layout_rows = (("model", "layer"),)
+
+    def __init__(self, model: str = "ResNet-18", layer: int = 4) -> None:
+        if model not in MODELS:
+            raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+        self._initial = (model, layer)
+        self._cache: dict[str, list[LayerInfo]] = {}
+        super().__init__()
+
+    def model_layers(self, model: str) -> list[LayerInfo]:
+        """The analysed steps of ``model`` (computed on first use, then cached)."""
+        if model not in self._cache:
+            self._cache[model] = analyse(model)
+        return self._cache[model]
+
+    def _build(self) -> None:
+        model, layer = self._initial
+        infos = self.model_layers(model)
+        self.controls["model"] = widgets.Dropdown(
+            options=list(MODELS), value=model, description="model"
+        )
+        self.controls["layer"] = widgets.IntSlider(
+            value=min(max(layer, 0), len(infos) - 1),
+            min=0,
+            max=len(infos) - 1,
+            description="layer",
+            continuous_update=True,
+            layout=widgets.Layout(width="420px"),
+        )
+        self.controls["model"].observe(self._on_model, names="value")
+        fig = self.figure
+        grid = fig.add_gridspec(2, 6, width_ratios=[2.2, 0.08, 1, 1, 1, 1])
+        self.ax_photo = fig.add_subplot(grid[:, 0])
+        self.photo_im = self.ax_photo.imshow(np.zeros((2, 2)), cmap="gray", vmin=0, vmax=1)
+        self.ax_photo.set_xticks([])
+        self.ax_photo.set_yticks([])
+        self.ax_photo.set_title("input (random weights)", fontsize=13)
+        (self.rf_box,) = self.ax_photo.plot([], [], color=HIGHLIGHT, linewidth=2.5)
+        self.map_axes = [fig.add_subplot(grid[r, 2 + c]) for r in range(2) for c in range(4)]
+        self.map_ims = []
+        for ax in self.map_axes:
+            im = ax.imshow(np.zeros((2, 2, 4), np.uint8), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            self.map_ims.append(im)
+        self.title = fig.suptitle("", fontsize=14)
+        self._shown_model: str | None = None
+        self._visible = len(self.map_axes)
+        self.set_dynamic([*self.map_ims, self.rf_box, self.title])
+
+    def _on_model(self, change: dict) -> None:
+        # keep the slider inside the new model's steps before the redraw
+        n = len(self.model_layers(change["new"]))
+        slider = self.controls["layer"]
+        self._updating = True
+        try:
+            if slider.value > n - 1:
+                slider.value = n - 1
+            slider.max = n - 1
+        finally:
+            self._updating = False
+
+    def _show_photo(self, model: str) -> None:
+        size = input_size(model)
+        img = photo(size)
+        self.photo_im.set_data(img[..., 0] if size[1] == 1 else img)
+        self.photo_im.set_extent((-0.5, size[3] - 0.5, size[2] - 0.5, -0.5))
+        self.ax_photo.set_xlim(-0.5, size[3] - 0.5)
+        self.ax_photo.set_ylim(size[2] - 0.5, -0.5)
+        self._shown_model = model
+
+    def _update(self) -> None:
+        model = self.controls["model"].value
+        infos = self.model_layers(model)
+        index = min(self.controls["layer"].value, len(infos) - 1)
+        info = infos[index]
+        if model != self._shown_model:
+            self._show_photo(model)
+            self.full_redraw = True
+        if len(info.maps) != self._visible:  # panels appear or disappear
+            self._visible = len(info.maps)
+            self.full_redraw = True
+        size = input_size(model)
+        self.state = {
+            "model": model,
+            "layer": index,
+            "layer_name": info.name,
+            "layer_type": info.kind,
+            "input_size": size[1:],
+            "output_shape": info.output_shape,
+            "params": info.params,
+            "macs": info.macs,
+            "receptive_field": info.receptive_field,
+            "receptive_field_global": info.is_global,
+            "maps_shown": len(info.maps),
+        }
+        # the field of the centre unit, clipped to the photo
+        h, w = size[2], size[3]
+        r = info.receptive_field
+        top, left = max((h - r) / 2, 0) - 0.5, max((w - r) / 2, 0) - 0.5
+        bottom, right = min((h + r) / 2, h) - 0.5, min((w + r) / 2, w) - 0.5
+        self.rf_box.set_data([left, right, right, left, left], [top, top, bottom, bottom, top])
+        if not info.images:
+            info.images = [display_rgba(m) for m in info.maps]
+        for k, (ax, im) in enumerate(zip(self.map_axes, self.map_ims, strict=True)):
+            if k < len(info.maps):
+                m = info.maps[k]
+                rgba = info.images[k]
+                im.set_data(rgba)
+                im.set_extent((-0.5, rgba.shape[1] - 0.5, rgba.shape[0] - 0.5, -0.5))
+                ax.set_xlim(-0.5, rgba.shape[1] - 0.5)
+                ax.set_ylim(rgba.shape[0] - 0.5, -0.5)
+                label = {"vector": f"{np.sum(~np.isnan(m))} values", "tokens": f"feature {k}"}
+                title = label.get(info.maps_kind, f"channel {k}")
+                if ax.get_title() != title:  # titles are part of the cached background
+                    ax.set_title(title, fontsize=11)
+                    self.full_redraw = True
+                ax.set_visible(True)
+                im.set_visible(True)
+            else:
+                ax.set_visible(False)
+                im.set_visible(False)
+        shape = " x ".join(str(s) for s in info.output_shape)
+        self.title.set_text(f"{model}  ·  layer {index}: {info.name} ({info.kind})  →  {shape}")
+        note = "  (global: every unit sees the whole image)" if info.is_global else ""
+        if not info.is_global and r > w:
+            note = "  (larger than the image: the border units see padding)"
+        lines = [
+            f"layer       {index}: {html.escape(info.name)}  ({info.kind})",
+            f"output      {shape}",
+            f"parameters  {info.params:,}",
+            f"MACs        {info.macs:,}",
+            f"receptive   {r} x {r} pixels of the {w} x {h} input" + note,
+        ]
+        self.readout.value = _READOUT.format("\n".join(lines))

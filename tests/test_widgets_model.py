@@ -1,0 +1,138 @@
+"""ModelView: its numbers against the real layers, its feature maps against a recomputation."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from cnnlib import architectures as arch
+from cnnlib.widgets.model import MEAN, STD, ModelView, as_maps, photo
+
+
+@pytest.fixture(scope="module")
+def view():
+    return ModelView()
+
+
+def hand_receptive_fields(steps, image_side):
+    """The seed's recursion r += (k - 1) * S, S *= s along the main path of each step (skip
+    branches are never larger); global pooling / flattening: the whole image."""
+    r, jump, is_global, out = 1, 1, False, []
+    for _, step in steps:
+        inside_partial = ()
+        for name, m in step.named_modules():
+            parts = name.split(".")
+            if "shortcut" in parts or any(name.startswith(p + ".") for p in inside_partial):
+                continue
+            if isinstance(m, arch.PartialConv2d):  # its grouped convolutions run side by side
+                inside_partial += (name,)
+                m = m.convs[0]
+            if isinstance(m, (nn.AdaptiveAvgPool2d, nn.Flatten)):
+                is_global = True
+            elif isinstance(m, nn.Conv2d):
+                k, s, d = m.kernel_size[0], m.stride[0], m.dilation[0]
+                r, jump = r + d * (k - 1) * jump, jump * s
+            elif isinstance(m, nn.MaxPool2d):
+                r, jump = r + (m.kernel_size - 1) * jump, jump * m.stride
+            elif isinstance(m, arch.Subsampling):
+                r, jump = r + (m.kernel_size - 1) * jump, jump * m.kernel_size
+        out.append((image_side if is_global else r, is_global))
+    return out
+
+
+def flop_macs(module, x):
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        y = module(x)
+    return counter.get_total_flops() // 2, y
+
+
+@pytest.mark.parametrize("model", ["LeNet-5", "ResNet-18"])
+def test_state_equals_counts_from_the_real_layers(view, model):
+    build = arch.MODELS[model][0]
+    real = build().eval()
+    steps = arch.layer_sequence(real)
+    side = 32 if model == "LeNet-5" else 224
+    channels = 1 if model == "LeNet-5" else 3
+    x = torch.randn(1, channels, side, side)
+    fields = hand_receptive_fields(steps, side)
+    if model == "LeNet-5":  # C1 5, S2 6, C3 14, S4 16, C5 32 (the whole 32x32 input)
+        assert [f for f, _ in fields[:5]] == [5, 6, 14, 16, 32]
+    view.controls["model"].value = model
+    assert view.controls["layer"].max == len(steps) - 1
+    for i, (name, step) in enumerate(steps):
+        macs, x = flop_macs(step, x)
+        view.controls["layer"].value = i
+        state = view.state
+        assert "error" not in state, state.get("error")
+        assert state["model"] == model and state["layer"] == i and state["layer_name"] == name
+        assert state["output_shape"] == tuple(x.shape[1:])
+        assert state["params"] == sum(p.numel() for p in step.parameters())
+        assert state["macs"] == macs
+        assert (state["receptive_field"], state["receptive_field_global"]) == fields[i], name
+
+
+def test_resnet18_fields_are_the_published_ones(view):
+    # Araujo et al. (Distill 2019) give 435 for torchvision's ResNet-18 trunk
+    view.set_controls(model="ResNet-18", layer=11)
+    assert view.state["layer_name"] == "features.layer4_1"
+    assert view.state["receptive_field"] == 435
+
+
+def test_first_feature_maps_are_the_photo_through_the_first_convolution(view):
+    view.set_controls(model="ResNet-18", layer=0)
+    torch.manual_seed(0)
+    conv1 = arch.resnet18().features.conv1
+    img = (photo((1, 3, 224, 224)) - MEAN) / STD
+    x = torch.tensor(img.transpose(2, 0, 1), dtype=torch.float32)[None]
+    expected = F.conv2d(x, conv1.weight, stride=2, padding=3)[0, :8].detach().numpy()
+    shown = np.stack(view.model_layers("ResNet-18")[0].maps)
+    assert view.state["maps_shown"] == 8
+    assert np.allclose(shown, expected, atol=1e-4)
+    rgb = view.photo_im.get_array()
+    assert rgb.shape == (224, 224, 3)
+
+
+def test_every_model_and_its_first_middle_and_last_layer(view):
+    for model in arch.MODELS:
+        view.controls["model"].value = model
+        last = view.controls["layer"].max
+        for layer in (last, 0, last // 2):
+            view.controls["layer"].value = layer
+            assert "error" not in view.state, (model, layer, view.state.get("error"))
+            assert view.state["layer"] == layer
+            assert 1 <= view.state["maps_shown"] <= 8
+    # a shorter model after a longer one pulls the slider back inside
+    view.set_controls(model="VGG-16", layer=39)
+    view.controls["model"].value = "LeNet-5"
+    assert view.state["layer"] == view.controls["layer"].value == 6
+    assert view.state["layer_name"] == "output"
+
+
+def test_vit_tokens_are_laid_back_on_the_patch_grid(view):
+    view.set_controls(model="ViT-B/16", layer=0)
+    assert view.state["output_shape"] == (197, 768)
+    assert view.state["receptive_field"] == 16  # one patch
+    maps = view.model_layers("ViT-B/16")[0].maps
+    assert [m.shape for m in maps] == [(14, 14)] * 8
+
+
+def test_as_maps_forms():
+    t = torch.arange(2 * 17 * 5, dtype=torch.float32).reshape(17, 10)
+    maps, kind = as_maps(t)  # 16 patch tokens + class token -> 4x4 grids
+    assert kind == "tokens" and len(maps) == 8
+    assert np.array_equal(maps[3], t[1:, 3].reshape(4, 4).numpy())
+    maps, kind = as_maps(torch.arange(10.0))
+    assert kind == "vector" and maps[0].shape == (4, 4)
+    assert np.array_equal(maps[0].ravel()[:10], np.arange(10.0))
+    assert np.isnan(maps[0].ravel()[10:]).all()
+    maps, kind = as_maps(torch.ones(64, 1, 1))
+    assert kind == "vector" and maps[0].shape == (8, 8)
+    maps, kind = as_maps(torch.zeros(3, 5, 6))
+    assert kind == "channels" and len(maps) == 3 and maps[0].shape == (5, 6)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="model"):
+        ModelView(model="GoogLeNet")
