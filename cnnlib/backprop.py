@@ -344,7 +344,7 @@ def gradient_check(
     report = (
         f"gradient check over {rel.size} entries (eps={eps:g}): max relative error {err:.2e} "
         f"[{verdict}]\n"
-        f"  worst entry {tuple(int(i) for i in worst)}: analytic {analytic[worst]:.10g}, "
-        f"numerical {numeric[worst]:.10g}"
+        f"  worst entry {tuple(int(i) for i in worst)}: analytic {analytic[worst]:.6g}, "
+        f"numerical {numeric[worst]:.6g}"
     )
     return GradientCheck(err, report)

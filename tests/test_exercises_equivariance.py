@@ -45,7 +45,7 @@ def toeplitz_only(kernel, n):
     [(check_shift, good_shift), (check_circulant, good_circulant)],
 )
 def test_right_answers_pass(checker, fn, capsys):
-    assert checker(fn) is True
+    checker(fn)
     assert capsys.readouterr().out.startswith(PASS)
 
 
@@ -62,7 +62,7 @@ def test_right_answers_pass(checker, fn, capsys):
     ],
 )
 def test_mistakes_are_caught_and_named(checker, fn, hint, capsys):
-    assert checker(fn) is False
+    checker(fn)
     out = capsys.readouterr().out
     assert out.startswith(FAIL) and hint in out
 
@@ -74,11 +74,12 @@ def test_equivariant_shifts_are_measured():
 
 
 def test_equivariant_shift_answers(capsys):
-    assert check_equivariant_shifts({0, 3, 6}, stride=3) is True
+    check_equivariant_shifts({0, 3, 6}, stride=3)
     assert capsys.readouterr().out.startswith(PASS)
-    assert check_equivariant_shifts({0, 2, 4, 6}, stride=3) is False
+    check_equivariant_shifts({0, 2, 4, 6}, stride=3)
     out = capsys.readouterr().out
     assert out.startswith(FAIL) and "missing" in out and "[3]" in out and "[2, 4]" in out
-    assert check_equivariant_shifts(None) is False
+    check_equivariant_shifts(None)
     assert capsys.readouterr().out.startswith(NO_ANSWER)
-    assert check_equivariant_shifts([0, 2, 4], stride=2) is True
+    check_equivariant_shifts([0, 2, 4], stride=2)
+    assert capsys.readouterr().out.startswith(PASS)

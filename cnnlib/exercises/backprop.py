@@ -101,12 +101,11 @@ def _compare(
     return None
 
 
-def _report(title: str, problem: str | None, n: int) -> bool:
+def _report(title: str, problem: str | None, n: int) -> None:
     if problem is None:
         print(f"{PASS} {title}: all {n} cases match torch autograd.")
-        return True
-    print(f"{FAIL} {title}: {problem}")
-    return False
+    else:
+        print(f"{FAIL} {title}: {problem}")
 
 
 def _cases(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -139,11 +138,11 @@ def _correlate_valid(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def check_grad_weight(fn: Callable[..., Any], seed: int = 0) -> bool:
+def check_grad_weight(fn: Callable[..., Any], seed: int = 0) -> None:
     """Check ``fn(x, grad_out)`` = ``dL/dw`` of ``y = conv2d(x, w)`` (one channel, stride 1).
 
     ``dL/dw[m, n] = sum_{i, j} grad_out[i, j] * x[i + m, j + n]``: ``x`` cross-correlated with
-    ``grad_out``. Prints a success line or the first failing case; returns True on success.
+    ``grad_out``. Prints a success line or the first failing case.
     """
     if not callable(fn):
         raise TypeError(f"fn must be a function, got {type(fn).__name__}")
@@ -172,11 +171,12 @@ def check_grad_weight(fn: Callable[..., Any], seed: int = 0) -> bool:
             hint,
         )
         if problem:
-            return _report("dL/dw", problem, len(cases))
-    return _report("dL/dw", None, len(cases))
+            _report("dL/dw", problem, len(cases))
+            return
+    _report("dL/dw", None, len(cases))
 
 
-def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> bool:
+def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> None:
     """Check ``fn(grad_out, w)`` = ``dL/dx`` of ``y = conv2d(x, w)`` (one channel, stride 1).
 
     ``dL/dx`` is the full convolution of ``grad_out`` with ``w``: pad ``grad_out`` with
@@ -213,15 +213,16 @@ def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> bool:
             hint,
         )
         if problem:
-            return _report("dL/dx", problem, len(cases))
-    return _report("dL/dx", None, len(cases))
+            _report("dL/dx", problem, len(cases))
+            return
+    _report("dL/dx", None, len(cases))
 
 
-def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> bool:
+def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> None:
     """Check ``fn(grad_out, x)`` = ``dL/dx`` of ``y = max_pool2d(x, 2)`` (2 x 2, stride 2).
 
     Each window's gradient goes to the cell that held its maximum, all of it; the other three
-    cells get 0. Prints a success line or the first failing case; returns True on success.
+    cells get 0. Prints a success line or the first failing case.
     """
     if not callable(fn):
         raise TypeError(f"fn must be a function, got {type(fn).__name__}")
@@ -256,5 +257,6 @@ def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> bool:
             hint,
         )
         if problem:
-            return _report("max pooling backward", problem, len(cases))
-    return _report("max pooling backward", None, len(cases))
+            _report("max pooling backward", problem, len(cases))
+            return
+    _report("max pooling backward", None, len(cases))

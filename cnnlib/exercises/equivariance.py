@@ -41,11 +41,11 @@ def _as_result(got: Any) -> np.ndarray | str:
         return f"its result {type(got).__name__} is not an array of numbers ({exc})"
 
 
-def _same(a: np.ndarray, b: np.ndarray) -> bool:
+def _same(a: np.ndarray, b: np.ndarray) -> None:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-9, atol=1e-12))
 
 
-def check_shift(fn: Callable[..., Any]) -> bool:
+def check_shift(fn: Callable[..., Any]) -> None:
     """Check ``fn(x, dy, dx)`` = circular shift down by ``dy``, right by ``dx`` (``np.roll``)."""
     if not callable(fn):
         raise TypeError(f"fn must be a function, got {type(fn).__name__}")
@@ -64,10 +64,10 @@ def check_shift(fn: Callable[..., Any]) -> bool:
             got = _as_result(fn(x.copy(), dy, dx))
         except Exception as exc:
             print(f"{FAIL} shift: {call} raised {type(exc).__name__}: {exc}")
-            return False
+            return
         if isinstance(got, str):
             print(f"{FAIL} shift: {call}: {got}")
-            return False
+            return
         if not _same(got, expected):
             hint = ""
             if _same(got, np.roll(x, (-dy, -dx), axis=(0, 1))):
@@ -78,9 +78,8 @@ def check_shift(fn: Callable[..., Any]) -> bool:
                 f"{FAIL} shift: {call}\nx =\n{_fmt(x)}\nexpected =\n{_fmt(expected)}\n"
                 f"got =\n{_fmt(got)}\n{hint}"
             )
-            return False
+            return
     print(f"{PASS} shift: all {len(cases)} cases match np.roll.")
-    return True
 
 
 def measured_shift_errors(stride: int, size: int = 24, seed: int = 0) -> dict[int, float]:
@@ -110,30 +109,29 @@ def measured_shift_errors(stride: int, size: int = 24, seed: int = 0) -> dict[in
     return errors
 
 
-def check_equivariant_shifts(answer: Iterable[int] | None, stride: int = 3) -> bool:
+def check_equivariant_shifts(answer: Iterable[int] | None, stride: int = 3) -> None:
     """Check the set of vertical shifts ``dy`` in ``0 .. 2*stride + 1`` for which a circular
     convolution with ``stride`` is exactly shift-equivariant; the truth is measured."""
     errors = measured_shift_errors(stride)
     truth = {dy for dy, e in errors.items() if e < 1e-12}
     if answer is None:
         print(f"{NO_ANSWER} replace None with a set of shifts from 0 to {2 * stride + 1}.")
-        return False
+        return
     try:
         got = {int(v) for v in answer}
     except (TypeError, ValueError):
         print(f"{FAIL} the answer must be a set of integers, got {answer!r}")
-        return False
+        return
     table = "\n".join(f"  dy = {dy}: relative error {e:.1e}" for dy, e in errors.items())
     if got == truth:
         print(f"{PASS} exactly the multiples of the stride {sorted(truth)}; measured:\n{table}")
-        return True
+        return
     missing, extra = sorted(truth - got), sorted(got - truth)
     print(
         f"{FAIL} measured errors for stride {stride}:\n{table}\n"
         + (f"equivariant but missing from your answer: {missing}\n" if missing else "")
         + (f"in your answer but not equivariant: {extra}\n" if extra else "")
     )
-    return False
 
 
 def _torch_circular_conv1d(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -145,7 +143,7 @@ def _torch_circular_conv1d(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return F.conv1d(F.pad(t, (1, 1), mode="circular"), k)[0, 0].numpy()
 
 
-def check_circulant(fn: Callable[..., Any]) -> bool:
+def check_circulant(fn: Callable[..., Any]) -> None:
     """Check ``fn(kernel, n)``: the ``n x n`` matrix ``A`` with ``A @ x`` equal to the circular
     cross-correlation ``y[i] = sum_m x[(i + m - 1) % n] kernel[m]`` (torch ``conv1d``) for every x.
     """
@@ -160,13 +158,13 @@ def check_circulant(fn: Callable[..., Any]) -> bool:
             a = _as_result(fn(kernel.copy(), n))
         except Exception as exc:
             print(f"{FAIL} circulant: {call} raised {type(exc).__name__}: {exc}")
-            return False
+            return
         if isinstance(a, str):
             print(f"{FAIL} circulant: {call}: {a}")
-            return False
+            return
         if a.shape != (n, n):
             print(f"{FAIL} circulant: {call} returned shape {a.shape}, expected {(n, n)}.")
-            return False
+            return
         # A is right iff it maps every basis vector right: its columns are conv(e_k)
         expected = np.stack([_torch_circular_conv1d(e, kernel) for e in np.eye(n)], axis=1)
         if not _same(a, expected):
@@ -183,6 +181,5 @@ def check_circulant(fn: Callable[..., Any]) -> bool:
                 f"{FAIL} circulant: {call}\nexpected =\n{_fmt(expected)}\ngot =\n{_fmt(a)}\n"
                 f"e.g. x = {x.tolist()}: A @ x = {_fmt(a @ x)}, conv = {_fmt(expected @ x)}\n{hint}"
             )
-            return False
+            return
     print(f"{PASS} circulant: all {len(cases)} matrices reproduce the circular convolution.")
-    return True
