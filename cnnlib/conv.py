@@ -17,6 +17,7 @@ from numpy.lib.stride_tricks import as_strided
 from scipy.linalg import blas
 
 from cnnlib._validate import check_array, check_choice, check_int, check_pair
+from cnnlib.shapes import conv_output_size, pool_output_size
 
 __all__ = [
     "avg_pool2d",
@@ -85,24 +86,6 @@ def _four_sides(padding: object) -> tuple[int, int, int, int]:
         return tuple(check_int(f"padding[{i}]", p, 0) for i, p in enumerate(padding))
     ph, pw = check_pair("padding", padding, 0)
     return pw, pw, ph, ph
-
-
-def _output_size(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
-    """``floor((size + 2 pad - dilation (kernel - 1) - 1) / stride) + 1``."""
-    return (size + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def _pool_output_size(
-    size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool
-) -> int:
-    """Pooling output size, torch's rule: ceil_mode drops a last window starting in the padding."""
-    span = size + 2 * pad - dilation * (kernel - 1) - 1
-    if not ceil_mode:
-        return span // stride + 1
-    out = -(-span // stride) + 1
-    if (out - 1) * stride >= size + pad:
-        out -= 1
-    return out
 
 
 def _check_fits(name: str, kernel: int, dilation: int, padded: int, axis: str) -> None:
@@ -194,10 +177,8 @@ class _ConvArgs:
         self.padding_mode = padding_mode
         self.weight = weight.astype(self.dtype, copy=False)
         self.bias = None if bias is None else bias.astype(self.dtype, copy=False)
-        self.out_hw = (
-            _output_size(height + top + bottom, kh, self.stride[0], 0, self.dilation[0]),
-            _output_size(width + left + right, kw, self.stride[1], 0, self.dilation[1]),
-        )
+        padded = (height + top + bottom, width + left + right)
+        self.out_hw = conv_output_size(padded, (kh, kw), self.stride, 0, self.dilation)
 
     def padded(self) -> np.ndarray:
         """The batched input padded as ``padding`` and ``padding_mode`` say."""
@@ -490,11 +471,9 @@ def _pool_setup(x, kernel_size, stride, padding, dilation, ceil_mode):
                 f"(torch's rule: padding <= kernel_size // 2)"
             )
     size = x4.shape[2:]
-    out = tuple(_pool_output_size(size[a], k[a], s[a], p[a], d[a], ceil_mode) for a in range(2))
     for a, axis in enumerate(("height", "width")):
         _check_fits("kernel_size", k[a], d[a], size[a] + 2 * p[a], axis)
-        if out[a] < 1:
-            raise ValueError(f"output {axis} {out[a]} is too small: x's {axis} is {size[a]}")
+    out = pool_output_size(size, k, s, p, d, ceil_mode)
     return x4, form, k, s, p, d, out
 
 
