@@ -25,9 +25,11 @@ from cnnlib.plotting import ACCENT, HIGHLIGHT, SEQUENTIAL, move_rect, update_gri
 from cnnlib.widgets._fastdraw import (
     BlitView,
     cell_grid,
+    fit_fontsize,
     make_labels,
     padded_rgba,
     place_labels,
+    short_number,
     text_colors,
 )
 
@@ -151,12 +153,15 @@ class PoolingView(BlitView):
         self.out_labels = make_labels(self.ax_out, LABEL_ALL, 13)
         self.im_fade = self.ax_out.imshow(np.zeros((1, 1, 4)), interpolation="nearest")
         self.out_rect = window_rect(self.ax_out, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3.5)
-        self.ax_in.set_title(" ", fontsize=16)
-        self.ax_out.set_title(" ", fontsize=16)
+        # a fixed title height (y=1) spares matplotlib a search for tick labels on each draw
+        self.ax_in.set_title(" ", fontsize=16, y=1.0)
+        self.ax_out.set_title(" ", fontsize=16, y=1.0)
         grid_in = cell_grid(self.ax_in, (h, w))
         grid_out = cell_grid(self.ax_out, (1, 1))
         grid_in.set_zorder(1.5)  # under the labels of the static layer
-        self.set_dynamic(
+        self.set_layers(
+            # changes with the mode, kernel size, stride and padding
+            [self.ax_in.title, self.winners, self.im_out, *self.out_labels],
             [
                 self.window,
                 self.best,
@@ -165,7 +170,7 @@ class PoolingView(BlitView):
                 grid_out,
                 self.out_rect,
                 self.ax_out.title,
-            ]
+            ],
         )
 
     def set_controls(self, **values: Any) -> None:
@@ -217,9 +222,11 @@ class PoolingView(BlitView):
             else:
                 self._out = avg_pool2d(x, k, s, p)
                 self._winners = None
+            old = self._cache_key or (None,) * 4
             self._cache_key = key
             self._draw_still(mode, p, oh, ow)
-            self.full_redraw = True
+            # the feature map and its labels change only with the padding
+            self.redraw_from(0 if old[3] != p else 1)
 
         # the output position: Play drives a flat raster index, the sliders drive (row, col)
         c["row"].max, c["col"].max = oh - 1, ow - 1
@@ -296,6 +303,11 @@ class PoolingView(BlitView):
         self.ax_in.title.set_text(
             f"feature map {h} × {w}" + (f", padding {p}{pad_note}" if p else "")
         )
+        finite = self._padded[np.isfinite(self._padded)]
+        longest = max([len(short_number(v)) for v in np.unique(finite)] + [2])  # "−∞"
+        size = fit_fontsize(self.ax_in, (hp, wp), longest)
+        for label in self.cell_labels + self.window_labels:
+            label.set_fontsize(size)
         if self._label_all:
             rr, cc = np.indices((h, w))
             colors = text_colors(x, self._vmin, self._vmax, diverging=False)
@@ -313,6 +325,10 @@ class PoolingView(BlitView):
         self.im_fade.set_extent((-0.5, ow - 0.5, oh - 0.5, -0.5))
         cell_grid(self.ax_out, (oh, ow), lines=max(oh, ow) <= 40)
         out_rows, out_cols = np.indices((oh, ow))
+        longest = max(len(_out_fmt(v)) for v in np.unique(self._out))
+        size = fit_fontsize(self.ax_out, (oh, ow), longest)
+        for label in self.out_labels:
+            label.set_fontsize(size)
         if self._out.size <= len(self.out_labels):
             colors = text_colors(self._out, self._vmin, self._vmax, diverging=False)
             place_labels(self.out_labels, self._out, out_rows, out_cols, colors, _out_fmt)

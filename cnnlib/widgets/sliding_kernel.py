@@ -33,9 +33,11 @@ from cnnlib.plotting import (
 from cnnlib.widgets._fastdraw import (
     BlitView,
     cell_grid,
+    fit_fontsize,
     make_labels,
     padded_rgba,
     place_labels,
+    short_number,
     text_colors,
 )
 
@@ -224,12 +226,14 @@ class SlidingKernel(BlitView):
         self.out_rect = window_rect(self.ax_out, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3.0)
         self.out_label = make_labels(self.ax_out, 1, 14)[0]
 
-        self.ax_k.set_title("kernel", fontsize=16)
-        self.ax_p.set_title("window × kernel", fontsize=16)
-        self.ax_in.set_title(" ", fontsize=16)
-        self.ax_out.set_title(" ", fontsize=16)
+        # a fixed title height (y=1) spares matplotlib a search for tick labels on each draw
+        self.ax_k.set_title("kernel", fontsize=16, y=1.0)
+        self.ax_p.set_title("window × kernel", fontsize=16, y=1.0)
+        self.ax_in.set_title(" ", fontsize=16, y=1.0)
+        self.ax_out.set_title(" ", fontsize=16, y=1.0)
         grids = [cell_grid(ax, (1, 1)) for ax in axes]
-        self.set_dynamic(
+        self.set_layers(
+            [self.im_out],  # changes with the kernel, stride, padding, dilation, bias
             [
                 *self.tap_rects,
                 self.window_box,
@@ -243,7 +247,7 @@ class SlidingKernel(BlitView):
                 self.out_rect,
                 self.out_label,
                 self.ax_out.title,
-            ]
+            ],
         )
 
     def set_controls(self, **values: Any) -> None:
@@ -301,9 +305,11 @@ class SlidingKernel(BlitView):
             if key[:4] != (self._cache_key or (None,))[:4]:
                 self._conv = conv2d(img, kernel, stride=s, padding=p, dilation=d)
                 self._padded = np.pad(img, p)
+            old = self._cache_key or (None,) * 5
             self._cache_key = key
             self._draw_still(kernel, p, bias, oh, ow)
-            self.full_redraw = True
+            # the input and the kernel panels change only with the kernel and the padding
+            self.redraw_from(0 if (old[0], old[2]) != (kernel_name, p) else 1)
         out_map = self._conv + bias
 
         # the output position: Play drives a flat raster index, the sliders drive (row, col)
@@ -378,6 +384,10 @@ class SlidingKernel(BlitView):
         self.im_in.set_data(padded_rgba(self._image, p, SEQUENTIAL, self._vmin, self._vmax))
         self.im_in.set_extent((-0.5, wp - 0.5, hp - 0.5, -0.5))
         cell_grid(self.ax_in, (hp, wp), lines=max(hp, wp) <= 32)
+        longest = max(len(short_number(v)) for v in np.unique(self._padded))
+        size = fit_fontsize(self.ax_in, (hp, wp), longest)
+        for label in self.in_labels:
+            label.set_fontsize(size)
         move_rect(self.image_border, p, p, h, w)
         self.image_border.set_visible(p > 0)
         self.ax_in.title.set_text(f"input {h} × {w}" + (f", padding {p}" if p else ""))
