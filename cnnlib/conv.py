@@ -113,7 +113,7 @@ def _check_bool(name: str, value: object) -> bool:
 
 
 class _ConvArgs:
-    """Validated arguments of ``conv2d``, with ``x`` batched and padded (NCHW)."""
+    """Validated arguments of ``conv2d``, with ``x`` batched (NCHW) and cast to the output dtype."""
 
     def __init__(self, x, weight, bias, stride, padding, dilation, groups, padding_mode):
         x = check_array("x", x, (2, 3, 4))
@@ -522,7 +522,7 @@ def max_pool2d(
 
     With ``return_indices``, also returns where each maximum came from as a flat index
     ``row * W + col`` into the input plane (int64), as torch does (the first maximum in
-    row-major window order wins a tie).
+    row-major window order wins a tie; a NaN wins over numbers, the last NaN over NaNs).
     """
     x4, form, k, s, p, d, out = _pool_setup(x, kernel_size, stride, padding, dilation, ceil_mode)
     return_indices = _check_bool("return_indices", return_indices)
@@ -535,6 +535,10 @@ def max_pool2d(
     if not return_indices:
         return _unbatch(values, form)
     best = flat.argmax(axis=-1)
+    nan = np.isnan(values)
+    if nan.any():  # torch keeps the last NaN of a window
+        last_nan = flat.shape[-1] - 1 - np.isnan(flat[..., ::-1]).argmax(axis=-1)
+        best = np.where(nan, last_nan, best)
     m, l = np.divmod(best, k[1])
     rows = np.arange(out[0])[:, None] * s[0] - p[0] + m * d[0]
     cols = np.arange(out[1])[None, :] * s[1] - p[1] + l * d[1]

@@ -484,3 +484,12 @@ def test_shift_form_copies_in_blocks_match_torch(block_bytes, mode):
         mock.patch("cnnlib.conv._method", return_value="shift"),
     ):
         assert_close(conv2d(x, w, b, padding_mode=mode, **kwargs), expected, np.float32)
+
+
+def test_max_pool2d_nan_as_torch():
+    """NaN propagates; torch reports the last NaN of the window (it updates on every NaN)."""
+    x = np.array([[1.0, np.nan, 3.0], [np.nan, 0.0, 2.0], [1.0, 1.0, 1.0]])
+    values, indices = max_pool2d(x, 2, 1, return_indices=True)
+    t_values, t_indices = F.max_pool2d(torch.from_numpy(x)[None], 2, 1, return_indices=True)
+    np.testing.assert_array_equal(values, t_values[0].numpy())  # NaN == NaN here
+    np.testing.assert_array_equal(indices, t_indices[0].numpy())
