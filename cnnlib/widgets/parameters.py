@@ -97,7 +97,7 @@ class ParametersView(View):
     ``filters_drawn``, ``slices_drawn``, ``more_filters``.
     """
 
-    figsize = (11.0, 5.2)
+    figsize = (10.0, 4.8)
     layout_rows = (("in_channels", "out_channels", "kernel_size"), ("groups", "bias", "size"))
 
     def __init__(
@@ -287,7 +287,8 @@ class ParametersView(View):
             first = (f // out_per_group) * per
             reads = f"ch {first}" if per == 1 else f"ch {first}–{first + per - 1}"
             self.filter_labels[slot].set_position((x0, y0 - 0.3))
-            self.filter_labels[slot].set_text(f"#{f}: {reads}")
+            # with one group every filter reads every channel: the index is enough
+            self.filter_labels[slot].set_text(f"#{f}: {reads}" if g > 1 else f"#{f}")
         self.slices.set_verts(polys)
         self.slices.set_facecolors(colors)
         self.cells.set_segments(segments)
