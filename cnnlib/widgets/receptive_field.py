@@ -22,8 +22,8 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Polygon, Rectangle
 
-from cnnlib.plotting import ACCENT, HIGHLIGHT, MUTED, set_grid_lines
-from cnnlib.widgets._base import View
+from cnnlib.plotting import ACCENT, HIGHLIGHT, MUTED
+from cnnlib.widgets._fastdraw import BlitView
 
 #: a layer: (kind, kernel_size, stride, dilation); convolutions are padded d(k-1)//2, pools 0
 PRESETS: dict[str, list[tuple[str, int, int, int]]] = {
@@ -68,7 +68,7 @@ def describe(kind: str, k: int, s: int, d: int) -> str:
     return f"{name} {k}x{k} s{s}" + (f" d{d}" if d > 1 else "")
 
 
-class ReceptiveFieldExplorer(View):
+class ReceptiveFieldExplorer(BlitView):
     """Pick a unit of the top layer; see the window it depends on in every layer below.
 
     Controls: ``preset``, ``layer`` (the layer that ``kernel_size``, ``stride`` and ``dilation``
@@ -122,9 +122,11 @@ class ReceptiveFieldExplorer(View):
         self._photo = img[top : top + PHOTO_SIZE, left : left + PHOTO_SIZE]
 
         fig = self.figure
-        gs = fig.add_gridspec(1, 2, width_ratios=[1.55, 1.0])
-        self.ax_side = fig.add_subplot(gs[0, 0])
-        self.ax_front = fig.add_subplot(gs[0, 1])
+        # fixed positions (figure fractions) with room for the row labels: no layout engine to
+        # re-solve when a preset changes the labels
+        fig.set_layout_engine("none")
+        self.ax_side = fig.add_axes((0.175, 0.03, 0.44, 0.86))
+        self.ax_front = fig.add_axes((0.74, 0.06, 0.245, 0.80))
         ax = self.ax_side
         ax.set_axis_off()
         self.units = PolyCollection([], linewidths=1.2, zorder=2)
@@ -135,7 +137,8 @@ class ReceptiveFieldExplorer(View):
         kw = {"fontsize": 12, "va": "center", "clip_on": False}
         self.left_labels = [ax.text(0, i, "", ha="right", **kw) for i in range(MAX_LAYERS + 1)]
         self.right_labels = [ax.text(0, i, "", ha="left", **kw) for i in range(MAX_LAYERS + 1)]
-        self.side_title = ax.set_title("", fontsize=13)
+        self.side_title = ax.text(0.5, 1.0, "", transform=ax.transAxes, ha="center", va="bottom",
+                                  fontsize=13)  # fmt: skip
 
         axf = self.ax_front
         self.front = axf.imshow(np.zeros((GRID_SIZE, GRID_SIZE)), cmap="gray", vmin=0, vmax=1,
@@ -148,8 +151,18 @@ class ReceptiveFieldExplorer(View):
         for patch in (self.outline, self.clipped, self.border):
             axf.add_patch(patch)
         (self.centre,) = axf.plot([0], [0], "o", color=ACCENT, markersize=7, zorder=4)
-        self.front_title = axf.set_title("", fontsize=13)
-        self._grid_mode: bool | None = None
+        axf.set_xticks([])
+        axf.set_yticks([])
+        self.front_title = axf.text(0.5, 1.01, "", transform=axf.transAxes, ha="center",
+                                    va="bottom", fontsize=13)  # fmt: skip
+        # a new unit moves only these; anything else redraws the whole figure
+        self.set_dynamic(
+            [self.funnel, self.units, self.clipped, self.outline, self.centre, self.front_title]
+        )
+        self._still: tuple | None = None
+        # grid mode: cells as a faint checkerboard (cheaper to draw than 64 grid lines)
+        i = np.arange(GRID_SIZE)
+        self._board = np.where((i[:, None] + i[None, :]) % 2, 0.90, 0.97)
 
     # -- update -------------------------------------------------------------------------------
     def _quietly(self, fn: Any) -> None:
@@ -186,7 +199,6 @@ class ReceptiveFieldExplorer(View):
         seen, self._seen = self._seen, c
         if not seen or c["preset"] != seen["preset"] or c["photo"] != seen["photo"]:
             self._centre = True
-            self.relayout = True
         i = c["layer"] - 1
         self._layers[i] = (self._layers[i][0], c["kernel_size"], c["stride"], c["dilation"])
 
@@ -251,10 +263,11 @@ class ReceptiveFieldExplorer(View):
             "input_window": (r0, r1, c0, c1),
             "input_window_clipped": clipped,
         }
-        self._draw(layers, outs, sizes, jumps, paddings, windows, n_in)
+        self._draw_field(layers, outs, sizes, jumps, paddings, windows, n_in)
+        self.relayout = False
 
     # -- draw ---------------------------------------------------------------------------------
-    def _draw(self, layers, outs, sizes, jumps, paddings, windows, n_in) -> None:
+    def _draw_field(self, layers, outs, sizes, jumps, paddings, windows, n_in) -> None:
         st = self.state
         n_layers = len(layers)
         verts, colors, edges = [], [], []
@@ -266,7 +279,7 @@ class ReceptiveFieldExplorer(View):
             lo, hi = min(a, 0), max(b, n - 1)
             idx = np.arange(lo, hi + 1)
             centre = idx * S - P + (r - 1) / 2
-            half = S / 2 - min(0.06 * S, 0.1)
+            half = S / 2 - (0 if st["photo"] else min(0.06 * S, 0.1))
             x0, x1 = centre - half, centre + half
             y = level  # the input at the bottom
             for j, i in enumerate(idx):
@@ -288,15 +301,15 @@ class ReceptiveFieldExplorer(View):
         self.funnel.set_xy(np.array([*left, *right[::-1]]))
 
         ax = self.ax_side
-        pad_lo = min(-P - 1 for P in paddings) if not st["photo"] else None
         c0, c1 = st["input_window"][2], st["input_window"][3]
-        if st["photo"]:  # 128 columns are too thin to read: zoom on the field
-            margin = max(6, (c1 - c0 + 1) // 2)
-            xmin, xmax = c0 - margin - 0.5, c1 + margin + 0.5
-        else:
-            xmin = min(pad_lo, c0 - 1) - 0.5
-            xmax = max(n_in + max(paddings), c1 + 1) + 0.5
+        xmin = min(min(-P - 1 for P in paddings), c0 - 1) - 0.5
+        xmax = max(n_in + max(paddings), c1 + 1) + 0.5
+        self.units.set_linewidth(0.0 if st["photo"] else 1.2)  # 128 columns: no room for borders
         ax.set_xlim(xmin, xmax)
+        still = (tuple(layers), st["photo"], xmin, xmax)
+        if still != self._still:  # more than the unit changed: redraw everything
+            self._still = still
+            self.full_redraw = True
         ax.set_ylim(-0.7, n_layers + 0.7)
         for level in range(MAX_LAYERS + 1):
             lab_l, lab_r = self.left_labels[level], self.right_labels[level]
@@ -329,7 +342,7 @@ class ReceptiveFieldExplorer(View):
         if st["photo"]:
             self.front.set_data(self._photo)
         else:
-            self.front.set_data(np.full((n_in, n_in), 0.93))
+            self.front.set_data(self._board)
         self.front.set_extent((-0.5, n_in - 0.5, n_in - 0.5, -0.5))
         self.outline.set_bounds(c0 - 0.5, r0 - 0.5, c1 - c0 + 1, r1 - r0 + 1)
         cl = st["input_window_clipped"]
@@ -339,11 +352,6 @@ class ReceptiveFieldExplorer(View):
         self.border.set_bounds(-0.5, -0.5, n_in, n_in)
         self.centre.set_data([(c0 + c1) / 2], [(r0 + r1) / 2])
         axf = self.ax_front
-        if self._grid_mode != st["photo"]:  # (re)draw the cell borders only on a mode change
-            self._grid_mode = st["photo"]
-            set_grid_lines(axf, (n_in, n_in))
-            if st["photo"]:
-                axf.grid(False, which="both")
         lo, hi = -0.5, n_in - 0.5
         if not st["photo"]:  # show the padding that the top layer's fields reach into
             n_top, S, P, r = outs[-1], jumps[-1], paddings[-1], sizes[-1]
