@@ -11,7 +11,10 @@ Fixtures
 
 Helpers for the notebook tests (``from .conftest import open_notebook, run_all, ...``):
 ``open_notebook``, ``run_all``, ``error_outputs``, ``view_locator``, ``move_slider``,
-``set_slider``, ``figure_src``, ``figure_png``, ``wait_for_change``, ``screenshot``.
+``set_slider``, ``slider_value``, ``figure_src``, ``figure_png``, ``wait_for_change``,
+``wait_until``, ``wait_for_idle``, ``screenshot``. A slider moved by several key presses
+updates the kernel once per press: wait for the final readout (``wait_until``), then
+``wait_for_idle`` before reading the figure.
 A view is found by the CSS classes its ipywidgets box carries: ``cnnlib-view cnnlib-<Class>``;
 its controls carry ``cnnlib-control-<name>``, its figure ``cnnlib-figure``, its readout
 ``cnnlib-readout`` and its error line ``cnnlib-message``.
@@ -243,6 +246,16 @@ _KERNEL_STATUS_JS = """() => {
 def kernel_status(page: Any) -> str | None:
     """The current notebook's kernel status ("idle", "busy", ...) or None if not ready."""
     return page.evaluate(_KERNEL_STATUS_JS)
+
+
+def wait_for_idle(page: Any, timeout: float = 60.0, settle_ms: int = 300) -> None:
+    """Wait for the kernel to be idle, then ``settle_ms`` for the page to apply its messages.
+
+    Call it after something that must have reached the kernel (a readout that changed):
+    right after a key press the kernel may not have seen the message yet, and is still idle.
+    """
+    wait_until(lambda: kernel_status(page) == "idle", timeout=timeout, what="an idle kernel")
+    page.wait_for_timeout(settle_ms)
 
 
 def open_notebook(page: Any, name: str, timeout: float = 90.0) -> None:
