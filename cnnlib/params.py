@@ -24,6 +24,9 @@ running statistics change. They count in two independent ways that never overlap
   ``torch.matmul`` / ``@``, ``mm``, ``bmm``, ``addmm``, ``baddbmm``, ``addbmm``,
   ``F.linear``, ``F.conv*d``, ``F.conv_transpose*d``, ``F.scaled_dot_product_attention``,
   ``F.multi_head_attention_forward``, ``tensordot`` and two-operand ``einsum``.
+
+Not counted (with a warning): the products inside recurrent layers (``nn.LSTM``, ``nn.GRU``,
+``nn.RNN``) and ``einsum`` with three or more operands.
 """
 
 from __future__ import annotations
@@ -303,6 +306,12 @@ def _trace(model: nn.Module, input_size: object) -> list[_Call]:
         if isinstance(module, _FORMULA_MODULES):
             call.macs += _module_macs(module, args, kwargs, output)
 
+    recurrent = sorted({type(m).__name__ for m in model.modules() if isinstance(m, nn.RNNBase)})
+    if recurrent:
+        warnings.warn(
+            f"the products inside recurrent layers ({', '.join(recurrent)}) are not counted",
+            stacklevel=3,
+        )
     modes = {m: m.training for m in model.modules()}
     fastpath = torch.backends.mha.get_fastpath_enabled()
     handles = []

@@ -276,6 +276,26 @@ def test_count_macs_on_other_convolutions(conv):
     assert count_macs(layer, size) == flop_counter_macs(layer, size)
 
 
+def test_what_is_not_counted_is_said():
+    class Recurrent(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = nn.LSTM(4, 3)
+
+        def forward(self, x):
+            return self.lstm(x)[0]
+
+    with pytest.warns(UserWarning, match="recurrent layers \\(LSTM\\) are not counted"):
+        count_macs(Recurrent(), (5, 1, 4))
+
+    class ThreeWay(nn.Module):
+        def forward(self, x):
+            return torch.einsum("ij,jk,kl->il", x, x, x)
+
+    with pytest.warns(UserWarning, match="einsum 'ij,jk,kl->il' with 3 operands is not counted"):
+        count_macs(ThreeWay(), (3, 3))
+
+
 def test_count_macs_leaves_the_model_as_it_was():
     model = architectures.ConvBlock(3, 8)
     model.train()
