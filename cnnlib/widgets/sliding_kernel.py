@@ -233,7 +233,9 @@ class SlidingKernel(BlitView):
         self.ax_out.set_title(" ", fontsize=16, y=1.0)
         grids = [cell_grid(ax, (1, 1)) for ax in axes]
         self.set_layers(
-            [self.im_out],  # changes with the kernel, stride, padding, dilation, bias
+            # layer 0, the kernel panel and fixed titles, changes with the kernel only
+            [self.im_in, grids[0], self.image_border, self.ax_in.title],  # and the padding
+            [self.im_out],  # and the stride, dilation, bias
             [
                 *self.tap_rects,
                 self.window_box,
@@ -308,8 +310,7 @@ class SlidingKernel(BlitView):
             old = self._cache_key or (None,) * 5
             self._cache_key = key
             self._draw_still(kernel, p, bias, oh, ow)
-            # the input and the kernel panels change only with the kernel and the padding
-            self.redraw_from(0 if (old[0], old[2]) != (kernel_name, p) else 1)
+            self.redraw_from(0 if old[0] != kernel_name else 1 if old[2] != p else 2)
         out_map = self._conv + bias
 
         # the output position: Play drives a flat raster index, the sliders drive (row, col)
