@@ -1,0 +1,98 @@
+"""The checkers of notebook 04 pass a correct answer and catch the usual wrong ones."""
+
+import math
+
+import pytest
+
+from cnnlib.exercises.receptive import check_receptive_field, check_window
+
+
+def good_rf(layers):
+    r, jump = 1, 1
+    for k, s, *rest in layers:
+        d = rest[0] if rest else 1
+        r += d * (k - 1) * jump
+        jump *= s
+    return r
+
+
+def no_stride(layers):
+    return 1 + sum(k - 1 for k, *_ in layers)
+
+
+def own_stride(layers):
+    r, jump = 1, 1
+    for k, s, *_ in layers:
+        jump *= s
+        r += (k - 1) * jump
+    return r
+
+
+def sum_of_kernels(layers):
+    return sum(k for k, *_ in layers)
+
+
+def good_window(layers, unit):
+    # independent of cnnlib: follow the unit down, layer by layer
+    a = b = unit
+    for k, s, p in reversed(layers):
+        a, b = a * s - p, b * s - p + k - 1
+    return a, b
+
+
+def test_correct_answers_pass(capsys):
+    assert check_receptive_field(good_rf)
+    assert check_receptive_field(good_rf, dilation=True)
+    assert check_window(good_window)
+    out = capsys.readouterr().out
+    assert out.count("✅") == 3 and "❌" not in out
+
+
+@pytest.mark.parametrize(
+    ("fn", "hint"),
+    [
+        (no_stride, "product of the strides of the layers *below*"),
+        (own_stride, "i < l"),
+        (sum_of_kernels, "start from r_0 = 1"),
+        (lambda layers: None, "forget `return`"),
+        (lambda layers: "7", "not an integer"),
+        (lambda layers: 1 / 0, "ZeroDivisionError"),
+    ],
+)
+def test_wrong_sizes_are_caught_with_a_hint(fn, hint, capsys):
+    assert not check_receptive_field(fn)
+    out = capsys.readouterr().out
+    assert "❌" in out and hint in out
+
+
+def test_ignoring_dilation_is_caught(capsys):
+    def undilated(layers):
+        return good_rf([(k, s) for k, s, _ in layers])
+
+    assert check_receptive_field(good_rf)  # fine without dilation
+    assert not check_receptive_field(undilated, dilation=True)
+    assert "d (k - 1) + 1" in capsys.readouterr().out
+
+
+def test_wrong_windows_are_caught(capsys):
+    def no_padding(layers, unit):
+        a, b = good_window([(k, s, 0) for k, s, _ in layers], unit)
+        return a, b
+
+    def exclusive_end(layers, unit):
+        a, b = good_window(layers, unit)
+        return a, b + 1
+
+    def centre_only(layers, unit):
+        a, b = good_window(layers, unit)
+        return math.floor((a + b) / 2), math.floor((a + b) / 2)
+
+    for fn, hint in [
+        (no_padding, "effective padding"),
+        (exclusive_end, "inclusive"),
+        (centre_only, "should hold"),
+        (lambda layers, unit: 3, "not a pair"),
+    ]:
+        assert not check_window(fn)
+        out = capsys.readouterr().out
+        assert "❌" in out and hint in out
