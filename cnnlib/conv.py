@@ -185,9 +185,7 @@ class _ConvArgs:
         return pad2d(self.x, self.sides, self.padding_mode)
 
     def finish(self, out: np.ndarray) -> np.ndarray:
-        """Add the bias and give the output the input's form."""
-        if self.bias is not None:
-            out += self.bias[:, None, None]
+        """Give the output the input's form."""
         if self.form == 2:
             return out[0, 0]
         if self.form == 3:
@@ -240,7 +238,8 @@ def conv2d(
     a = _ConvArgs(x, weight, bias, stride, padding, dilation, groups, padding_mode)
     if _method(a) == "shift":
         return a.finish(_conv_shift(a))
-    return a.finish(_conv_im2col(a.padded(), a.weight, a.stride, a.dilation, a.groups, a.out_hw))
+    out = _conv_im2col(a.padded(), a.weight, a.bias, a.stride, a.dilation, a.groups, a.out_hw)
+    return a.finish(out)
 
 
 def conv2d_naive(
@@ -269,6 +268,7 @@ def conv2d_naive(
     c_out, c_g, kh, kw = w.shape
     out_per_group = c_out // a.groups
     h_out, w_out = a.out_hw
+    b = np.zeros(c_out, dtype=a.dtype) if a.bias is None else a.bias
     out = np.zeros((batch, c_out, h_out, w_out), dtype=a.dtype)
     for n in range(batch):
         for o in range(c_out):
@@ -281,7 +281,7 @@ def conv2d_naive(
                         i * sh : i * sh + dh * (kh - 1) + 1 : dh,
                         j * sw : j * sw + dw * (kw - 1) + 1 : dw,
                     ]
-                    out[n, o, i, j] = np.sum(window * w[o])
+                    out[n, o, i, j] = b[o] + np.sum(window * w[o])
     return a.finish(out)
 
 
@@ -342,8 +342,9 @@ def _conv_shift(a: _ConvArgs) -> np.ndarray:
                 gemm(1.0, wk[g, m, l].T, block.T, beta=beta, c=acc, overwrite_c=1)
     result = np.empty((n, c_out, h_out, w_out), dtype=a.dtype)
     out6 = out.reshape(groups, n, h_pad, w_pad, o_g)[:, :, :h_out, :w_out]
+    bias = None if a.bias is None else a.bias.reshape(groups, o_g, 1, 1)
     _assign_in_blocks(
-        result.reshape(n, groups, o_g, h_out, w_out), out6.transpose(1, 0, 4, 2, 3), 0, 3
+        result.reshape(n, groups, o_g, h_out, w_out), out6.transpose(1, 0, 4, 2, 3), 0, 3, bias
     )
     return result
 
@@ -351,8 +352,10 @@ def _conv_shift(a: _ConvArgs) -> np.ndarray:
 _BLOCK_BYTES = 256 * 2**10
 
 
-def _assign_in_blocks(dst: np.ndarray, src: np.ndarray, batch_axis: int, row_axis: int) -> None:
-    """``dst[...] = src``, one image and a few rows at a time.
+def _assign_in_blocks(
+    dst: np.ndarray, src: np.ndarray, batch_axis: int, row_axis: int, add=None
+) -> None:
+    """``dst[...] = src`` (``+ add`` if given, for one image), one image, a few rows at a time.
 
     Moving channels to the last axis (or back) reads one array with a large stride; done in
     blocks that fit in the cache, the copy is many times faster than in one go.
@@ -364,7 +367,10 @@ def _assign_in_blocks(dst: np.ndarray, src: np.ndarray, batch_axis: int, row_axi
         index[batch_axis] = b
         for r in range(0, dst.shape[row_axis], step):
             index[row_axis] = slice(r, r + step)
-            dst[tuple(index)] = src[tuple(index)]
+            if add is None:
+                dst[tuple(index)] = src[tuple(index)]
+            else:
+                np.add(src[tuple(index)], add, out=dst[tuple(index)])
 
 
 def _gemm(dtype: np.dtype):
@@ -374,12 +380,13 @@ def _gemm(dtype: np.dtype):
 _IM2COL_BYTES = 64 * 2**20  # unroll at most this many bytes of windows at a time
 
 
-def _conv_im2col(x_pad, w, stride, dilation, groups, out_hw):
+def _conv_im2col(x_pad, w, bias, stride, dilation, groups, out_hw):
     """Unroll the windows into columns (im2col) and multiply by the weight matrix.
 
     ``cols[n, g, (c, m, l), (i, j)] = x_pad[n, g C_g + c, i s_H + m d_H, j s_W + l d_W]`` and
     ``out[n, g] = W_g @ cols[n, g]`` with ``W_g`` the ``(O_g, C_g kH kW)`` weights of group
     ``g``: all groups in one batched product, a few images at a time to bound the memory.
+    A bias is one more column of ``W_g`` against a row of ones in ``cols``.
     """
     (sh, sw), (dh, dw) = stride, dilation
     n, c_in, _, _ = x_pad.shape
@@ -394,13 +401,21 @@ def _conv_im2col(x_pad, w, stride, dilation, groups, out_hw):
         writeable=False,
     )
     k = c_g * kh * kw
-    w_mat = w.reshape(groups, o_g, k)
+    rows = k if bias is None else k + 1
+    w_mat = np.empty((groups, o_g, rows), dtype=x_pad.dtype)
+    w_mat[:, :, :k] = w.reshape(groups, o_g, k)
     out = np.empty((n, groups, o_g, h_out * w_out), dtype=x_pad.dtype)
-    per_image = groups * k * h_out * w_out * x_pad.itemsize
-    step = max(1, _IM2COL_BYTES // per_image)
+    step = max(1, _IM2COL_BYTES // (groups * rows * h_out * w_out * x_pad.itemsize))
+    cols = np.empty((min(step, n), groups, rows, h_out * w_out), dtype=x_pad.dtype)
+    if bias is not None:
+        w_mat[:, :, k] = bias.reshape(groups, o_g)
+        cols[:, :, k] = 1.0
     for start in range(0, n, step):
-        cols = windows[start : start + step].reshape(-1, groups, k, h_out * w_out)
-        np.matmul(w_mat, cols, out=out[start : start + step])
+        chunk = windows[start : start + step]
+        part = cols[: len(chunk)]
+        shape = (len(chunk), groups, c_g, kh, kw, h_out, w_out)
+        np.reshape(part[:, :, :k], shape, copy=False)[...] = chunk  # a view: fills cols
+        np.matmul(w_mat, part, out=out[start : start + step])
     return out.reshape(n, c_out, h_out, w_out)
 
 
