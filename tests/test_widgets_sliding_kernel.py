@@ -272,6 +272,8 @@ def test_random_shapes_against_torch(h, w, kh, kw, stride, padding, dilation, se
         ({"kernel": np.ones(3)}, ValueError, "kernel must have 2 dimensions"),
         ({"kernel": "blur"}, ValueError, "kernel must be one of"),
         ({"kernel": [[np.inf]]}, ValueError, "kernel must contain only finite"),
+        ({"image": np.ones((2, 5))}, ValueError, "image 2 x 5 is smaller than the 3 x 3 preset"),
+        ({"image": np.ones((2, 5)), "kernel": "sharpen"}, ValueError, "kernel 'sharpen' (3 x 3)"),
         ({"bias": "1"}, TypeError, "bias must be a real number"),
         ({"bias": float("nan")}, ValueError, "bias must be finite"),
     ],
@@ -279,6 +281,17 @@ def test_random_shapes_against_torch(h, w, kh, kw, stride, padding, dilation, se
 def test_bad_arguments_name_the_argument(kwargs, error, words):
     with pytest.raises(error, match=re.escape(words)):
         SlidingKernel(**kwargs)
+
+
+def test_a_small_image_offers_only_the_kernels_that_fit():
+    image = np.arange(10.0).reshape(2, 5)
+    view = SlidingKernel(image, [[1.0, -1.0]])
+    assert list(view.controls["kernel"].options) == ["custom"]
+    check_state(view, image, [[1.0, -1.0]])
+    for padding in range(4):
+        view.controls["padding"].value = padding
+        check_state(view, image, [[1.0, -1.0]])
+    assert list(SlidingKernel(np.ones((3, 3))).controls["kernel"].options) == list(KERNELS)
 
 
 def test_widget_box_and_static_png():

@@ -105,14 +105,27 @@ class SlidingKernel(BlitView):
         bias: float = 0.0,
     ) -> None:
         self._image = self._check_image(image)
-        self._kernels = dict(PRESETS)
-        if kernel is None:
-            self._initial_kernel = "Sobel x"
-        elif isinstance(kernel, str):
-            self._initial_kernel = check_choice("kernel", kernel, tuple(PRESETS))
-        else:
+        h, w = self._image.shape
+        # the dropdown offers the presets that fit in the image (all of them from 3 x 3 on)
+        self._kernels = {n: k for n, k in PRESETS.items() if k.shape[0] <= h and k.shape[1] <= w}
+        if isinstance(kernel, str):
+            check_choice("kernel", kernel, tuple(PRESETS))
+            if kernel not in self._kernels:
+                raise ValueError(
+                    f"kernel {kernel!r} (3 x 3) is larger than the image {h} x {w}; "
+                    "pass a smaller kernel array"
+                )
+            self._initial_kernel = kernel
+        elif kernel is not None:
             self._kernels[CUSTOM] = self._check_kernel(kernel, self._image.shape)
             self._initial_kernel = CUSTOM
+        elif self._kernels:
+            self._initial_kernel = "Sobel x"
+        else:
+            raise ValueError(
+                f"image {h} x {w} is smaller than the 3 x 3 preset kernels: pass a kernel that "
+                "fits, e.g. SlidingKernel(image, kernel=[[1, -1]])"
+            )
         if isinstance(bias, bool) or not isinstance(bias, (int, float, np.integer, np.floating)):
             raise TypeError(f"bias must be a real number, got {bias!r} ({type(bias).__name__})")
         if not np.isfinite(bias):
