@@ -198,9 +198,14 @@ def random_stacks(draw):
 
 
 @given(random_stacks())
-def test_count_macs_on_random_stacks(stack):
+def test_count_macs_and_summary_on_random_stacks(stack):
     model, size = stack
-    assert count_macs(model, size) == flop_counter_macs(model, size)
+    macs = count_macs(model, size)
+    assert macs == flop_counter_macs(model, size)
+    table = summary(model, size)
+    assert sum(r.params for r in table.rows) == torch_params(model)
+    assert sum(r.macs for r in table.rows) == macs
+    assert [(r.name, r.output_shape) for r in table.rows] == leaf_output_shapes(model, size)
 
 
 class Products(nn.Module):
