@@ -15,6 +15,7 @@ from cnnlib.exercises.conv import (
     NO_ANSWER,
     PASS,
     check_conv2d,
+    check_convolve2d,
     check_max_pool2d,
     check_output_shape,
     check_output_value,
@@ -199,6 +200,32 @@ def test_a_solution_wrong_only_on_random_cases_is_caught(capsys):
     check_conv2d(wrong_for_padding_2)
     out = capsys.readouterr().out
     assert out.startswith(FAIL) and "padding=2" in out, out
+
+
+# -- true convolution -----------------------------------------------------------------------
+
+
+def test_convolve2d_from_a_flipped_correlation_passes(capsys):
+    check_convolve2d(lambda x, k: good_conv2d(x, k[::-1, ::-1]))
+    out = capsys.readouterr().out
+    assert out.startswith(PASS), out
+
+
+@pytest.mark.parametrize(
+    ("fn", "hint"),
+    [
+        (lambda x, k: good_conv2d(x, k), "turn the kernel by 180 degrees"),
+        (lambda x, k: good_conv2d(x, k[::-1, :]), "only the rows are reversed"),
+        (lambda x, k: good_conv2d(x, k[:, ::-1]), "only the columns are reversed"),
+        (lambda x, k: good_conv2d(x, k.T), "a transpose is not a 180-degree turn"),
+        (lambda x, k: good_conv2d(x, k[::-1, ::-1], padding=1), "expected (3, 3)"),
+    ],
+)
+def test_convolve2d_mistakes_are_named(capsys, fn, hint):
+    check_convolve2d(fn)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL), out
+    assert hint in out, out
 
 
 # -- max pooling ----------------------------------------------------------------------------

@@ -14,6 +14,8 @@ The exercises' functions work on one channel, so that the loops stay short:
   ``out[i, j] = sum_{m, n} x_pad[i s + m, j s + n] k[m, n]`` with
   ``H_out = floor((H + 2 p - kH) / s) + 1``, exactly what ``torch.nn.functional.conv2d``
   computes.
+- ``my_convolve2d(x, kernel)``: the true convolution of signal processing ("valid" mode, as
+  ``scipy.signal.convolve2d``), to be written with a cross-correlation and a flipped kernel.
 - ``my_max_pool2d(x, kernel_size, stride=None)``: ``x`` is ``(H, W)``; ``stride=None`` means
   ``stride = kernel_size``; no padding; ``out[i, j] = max_{m, n < k} x[i s + m, j s + n]``.
 """
@@ -29,6 +31,7 @@ from cnnlib._validate import check_array, check_int
 
 __all__ = [
     "check_conv2d",
+    "check_convolve2d",
     "check_max_pool2d",
     "check_output_shape",
     "check_output_value",
@@ -196,6 +199,86 @@ def _first_conv_problem(fn: Callable[..., Any], cases) -> str | None:
                 f"got {got[pos]:.4g}.\n{hint}"
             )
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# true convolution from a cross-correlation
+# --------------------------------------------------------------------------------------------
+
+
+def _flip_hint(x: np.ndarray, k: np.ndarray, got: np.ndarray) -> str:
+    import scipy.signal
+
+    def corr(kernel: np.ndarray) -> np.ndarray:
+        return scipy.signal.correlate2d(x, kernel, mode="valid")
+
+    if _same(got, corr(k)):
+        return (
+            "Hint: this is the cross-correlation (conv2d) with the kernel as it is: "
+            "turn the kernel by 180 degrees first, kernel[::-1, ::-1]."
+        )
+    if _same(got, corr(k[::-1, :])):
+        return "Hint: only the rows are reversed; a 180-degree turn reverses the columns too."
+    if _same(got, corr(k[:, ::-1])):
+        return "Hint: only the columns are reversed; a 180-degree turn reverses the rows too."
+    if k.shape[0] == k.shape[1] and _same(got, corr(k.T)):
+        return "Hint: a transpose is not a 180-degree turn: use kernel[::-1, ::-1]."
+    return ""
+
+
+def check_convolve2d(fn: Callable[..., Any], seed: int = 0) -> None:
+    """Check ``fn(x, kernel)`` against ``scipy.signal.convolve2d(x, kernel, mode="valid")``.
+
+    ``x`` is ``(H, W)`` and ``kernel`` ``(kH, kW)`` with ``kH <= H``, ``kW <= W``; ``fn`` must
+    return the true (flipped-kernel) convolution over full overlaps,
+    ``out[i, j] = sum_{m, n} x[i + m, j + n] kernel[kH - 1 - m, kW - 1 - n]``.
+    Prints one success line, or the first failing case and what is wrong with it.
+    """
+    import scipy.signal
+
+    if not callable(fn):
+        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+    rng = np.random.default_rng(seed)
+    cases = [
+        (np.arange(16.0).reshape(4, 4), np.array([[1.0, 2.0], [3.0, 4.0]])),
+        (np.arange(30.0).reshape(5, 6) % 7, np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0]])),
+        (np.arange(36.0).reshape(6, 6) % 5, np.array([[0.0, 1, 2], [3, 4, 5], [6, 7, 8]])),
+    ]
+    for _ in range(6):
+        h, w = (int(v) for v in rng.integers(2, 8, size=2))
+        kh, kw = int(rng.integers(1, h + 1)), int(rng.integers(1, w + 1))
+        cases.append(
+            (rng.integers(-4, 5, size=(h, w)).astype(float), rng.normal(size=(kh, kw)).round(1))
+        )
+    problem = None
+    for x, k in cases:
+        call = "fn(x, kernel)"
+        where = f"x (shape {x.shape}) =\n{_fmt(x)}\nkernel (shape {k.shape}) =\n{_fmt(k)}\n"
+        expected = scipy.signal.convolve2d(x, k, mode="valid")
+        try:
+            got = fn(x.copy(), k.copy())
+        except Exception as exc:
+            problem = f"{call} raised {type(exc).__name__}: {exc}\n{where}"
+            break
+        got = _as_result(got)
+        if isinstance(got, str):
+            problem = f"{call}: {got}\n{where}"
+            break
+        if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-6, atol=1e-8):
+            detail = (
+                f"returned shape {got.shape}, expected {expected.shape}"
+                if got.shape != expected.shape
+                else "wrong values"
+            )
+            problem = (
+                f"{call}: {detail}.\n{where}expected =\n{_fmt(expected)}\ngot =\n{_fmt(got)}\n"
+                f"{_flip_hint(x, k, got)}"
+            )
+            break
+    if problem is None:
+        print(f"{PASS} convolve2d: all {len(cases)} cases match scipy.signal.convolve2d.")
+    else:
+        print(f"{FAIL} convolve2d: {problem}")
 
 
 # --------------------------------------------------------------------------------------------
