@@ -37,6 +37,8 @@ __all__ = [
     "SimpleCNN",
     "simple_cnn",
     "mlp",
+    "StackBlock",
+    "deep_stack",
     "ScaledTanh",
     "Subsampling",
     "PartialConv2d",
@@ -70,6 +72,7 @@ __all__ = [
     "vit_b_16",
     "MODELS",
     "layer_sequence",
+    "trunk",
     "depth",
 ]
 
@@ -211,6 +214,36 @@ def mlp(
         layers += [nn.Linear(a, b), nn.ReLU(inplace=True)]
     layers.append(nn.Linear(widths[-1], num_classes))
     return nn.Sequential(*layers)
+
+
+class StackBlock(nn.Module):
+    """One layer of a deep stack: ``y = ReLU(conv3x3(x))``, or with ``skip``
+    ``y = x + ReLU(conv3x3(x))`` (``F(x) + x``: the identity gives the gradient a path)."""
+
+    def __init__(self, channels: int, skip: bool = False) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(check_int("channels", channels, 1), channels, 3, padding=1)
+        self.skip = bool(skip)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(self.conv(x))
+        return x + y if self.skip else y
+
+
+def deep_stack(
+    depth: int, channels: int = 16, skip: bool = False, in_channels: int = 1, num_classes: int = 10
+) -> nn.Sequential:
+    """A 3x3 stem, ``depth`` ``StackBlock``s, global average pooling and a linear classifier:
+    the same network with and without skip connections, to compare their gradients."""
+    depth = check_int("depth", depth, 1)
+    channels = check_int("channels", channels, 1)
+    return nn.Sequential(
+        nn.Conv2d(check_int("in_channels", in_channels, 1), channels, 3, padding=1),
+        *(StackBlock(channels, skip) for _ in range(depth)),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(channels, check_int("num_classes", num_classes, 1)),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -595,12 +628,12 @@ class SqueezeExcitation(nn.Module):
 
     def __init__(self, channels: int, squeeze_channels: int) -> None:
         super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc1 = nn.Conv2d(channels, squeeze_channels, 1)
         self.fc2 = nn.Conv2d(squeeze_channels, channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        s = x.mean((2, 3), keepdim=True)
-        return x * torch.sigmoid(self.fc2(F.silu(self.fc1(s))))
+        return x * torch.sigmoid(self.fc2(F.silu(self.fc1(self.avgpool(x)))))
 
 
 class MBConv(nn.Module):
@@ -798,6 +831,23 @@ def layer_sequence(model: nn.Module) -> list[tuple[str, nn.Module]]:
         return list(model.named_children())
     if hasattr(model, "layer_sequence"):
         return model.layer_sequence()
+    raise TypeError(f"model must be an nn.Sequential or a cnnlib model, got {type(model).__name__}")
+
+
+def trunk(model: nn.Module) -> nn.Module:
+    """The feature extractor of ``model``: every step before the classifier (``features`` of a
+    CNN, patch embedding + encoder of a ViT, LeNet-5's C1..C5)."""
+    if isinstance(model, ImageClassifier):
+        return model.features
+    if isinstance(model, VisionTransformer):
+        return nn.Sequential(model.patch_embed, model.encoder)
+    if isinstance(model, nn.Sequential):
+        steps = []
+        for m in model.children():
+            if any(isinstance(sub, nn.Flatten) for sub in m.modules()):
+                break
+            steps.append(m)
+        return nn.Sequential(*steps)
     raise TypeError(f"model must be an nn.Sequential or a cnnlib model, got {type(model).__name__}")
 
 

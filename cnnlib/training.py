@@ -20,7 +20,7 @@ from torch import nn
 
 from cnnlib._validate import check_int
 
-__all__ = ["digits_split", "accuracy", "train", "deterministic"]
+__all__ = ["digits_split", "accuracy", "train", "deterministic", "layer_gradient_norms"]
 
 
 def digits_split(
@@ -135,3 +135,18 @@ def train(
         bar.close()
     model.eval()
     return model, history
+
+
+def layer_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> list[float]:
+    """``||dL/dW_l||_F`` for every convolution and linear layer ``l`` of ``model``, input first,
+    with ``L`` the mean cross-entropy of ``model(x)`` against ``y`` (one backward pass)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    layers = [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    if not layers:
+        raise ValueError("model has no convolution or linear layer")
+    model.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    norms = [float(m.weight.grad.norm()) for m in layers]
+    model.zero_grad()
+    return norms

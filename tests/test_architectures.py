@@ -373,3 +373,17 @@ def test_models_table_and_helpers_reject_bad_input():
         arch.resnet18(num_classes=0)
     with pytest.raises(TypeError):
         arch.vit_b_16(num_classes=None)
+
+
+def test_trunks_end_before_the_classifier():
+    lenet = arch.lenet5()
+    assert list(arch.trunk(lenet)) == [lenet.C1, lenet.S2, lenet.C3, lenet.S4, lenet.C5]
+    assert arch.trunk(lenet)(torch.zeros(1, 1, 32, 32)).shape == (1, 120, 1, 1)
+    with torch.device("meta"):
+        vgg = arch.vgg16()
+        assert arch.trunk(vgg) is vgg.features
+        vit = arch.vit_b_16()
+        out = arch.trunk(vit)(torch.empty(1, 3, 224, 224))
+    assert out.shape == (1, 197, 768)
+    with pytest.raises(TypeError):
+        arch.trunk(nn.ReLU())

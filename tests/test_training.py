@@ -6,7 +6,7 @@ import torch
 
 from cnnlib import architectures as arch
 from cnnlib.data import digits
-from cnnlib.training import accuracy, deterministic, digits_split, train
+from cnnlib.training import accuracy, deterministic, digits_split, layer_gradient_norms, train
 
 
 def test_digits_split_is_a_stratified_partition():
@@ -107,3 +107,42 @@ def test_mlp_parameter_count():
     assert sum(p.numel() for p in arch.mlp(64, (320,), 10).parameters()) == 24_010
     with pytest.raises(TypeError):
         arch.mlp(hidden=32)
+
+
+def test_gradient_norms_of_a_linear_layer_match_the_softmax_formula():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(5, 3)
+    x = torch.randn(7, 5, dtype=torch.float32)
+    y = torch.tensor([0, 1, 2, 2, 1, 0, 0])
+    (norm,) = layer_gradient_norms(model, x, y)
+    # dL/dW = (softmax(z) - onehot(y))^T x / N for the mean cross-entropy
+    z = (x @ model.weight.T + model.bias).detach().numpy().astype(np.float64)
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    p[np.arange(7), y.numpy()] -= 1
+    expected = np.linalg.norm(p.T @ x.numpy() / 7)
+    assert norm == pytest.approx(expected, rel=1e-5)
+    assert model.weight.grad is None or not model.weight.grad.any()
+
+
+def test_skips_let_the_gradient_reach_the_first_layers():
+    x, y = digits_split()[:2]
+    norms = {}
+    for skip in (False, True):
+        torch.manual_seed(0)
+        norms[skip] = layer_gradient_norms(arch.deep_stack(20, 16, skip), x[:128], y[:128])
+        assert len(norms[skip]) == 22  # stem, 20 blocks, classifier
+    plain, residual = norms[False], norms[True]
+    assert plain[0] < 1e-6 * plain[-2]  # vanished on the way down
+    assert residual[0] > 0.1 * residual[-2]  # arrived
+
+
+def test_stack_block_is_f_of_x_plus_x():
+    block = arch.StackBlock(3, skip=True)
+    x = torch.randn(2, 3, 5, 5)
+    f = torch.relu(torch.nn.functional.conv2d(x, block.conv.weight, block.conv.bias, padding=1))
+    assert torch.allclose(block(x), x + f)
+    block.skip = False
+    assert torch.allclose(block(x), f)
+    with pytest.raises(ValueError):
+        layer_gradient_norms(torch.nn.ReLU(), x, torch.zeros(2, dtype=torch.int64))
