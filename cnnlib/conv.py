@@ -231,9 +231,10 @@ def conv2d(
       ``torch.nn.Conv2d`` (see ``pad2d``).
 
     float32 inputs give a float32 output, float64 (or integer) inputs float64. The work is
-    done by matrix products (BLAS), not Python loops over pixels: for stride 1 by one product
-    per kernel offset, accumulated in place; otherwise by one product over unrolled windows
-    (im2col).
+    done by matrix products (BLAS), not Python loops over pixels: with stride 1 and at least
+    16 input channels per group, by one product per kernel offset, accumulated in place;
+    otherwise by one product over the unrolled windows (im2col). ``conv2d_naive`` is the
+    same function as plain loops.
     """
     a = _ConvArgs(x, weight, bias, stride, padding, dilation, groups, padding_mode)
     if _method(a) == "shift":
