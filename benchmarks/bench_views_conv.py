@@ -9,6 +9,7 @@ kernel, mode) redraws the whole figure.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 
@@ -68,6 +69,8 @@ def measure() -> list[list]:
 
 def main() -> None:
     rows = measure()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"{os.cpu_count()} CPUs, load average {load:.1f} (wall times grow with the load)")
     print_table(
         ["view", "control", "kind", "updates", "wall ms", "cpu ms", "target ms", "under target"],
         rows,
