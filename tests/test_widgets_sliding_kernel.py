@@ -131,6 +131,32 @@ def test_every_preset_stride_padding_dilation_and_the_corner_positions(view):
     del view._render
 
 
+def test_every_position_of_every_setting_state_only():
+    """All presets x strides x paddings x dilations x output cells (drawing switched off)."""
+    image = house()
+    view = SlidingKernel()
+    view._render = lambda: None  # the state is computed as usual; only the PNG is skipped
+    cells = 0
+    for name, stride, padding, dilation in itertools.product(
+        KERNELS, range(1, 4), range(0, 4), range(1, 4)
+    ):
+        view.set_controls(kernel=name, stride=stride, padding=padding, dilation=dilation, play=0)
+        expected = torch_map(image, KERNELS[name], stride, padding, dilation)
+        assert view.state["output_shape"] == expected.shape
+        ow = expected.shape[1]
+        for step in range(expected.size):
+            view.controls["play"].value = step
+            s = view.state
+            assert "error" not in s, s["error"]
+            row, col = divmod(step, ow)
+            assert (s["row"], s["col"]) == (row, col)
+            assert s["output"] == pytest.approx(expected[row, col], abs=1e-9)
+            window, _, _ = numpy_window(image, (3, 3), stride, padding, dilation, row, col)
+            np.testing.assert_array_equal(s["window"], window)
+            cells += 1
+    assert cells > 10_000
+
+
 def test_every_position_by_sliders_and_by_play(view):
     image = house()
     view.set_controls(kernel="sharpen", stride=2, padding=1, dilation=2, bias=1.5, row=0, col=0)
