@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Callable, Sequence
 
 import matplotlib
 import numpy as np
@@ -22,6 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.text import Text
+from numpy.typing import ArrayLike
 
 from cnnlib.widgets._base import View
 
@@ -175,7 +177,14 @@ def make_labels(ax: Axes, count: int, fontsize: float) -> list[Text]:
     ]
 
 
-def place_labels(labels, values, rows, cols, colors, fmt=None) -> None:
+def place_labels(
+    labels: list[Text],
+    values: ArrayLike,
+    rows: ArrayLike,
+    cols: ArrayLike,
+    colors: Sequence[str],
+    fmt: Callable[[float], str] | None = None,
+) -> None:
     """Write ``values[k]`` at cell ``(rows[k], cols[k])`` in ``colors[k]``; hide extra labels."""
     fmt = fmt or short_number
     values, rows, cols = np.ravel(values), np.ravel(rows), np.ravel(cols)
@@ -199,7 +208,7 @@ def short_number(value: float) -> str:
     return f"{value:.2g}"
 
 
-def text_colors(values, vmin: float, vmax: float, diverging: bool) -> list[str]:
+def text_colors(values: ArrayLike, vmin: float, vmax: float, diverging: bool) -> list[str]:
     """Black or white text, whichever reads better on the colormap's cell colour.
 
     ``diverging``: the map is dark at both ends and pale in the middle (PuOr_r); otherwise
@@ -215,7 +224,12 @@ PAD_COLOR = "#d9d9d9"
 
 
 def padded_rgba(
-    values: np.ndarray, padding: int, cmap: str, vmin: float, vmax: float, pad_color=PAD_COLOR
+    values: np.ndarray,
+    padding: int,
+    cmap: str,
+    vmin: float,
+    vmax: float,
+    pad_color: str = PAD_COLOR,
 ) -> np.ndarray:
     """RGBA cells of ``values`` coloured by ``cmap`` with a ``padding``-wide frame in ``pad_color``.
 
