@@ -43,7 +43,7 @@ format: $(STAMP)
 # One pytest run: unit and property tests, strict nbval over every notebook, browser tests.
 # --dist loadfile keeps each notebook's cells on one worker (they share a kernel).
 test: $(STAMP) chromium lint
-	MPLBACKEND=Agg $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile \
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile \
 	  --nbval --nbval-current-env --nbval-cell-timeout=300 tests notebooks
 
 unit: $(STAMP)
@@ -59,7 +59,7 @@ notebooks: $(STAMP)
 	  notebooks/*.ipynb
 
 bench: $(STAMP)
-	MPLBACKEND=Agg $(PY) -m benchmarks
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

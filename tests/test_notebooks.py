@@ -50,7 +50,11 @@ def _comparable(cell) -> list:
     out = []
     for o in cell.get("outputs", []):
         if o.output_type == "stream":
-            out.append((o.name, o.text))
+            # consecutive chunks of one stream may be split differently from run to run
+            if out and isinstance(out[-1], tuple) and out[-1][0] == o.name:
+                out[-1] = (o.name, out[-1][1] + o.text)
+            else:
+                out.append((o.name, o.text))
         elif o.output_type in ("execute_result", "display_data"):
             out.append({k: v for k, v in o.data.items() if k in COMPARED_MIME})
         elif o.output_type == "error":
