@@ -47,7 +47,7 @@ test: $(STAMP) chromium lint
 	  --nbval --nbval-current-env --nbval-cell-timeout=300 tests notebooks
 
 unit: $(STAMP)
-	MPLBACKEND=Agg $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not browser" tests
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not browser" tests
 
 browser: $(STAMP) chromium
 	$(VENV)/bin/pytest -m browser tests
