@@ -186,8 +186,7 @@ class EquivarianceExplorer(View):
             self._shape_key = key
             self.relayout = True
         oy, ox = out_shift
-        shift_note = "" if stride == 1 else f", output shift ({oy}, {ox})"
-        self.ax_b.title.set_text(f"shift(layer(x)){shift_note}")
+        self.ax_b.title.set_text(f"shift(layer(x)) by ({oy}, {ox})")
         self.ax_d.title.set_text("difference (same scale)")
         self.error_text.set_text(f"relative error {error:.2e}\ninterior {interior:.2e}")
         self.readout.value = (
