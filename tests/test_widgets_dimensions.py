@@ -223,6 +223,7 @@ def test_impossible_combination_is_a_message_not_a_traceback(view):
     assert "kernel_size 5" in view.message.value
     assert view.error_text.get_text()
     assert not view.ax_in.get_visible()
+    assert not any(a.get_visible() for a in view._moving)  # no window left over the message
     set_all(view, 3, 3, 0, 1, 1, True, 1)  # output_padding 1 is not < stride 1 nor dilation 1
     assert "output_padding" in view.state["error"]
     set_all(view, 3, 3, 0, 1, 1, False, 1)  # output_padding is ignored by a direct conv

@@ -126,7 +126,8 @@ class DimensionsExplorer(BlitView):
         style = {"description_width": "7.5em"}
 
         def slider(name: str, lo: int, hi: int) -> widgets.IntSlider:
-            return widgets.IntSlider(value=v[name], min=lo, max=hi, description=name, style=style)
+            label = "out. padding" if name == "output_padding" else name
+            return widgets.IntSlider(value=v[name], min=lo, max=hi, description=label, style=style)
 
         self.controls = {
             "size": slider("size", 1, MAX_SIZE),
@@ -183,11 +184,12 @@ class DimensionsExplorer(BlitView):
         self.ax_out.add_collection(self.grid_out)
         self.out_rect = window_rect(self.ax_out, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3.0)
         # only the highlighted window moves when the step changes: redraw just these
-        self.set_dynamic([*self.tap_rects, self.window_box, self.strip_now, self.out_rect])
+        self._moving = [*self.tap_rects, self.window_box, self.strip_now, self.out_rect]
+        self.set_dynamic(self._moving)
 
         self.formula_text = fig.suptitle(" ", fontsize=17, fontfamily="DejaVu Sans")
         self.error_text = fig.text(
-            0.5, 0.5, "", fontsize=18, ha="center", va="center", color="#b00020", wrap=True
+            0.5, 0.5, "", fontsize=18, ha="center", va="center", color="#b00020"
         )
 
     # -- updating ---------------------------------------------------------------------------
@@ -283,6 +285,8 @@ class DimensionsExplorer(BlitView):
         self.formula_text.set_text("no output for these numbers")
         self.error_text.set_text(_wrap(message, 60))
         self.error_text.set_visible(True)
+        for artist in self._moving:  # drawn over the background even when their axes are hidden
+            artist.set_visible(False)
         self.readout.value = ""
         self._shape_key = None
 
@@ -360,6 +364,8 @@ class DimensionsExplorer(BlitView):
         self.window_box.set_visible(span > k)
         self.strip_now.set_data(cols, np.full(k, self._strip_y[col]))
         move_rect(self.out_rect, row, col, 1, 1)
+        self.strip_now.set_visible(True)
+        self.out_rect.set_visible(True)
 
 
 def _grid_segments(cells: int) -> list:
