@@ -27,8 +27,10 @@ from cnnlib.widgets._fastdraw import (
     cell_grid,
     fit_fontsize,
     make_labels,
+    make_veil,
     padded_rgba,
     place_labels,
+    place_veil,
     short_number,
     text_colors,
 )
@@ -41,8 +43,6 @@ MAX_SIZE = 32
 #: maps with at most this many cells get every cell labelled (drawn once per setting)
 LABEL_ALL = 100
 PLAY_INTERVAL = 700
-
-_FADE = (0.85, 0.85, 0.85, 0.93)  # grey veil over output cells not yet written
 
 
 def default_feature_map() -> np.ndarray:
@@ -151,7 +151,7 @@ class PoolingView(BlitView):
             interpolation="nearest",
         )
         self.out_labels = make_labels(self.ax_out, LABEL_ALL, 13)
-        self.im_fade = self.ax_out.imshow(np.zeros((1, 1, 4)), interpolation="nearest")
+        self.veil = make_veil(self.ax_out)  # greys the cells not yet written
         self.out_rect = window_rect(self.ax_out, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3.5)
         # a fixed title height (y=1) spares matplotlib a search for tick labels on each draw
         self.ax_in.set_title(" ", fontsize=16, y=1.0)
@@ -166,7 +166,7 @@ class PoolingView(BlitView):
                 self.window,
                 self.best,
                 *self.window_labels,
-                self.im_fade,
+                *self.veil,
                 grid_out,
                 self.out_rect,
                 self.ax_out.title,
@@ -277,9 +277,7 @@ class PoolingView(BlitView):
         colors = [cl if ins else "black" for cl, ins in zip(colors, inside[shown], strict=True)]
         place_labels(self.window_labels, values, rr[shown], cc[shown], colors)
 
-        fade = np.zeros((oh, ow, 4))
-        fade.reshape(-1, 4)[step + 1 :] = _FADE
-        self.im_fade.set_data(fade)
+        place_veil(self.veil, row, col, (oh, ow))
         move_rect(self.out_rect, row, col, 1, 1)
         self.ax_out.title.set_text(f"output[{row}, {col}] = {formula}")
         self.readout.value = (
@@ -322,7 +320,6 @@ class PoolingView(BlitView):
             self.winners.set_visible(False)
 
         update_grid(self.im_out, self._out)
-        self.im_fade.set_extent((-0.5, ow - 0.5, oh - 0.5, -0.5))
         cell_grid(self.ax_out, (oh, ow), lines=max(oh, ow) <= 40)
         out_rows, out_cols = np.indices((oh, ow))
         longest = max(len(_out_fmt(v)) for v in np.unique(self._out))

@@ -33,10 +33,13 @@ from cnnlib.plotting import (
 from cnnlib.widgets._fastdraw import (
     BlitView,
     cell_grid,
+    cell_mesh,
     fit_fontsize,
     make_labels,
+    make_veil,
     padded_rgba,
     place_labels,
+    place_veil,
     short_number,
     text_colors,
 )
@@ -59,8 +62,6 @@ MAX_PADDING = 3
 MAX_DILATION = 3
 #: milliseconds between two steps of the Play button
 PLAY_INTERVAL = 700
-
-_FADE = (0.85, 0.85, 0.85, 0.93)  # grey veil over output cells not yet written
 
 
 def house() -> np.ndarray:
@@ -219,7 +220,8 @@ class SlidingKernel(BlitView):
         # kernel, products and their sum
         self.im_k = self.ax_k.imshow(np.zeros((3, 3)), cmap=DIVERGING, interpolation="nearest")
         self.k_labels = make_labels(self.ax_k, ntaps, 15)
-        self.im_p = self.ax_p.imshow(np.zeros((3, 3)), cmap=DIVERGING, interpolation="nearest")
+        self.mesh_p = cell_mesh(self.ax_p, (3, 3), DIVERGING)
+        self.ax_p.set_aspect("equal")  # square cells, as imshow gives the other panels
         self.p_labels = make_labels(self.ax_p, ntaps, 15)
         self.sum_text = self.ax_p.text(
             0.5,
@@ -235,7 +237,7 @@ class SlidingKernel(BlitView):
         self.im_out = self.ax_out.imshow(
             np.zeros((1, 1)), cmap=DIVERGING, interpolation="nearest", vmin=-1, vmax=1
         )
-        self.im_fade = self.ax_out.imshow(np.zeros((1, 1, 4)), interpolation="nearest")
+        self.veil = make_veil(self.ax_out)  # greys the cells not yet written
         self.out_rect = window_rect(self.ax_out, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3.0)
         self.out_label = make_labels(self.ax_out, 1, 14)[0]
 
@@ -253,11 +255,11 @@ class SlidingKernel(BlitView):
                 *self.tap_rects,
                 self.window_box,
                 *self.in_labels,
-                self.im_p,
+                self.mesh_p,
                 grids[2],
                 *self.p_labels,
                 self.sum_text,
-                self.im_fade,
+                *self.veil,
                 grids[3],
                 self.out_rect,
                 self.out_label,
@@ -373,13 +375,12 @@ class SlidingKernel(BlitView):
 
         # products, their sum, the output cell
         plim = symmetric_limits(products)
-        update_grid(self.im_p, products, *plim)
+        self.mesh_p.set_array(products)
+        self.mesh_p.set_clim(*plim)
         kr, kc = np.meshgrid(np.arange(kh), np.arange(kw), indexing="ij")
         place_labels(self.p_labels, products, kr, kc, text_colors(products, *plim, True))
         self.sum_text.set_text(f"sum = {total:.4f}\n+ bias {bias:.4f}\n= {value:.4f}")
-        fade = np.zeros((oh, ow, 4))
-        fade.reshape(-1, 4)[step + 1 :] = _FADE
-        self.im_fade.set_data(fade)
+        place_veil(self.veil, row, col, (oh, ow))
         move_rect(self.out_rect, row, col, 1, 1)
         color = text_colors([value], *self._out_lim, True)
         place_labels([self.out_label], [value], [row], [col], color)
@@ -413,12 +414,13 @@ class SlidingKernel(BlitView):
         kr, kc = np.meshgrid(np.arange(kh), np.arange(kw), indexing="ij")
         place_labels(self.k_labels, kernel, kr, kc, text_colors(kernel, *klim, True))
         cell_grid(self.ax_p, (kh, kw))
-        self.im_p.set_extent((-0.5, kw - 0.5, kh - 0.5, -0.5))
+        if self.mesh_p.get_array().shape != (kh, kw):
+            self.replace_artist(self.mesh_p, mesh := cell_mesh(self.ax_p, (kh, kw), DIVERGING))
+            self.mesh_p = mesh
 
         out_map = self._conv + bias
         self._out_lim = symmetric_limits(out_map)
         update_grid(self.im_out, out_map, *self._out_lim)
-        self.im_fade.set_extent((-0.5, ow - 0.5, oh - 0.5, -0.5))
         cell_grid(self.ax_out, (oh, ow), lines=max(oh, ow) <= 32)
 
 
