@@ -1,10 +1,13 @@
 """DimensionsExplorer: median time from a control change to the redrawn figure (target < 30 ms),
-per control, swept over its values (a step moves one window; the other controls redraw the
-grids)."""
+per control, swept over its values. A step moves one window (blitted); the other controls
+redraw the grids. "wall ms" is what the user waits on this machine; "cpu ms" is the process's
+own CPU time for the same updates, which does not grow when other processes share the cores.
+"""
 
 from __future__ import annotations
 
 import statistics
+import time
 
 from benchmarks._timing import print_table, view_update_times
 
@@ -25,6 +28,16 @@ SWEEPS = [
 ]
 
 
+def cpu_times(view, control: str, values) -> list[float]:
+    """CPU seconds of this process per assignment (the same updates as view_update_times)."""
+    times = []
+    for v in values:
+        t0 = time.process_time()
+        view.controls[control].value = v
+        times.append(time.process_time() - t0)
+    return times
+
+
 def main() -> None:
     from cnnlib.widgets import DimensionsExplorer
 
@@ -33,12 +46,14 @@ def main() -> None:
     for preset, control, values in SWEEPS:
         view.set_controls(**preset)
         view_update_times(view, control, values[-1:])  # warm-up (and a defined start)
-        times_ms = [1000 * t for t in view_update_times(view, control, values * 2)]
-        median = statistics.median(times_ms)
-        label = control + ("" if not preset else " (transposed)")
-        ok = "yes" if median < TARGET_MS else "NO"
-        rows.append((label, len(times_ms), median, max(times_ms), ok))
-    print_table(["control", "updates", "median ms", "max ms", f"< {TARGET_MS:g} ms"], rows)
+        wall_ms = [1000 * t for t in view_update_times(view, control, values * 2)]
+        cpu_ms = [1000 * t for t in cpu_times(view, control, values * 2)]
+        wall, cpu = statistics.median(wall_ms), statistics.median(cpu_ms)
+        label = control + (" (transposed)" if preset else "")
+        ok = "yes" if wall < TARGET_MS else ("cpu only" if cpu < TARGET_MS else "NO")
+        rows.append((label, len(wall_ms), wall, max(wall_ms), cpu, ok))
+    headers = ["control", "updates", "wall ms", "max ms", "cpu ms", f"< {TARGET_MS:g} ms"]
+    print_table(headers, rows)
 
 
 if __name__ == "__main__":
