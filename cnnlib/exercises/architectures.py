@@ -45,7 +45,7 @@ def _reference_block_params(c_in: int, c: int, stride: int) -> int:
     return sum(p.numel() for layer in layers for p in layer.parameters())
 
 
-def check_basic_block(cls: Callable[..., Any]) -> bool:
+def check_basic_block(cls: Callable[..., Any]) -> None:
     """Check a learner's ``BasicBlock`` class: parameters, output shapes and the skip."""
     import torch
     from torch import nn
@@ -57,10 +57,10 @@ def check_basic_block(cls: Callable[..., Any]) -> bool:
             block = cls(c_in, c, stride=stride)
         except Exception as exc:  # the learner's code: report, never crash the notebook
             print(f"{FAIL} {call} raised {type(exc).__name__}: {exc}")
-            return False
+            return
         if not isinstance(block, nn.Module):
             print(f"{FAIL} {call} is not a torch.nn.Module (subclass nn.Module)")
-            return False
+            return
         expected = _reference_block_params(c_in, c, stride)
         got = sum(p.numel() for p in block.parameters())
         if got != expected:
@@ -70,7 +70,7 @@ def check_basic_block(cls: Callable[..., Any]) -> bool:
             elif stride != 1 or c_in != c:
                 hint = " Hint: when the shape changes the shortcut is a 1x1 conv + BN."
             print(f"{FAIL} {call}: expected {expected:,} parameters, got {got:,}.{hint}")
-            return False
+            return
         size = 8
         out = (size + 2 - 3) // stride + 1
         x = torch.randn(2, c_in, size, size, generator=torch.Generator().manual_seed(0))
@@ -80,10 +80,10 @@ def check_basic_block(cls: Callable[..., Any]) -> bool:
                 y = block(x)
         except Exception as exc:
             print(f"{FAIL} {call} on a (2, {c_in}, 8, 8) input raised {type(exc).__name__}: {exc}")
-            return False
+            return
         if tuple(y.shape) != (2, c, out, out):
             print(f"{FAIL} {call}: output shape expected {(2, c, out, out)}, got {tuple(y.shape)}")
-            return False
+            return
         if stride == 1 and c_in == c:
             with torch.no_grad():
                 for m in block.modules():
@@ -97,12 +97,11 @@ def check_basic_block(cls: Callable[..., Any]) -> bool:
                     f"must return ReLU(x + 0) = ReLU(x); it differs by up to {err:.3g}. "
                     "Hint: add the input x to F(x) before the last ReLU."
                 )
-                return False
+                return
     print(f"{PASS} your block matches on all {len(cases)} cases (parameters, shapes, the skip).")
-    return True
 
 
-def check_patchify(fn: Callable[..., Any]) -> bool:
+def check_patchify(fn: Callable[..., Any]) -> None:
     """Check ``fn(images, patch_size)`` against ``F.unfold(images, p, stride=p)`` (transposed)."""
     import torch
     import torch.nn.functional as F
@@ -121,14 +120,14 @@ def check_patchify(fn: Callable[..., Any]) -> bool:
             got = fn(images.clone(), p)
         except Exception as exc:
             print(f"{FAIL} {call} raised {type(exc).__name__}: {exc}")
-            return False
+            return
         if got is None:
             print(f"{FAIL} {call} returned None (did you forget `return`?)")
-            return False
+            return
         got = torch.as_tensor(got, dtype=expected.dtype)
         if tuple(got.shape) != tuple(expected.shape):
             print(f"{FAIL} {call}: expected shape {tuple(expected.shape)}, got {tuple(got.shape)}")
-            return False
+            return
         if not torch.allclose(got, expected):
             msg = f"{FAIL} {call}: the numbers differ."
             if images is hand:
@@ -138,12 +137,11 @@ def check_patchify(fn: Callable[..., Any]) -> bool:
             if torch.allclose(got, channel_last):
                 msg += "\n  Hint: flatten each patch as (channel, row, column), channel first."
             print(msg)
-            return False
+            return
     print(f"{PASS} your patches match F.unfold on all {len(cases)} cases.")
-    return True
 
 
-def check_compound_scaling(fn: Callable[..., Any]) -> bool:
+def check_compound_scaling(fn: Callable[..., Any]) -> None:
     """Check ``fn(phi, alpha, beta, gamma)`` returns ``(alpha^phi, beta^phi, gamma^phi)``."""
     cases = [(0, 1.2, 1.1, 1.15), (1, 1.2, 1.1, 1.15), (3, 1.2, 1.1, 1.15), (2.5, 1.3, 1.05, 1.1)]
     for phi, a, b, c in cases:
@@ -153,14 +151,14 @@ def check_compound_scaling(fn: Callable[..., Any]) -> bool:
             got = fn(phi, alpha=a, beta=b, gamma=c)
         except Exception as exc:
             print(f"{FAIL} {call} raised {type(exc).__name__}: {exc}")
-            return False
+            return
         try:
             got = tuple(float(v) for v in got)
         except (TypeError, ValueError):
             print(
                 f"{FAIL} {call} must return three numbers (depth, width, resolution), got {got!r}"
             )
-            return False
+            return
         if len(got) != 3 or not all(
             math.isclose(u, v, rel_tol=1e-9) for u, v in zip(got, expected, strict=True)
         ):
@@ -168,6 +166,5 @@ def check_compound_scaling(fn: Callable[..., Any]) -> bool:
             if len(got) == 3 and math.isclose(got[0], a * phi, rel_tol=1e-9):
                 hint = " Hint: scaling is a power, alpha ** phi, not alpha * phi."
             print(f"{FAIL} {call}: expected {expected}, got {got}.{hint}")
-            return False
+            return
     print(f"{PASS} your multipliers match on all {len(cases)} cases.")
-    return True
