@@ -205,7 +205,7 @@ class SlidingKernel(BlitView):
             self._vmax = self._vmin + 1.0
         ntaps = max(k.size for k in self._kernels.values())
 
-        # input: image (padding masked, painted grey), image border, taps, tap labels
+        # input: image (padding painted grey), image border, taps, tap labels
         self.im_in = self.ax_in.imshow(np.zeros((h, w, 4)), interpolation="nearest")
         self.image_border = window_rect(self.ax_in, 0, 0, h, w, color=ACCENT, linewidth=1.5)
         self.image_border.set_linestyle("--")
@@ -247,10 +247,12 @@ class SlidingKernel(BlitView):
         self.ax_in.set_title(" ", fontsize=16, y=1.0)
         self.ax_out.set_title(" ", fontsize=16, y=1.0)
         grids = [cell_grid(ax, (1, 1)) for ax in axes]
+        # Layer 0 (everything not listed: the kernel panel, fixed titles) is redrawn when the
+        # kernel changes; layer 1 (the input) also when the padding changes; layer 2 (the
+        # output map) also when the stride, dilation or bias change; the last, on every update.
         self.set_layers(
-            # layer 0, the kernel panel and fixed titles, changes with the kernel only
-            [self.im_in, grids[0], self.image_border, self.ax_in.title],  # and the padding
-            [self.im_out],  # and the stride, dilation, bias
+            [self.im_in, grids[0], self.image_border, self.ax_in.title],
+            [self.im_out],
             [
                 *self.tap_rects,
                 self.window_box,
@@ -269,7 +271,7 @@ class SlidingKernel(BlitView):
 
     def set_controls(self, **values: Any) -> None:
         """Set several controls with one redraw; positions are clamped to the new output size."""
-        for name in ("row", "col", "play"):
+        for name in ("row", "col", "play", "dilation"):
             if name in values and isinstance(values[name], int):
                 control = self.controls[name]
                 control.max = max(control.max, values[name])
