@@ -322,3 +322,102 @@ def draw_conv_grid(ax: Axes, grid, window: int = 0, title: str | None = None) ->
     ax.set_axis_off()
     if title is not None:
         ax.set_title(title)
+
+
+def draw_box_graph(
+    ax: Axes,
+    boxes: dict[str, tuple[float, float, str, str]],
+    edges: Sequence[tuple[str, str]],
+    muted: set[str] | frozenset[str] = frozenset(),
+    width: float = 2.6,
+    height: float = 1.3,
+) -> tuple[dict[str, Rectangle], list]:
+    """Draw a directed graph of labelled boxes: ``boxes[key] = (x, y, title, text)``.
+
+    Each box is a ``width`` x ``height`` rectangle centred on ``(x, y)`` with a bold title and
+    smaller text below it; each edge ``(a, b)`` is an arrow from the border of box ``a`` to
+    the border of box ``b``. Keys in ``muted`` are drawn grey and dashed (things from outside).
+    Returns the box patches by key and the arrows in the order of ``edges``.
+    """
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    for a, b in edges:
+        for key in (a, b):
+            if key not in boxes:
+                raise ValueError(f"edges must join keys of boxes, got {key!r}")
+    patches: dict[str, Rectangle] = {}
+    for key, (x, y, title, text) in boxes.items():
+        grey = key in muted
+        patch = FancyBboxPatch(
+            (x - width / 2, y - height / 2),
+            width,
+            height,
+            boxstyle="round,pad=0.02,rounding_size=0.12",
+            facecolor="#f2f2f2" if grey else "#e8f1fa",
+            edgecolor=MUTED if grey else ACCENT,
+            linewidth=1.5 if grey else 2.2,
+            linestyle="--" if grey else "-",
+            zorder=2,
+        )
+        ax.add_patch(patch)
+        patches[key] = patch
+        if text:
+            ax.text(
+                x,
+                y + height / 2 - 0.1,
+                title,
+                ha="center",
+                va="top",
+                weight="bold",
+                fontsize=12.5,
+                zorder=3,
+            )
+            ax.text(
+                x,
+                y - 0.12,
+                text,
+                ha="center",
+                va="center",
+                fontsize=11,
+                zorder=3,
+                color="#333333",
+                linespacing=1.25,
+            )
+        else:
+            ax.text(
+                x,
+                y,
+                title,
+                ha="center",
+                va="center",
+                fontsize=11.5,
+                zorder=3,
+                color="#555555",
+                style="italic",
+                wrap=True,
+            )
+    arrows = []
+    for a, b in edges:
+        arrow = FancyArrowPatch(
+            posA=boxes[a][:2],
+            posB=boxes[b][:2],
+            patchA=patches[a],
+            patchB=patches[b],
+            arrowstyle="-|>",
+            mutation_scale=18,
+            color=MUTED if a in muted else HIGHLIGHT,
+            linewidth=1.6 if a in muted else 2.2,
+            linestyle="--" if a in muted else "-",
+            shrinkA=2,
+            shrinkB=2,
+            zorder=1,
+        )
+        ax.add_patch(arrow)
+        arrows.append(arrow)
+    xs = [v[0] for v in boxes.values()]
+    ys = [v[1] for v in boxes.values()]
+    ax.set_xlim(min(xs) - width / 2 - 0.2, max(xs) + width / 2 + 0.2)
+    ax.set_ylim(min(ys) - height / 2 - 0.2, max(ys) + height / 2 + 0.2)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return patches, arrows

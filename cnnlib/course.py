@@ -1,0 +1,184 @@
+"""The course's table of contents as data: one entry per notebook, with its prerequisites.
+
+``LESSONS`` is the single source of the order, the titles and the prerequisite graph; the index
+notebook prints its table from it and draws the map of ideas (``course_map``) from it, and a test
+checks that it lists exactly the files in ``notebooks/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from cnnlib._validate import check_int
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One notebook of the course.
+
+    ``short`` names it on the map and ``ideas`` are its key words there; ``requires`` lists
+    the numbers of the notebooks it builds on directly (the map draws one arrow per entry);
+    ``outside`` lists what it needs from outside the course.
+    """
+
+    number: int
+    file: str
+    title: str
+    short: str
+    ideas: tuple[str, ...]
+    learn: str
+    requires: tuple[int, ...] = ()
+    outside: tuple[str, ...] = ()
+
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson(
+        1,
+        "01_convolution.ipynb",
+        "Convolution and pooling",
+        "Convolution",
+        ("cross-correlation", "channels, bias", "max / avg pooling"),
+        "how one output number is made (window times kernel, summed), what a kernel finds in a "
+        "photo, channels and bias, pooling; loops, NumPy and PyTorch agree",
+        (),
+        ("NumPy arrays: indexing, slicing, broadcasting",),
+    ),
+    Lesson(
+        2,
+        "02_output_dimensions.ipynb",
+        "Output dimensions",
+        "Output size",
+        ("padding, stride", "dilation", "transposed conv"),
+        "the output-size formula and its proof, 'same' and 'valid' padding, stride, ceil_mode, "
+        "transposed convolution",
+        (1,),
+    ),
+    Lesson(
+        3,
+        "03_parameters.ipynb",
+        "Parameters and compute",
+        "Parameters",
+        ("weight sharing", "MACs, memory", "depthwise, 1x1"),
+        "where a layer's parameters live, why convolutions need so few, multiply-accumulates "
+        "and memory, grouped / depthwise / 1x1 convolutions, summary()",
+        (2,),
+    ),
+    Lesson(
+        4,
+        "04_receptive_field.ipynb",
+        "Receptive field",
+        "Receptive field",
+        ("field size", "effective stride", "dilated stacks"),
+        "which input pixels one output unit sees, how stride and dilation grow it layer by "
+        "layer, the effective stride and padding of a whole network",
+        (2,),
+    ),
+    Lesson(
+        5,
+        "05_equivariance.ipynb",
+        "Translation equivariance",
+        "Equivariance",
+        ("shift in, shift out", "borders, aliasing", "blur pooling"),
+        "shift the input and the output shifts (proved and checked), where it breaks (borders, "
+        "stride, pooling) and the blur-pooling remedy",
+        (2,),
+    ),
+    Lesson(
+        6,
+        "06_backprop.ipynb",
+        "Backpropagation through convolution",
+        "Backprop",
+        ("dL/dw, dL/dx", "rotated kernel", "gradient check"),
+        "the two gradients of a convolution from the chain rule, the 180-degree rotated kernel, "
+        "stride as dilation, max-pool routing, numerical gradient checks",
+        (2,),
+        ("a little calculus: partial derivatives and the chain rule",),
+    ),
+    Lesson(
+        7,
+        "07_architectures.ipynb",
+        "Architectures",
+        "Architectures",
+        ("LeNet to ViT", "skip connections", "train a small CNN"),
+        "LeNet-5 to the Vision Transformer built from scratch and counted live (depth, "
+        "parameters, MACs, receptive field), skip connections, training a small CNN on a CPU",
+        (3, 4, 6),
+    ),
+)
+
+
+def lesson(number: int) -> Lesson:
+    """The lesson numbered ``number`` (1-based, as in the file names)."""
+    check_int("number", number, minimum=1)
+    if number > len(LESSONS):
+        raise ValueError(f"number must be at most {len(LESSONS)} (the last notebook), got {number}")
+    return LESSONS[number - 1]
+
+
+def edges() -> list[tuple[int, int]]:
+    """The prerequisite arrows ``(a, b)``: notebook ``a`` comes before notebook ``b``."""
+    return [(a, item.number) for item in LESSONS for a in item.requires]
+
+
+def depth(number: int) -> int:
+    """Length of the longest prerequisite chain that ends at ``number`` (0 for a start)."""
+    item = lesson(number)
+    return 1 + max((depth(a) for a in item.requires), default=-1)
+
+
+def table_markdown(link_prefix: str = "") -> str:
+    """The table of contents as a Markdown table, with a relative link to each notebook."""
+    rows = [
+        "| # | Notebook | What you learn | Builds on |",
+        "|---|---|---|---|",
+    ]
+    for item in LESSONS:
+        before = ", ".join(f"{a:02d}" for a in item.requires)
+        extra = "; ".join(item.outside)
+        needs = "; ".join(part for part in (before, extra) if part) or "nothing but Python"
+        link = f"[{item.title}]({link_prefix}{item.file})"
+        rows.append(f"| {item.number:02d} | {link} | {item.learn} | {needs} |")
+    return "\n".join(rows)
+
+
+def course_map(ax: Axes | None = None) -> Figure:
+    """Draw the map of ideas: one box per notebook, one arrow per prerequisite.
+
+    Notebooks stand in columns by ``depth`` (the longest chain of prerequisites before them),
+    so every arrow points to the right; what the course needs from outside stands in grey.
+    """
+    from cnnlib.plotting import draw_box_graph, new_figure
+
+    if ax is None:
+        fig = new_figure(13.0, 7.0, dpi=80)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    columns: dict[int, list[int]] = {}
+    for item in LESSONS:
+        columns.setdefault(depth(item.number), []).append(item.number)
+    boxes: dict[str, tuple[float, float, str, str]] = {}
+    for col, numbers in columns.items():
+        for row, number in enumerate(numbers):
+            item = lesson(number)
+            y = 1.6 * ((len(numbers) - 1) / 2 - row)
+            boxes[f"{number:02d}"] = (
+                3.4 * col,
+                y,
+                f"{number:02d}  {item.short}",
+                "\n".join(item.ideas),
+            )
+    arrows = [(f"{a:02d}", f"{b:02d}") for a, b in edges()]
+    bottom = min(y for _, y, _, _ in boxes.values()) - 1.6
+    outside_arrows = []
+    for item in LESSONS:
+        for k, need in enumerate(item.outside):
+            key = f"outside {item.number}.{k}"
+            x = boxes[f"{item.number:02d}"][0]
+            boxes[key] = (x, bottom, need.split(":")[0], "")
+            outside_arrows.append((key, f"{item.number:02d}"))
+    draw_box_graph(ax, boxes, arrows + outside_arrows, muted={k for k, _ in outside_arrows})
+    return fig
