@@ -57,6 +57,7 @@ __all__ = [
     "positive_copy",
     "receptive_field",
     "receptive_field_of",
+    "train_box_average",
 ]
 
 
@@ -746,3 +747,32 @@ def erf_moments(erf: np.ndarray) -> Moments:
         kurt = float(((i - mean) ** 4 * marginal).sum() / var**2 - 3) if var > 0 else float("nan")
         out.append((mean, math.sqrt(var), kurt))
     return Moments(*(tuple(v) for v in zip(*out, strict=True)))
+
+
+def train_box_average(
+    module: Any, box: int, steps: int = 400, lr: float = 1e-2, size: int = 21, seed: int = 0
+) -> list[float]:
+    """Train a one-channel ``module`` to output the ``box x box`` average of white noise.
+
+    Each step draws a batch of 8 images ``x ~ N(0, 1)`` of ``size x size`` and takes one Adam step
+    on ``mean (module(x) - avg_pool(x, box, stride 1, padding box // 2))^2``: a task that needs
+    every pixel of a ``box x box`` field with equal weight. Returns the loss per step.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    box = check_int("box", box, 1)
+    steps = check_int("steps", steps, 1)
+    size = check_int("size", size, 1)
+    gen = torch.Generator().manual_seed(check_int("seed", seed, 0))
+    opt = torch.optim.Adam(module.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        x = torch.randn(8, 1, size, size, generator=gen)
+        target = F.avg_pool2d(x, box, 1, box // 2, count_include_pad=True)
+        loss = F.mse_loss(module(x), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    return losses

@@ -29,6 +29,7 @@ from cnnlib.receptive import (
     positive_copy,
     receptive_field,
     receptive_field_of,
+    train_box_average,
 )
 
 
@@ -466,3 +467,32 @@ def test_conv_stack_checks_arguments():
         conv_stack([(3, 1)], channels=0)
     net = conv_stack([(3, 1, 1)] * 3, activation="relu")
     assert sum(isinstance(m, nn.ReLU) for m in net) == 2
+
+
+def test_training_towards_a_box_widens_and_flattens_the_erf():
+    net = conv_stack([(3, 1, 1)] * 4, init="uniform")  # starts as a 9 x 9 binomial-like blur
+    x = torch.rand(8, 1, 21, 21)
+    before = erf_moments(effective_receptive_field(net, x))
+    assert np.allclose(before.std, math.sqrt(4 * 2 / 3))
+    losses = train_box_average(net, 9, steps=100, lr=1e-2)
+    after = erf_moments(effective_receptive_field(net, x))
+    assert np.mean(losses[-20:]) < 0.8 * np.mean(losses[:5])
+    # a 9 x 9 box: std sqrt(80 / 12) = 2.58, excess kurtosis -1.23; training moves towards it
+    assert min(after.std) > max(before.std) + 0.1
+    assert max(after.kurtosis) < min(before.kurtosis) - 0.03
+
+
+def test_cnnlib_architectures_trunks():
+    from cnnlib import architectures
+
+    for build, layers in [
+        (architectures.alexnet, ALEXNET_LAYERS),
+        (architectures.resnet18, RESNET18_LAYERS),
+    ]:
+        g = receptive_field_of(architectures.trunk(build()), (3, 224, 224))
+        f = receptive_field(layers)[-1]
+        assert g.size == (f.size, f.size) and g.stride == (32, 32)
+        assert g.padding == (f.padding, f.padding)
+    # squeeze-and-excitation gates pool the whole image: every unit sees everything
+    g = receptive_field_of(architectures.trunk(architectures.efficientnet_b0()), (3, 64, 64))
+    assert g.is_global
