@@ -254,14 +254,45 @@ def place_veil(veil: list[Rectangle], row: int, col: int, shape: tuple[int, int]
 
 
 def cell_mesh(ax: Axes, shape: tuple[int, int], cmap: str) -> QuadMesh:
-    """A ``shape`` grid of coloured cells centred on integer coordinates (update: set_array).
+    """A ``shape`` grid of coloured cells centred on integer coordinates.
 
+    Update it with ``set_array(values)`` + ``set_clim``, or ``set_array(None)`` +
+    ``set_facecolor(rgba)`` for ready-made colours; it leaves the axes' limits alone.
     (A QuadMesh draws a few times faster than an image, which is resampled on every draw.)
     """
     h, w = shape
-    return ax.pcolormesh(
-        np.arange(w + 1) - 0.5, np.arange(h + 1) - 0.5, np.zeros((h, w)), cmap=cmap, zorder=1
-    )
+    xs, ys = np.meshgrid(np.arange(w + 1) - 0.5, np.arange(h + 1) - 0.5)
+    mesh = QuadMesh(np.stack([xs, ys], axis=-1), cmap=cmap, zorder=1, antialiased=False)
+    mesh.set_array(np.zeros((h, w)))
+    ax.add_collection(mesh, autolim=False)
+    return mesh
+
+
+def update_mesh(
+    view: BlitView,
+    mesh: QuadMesh,
+    values: np.ndarray | None = None,
+    clim: tuple[float, float] | None = None,
+    rgba: np.ndarray | None = None,
+) -> QuadMesh:
+    """Show ``values`` (coloured by the mesh's colormap within ``clim``) or ``rgba`` colours.
+
+    Returns the mesh, a new one (in the old one's place in ``view``'s layers) if the grid's
+    shape changed.
+    """
+    shape = (values if rgba is None else rgba).shape[:2]
+    if mesh.get_coordinates().shape[:2] != (shape[0] + 1, shape[1] + 1):
+        new = cell_mesh(mesh.axes, shape, mesh.get_cmap().name)
+        view.replace_artist(mesh, new)
+        mesh = new
+    if rgba is None:
+        mesh.set_array(values)
+        if clim is not None:
+            mesh.set_clim(*clim)
+    else:
+        mesh.set_array(None)
+        mesh.set_facecolor(rgba.reshape(-1, rgba.shape[-1]))
+    return mesh
 
 
 def padded_rgba(

@@ -27,7 +27,6 @@ from cnnlib.plotting import (
     SEQUENTIAL,
     move_rect,
     symmetric_limits,
-    update_grid,
     window_rect,
 )
 from cnnlib.widgets._fastdraw import (
@@ -42,6 +41,7 @@ from cnnlib.widgets._fastdraw import (
     place_veil,
     short_number,
     text_colors,
+    update_mesh,
 )
 
 #: the preset kernels of the "kernel" dropdown (all 3 x 3)
@@ -206,7 +206,7 @@ class SlidingKernel(BlitView):
         ntaps = max(k.size for k in self._kernels.values())
 
         # input: image (padding painted grey), image border, taps, tap labels
-        self.im_in = self.ax_in.imshow(np.zeros((h, w, 4)), interpolation="nearest")
+        self.im_in = cell_mesh(self.ax_in, (h, w), SEQUENTIAL)
         self.image_border = window_rect(self.ax_in, 0, 0, h, w, color=ACCENT, linewidth=1.5)
         self.image_border.set_linestyle("--")
         self.tap_rects = [
@@ -218,10 +218,9 @@ class SlidingKernel(BlitView):
         self.in_labels = make_labels(self.ax_in, ntaps, 14)
 
         # kernel, products and their sum
-        self.im_k = self.ax_k.imshow(np.zeros((3, 3)), cmap=DIVERGING, interpolation="nearest")
+        self.im_k = cell_mesh(self.ax_k, (3, 3), DIVERGING)
         self.k_labels = make_labels(self.ax_k, ntaps, 15)
         self.mesh_p = cell_mesh(self.ax_p, (3, 3), DIVERGING)
-        self.ax_p.set_aspect("equal")  # square cells, as imshow gives the other panels
         self.p_labels = make_labels(self.ax_p, ntaps, 15)
         self.sum_text = self.ax_p.text(
             0.5,
@@ -234,9 +233,9 @@ class SlidingKernel(BlitView):
             linespacing=1.4,
         )
         # output map, veil over cells not yet written, the current cell
-        self.im_out = self.ax_out.imshow(
-            np.zeros((1, 1)), cmap=DIVERGING, interpolation="nearest", vmin=-1, vmax=1
-        )
+        self.im_out = cell_mesh(self.ax_out, (1, 1), DIVERGING)
+        for ax in axes:
+            ax.set_aspect("equal")  # square cells
         self.veil = make_veil(self.ax_out)  # greys the cells not yet written
         self.out_rect = window_rect(self.ax_out, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3.0)
         self.out_label = make_labels(self.ax_out, 1, 14)[0]
@@ -398,8 +397,8 @@ class SlidingKernel(BlitView):
         """Update what changes only with the kernel, stride, padding, dilation or bias."""
         h, w = self._image.shape
         hp, wp = self._padded.shape
-        self.im_in.set_data(padded_rgba(self._image, p, SEQUENTIAL, self._vmin, self._vmax))
-        self.im_in.set_extent((-0.5, wp - 0.5, hp - 0.5, -0.5))
+        rgba = padded_rgba(self._image, p, SEQUENTIAL, self._vmin, self._vmax)
+        self.im_in = update_mesh(self, self.im_in, rgba=rgba)
         cell_grid(self.ax_in, (hp, wp), lines=max(hp, wp) <= 32)
         longest = max(len(short_number(v)) for v in np.unique(self._padded))
         size = fit_fontsize(self.ax_in, (hp, wp), longest)
@@ -411,18 +410,16 @@ class SlidingKernel(BlitView):
 
         kh, kw = kernel.shape
         klim = symmetric_limits(kernel)
-        update_grid(self.im_k, kernel, *klim)
+        self.im_k = update_mesh(self, self.im_k, kernel, klim)
         cell_grid(self.ax_k, (kh, kw))
         kr, kc = np.meshgrid(np.arange(kh), np.arange(kw), indexing="ij")
         place_labels(self.k_labels, kernel, kr, kc, text_colors(kernel, *klim, True))
         cell_grid(self.ax_p, (kh, kw))
-        if self.mesh_p.get_array().shape != (kh, kw):
-            self.replace_artist(self.mesh_p, mesh := cell_mesh(self.ax_p, (kh, kw), DIVERGING))
-            self.mesh_p = mesh
+        self.mesh_p = update_mesh(self, self.mesh_p, np.zeros((kh, kw)))
 
         out_map = self._conv + bias
         self._out_lim = symmetric_limits(out_map)
-        update_grid(self.im_out, out_map, *self._out_lim)
+        self.im_out = update_mesh(self, self.im_out, out_map, self._out_lim)
         cell_grid(self.ax_out, (oh, ow), lines=max(oh, ow) <= 32)
 
 
