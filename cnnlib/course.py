@@ -123,6 +123,18 @@ def edges() -> list[tuple[int, int]]:
     return [(a, item.number) for item in LESSONS for a in item.requires]
 
 
+def all_requirements(number: int) -> list[int]:
+    """Every notebook to read before ``number``: its prerequisites, theirs, and so on, sorted."""
+    found: set[int] = set()
+    todo = list(lesson(number).requires)
+    while todo:
+        a = todo.pop()
+        if a not in found:
+            found.add(a)
+            todo.extend(lesson(a).requires)
+    return sorted(found)
+
+
 def depth(number: int) -> int:
     """Length of the longest prerequisite chain that ends at ``number`` (0 for a start)."""
     item = lesson(number)

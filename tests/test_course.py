@@ -58,3 +58,18 @@ def test_table_markdown_links_every_notebook():
     links = re.findall(r"\]\(([^)]+)\)", table)
     assert links == [item.file for item in course.LESSONS]
     assert "a little calculus" in table.splitlines()[2 + 5]  # the row of 06
+
+
+def test_all_requirements_follow_the_chain():
+    # hand-worked: 07 needs 03, 04, 06; each of those needs 02, which needs 01
+    assert course.all_requirements(7) == [1, 2, 3, 4, 6]
+    assert course.all_requirements(5) == [1, 2]
+    assert course.all_requirements(1) == []
+
+
+def test_index_notebook_shows_the_table_of_contents():
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOKS / "00_index.ipynb", as_version=4)
+    sources = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert any(course.table_markdown() in s for s in sources), "regenerate 00_index's table"
