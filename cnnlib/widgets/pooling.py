@@ -21,10 +21,11 @@ import numpy as np
 
 from cnnlib._validate import check_array
 from cnnlib.conv import avg_pool2d, max_pool2d
-from cnnlib.plotting import ACCENT, HIGHLIGHT, SEQUENTIAL, move_rect, update_grid, window_rect
+from cnnlib.plotting import ACCENT, HIGHLIGHT, SEQUENTIAL, move_rect, window_rect
 from cnnlib.widgets._fastdraw import (
     BlitView,
     cell_grid,
+    cell_mesh,
     fit_fontsize,
     make_labels,
     make_veil,
@@ -33,6 +34,7 @@ from cnnlib.widgets._fastdraw import (
     place_veil,
     short_number,
     text_colors,
+    update_mesh,
 )
 
 MODES = ("max", "avg")
@@ -120,7 +122,7 @@ class PoolingView(BlitView):
             self._vmax = self._vmin + 1.0
         self._label_all = x.size <= LABEL_ALL
 
-        self.im_in = self.ax_in.imshow(np.zeros((h, w, 4)), interpolation="nearest")
+        self.im_in = cell_mesh(self.ax_in, (h, w), SEQUENTIAL)
         self.map_border = window_rect(self.ax_in, 0, 0, h, w, color=ACCENT, linewidth=1.5)
         self.map_border.set_linestyle("--")
         # every cell's value (static), or none when the map is large
@@ -143,13 +145,10 @@ class PoolingView(BlitView):
         # window cells whose value is not on the static layer: padding, or all when unlabelled
         self.window_labels = make_labels(self.ax_in, MAX_KERNEL**2, 13)
 
-        self.im_out = self.ax_out.imshow(
-            np.zeros((1, 1)),
-            cmap=SEQUENTIAL,
-            vmin=self._vmin,
-            vmax=self._vmax,
-            interpolation="nearest",
-        )
+        self.im_out = cell_mesh(self.ax_out, (1, 1), SEQUENTIAL)
+        self.im_out.set_clim(self._vmin, self._vmax)
+        for ax in (self.ax_in, self.ax_out):
+            ax.set_aspect("equal")  # square cells
         self.out_labels = make_labels(self.ax_out, LABEL_ALL, 13)
         self.veil = make_veil(self.ax_out)  # greys the cells not yet written
         self.out_rect = window_rect(self.ax_out, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3.5)
@@ -292,8 +291,8 @@ class PoolingView(BlitView):
         x = self._map
         h, w = x.shape
         hp, wp = h + 2 * p, w + 2 * p
-        self.im_in.set_data(padded_rgba(x, p, SEQUENTIAL, self._vmin, self._vmax))
-        self.im_in.set_extent((-0.5, wp - 0.5, hp - 0.5, -0.5))
+        rgba = padded_rgba(x, p, SEQUENTIAL, self._vmin, self._vmax)
+        self.im_in = update_mesh(self, self.im_in, rgba=rgba)
         cell_grid(self.ax_in, (hp, wp), lines=max(hp, wp) <= 40)
         move_rect(self.map_border, p, p, h, w)
         self.map_border.set_visible(p > 0)
@@ -319,7 +318,7 @@ class PoolingView(BlitView):
         else:
             self.winners.set_visible(False)
 
-        update_grid(self.im_out, self._out)
+        self.im_out = update_mesh(self, self.im_out, self._out, (self._vmin, self._vmax))
         cell_grid(self.ax_out, (oh, ow), lines=max(oh, ow) <= 40)
         out_rows, out_cols = np.indices((oh, ow))
         longest = max(len(_out_fmt(v)) for v in np.unique(self._out))
