@@ -67,7 +67,7 @@ _LEGEND_HEAD = (
 _LEGEND_TAIL = (
     _swatch(UNREACHED, "input that no window reads (×)")
     + _swatch(OUTPUT, "output")
-    + "; above the grid: every window position along a row</div>"
+    + "· above the grid: every window position along a row</div>"
 )
 _LEGEND = _LEGEND_HEAD + _LEGEND_TAIL
 _LEGEND_TRANSPOSED = _LEGEND_HEAD + _swatch(ZERO, "inserted zero") + _LEGEND_TAIL
