@@ -111,7 +111,9 @@ class DimensionsExplorer(BlitView):
             "stride": min(check_int("stride", stride, 1), MAX_STRIDE),
             "padding": min(check_int("padding", padding, 0), MAX_PADDING),
             "dilation": min(check_int("dilation", dilation, 1), MAX_DILATION),
-            "output_padding": min(check_int("output_padding", output_padding, 0), 3),
+            "output_padding": min(
+                check_int("output_padding", output_padding, 0), MAX_OUTPUT_PADDING
+            ),
         }
         if not isinstance(transposed, bool):
             raise TypeError(f"transposed must be True or False, got {transposed!r}")
@@ -261,7 +263,7 @@ class DimensionsExplorer(BlitView):
             step=step,
         )
 
-        key = (n, k, p, s, d, a, transposed)
+        key = (n, k, p, s, d, a if transposed else 0, transposed)
         if key != self._shape_key:
             self._draw_still(
                 n, cells, out, kind, input_at[shown], shown, input_reached, taps, pad, a
