@@ -767,12 +767,17 @@ def train_box_average(
     gen = torch.Generator().manual_seed(check_int("seed", seed, 0))
     opt = torch.optim.Adam(module.parameters(), lr=lr)
     losses = []
-    for _ in range(steps):
-        x = torch.randn(8, 1, size, size, generator=gen)
-        target = F.avg_pool2d(x, box, 1, box // 2, count_include_pad=True)
-        loss = F.mse_loss(module(x), target)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny one-channel images: threads cost more than they give
+    try:
+        for _ in range(steps):
+            x = torch.randn(8, 1, size, size, generator=gen)
+            target = F.avg_pool2d(x, box, 1, box // 2, count_include_pad=True)
+            loss = F.mse_loss(module(x), target)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
+    finally:
+        torch.set_num_threads(threads)
     return losses

@@ -40,6 +40,11 @@ def _random_layers(rng: np.random.Generator, n: int, width: int) -> list[tuple[i
 def _call(fn: Callable, *args) -> tuple[object, str | None]:
     try:
         return fn(*args), None
+    except NotImplementedError:
+        return (
+            None,
+            "it raised NotImplementedError: replace `raise NotImplementedError` by your code",
+        )
     except Exception as exc:  # the learner's code: report it, never crash the notebook
         return None, f"it raised {type(exc).__name__}: {exc}"
 
@@ -76,10 +81,10 @@ def _hint_size(layers: Sequence[tuple[int, ...]], got: int, dilation: bool) -> s
     return ""
 
 
-def check_receptive_field(fn: Callable, dilation: bool = False) -> bool:
+def check_receptive_field(fn: Callable, dilation: bool = False) -> None:
     """Check ``fn(layers) -> r`` (see the module docstring) on worked and random stacks.
 
-    Prints one line; returns True if every case matches.
+    Prints one line: a success line, or the first case that fails and a hint.
     """
     worked = [[(3, 1)] * 3, [(3, 1), (2, 2), (3, 1)], [(11, 4), (3, 2), (5, 1), (3, 2)]]
     if dilation:
@@ -99,20 +104,19 @@ def check_receptive_field(fn: Callable, dilation: bool = False) -> bool:
             error = f"it returned {got!r}, not an integer"
         if error is not None:
             print(f"{FAIL} {title}: for layers={layers} {error}")
-            return False
+            return
         if _as_int(got) != expected:
             hint = _hint_size(layers, _as_int(got), dilation)
             print(f"{FAIL} {title}: for layers={layers} expected {expected}, got {got}.{hint}")
-            return False
+            return
     print(f"{PASS} {title}: all {len(cases)} stacks match.")
-    return True
 
 
-def check_window(fn: Callable) -> bool:
+def check_window(fn: Callable) -> None:
     """Check ``fn(layers, unit) -> (start, end)`` (see the module docstring).
 
     The reference is ``start = unit S - P``, ``end = start + r - 1`` from
-    :func:`cnnlib.receptive.receptive_field`. Prints one line; returns True if all match.
+    :func:`cnnlib.receptive.receptive_field`. Prints a success line or the first failing case.
     """
     rng = np.random.default_rng(5)
     cases = [([(3, 1, 1)] * 3, 0), ([(3, 1, 1)] * 3, 5), ([(3, 1, 1), (2, 2, 0), (3, 1, 1)], 2)]
@@ -137,7 +141,7 @@ def check_window(fn: Callable) -> bool:
                 error = f"it returned {got!r}, not a pair (start, end)"
         if error is not None:
             print(f"{FAIL} {title}: for layers={layers}, unit={unit} {error}")
-            return False
+            return
         if got != expected:
             hint = ""
             if got == (w.start + field.padding, w.end + field.padding):
@@ -150,6 +154,5 @@ def check_window(fn: Callable) -> bool:
                 f"{FAIL} {title}: for layers={layers}, unit={unit} expected {expected}, "
                 f"got {got}.{hint}"
             )
-            return False
+            return
     print(f"{PASS} {title}: all {len(cases)} cases match.")
-    return True
