@@ -122,10 +122,7 @@ class EquivarianceExplorer(View):
         for ax in axes:
             # a fixed title position spares matplotlib a layout pass on every redraw
             ax.set_title(" ", y=1.0, pad=6, fontsize=16)
-        self.ax_a.title.set_text("layer(shift(x))")
-        self.error_text = self.ax_d.text(
-            0.5, -0.04, " ", transform=self.ax_d.transAxes, ha="center", va="top", fontsize=15
-        )
+        self.ax_a.title.set_text("f(shift(x))")
         self._shape_key: tuple | None = None
 
     def _update(self) -> None:
@@ -163,7 +160,7 @@ class EquivarianceExplorer(View):
         }
 
         self.im_in.set_data(xs)
-        self.ax_in.title.set_text(f"shift(x) by ({dy}, {dx})")
+        self.ax_in.title.set_text(f"shift(x), ({dy}, {dx})")
         both = np.concatenate([a.ravel(), b.ravel()])
         lim = symmetric_limits(both)
         # non-negative maps (pooling a photo) read better on the sequential map
@@ -186,9 +183,8 @@ class EquivarianceExplorer(View):
             self._shape_key = key
             self.relayout = True
         oy, ox = out_shift
-        self.ax_b.title.set_text(f"shift(layer(x)) by ({oy}, {ox})")
-        self.ax_d.title.set_text("difference (same scale)")
-        self.error_text.set_text(f"relative error {error:.2e}\ninterior {interior:.2e}")
+        self.ax_b.title.set_text(f"shift(f(x)), ({oy}, {ox})")
+        self.ax_d.title.set_text(f"difference: {error:.1e}")
         self.readout.value = (
             '<span style="font-size:1.4em;font-family:monospace">'
             f"{name}: relative equivariance error "

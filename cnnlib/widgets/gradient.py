@@ -15,10 +15,12 @@ term by term from the definition, so the view shows both and they must agree.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
+from PIL import Image
 
 from cnnlib._validate import check_array
 from cnnlib.backprop import conv2d_backward, dilate
@@ -111,7 +113,6 @@ class GradientView(View):
         self._g_full = rng.integers(-2, 3, size=(h + 2 * MAX_PADDING, w + 2 * MAX_PADDING))
         self._g_full = self._g_full.astype(float)
         self._last_step = 0
-        self._key: tuple | None = None
         super().__init__()
 
     def _build(self) -> None:
@@ -156,6 +157,24 @@ class GradientView(View):
         self.im_res = self.ax_res.imshow(blank, interpolation="nearest")
         self.rect_res = window_rect(self.ax_res, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3)
         self.res_label = self._labels(self.ax_res, 1)[0]
+        # What moves while Play walks dL/dx is drawn over a cached background (blitting);
+        # the background is redrawn only when ``_static_key`` changes.
+        self._dynamic = [
+            self.im_g,
+            self.im_res,
+            self.rect_x,
+            self.rect_work,
+            self.rect_res,
+            *self.work_labels,
+            self.res_label,
+            self.ax_x.title,
+            self.ax_res.title,
+        ]
+        for artist in self._dynamic:
+            artist.set_animated(True)
+        self._background = None
+        self._background_key: tuple | None = None
+        self._static_key: tuple = ()
 
     @staticmethod
     def _labels(ax, n: int) -> list:
@@ -259,11 +278,29 @@ class GradientView(View):
             "grad_weight": grad_w,
             "output_shape": (ho, wo),
         }
-        key = (mode, s, p)
-        if key != self._key:
-            self.relayout = True
-            self._key = key
+        # in dL/dw mode the chosen tap changes the input and work panels too
+        self._static_key = (mode, s, p) + ((m, n) if mode == "dL/dw" else ())
         self._draw(mode, xp, g, grad_x, grad_w, terms, value, step, s, p, (r, col), (m, n))
+
+    def _render(self) -> None:
+        """Redraw the background only when it changed, then the moving artists over it."""
+        fig = self.figure
+        canvas = fig.canvas
+        if self.relayout or self._background is None or self._static_key != self._background_key:
+            fig.set_layout_engine("constrained" if self.relayout else "none")
+            canvas.draw()  # animated artists are left out
+            self._background = canvas.copy_from_bbox(fig.bbox)
+            self._background_key = self._static_key
+            self.relayout = False
+        else:
+            canvas.restore_region(self._background)
+        for artist in self._dynamic:
+            if artist.get_visible():
+                fig.draw_artist(artist)
+        buf = np.asarray(canvas.buffer_rgba())
+        out = io.BytesIO()
+        Image.fromarray(buf).save(out, format="png", compress_level=1)
+        self.image.value = out.getvalue()
 
     def _draw(self, mode, xp, g, grad_x, grad_w, terms, value, step, s, p, cell, wcell) -> None:
         x, w = self._x, self._w
@@ -282,7 +319,7 @@ class GradientView(View):
             gmask[t["grad_out"]] = True
         self._show(self.im_g, g, DIVERGING, symmetric_limits(self._g_full), _veil(gmask))
         _frame(self.ax_g, (ho, wo))
-        self.ax_g.title.set_text(f"dL/dy  {ho}×{wo}")
+        self.ax_g.title.set_text("dL/dy")
 
         if mode == "dL/dx":
             r, col = cell
@@ -307,7 +344,7 @@ class GradientView(View):
             rr, cc = np.meshgrid(np.arange(kh) + r + p, np.arange(kw) + col + p, indexing="ij")
             win = canvas[rr, cc]
             self._put(self.work_labels, win, rr, cc)
-            title = f"dL/dy dilated ×{s}, padded {kh - 1}" if s > 1 else f"dL/dy padded {kh - 1}"
+            title = f"dilated ×{s}, pad {kh - 1}" if s > 1 else f"dL/dy, pad {kh - 1}"
             self.ax_work.title.set_text(title)
             kern = w[::-1, ::-1]
             self._show(self.im_k, kern, DIVERGING, symmetric_limits(w))
@@ -325,7 +362,7 @@ class GradientView(View):
                 xmask[t["input"][0] + p, t["input"][1] + p] = True
             self._show(self.im_x, shown, SEQUENTIAL, self._xlim, _veil(xmask))
             self.rect_x.set_visible(False)
-            self.ax_x.title.set_text(f"x: pixels under tap ({m}, {n})")
+            self.ax_x.title.set_text(f"x under w[{m}, {n}]")
             prods = np.array([t["product"] for t in terms]).reshape(ho, wo)
             self._show(self.im_work, prods, DIVERGING, symmetric_limits(prods))
             _frame(self.ax_work, prods.shape)
@@ -335,7 +372,7 @@ class GradientView(View):
                 self._put(self.work_labels, prods, pr, pc)
             else:
                 self._put(self.work_labels, [], [], [])
-            self.ax_work.title.set_text("dL/dy × those pixels")
+            self.ax_work.title.set_text("dL/dy × pixels")
             self._show(self.im_k, w, DIVERGING, symmetric_limits(w))
             _frame(self.ax_k, w.shape)
             move_rect(self.rect_k, m, n, 1, 1)
