@@ -1,0 +1,143 @@
+"""The course index runs in JupyterLab, and notebook 01 is presented as slides with jupyterlab-rise.
+
+Slide mode is the page jupyterlab-rise serves at ``/rise/<path>`` (what the notebook toolbar's
+"Render as Reveal Slideshow" button shows in a side panel). It attaches to the kernel session of
+the notebook's path (checked below: the same kernel id) and shows the outputs saved in the
+file; it runs nothing by itself (Shift+Enter runs the selected cell on a slide). So the test
+runs all and saves in JupyterLab first, then opens the slides.
+
+Known failure, kept visible: with the pinned jupyterlab-rise 0.43.1 and ipywidgets 8 the
+slideshow app cannot load the widget manager ("Shared module @jupyterlab/console doesn't exist
+in shared scope default"), so a view's slide shows its static PNG and no controls. The test
+then raises ``SlideWidgetUnavailable`` (a strict xfail for that reason only): every other step
+must pass, and once the slides render widgets the test passes and the marker must go.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from cnnlib import course
+
+from .conftest import (
+    _lab,
+    error_outputs,
+    figure_png,
+    move_slider,
+    open_notebook,
+    run_all,
+    screenshot,
+    slider_value,
+    view_locator,
+    wait_for_change,
+    wait_for_idle,
+    wait_until,
+)
+
+pytestmark = pytest.mark.browser
+
+#: jupyterlab-rise 0.43.1 + ipywidgets 8: the slideshow app cannot load the widget manager
+RISE_WIDGETS_BUG = "https://github.com/jupyterlab-contrib/rise/issues/119"
+
+
+class SlideWidgetUnavailable(AssertionError):
+    """The slide shows the view's static picture: no widget manager in the slideshow app."""
+
+
+def test_index_runs_all_without_errors(page):
+    open_notebook(page, "00_index.ipynb")
+    seconds = run_all(page)
+    print(f"00_index: Run All took {seconds:.1f} s")
+    errors = error_outputs(page)
+    assert not errors, "cells or views showed errors:\n" + "\n".join(errors)
+    # every notebook of the course is linked from the rendered table of contents
+    hrefs = page.locator(".jp-MarkdownOutput a").evaluate_all("as => as.map(a => a.href)")
+    for item in course.LESSONS:
+        assert any(h.split("?")[0].endswith(item.file) for h in hrefs), item.file
+    # the view on the index answers the keyboard
+    view = view_locator(page, "SlidingKernel")
+    before = figure_png(view)
+    move_slider(view, "col", 1)
+    wait_for_change(lambda: slider_value(view, "col"), "3", what="the col slider to move")
+    wait_for_idle(page)
+    assert figure_png(view) != before
+    screenshot(page, "00_index_after_run_all")
+
+
+def _present_slide(rise):
+    return rise.locator(".reveal .slides > section.present").first
+
+
+@pytest.mark.xfail(
+    raises=SlideWidgetUnavailable,
+    strict=True,
+    reason=f"jupyterlab-rise 0.43.1 cannot load ipywidgets 8's manager ({RISE_WIDGETS_BUG})",
+)
+def test_rise_slide_with_a_working_view(page):
+    start = time.monotonic()
+    notebook = "01_convolution.ipynb"
+    open_notebook(page, notebook)
+    run_all(page)
+    assert not error_outputs(page), error_outputs(page)
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    kernel_id = page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.id"
+    )
+    # the lecturer's button is in the notebook toolbar
+    button = page.locator(".jp-NotebookPanel-toolbar [data-command='RISE:preview']").first
+    assert button.is_visible(), "no RISE button in the notebook toolbar"
+
+    rise = page.context.new_page()
+    messages: list[str] = []
+    rise.on("console", lambda m: messages.append(m.text))
+    rise.goto(_lab().lab_url(f"/rise/{notebook}"))
+    rise.locator(".reveal .slides > section").first.wait_for(state="attached", timeout=90_000)
+    # (console events arrive only while playwright runs: poll with the page's own timer)
+    for _ in range(300):
+        if any("/api/kernels/" in m for m in messages):
+            break
+        rise.wait_for_timeout(200)
+    kernels = [m.split("/api/kernels/")[1][:36] for m in messages if "/api/kernels/" in m]
+    assert kernels == [kernel_id], f"slides use kernel(s) {kernels}, the notebook {kernel_id}"
+
+    # Walk the slides with the keyboard, as a presenter does, to the one holding the view.
+    def on_view_slide() -> bool:
+        return "SlidingKernel()" in _present_slide(rise).inner_text()
+
+    rise.locator(".reveal").first.click(position={"x": 5, "y": 5})
+    for _ in range(len(rise.locator(".reveal .slides > section").all())):
+        if on_view_slide():
+            break
+        rise.keyboard.press("ArrowRight")
+        rise.wait_for_timeout(400)
+    assert on_view_slide(), "no slide shows the SlidingKernel cell"
+    slide = _present_slide(rise)
+    rise.wait_for_timeout(1500)  # let reveal.js finish its transition and layout
+    shot = screenshot(rise, "rise_01_sliding_kernel_slide")
+
+    view = slide.locator(".cnnlib-view.cnnlib-SlidingKernel")
+    try:
+        view.wait_for(state="attached", timeout=20_000)
+    except Exception as exc:  # playwright's TimeoutError
+        static = slide.locator(".jp-OutputArea-output img").count()
+        manager_failed = any("jupyterlab-manager" in m for m in messages)
+        raise SlideWidgetUnavailable(
+            f"the slide shows {static} static picture(s) but no live view; widget manager "
+            f"failed to load: {manager_failed} ({RISE_WIDGETS_BUG}); screenshot: {shot}"
+        ) from exc
+
+    # The slide holds a live view: the keyboard moves it and the picture changes.
+    box = view.bounding_box()
+    viewport = rise.viewport_size
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"] + 1, (
+        f"the view overflows the slide: {box}"
+    )
+    col = slider_value(view, "col")
+    before = figure_png(view)
+    move_slider(view, "col", 1)
+    wait_for_change(lambda: slider_value(view, "col"), col, what="the col slider to move")
+    wait_until(lambda: figure_png(view) != before, what="the figure to change")
+    screenshot(rise, "rise_01_sliding_kernel_moved")
+    print(f"RISE test took {time.monotonic() - start:.1f} s")
