@@ -69,7 +69,10 @@ def test_circular_convolution_is_equivariant_at_every_shift():
     assert max(errors) < 1e-12
 
 
-@given(st.integers(1, 3), st.integers(1, 3), st.integers(-6, 6), st.integers(-6, 6))
+odd = st.sampled_from([1, 3, 5])
+
+
+@given(odd, odd, st.integers(-6, 6), st.integers(-6, 6))
 def test_circular_convolution_equivariance_property(kh, kw, dy, dx):
     x = RNG.standard_normal((1, 2, 9, 10))
     w = RNG.standard_normal((2, 2, kh, kw))
@@ -77,8 +80,7 @@ def test_circular_convolution_equivariance_property(kh, kw, dy, dx):
     def f(v):
         return conv2d(v, w, padding=(kh // 2, kw // 2), padding_mode="circular")
 
-    if kh % 2 and kw % 2:
-        assert equivariance_error(f, x, dy, dx) < 1e-12
+    assert equivariance_error(f, x, dy, dx) < 1e-12
 
 
 def test_zero_padding_is_exact_in_the_interior_only():
