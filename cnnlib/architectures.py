@@ -638,12 +638,26 @@ class SqueezeExcitation(nn.Module):
 
 class MBConv(nn.Module):
     """EfficientNet's block: an inverted residual with SiLU, a k x k depthwise convolution
-    and squeeze-and-excitation (squeezed to a quarter of the block's input width)."""
+    and squeeze-and-excitation (squeezed to a quarter of the block's input width).
+
+    With a skip, training uses *stochastic depth*: each sample's ``F(x)`` is dropped with
+    probability ``drop_prob`` (and scaled by ``1 / (1 - drop_prob)`` otherwise), so
+    ``y = x + m F(x) / (1 - p)`` with ``m ~ Bernoulli(1 - p)``; in eval mode ``y = x + F(x)``.
+    """
 
     def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: int, stride: int, expand_ratio: int
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int,
+        expand_ratio: int,
+        drop_prob: float = 0.0,
     ) -> None:
         super().__init__()
+        if not 0 <= drop_prob < 1:
+            raise ValueError(f"drop_prob must be in [0, 1), got {drop_prob}")
+        self.drop_prob = float(drop_prob)
         hidden = in_channels * expand_ratio
         layers: list[nn.Module] = []
         if expand_ratio != 1:
@@ -656,7 +670,13 @@ class MBConv(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.residual(x)
-        return y + x if self.use_skip else y
+        if not self.use_skip:
+            return y
+        if self.training and self.drop_prob > 0:
+            keep = 1.0 - self.drop_prob
+            mask = torch.empty(y.shape[0], 1, 1, 1, device=y.device).bernoulli_(keep)
+            y = y * mask / keep
+        return y + x
 
 
 #: EfficientNet-B0's stages: (expansion, kernel, first stride, channels, repeats)
@@ -675,13 +695,17 @@ class EfficientNet(ImageClassifier):
     """A 3x3 stride-2 stem, 16 MBConv blocks, a 1x1 convolution to 1280 channels, global
     average pooling and one linear layer (B0: the baseline that compound scaling grows)."""
 
-    def __init__(self, num_classes: int = 1000, dropout: float = 0.2) -> None:
+    def __init__(
+        self, num_classes: int = 1000, dropout: float = 0.2, stochastic_depth: float = 0.2
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = [_conv_bn_act(3, 32, 3, 2, act=nn.SiLU)]
         c = 32
+        total = sum(n for *_, n in EFFICIENTNET_B0_CONFIG)
         for t, k, s, width, n in EFFICIENTNET_B0_CONFIG:
             for j in range(n):
-                layers.append(MBConv(c, width, k, s if j == 0 else 1, t))
+                p = stochastic_depth * (len(layers) - 1) / total  # grows with depth
+                layers.append(MBConv(c, width, k, s if j == 0 else 1, t, p))
                 c = width
         layers.append(_conv_bn_act(c, 1280, 1, act=nn.SiLU))
         self.features = nn.Sequential(*layers)

@@ -389,3 +389,27 @@ def test_trunks_end_before_the_classifier():
     assert out.shape == (1, 197, 768)
     with pytest.raises(TypeError):
         arch.trunk(nn.ReLU())
+
+
+def test_mbconv_stochastic_depth():
+    block = arch.MBConv(16, 16, 3, 1, 6, drop_prob=0.5)
+    x = torch.randn(64, 16, 4, 4)
+    with torch.no_grad():
+        f = block.residual.eval()(x)
+        block.eval()
+        assert torch.allclose(block(x), x + f)  # eval: the whole residual, always
+        block.train()
+        block.residual.eval()  # keep batch norm fixed: only the drop is random
+        torch.manual_seed(0)
+        y = block(x)
+    # training: each sample gets x (dropped) or x + F(x) / (1 - p) (kept)
+    dropped = torch.isclose(y, x, atol=1e-6).flatten(1).all(1)
+    kept = torch.isclose(y, x + 2 * f, atol=1e-5).flatten(1).all(1)
+    assert bool((dropped | kept).all()) and 10 < int(dropped.sum()) < 54
+    with torch.device("meta"):
+        probs = [
+            m.drop_prob for m in arch.efficientnet_b0().modules() if isinstance(m, arch.MBConv)
+        ]
+    assert probs == [0.2 * i / 16 for i in range(16)]  # torchvision's linear schedule
+    with pytest.raises(ValueError, match="drop_prob"):
+        arch.MBConv(16, 16, 3, 1, 6, drop_prob=1.0)
