@@ -59,7 +59,8 @@ def dilate(grad: np.ndarray, stride: int | tuple[int, int]) -> np.ndarray:
     return out
 
 
-def _as_nchw(name: str, x: np.ndarray) -> np.ndarray:
+def _as_nchw(x: np.ndarray) -> np.ndarray:
+    """View ``(H, W)`` or ``(C, H, W)`` as ``(1, 1, H, W)`` / ``(1, C, H, W)``."""
     return x.reshape((1,) * (4 - x.ndim) + x.shape)
 
 
@@ -115,8 +116,8 @@ def conv2d_backward(
     sh, sw = check_pair("stride", stride, 1)
     dh, dw = check_pair("dilation", dilation, 1)
     groups = check_int("groups", groups, 1)
-    x4 = _as_nchw("x", x)
-    w4 = _as_nchw("weight", weight)
+    x4 = _as_nchw(x)
+    w4 = _as_nchw(weight)
     n, c, h, w = x4.shape
     c_out, c_per_group, kh, kw = w4.shape
     if c % groups or c_out % groups:
@@ -145,7 +146,7 @@ def conv2d_backward(
     dtype = np.result_type(x, weight, grad_out)
     x4 = x4.astype(dtype, copy=False)
     w4 = w4.astype(dtype, copy=False)
-    g4 = _as_nchw("grad_out", grad_out).astype(dtype, copy=False)
+    g4 = _as_nchw(grad_out).astype(dtype, copy=False)
 
     xp = np.pad(x4, ((0, 0), (0, 0), (top, bottom), (left, right)))
     og = c_out // groups
@@ -218,9 +219,9 @@ def max_pool2d_backward(
         x, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode, return_indices=True
     )
     _pool_output_check(grad_out, y, "max_pool2d")
-    x4 = _as_nchw("x", x)
+    x4 = _as_nchw(x)
     n, c, h, w = x4.shape
-    g = _as_nchw("grad_out", grad_out).reshape(n * c, -1)
+    g = _as_nchw(grad_out).reshape(n * c, -1)
     flat_idx = np.asarray(idx).reshape(n * c, -1).astype(np.int64)
     grad = np.zeros((n * c, h * w), dtype=np.result_type(x, grad_out))
     rows = np.repeat(np.arange(n * c), flat_idx.shape[1])
@@ -251,8 +252,8 @@ def avg_pool2d_backward(
     kh, kw = check_pair("kernel_size", kernel_size, 1)
     sh, sw = (kh, kw) if stride is None else check_pair("stride", stride, 1)
     ph, pw = check_pair("padding", padding, 0)
-    x4 = _as_nchw("x", x)
-    g4 = _as_nchw("grad_out", grad_out)
+    x4 = _as_nchw(x)
+    g4 = _as_nchw(grad_out)
     n, c, h, w = x4.shape
     ho, wo = g4.shape[2:]
 

@@ -71,7 +71,6 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _compare(
-    title: str,
     call: str,
     where: str,
     fn: Callable[[], Any],
@@ -163,7 +162,6 @@ def check_grad_weight(fn: Callable[..., Any], seed: int = 0) -> None:
             return ""
 
         problem = _compare(
-            "grad_weight",
             "fn(x, grad_out)",
             f"x =\n{_fmt(x)}\ngrad_out =\n{_fmt(g)}\n",
             lambda x=x, g=g: fn(x.copy(), g.copy()),
@@ -205,7 +203,6 @@ def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> None:
             return ""
 
         problem = _compare(
-            "grad_input",
             "fn(grad_out, w)",
             f"w =\n{_fmt(w)}\ngrad_out =\n{_fmt(g)}\n",
             lambda w=w, g=g: fn(g.copy(), w.copy()),
@@ -249,7 +246,6 @@ def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> None:
             return ""
 
         problem = _compare(
-            "max_pool_backward",
             "fn(grad_out, x)",
             f"x =\n{_fmt(x)}\ngrad_out =\n{_fmt(g)}\n",
             lambda x=x, g=g: fn(g.copy(), x.copy()),
