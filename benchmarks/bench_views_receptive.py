@@ -13,6 +13,7 @@ TARGET_MS = 30.0
 SWEEPS = [
     ({}, "unit_col", list(range(0, 32, 3))),
     ({}, "unit_row", list(range(0, 32, 3))),
+    ({}, "play", list(range(1, 32, 2))),
     ({"layer": 2}, "kernel_size", [1, 2, 4, 5, 6, 7, 3]),
     ({"layer": 2}, "stride", [2, 3, 4, 1]),
     ({"layer": 2}, "dilation", [2, 3, 4, 1]),

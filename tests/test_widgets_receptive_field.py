@@ -218,6 +218,21 @@ def test_photo_mode_and_picture_changes(view):
     check_state(view)
 
 
+def test_play_sweeps_the_unit_along_the_top_layer(view):
+    assert view.controls["play"].max == 31
+    for v in [3, 5, 31]:  # (play starts at 0)
+        view.controls["play"].value = v
+        assert view.state["unit"] == (15, v) and view.controls["unit_col"].value == v
+        check_state(view)
+    view.controls["preset"].value = "SimpleCNN (seed)"  # a 4 x 4 top layer: play clamps to 3
+    assert view.controls["play"].max == 3 and view.state["unit"] == (1, 1)
+    view.controls["unit_row"].value = 2  # the clamp of play must not move unit_col
+    assert view.state["unit"] == (2, 1)
+    view.controls["play"].value = 0
+    assert view.state["unit"] == (2, 0)
+    check_state(view)
+
+
 def test_impossible_stack_is_a_message_not_an_exception(view):
     view.controls["preset"].value = "SimpleCNN (seed)"
     view.set_controls(layer=6, kernel_size=7, dilation=4)  # pool dilated to 25 on an 8 x 8 map

@@ -50,6 +50,7 @@ GRID_SIZE = 32  # input size in grid mode
 PHOTO_SIZE = 128  # input size in photo mode
 MAX_LAYERS = max(len(v) for v in PRESETS.values())
 MAX_KERNEL, MAX_STRIDE, MAX_DILATION = 7, 4, 4
+PLAY_INTERVAL = 400  # milliseconds per step of the Play button
 
 _UNIT = to_rgba("#d9d9d9")
 _FIELD = to_rgba(HIGHLIGHT)
@@ -72,7 +73,8 @@ class ReceptiveFieldExplorer(BlitView):
     """Pick a unit of the top layer; see the window it depends on in every layer below.
 
     Controls: ``preset``, ``layer`` (the layer that ``kernel_size``, ``stride`` and ``dilation``
-    edit), ``unit_row`` and ``unit_col`` (the unit of the top layer), ``photo`` (draw the field
+    edit), ``unit_row`` and ``unit_col`` (the unit of the top layer; ``play`` sweeps
+    ``unit_col``), ``photo`` (draw the field
     on the photo of Grace Hopper, 128 x 128, instead of a 32 x 32 grid).
 
     ``state``: ``layers`` (kind, kernel_size, stride, padding, dilation per layer),
@@ -107,6 +109,8 @@ class ReceptiveFieldExplorer(BlitView):
             "dilation": widgets.IntSlider(1, 1, MAX_DILATION, description="dilation", style=style),
             "unit_row": widgets.IntSlider(0, 0, 1, description="unit_row", style=style),
             "unit_col": widgets.IntSlider(0, 0, 1, description="unit_col", style=style),
+            # sweeps unit_col along the top layer (a lecture animation)
+            "play": widgets.Play(value=0, min=0, max=1, interval=PLAY_INTERVAL, description="play"),
         }  # fmt: skip
         self._layers: list[tuple[str, int, int, int]] = list(PRESETS[preset])
         self._seen: dict[str, Any] = {}
@@ -201,6 +205,7 @@ class ReceptiveFieldExplorer(BlitView):
             self._centre = True
         i = c["layer"] - 1
         self._layers[i] = (self._layers[i][0], c["kernel_size"], c["stride"], c["dilation"])
+        self._played = bool(seen) and c["play"] != seen["play"]
 
     def _update(self) -> None:
         self._centre = False
@@ -223,11 +228,15 @@ class ReceptiveFieldExplorer(BlitView):
             paddings.append(paddings[-1] + p * jumps[-1])
             jumps.append(jumps[-1] * s)
         n_top = outs[-1]
-        for name in ("unit_row", "unit_col"):
+        for name in ("unit_row", "unit_col", "play"):
             ctl = self.controls[name]
             ctl.max = n_top - 1
-            if self._centre:
+            if self._centre and name != "play":
                 ctl.value = (n_top - 1) // 2
+        if self._played:
+            self.controls["unit_col"].value = self.controls["play"].value
+        self._seen["unit_col"] = self.controls["unit_col"].value
+        self._seen["play"] = self.controls["play"].value  # after a clamp to the new max
         u = (self.controls["unit_row"].value, self.controls["unit_col"].value)
 
         # the chosen unit's window in every layer, top down (unit index ranges, unclipped)
