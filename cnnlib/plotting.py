@@ -108,7 +108,10 @@ def set_grid_lines(ax: Axes, shape: Sequence[int], lines: bool = True) -> None:
     ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.grid(lines, which="minor", color="white", linewidth=0.6)
+    if lines:
+        ax.grid(True, which="minor", color="white", linewidth=0.6)
+    else:  # matplotlib turns the grid on when style keywords come with False
+        ax.grid(False, which="minor")
 
 
 def update_grid(im: AxesImage, values: np.ndarray, vmin=None, vmax=None) -> None:

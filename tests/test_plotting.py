@@ -59,3 +59,15 @@ def test_lecture_style_enlarges_type_and_views_and_switches_back():
 def test_use_style_names_the_rule():
     with pytest.raises(ValueError, match="style must be one of"):
         plotting.use_style("huge")
+
+
+@pytest.mark.parametrize("lines", [True, False])
+def test_set_grid_lines_draws_cell_borders_only_when_asked(lines):
+    fig = plotting.new_figure(3, 3)
+    ax = fig.add_subplot()
+    plotting.set_grid_lines(ax, (4, 5), lines=lines)
+    ticks = ax.xaxis.get_minor_ticks() + ax.yaxis.get_minor_ticks()
+    assert len(ticks) == 5 + 1 + 4 + 1
+    assert all(t.gridline.get_visible() == lines for t in ticks)
+    assert ax.get_xlim() == (-0.5, 4.5)
+    assert ax.get_ylim() == (3.5, -0.5)
