@@ -1,0 +1,94 @@
+// A hand-written JupyterLab federated extension (a module-federation container with no plugins).
+//
+// jupyterlab-rise 0.43.1 serves slides from its own app, whose bundle lacks @jupyterlab/console.
+// ipywidgets 8's manager imports one optional token (IConsoleTracker) from that package, so it
+// fails to load there and every view shows as a static picture
+// (https://github.com/jupyterlab-contrib/rise/issues/119). In that app only, this container
+// 1. shares a stand-in @jupyterlab/console that holds just that token: nothing provides it in the
+//    slideshow, so the manager activates without console support and widgets render;
+// 2. keeps arrow keys, Home, End and Space pressed on a widget control (a slider handle, a
+//    button, a drop-down) for the control: otherwise they also turn the slide. PageUp/PageDown
+//    (what presentation clickers send) still turn slides from anywhere.
+// In JupyterLab itself, which shares the real @jupyterlab/console, it does nothing.
+var _JUPYTERLAB;
+(function () {
+  "use strict";
+  var NAME = "cnn-course-slides";
+  var CONSOLE = "@jupyterlab/console";
+  var WIDGET_KEYS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", " "];
+
+  function newest(versions) {
+    function parts(v) {
+      return v.split(/[.-]/).map(function (p) { return parseInt(p, 10) || 0; });
+    }
+    return versions.slice().sort(function (a, b) {
+      var x = parts(a), y = parts(b);
+      for (var i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] - y[i];
+      return 0;
+    })[versions.length - 1];
+  }
+
+  function inWidget(event) {
+    var target = event.target;
+    return (
+      WIDGET_KEYS.indexOf(event.key) !== -1 &&
+      target && target.closest && target.closest(".jupyter-widgets") &&
+      !target.isContentEditable
+    );
+  }
+
+  function keepWidgetKeys() {
+    // Two listeners turn a slide on such keys: the notebook's shortcuts (on the document, in
+    // the capture phase: ArrowRight moves to the next heading, and the slideshow follows the
+    // active cell) and reveal.js (on the document, bubbling).
+    window.addEventListener(
+      "keydown",
+      function (event) {
+        if (!inWidget(event)) return;
+        if (event.target.closest(".noUi-handle")) {
+          // a slider handle moves on its own keydown listener, so the event must reach it;
+          // the shortcuts skip an event whose default is prevented
+          event.preventDefault();
+        } else {
+          // buttons and drop-downs act by the browser's default action: no listener needed
+          event.stopPropagation();
+        }
+      },
+      true
+    );
+    // after the handle's own listener, before reveal.js's
+    document.documentElement.addEventListener("keydown", function (event) {
+      if (inWidget(event)) event.stopPropagation();
+    });
+  }
+
+  var container = {
+    init: function (scope) {
+      if (scope[CONSOLE] && Object.keys(scope[CONSOLE]).length) return Promise.resolve();
+      var lumino = scope["@lumino/coreutils"];
+      if (!lumino) return Promise.resolve();
+      keepWidgetKeys();
+      return lumino[newest(Object.keys(lumino))].get().then(function (factory) {
+        var stand_in = {
+          IConsoleTracker: new (factory().Token)(
+            "@jupyterlab/console:IConsoleTracker",
+            "stand-in: the slideshow has no code consoles"
+          ),
+        };
+        scope[CONSOLE] = {
+          "4.6.6": {
+            get: function () { return Promise.resolve(function () { return stand_in; }); },
+            from: NAME,
+            eager: false,
+            loaded: 1,
+          },
+        };
+      });
+    },
+    get: function () {
+      return Promise.resolve(function () { return { __esModule: true, default: [] }; });
+    },
+  };
+  _JUPYTERLAB = window._JUPYTERLAB = window._JUPYTERLAB || {};
+  _JUPYTERLAB[NAME] = container;
+})();
