@@ -95,9 +95,17 @@ def test_rise_slide_with_a_working_view(page):
     kernel_id = page.evaluate(
         "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.id"
     )
-    # the lecturer's button is in the notebook toolbar
+    # the lecturer's way in: the toolbar button, or Alt+R, opens the slides beside the notebook
     button = page.locator(".jp-NotebookPanel-toolbar [data-command='RISE:preview']").first
     assert button.is_visible(), "no RISE button in the notebook toolbar"
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Alt+r")
+    for _ in range(120):
+        if any(f"/rise/{notebook}" in f.url for f in page.frames):
+            break
+        page.wait_for_timeout(250)
+    assert any(f"/rise/{notebook}" in f.url for f in page.frames), "Alt+R opened no slides panel"
 
     rise = page.context.new_page()
     messages: list[str] = []
