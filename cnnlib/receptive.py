@@ -12,7 +12,12 @@ so that ``r_L = sum_l (k'_l - 1) prod_{i<l} s_i + 1``: the course's recursion
 ``RF_l = RF_{l-1} + (k_l - 1) prod_{i<l} s_i`` with the kernel replaced by the dilated kernel.
 Unit ``u`` of layer ``l`` sees the input indices ``u * S_l - P_l .. u * S_l - P_l + r_l - 1``
 (inclusive), which may reach past the border into the padding; ``Field.window`` reports that
-interval and its clipped part.
+interval and its clipped part. The clipped part is clipped layer by layer, not once at the
+input: a window of units ``a .. b`` of layer ``l`` reads ``a s - p .. b s - p + d(k - 1)`` of
+layer ``l - 1``, cut to that layer's ``0 .. n_{l-1} - 1``. Clipping once is not enough where a
+strided layer drops the input's last pixels (``n_out = floor((n + 2p - k') / s) + 1``) and a
+later layer's padding stands in their place: those pixels are inside the formula's window but
+nothing reads them.
 
 ``receptive_field(layers)`` applies the recursion to a list of ``(kernel_size, stride, padding,
 dilation)`` tuples. ``receptive_field_of(module, input_size)`` runs a torch module once on a
@@ -94,8 +99,10 @@ class Window(NamedTuple):
     """The input indices one unit sees along one axis, ``start .. end`` inclusive.
 
     ``start`` may be negative and ``end`` may pass the last index: those positions are padding.
-    ``clipped_start .. clipped_end`` is the part inside the input (``None`` if there is none
-    or if the input size is not known).
+    ``clipped_start .. clipped_end`` is the part the unit can read (``None`` if there is none or
+    if the input size is not known): the window clipped layer by layer on the way down (a layer's
+    window of units ``a .. b`` reads ``a s - p .. b s - p + d(k - 1)`` below, cut to the units
+    that exist there), so input pixels that a strided layer drops are not counted.
     """
 
     start: int
@@ -109,12 +116,100 @@ class Window(NamedTuple):
         return self.end - self.start + 1
 
 
-def _window(a: _Axis, unit: int, input_size: int | None) -> Window:
+@dataclass(frozen=True, eq=False)
+class _Step:
+    """How the units of one tensor come from the tensor(s) it was made of, per axis.
+
+    ``kind``: ``"input"``; ``"window"`` (a convolution or pooling, ``params[j] = (k, s,
+    p_before, p_after, d)``, ``ceil`` for pools in ceil mode); ``"pad"`` (``params[j] = (before,
+    after)``); ``"adaptive"`` (adaptive pooling to ``params[j] = (n_out,)``); ``"union"`` (an
+    operation position by position on ``sources`` of the same size: a sum, a concatenation).
+    """
+
+    kind: str
+    sources: tuple[_Step, ...] = ()
+    params: tuple[tuple[int, ...], ...] = ((), ())
+    ceil: bool = False
+
+
+_INPUT_STEP = _Step("input")
+
+
+def _out_size(n: int, k: int, s: int, before: int, after: int, d: int, ceil: bool) -> int:
+    """torch's output size of a window layer: ``floor((n + p_b + p_a - d(k-1) - 1) / s) + 1``
+    (ceil in ceil mode, minus the last window if it would start past ``n + p_b``)."""
+    span = n + before + after - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil else 0)) // s + 1
+    if ceil and (out - 1) * s >= n + before:
+        out -= 1
+    return max(out, 0)
+
+
+class _Clipper:
+    """The clipped window of a step's units, followed down to the input along one axis."""
+
+    def __init__(self, axis: int, input_size: int) -> None:
+        self.axis = axis
+        self.input_size = input_size
+        self.sizes: dict[int, int] = {}
+        self.seen: dict[tuple[int, int, int], tuple[int, int] | None] = {}
+
+    def size(self, step: _Step) -> int:
+        """The number of units of ``step`` along the axis."""
+        if step.kind == "input":
+            return self.input_size
+        if id(step) not in self.sizes:
+            n = self.size(step.sources[0])
+            prm = step.params[self.axis]
+            if step.kind == "window":
+                n = _out_size(n, *prm, ceil=step.ceil)
+            elif step.kind == "pad":
+                n = n + prm[0] + prm[1]
+            elif step.kind == "adaptive":
+                n = prm[0]
+            self.sizes[id(step)] = n
+        return self.sizes[id(step)]
+
+    def clip(self, step: _Step, a: int, b: int) -> tuple[int, int] | None:
+        """Input indices (first, last) read by units ``a .. b`` of ``step``, or None."""
+        if step.kind == "input":
+            return (a, b)
+        key = (id(step), a, b)
+        if key not in self.seen:
+            self.seen[key] = self._clip(step, a, b)
+        return self.seen[key]
+
+    def _clip(self, step: _Step, a: int, b: int) -> tuple[int, int] | None:
+        if step.kind == "union":
+            parts = [w for src in step.sources if (w := self.clip(src, a, b)) is not None]
+            return (min(w[0] for w in parts), max(w[1] for w in parts)) if parts else None
+        src = step.sources[0]
+        prm = step.params[self.axis]
+        if step.kind == "window":
+            k, s, before, _, d = prm
+            a, b = a * s - before, b * s - before + d * (k - 1)
+        elif step.kind == "pad":
+            a, b = a - prm[0], b - prm[0]
+        elif step.kind == "adaptive":  # torch's window i: floor(i n / m) .. ceil((i+1) n / m) - 1
+            n, m = self.size(src), prm[0]
+            a, b = a * n // m, -(-(b + 1) * n // m) - 1
+        a, b = max(a, 0), min(b, self.size(src) - 1)
+        return self.clip(src, a, b) if a <= b else None
+
+
+def _window(
+    a: _Axis, unit: int, input_size: int | None, step: _Step | None = None, axis: int = 0
+) -> Window:
     start = unit * a.jump - a.padding
     end = start + a.size - 1
-    if input_size is None or end < 0 or start > input_size - 1:
+    if input_size is None:
         return Window(start, end, None, None)
-    return Window(start, end, max(start, 0), min(end, input_size - 1))
+    if step is None:  # a global field: clipping once is exact
+        clipped = (max(start, 0), min(end, input_size - 1))
+        clipped = clipped if clipped[0] <= clipped[1] else None
+    else:
+        clipped = _Clipper(axis, input_size).clip(step, unit, unit)
+    return Window(start, end, *(clipped or (None, None)))
 
 
 # -- rows ---------------------------------------------------------------------------------------
@@ -137,6 +232,7 @@ class Field:
     input_size: IntOrPair | None = None
     note: str = ""
     _axes: tuple[_Axis, ...] = field(default=(), repr=False, compare=False)
+    _step: _Step | None = field(default=None, repr=False, compare=False)
 
     @property
     def jump(self) -> IntOrPair | None:
@@ -148,7 +244,14 @@ class Field:
 
         For an int field ``unit`` is an int and a ``Window`` is returned; for a pair field
         ``unit`` is ``(row, col)`` and a pair of ``Window`` s ``(rows, cols)`` is returned.
-        ``input_size`` (default: the one the field was computed for) clips the interval.
+        ``input_size`` (default: the one the field was computed for) clips the interval layer by
+        layer: from the unit down, units ``a .. b`` of a layer (kernel ``k``, stride ``s``,
+        padding ``p``, dilation ``d``) read ``a s - p .. b s - p + d(k - 1)`` of the layer below,
+        cut to ``0 .. n - 1`` with ``n`` that layer's size (torch's output-size formula, from
+        ``input_size``); where branches meet, the clipped intervals of the branches are joined
+        (smallest start, largest end). The result is the bounding box of the input pixels the
+        unit depends on when no layer leaves holes (``d = 1``, ``k >= s``); otherwise it
+        contains that box. ``start .. end`` stay the formula's, padding included.
         """
         if not self._axes:
             raise ValueError(f"the field of {self.name or 'this layer'} is unknown: {self.note}")
@@ -158,23 +261,27 @@ class Field:
         if paired:
             units = check_pair("unit", unit, 0)
             sizes = (None, None) if input_size is None else check_pair("input_size", input_size, 1)
-            return tuple(_window(a, u, n) for a, u, n in zip(self._axes, units, sizes, strict=True))
+            return tuple(
+                _window(a, u, n, self._step, j)
+                for j, (a, u, n) in enumerate(zip(self._axes, units, sizes, strict=True))
+            )
         unit = check_int("unit", unit, 0)
         n = None if input_size is None else check_int("input_size", input_size, 1)
-        return _window(self._axes[0], unit, n)
+        return _window(self._axes[0], unit, n, self._step)
 
 
-def _field(axes: Sequence[_Axis], paired: bool, **kw: Any) -> Field:
+def _field(axes: Sequence[_Axis], paired: bool, step: _Step, **kw: Any) -> Field:
     if paired:
         return Field(
             tuple(a.size for a in axes),
             tuple(a.jump for a in axes),
             tuple(a.padding for a in axes),
             _axes=tuple(axes),
+            _step=step,
             **kw,
         )
     a = axes[0]
-    return Field(a.size, a.jump, a.padding, _axes=(a,), **kw)
+    return Field(a.size, a.jump, a.padding, _axes=(a,), _step=step, **kw)
 
 
 # -- a list of layers ---------------------------------------------------------------------------
@@ -203,7 +310,9 @@ def receptive_field(layers: Sequence[Sequence[IntOrPair]]) -> list[Field]:
     ``k' = d(k - 1) + 1``, layer ``l`` gives ``r_l = r_{l-1} + (k'_l - 1) prod_{i<l} s_i``,
     ``S_l = prod_{i<=l} s_i`` and ``P_l = P_{l-1} + p_l prod_{i<l} s_i`` (``r_0 = S_0 = 1``,
     ``P_0 = 0``). Returns one ``Field`` per layer (ints, or ``(h, w)`` pairs if any argument
-    is a pair). ``Field.window(u)`` is the input interval ``u S - P .. u S - P + r - 1``.
+    is a pair). ``Field.window(u)`` is the input interval ``u S - P .. u S - P + r - 1``;
+    ``Field.window(u, input_size)`` also clips it layer by layer (layer sizes by torch's formula
+    ``floor((n + 2p - d(k - 1) - 1) / s) + 1``, as for a convolution or a pool in floor mode).
 
     >>> [f.size for f in receptive_field([(3, 1, 1)] * 3)]
     [3, 5, 7]
@@ -219,10 +328,13 @@ def receptive_field(layers: Sequence[Sequence[IntOrPair]]) -> list[Field]:
         for v in (layer if isinstance(layer, (tuple, list)) else (layer,))
     )
     axes = [_INPUT_AXIS, _INPUT_AXIS]
+    step = _INPUT_STEP
     rows = []
     for i, (k, s, p, d) in enumerate(params):
         axes = [_through(axes[j], k[j], s[j], p[j], d[j]) for j in range(2)]
-        rows.append(_field(axes if paired else axes[:1], paired, name=f"layer {i + 1}"))
+        prm = tuple((k[j], s[j], p[j], p[j], d[j]) for j in range(2))
+        step = _Step("window", (step,), prm)
+        rows.append(_field(axes if paired else axes[:1], paired, step, name=f"layer {i + 1}"))
     return rows
 
 
@@ -284,7 +396,8 @@ class _Walker:
 
     def __init__(self, to_meta: bool) -> None:
         self.to_meta = to_meta
-        self.fields: dict[int, Any] = {}  # id(tensor) -> (axes, spatial shape) | _Global | _Unknown
+        # id(tensor) -> (axes, spatial shape, _Step) | _Global | _Unknown
+        self.fields: dict[int, Any] = {}
         self.keep: list[Any] = []  # keeps tensors alive so that their ids stay unique
 
     def set(self, t: Any, f: Any) -> None:
@@ -337,8 +450,8 @@ class _Walker:
             for o in outs:
                 self.set(o, _GLOBAL)
             return
-        x, (axes, _) = inputs[0]
-        result = None
+        x, (axes, _, src) = inputs[0]
+        result = step = None
         if name in _CONV and x is args[0]:
             b = _bind(args[1:], kwargs, ("weight", "bias", "stride", "padding", "dilation"), {})
             k = tuple(b["weight"].shape[-2:])
@@ -346,11 +459,16 @@ class _Walker:
             d = _pair(b.get("dilation", 1))
             p = b.get("padding", 0)
             if isinstance(p, str):  # "valid" or "same" (torch puts the odd pixel on the right)
-                p = (0, 0) if p == "valid" else tuple(d[j] * (k[j] - 1) // 2 for j in range(2))
-            p = _pair(p)
+                total = (0, 0) if p == "valid" else tuple(d[j] * (k[j] - 1) for j in range(2))
+                p, after = tuple(t // 2 for t in total), tuple(t - t // 2 for t in total)
+            else:
+                p = after = _pair(p)
             result = tuple(_through(axes[j], k[j], s[j], p[j], d[j]) for j in range(2))
+            prm = tuple((k[j], s[j], p[j], after[j], d[j]) for j in range(2))
+            step = _Step("window", (src,), prm)
         elif name in _MAX_POOL + _AVG_POOL and x is args[0]:
-            names = ("kernel_size", "stride", "padding", "dilation" if name in _MAX_POOL else "_")
+            names = ("kernel_size", "stride", "padding")
+            names += ("dilation", "ceil_mode") if name in _MAX_POOL else ("ceil_mode",)
             b = _bind(args[1:], kwargs, names, {})
             k = _pair(b["kernel_size"])
             s = b.get("stride")
@@ -358,8 +476,11 @@ class _Walker:
             p = _pair(b.get("padding", 0))
             d = _pair(b.get("dilation", 1)) if name in _MAX_POOL else (1, 1)
             result = tuple(_through(axes[j], k[j], s[j], p[j], d[j]) for j in range(2))
+            prm = tuple((k[j], s[j], p[j], p[j], d[j]) for j in range(2))
+            step = _Step("window", (src,), prm, ceil=bool(b.get("ceil_mode", False)))
         elif name in _ADAPTIVE and x is args[0]:
             result = self._adaptive(x, outs[0], axes)
+            step = _Step("adaptive", (src,), tuple((int(n),) for n in outs[0].shape[-2:]))
         elif name in _PAD and x is args[0]:
             b = _bind(args[1:], kwargs, ("pad",), {})
             pad = list(b["pad"]) + [0, 0, 0, 0]
@@ -367,6 +488,7 @@ class _Walker:
             result = tuple(
                 axes[j]._replace(padding=axes[j].padding + left[j] * axes[j].jump) for j in range(2)
             )
+            step = _Step("pad", (src,), ((pad[2], pad[3]), (pad[0], pad[1])))
         if isinstance(result, (_Global, _Unknown)):
             for o in outs:
                 self.set(o, result)
@@ -374,7 +496,7 @@ class _Walker:
         if result is not None:
             for o in outs:
                 if o.ndim >= 2 and tuple(o.shape[-2:]) == tuple(outs[0].shape[-2:]):
-                    self.set(o, (result, tuple(o.shape[-2:])))
+                    self.set(o, (result, tuple(o.shape[-2:]), step))
             return
         # Any other operation is taken to act position by position (activations, batch norm,
         # sums, concatenation along channels): an output keeps the union of the fields of the
@@ -384,7 +506,9 @@ class _Walker:
             same = [f for _, f in inputs if f[1] == shape]
             if same and o.ndim >= 3:
                 merged = tuple(_union([f[0][j] for f in same], shape[j]) for j in range(2))
-                self.set(o, (merged, shape))
+                steps = tuple({id(f[2]): f[2] for f in same}.values())
+                step = steps[0] if len(steps) == 1 else _Step("union", steps)
+                self.set(o, (merged, shape, step))
             elif o.ndim >= 4:
                 self.set(o, _Unknown(name))
             else:
@@ -400,9 +524,11 @@ class _Walker:
             if n_in % n_out == 0:  # a plain pooling with kernel = stride = n_in / n_out
                 k = n_in // n_out
                 result.append(_through(axes[j], k, k, 0, 1))
-            else:  # windows of unequal sizes: bound by the widest one
-                k = math.ceil(n_in / n_out) + 1
-                result.append(_through(axes[j], k, n_in // n_out, 0, 1))
+            else:  # windows of unequal sizes: a bound with jump q = n_in // n_out
+                # window i is floor(i n_in / n_out) .. ceil((i + 1) n_in / n_out) - 1, which
+                # starts at or after i q and ends at most q + (n_in mod n_out) - 1 after i q
+                q = n_in // n_out
+                result.append(_through(axes[j], q + n_in % n_out, q, 0, 1))
         return tuple(result)
 
 
@@ -425,8 +551,8 @@ def _make_field(f: Any, name: str, hw: tuple[int, int]) -> Field:
             note="global: every unit sees the whole input",
             _axes=(_Axis(hw[0], hw[0], 0), _Axis(hw[1], hw[1], 0)),
         )  # fmt: skip
-    axes, _ = f
-    return _field(axes, True, name=name, input_size=hw)
+    axes, _, step = f
+    return _field(axes, True, step, name=name, input_size=hw)
 
 
 def receptive_field_of(
@@ -461,7 +587,7 @@ def receptive_field_of(
         walker = _Walker(to_meta)
         device = "meta" if to_meta else "cpu"
         x = torch.zeros(shape, device=device)
-        walker.set(x, ((_INPUT_AXIS, _INPUT_AXIS), hw))
+        walker.set(x, ((_INPUT_AXIS, _INPUT_AXIS), hw, _INPUT_STEP))
         handles = []
         if per_layer:
 

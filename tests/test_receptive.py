@@ -72,6 +72,33 @@ def test_pairs_give_per_axis_fields():
     assert (wr.start, wr.end, wc.start, wc.end) == (2, 4, 1, 7)
 
 
+def test_clipping_follows_the_layers_down():
+    # found by hypothesis: the first stride-3 conv on 37 columns reads only columns 0..35 (12
+    # outputs); column 36 is read by nothing, though the formula's window -9 .. 44 covers it.
+    # By hand, unit 0 downwards: max pool 3: units 0..2 of 3; avg pool 4 pad 1: -1..4 -> 0..3 of
+    # 4; conv 3/3: 0..11 of 12; conv 3/3: columns 0..35 of 37.
+    module = nn.Sequential(
+        nn.Conv2d(1, 1, (1, 3), (1, 3)),
+        nn.Conv2d(1, 1, (1, 3), (1, 3)),
+        nn.AvgPool2d((1, 4), (1, 1), (0, 1)),
+        nn.MaxPool2d((1, 3), (1, 1)),
+    )
+    layers = [((1, 3), (1, 3)), ((1, 3), (1, 3)), ((1, 4), 1, (0, 1)), ((1, 3), 1)]
+    for f in (receptive_field(layers)[-1], receptive_field_of(module, (1, 1, 37))):
+        wr, wc = f.window((0, 0), (1, 37))
+        assert (wc.start, wc.end, wc.clipped_start, wc.clipped_end) == (-9, 44, 0, 35)
+        assert (wr.start, wr.end, wr.clipped_start, wr.clipped_end) == (0, 0, 0, 0)
+    rows, cols, _ = empirical_field(module, (1, 1, 37), (0, 0))
+    assert (rows, cols) == ((0, 0), (0, 35))
+    # a unit over the right padding of a truncated layer sees nothing, though its formula
+    # window 13 * 3 - 3 .. 38 overlaps column 36
+    w = receptive_field([(3, 3), (1, 1, 1)])[-1].window(13, 37)
+    assert (w.start, w.end, w.clipped_start, w.clipped_end) == (36, 38, None, None)
+    net = nn.Sequential(nn.Conv2d(1, 1, (1, 3), (1, 3)), nn.Conv2d(1, 1, 1, 1, (0, 1)))
+    assert empirical_field(net, (1, 1, 37), (0, 13))[:2] == (None, None)
+    assert receptive_field_of(net, (1, 1, 37)).window((0, 13))[1].clipped_start is None
+
+
 @given(
     st.lists(
         st.tuples(st.integers(1, 7), st.integers(1, 4), st.integers(0, 3), st.integers(1, 4)),
@@ -149,10 +176,15 @@ def stacks(draw, max_layers=4):
 
 
 def _assert_matches_empirical(field, module, size, unit, dense, channels=1):
-    """The gradient support's box lies in the clipped window and reaches every window end that
-    is inside the input; without holes (dense) it fills the clipped window."""
+    """The gradient support's box lies in the clipped window (which lies in the formula's) and
+    reaches every window end that is inside the input; without holes (dense) it fills the
+    clipped window. A window clipped to nothing has no gradient."""
     rows, cols, support = empirical_field(module, (channels, *size), unit)
     windows = field.window(unit, size)
+    for w in windows:
+        assert w.clipped_start is None or w.start <= w.clipped_start <= w.clipped_end <= w.end
+    if any(w.clipped_start is None for w in windows):
+        assert rows is None
     if rows is None:  # no gradient: the window lies in the padding, or its taps miss the input
         assert not dense or any(w.clipped_start is None for w in windows)
         return
@@ -179,6 +211,66 @@ def test_formula_module_walk_and_gradient_support_agree(stack, data):
     unit = (data.draw(st.integers(0, out_size[0] - 1)), data.draw(st.integers(0, out_size[1] - 1)))
     dense = all(d == (1, 1) and k[0] >= s[0] and k[1] >= s[1] for k, s, _, d in layers)
     _assert_matches_empirical(g, module, size, unit, dense)
+
+
+@st.composite
+def truncating_stacks(draw):
+    """Dense strided stacks (d = 1, k >= s) on inputs whose sizes some stride does not fit, so
+    that a layer drops the last pixels of the one below: (module, layers, size, out, ceil)."""
+    mods, layers, ceil_any = [], [], False
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["conv", "conv", "max", "avg"]))
+        s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+        k = (draw(st.integers(s[0], 5)), draw(st.integers(s[1], 5)))
+        if kind == "conv":
+            p = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+            mods.append(nn.Conv2d(1, 1, k, s, p))
+        else:
+            p = (draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2)))
+            ceil = draw(st.booleans())
+            ceil_any |= ceil
+            mods.append(_pool(kind, k, s, p, 1, ceil, draw(st.booleans())))
+        layers.append((k, s, p))
+    size = (draw(st.integers(1, 40)), draw(st.integers(1, 40)))
+    module = nn.Sequential(*mods)
+    x, truncated = torch.zeros(1, 1, *size), False
+    for m, (k, s, p) in zip(module, layers, strict=True):
+        n = x.shape[-2:]
+        truncated |= any((n[j] + 2 * p[j] - k[j]) % s[j] != 0 for j in range(2))
+        try:
+            x = m(x)
+        except RuntimeError:  # an output smaller than 1
+            x = None
+        assume(x is not None and x.numel() > 0)
+    assume(truncated)
+    return module, layers, size, tuple(x.shape[-2:]), ceil_any
+
+
+@given(truncating_stacks(), st.data())
+def test_clipped_window_is_the_gradient_box_when_strides_truncate(stack, data):
+    module, layers, size, out, ceil = stack
+    g = receptive_field_of(module, (1, *size))
+    last = (out[0] - 1, out[1] - 1)  # the units by the right and bottom borders
+    some = (data.draw(st.integers(0, out[0] - 1)), data.draw(st.integers(0, out[1] - 1)))
+    for unit in {last, some, (0, out[1] - 1)}:
+        _assert_matches_empirical(g, module, size, unit, dense=True)
+        if not ceil:  # the layer list gives the same windows (it knows no ceil mode)
+            assert receptive_field(layers)[-1].window(unit, size) == g.window(unit)
+
+
+@pytest.mark.parametrize(("n_in", "n_out"), [(7, 4), (11, 4), (5, 3), (12, 5), (9, 9)])
+def test_adaptive_pooling_windows(n_in, n_out):
+    # torch's window i: floor(i n / m) .. ceil((i + 1) n / m) - 1, by hand for 7 -> 4:
+    # 0..1, 1..3, 3..5, 5..6; the formula's (start, end) is a bound with jump 7 // 4 = 1
+    net = nn.Sequential(nn.Conv2d(1, 1, 3, 1, 1), nn.AdaptiveAvgPool2d((n_out, 1)))
+    g = receptive_field_of(net, (1, n_in, 1))
+    for i in range(n_out):
+        (r0, r1), _, _ = empirical_field(net, (1, n_in, 1), (i, 0))
+        w = g.window((i, 0))[0]
+        lo, hi = i * n_in // n_out, -(-(i + 1) * n_in // n_out) - 1
+        assert (r0, r1) == (max(lo - 1, 0), min(hi + 1, n_in - 1))  # the conv adds 1 each side
+        assert (w.clipped_start, w.clipped_end) == (r0, r1)
+        assert w.start <= r0 and r1 <= w.end
 
 
 @given(stacks(max_layers=3))
@@ -254,6 +346,11 @@ def test_branches_take_the_union_of_fields(strides, data):
     out = module(torch.zeros(1, 1, *size)).shape[-2:]
     unit = (data.draw(st.integers(0, out[0] - 1)), data.draw(st.integers(0, out[1] - 1)))
     _assert_matches_empirical(g, module, size, unit, dense=False)
+    # each branch clipped layer by layer, then joined: the gradient box when no branch has holes
+    if all(d == 1 and k >= s for _, layers in drawn for _, k, s, d in layers):
+        rows, cols, _ = empirical_field(module, (1, *size), unit)
+        windows = g.window(unit)
+        assert (rows, cols) == tuple((w.clipped_start, w.clipped_end) for w in windows)
 
 
 class BasicBlock(nn.Module):

@@ -184,7 +184,23 @@ def test_random_edits_agree_with_the_gradient_support(view, monkeypatch):
         assert clipped[2] <= cols[0] <= cols[1] <= clipped[3]
         assert (r0 < 0 or rows[0] == r0) and (c0 < 0 or cols[0] == c0)
         assert (r1 > 31 or rows[1] == r1) and (c1 > 31 or cols[1] == c1)
+        if all(d == 1 and k >= s for _, k, s, _, d in st["layers"]):  # no holes: exact
+            assert (*rows, *cols) == clipped
         done += 1
+
+
+def test_clipped_window_skips_pixels_a_stride_drops(view):
+    # layer 1 as a 4x4 conv of stride 4 (pad 1) on 32: (32 + 2 - 4) // 4 + 1 = 8 units reading
+    # -1 .. 30, so column 31 is read by nothing. Top unit 7 by hand: layer 2 units 6..8 -> 6..7;
+    # layer 1 units 5..8 -> 5..7; input 5*4 - 1 .. 7*4 - 1 + 3 = 19 .. 30 (formula: 19 .. 38)
+    view.set_controls(layer=1, kernel_size=4, stride=4)
+    view.set_controls(unit_row=7, unit_col=7)
+    st = view.state
+    assert st["input_window"] == (19, 38, 19, 38)
+    assert st["input_window_clipped"] == (19, 30, 19, 30)
+    rows, cols, _ = empirical_field(as_module(st["layers"]), (1, 32, 32), (7, 7))
+    assert (*rows, *cols) == st["input_window_clipped"]
+    check_state(view)
 
 
 def test_layer_selector_loads_that_layers_settings(view):

@@ -82,7 +82,8 @@ class ReceptiveFieldExplorer(BlitView):
     layer), ``size``, ``jump``, ``padding`` (the top layer's), ``unit``, ``windows`` (for layers
     ``0 .. L``, input first: the unclipped range ``(first, last)`` of units of that layer the
     chosen unit depends on; at the input these are pixels), ``input_window`` (``(row_start,
-    row_end, col_start, col_end)``, unclipped) and ``input_window_clipped``.
+    row_end, col_start, col_end)``, unclipped) and ``input_window_clipped`` (the pixels the
+    unit can read, or None: the window clipped to each layer's units on the way down).
     """
 
     figsize = (12.0, 5.2)
@@ -251,9 +252,18 @@ class ReceptiveFieldExplorer(BlitView):
         rows_window.reverse()
         r, S, P = sizes[-1], jumps[-1], paddings[-1]
         (r0, r1), (c0, c1) = rows_window[0], windows[0]
-        clipped = (max(r0, 0), min(r1, n_in - 1), max(c0, 0), min(c1, n_in - 1))
-        if clipped[0] > clipped[1] or clipped[2] > clipped[3]:
-            clipped = None
+        # the pixels the unit can read: clipped to each layer's units on the way down, since a
+        # strided layer may drop the last units of the layer below (they are read by nothing)
+        clipped = []
+        for a in u:
+            b = a
+            for level in range(len(layers) - 1, -1, -1):
+                _kind, k, s, p, d = layers[level]
+                a, b = max(a * s - p, 0), min(b * s - p + d * (k - 1), outs[level] - 1)
+                if a > b:
+                    break
+            clipped += [a, b]
+        clipped = tuple(clipped) if clipped[0] <= clipped[1] and clipped[2] <= clipped[3] else None
         self.state = {
             "preset": self.controls["preset"].value,
             "photo": photo,
