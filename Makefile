@@ -16,11 +16,14 @@ help:
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml jupyter/overrides.json
+$(STAMP): pyproject.toml jupyter/overrides.json $(wildcard jupyter/labextensions/*/package.json jupyter/labextensions/*/static/*)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --upgrade --quiet pip
 	$(PY) -m pip install --quiet -e ".[dev]"
 	mkdir -p $(LAB_SETTINGS) && cp jupyter/overrides.json $(LAB_SETTINGS)/overrides.json
+	# live ipywidgets views inside jupyterlab-rise slides (see jupyter/labextensions/)
+	rm -rf $(VENV)/share/jupyter/labextensions/cnn-course-slides
+	cp -r jupyter/labextensions/cnn-course-slides $(VENV)/share/jupyter/labextensions/
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests (Playwright's own browser download cannot work offline).
