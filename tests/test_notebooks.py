@@ -136,3 +136,31 @@ def test_runs_twice_offline_with_the_same_outputs(path, tmp_path):
             )
     open_after = [json.loads(p.outputs[0].text) for p in (probe, probe2)]
     assert open_after == [0, 0], f"{path.name}: matplotlib figures left open: {open_after}"
+
+
+def _links(source: str) -> list[str]:
+    return re.findall(r"\]\(([^)\s]+\.ipynb)\)", source)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_links_between_notebooks_resolve(path):
+    nb = _load(path)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for target in _links(cell.source):
+                assert (path.parent / target).is_file(), f"{path.name}: broken link {target}"
+
+
+def test_each_lesson_links_to_its_neighbours_at_top_and_bottom():
+    from cnnlib.course import LESSONS
+
+    files = ["00_index.ipynb"] + [lesson.file for lesson in LESSONS]
+    for i, lesson in enumerate(LESSONS, start=1):
+        nb = _load(ROOT / "notebooks" / lesson.file)
+        top, bottom = _links(nb.cells[0].source), _links(nb.cells[-1].source)
+        assert files[i - 1] in top, f"{lesson.file}: no link back to {files[i - 1]} at the top"
+        if i + 1 < len(files):
+            assert files[i + 1] in top, f"{lesson.file}: no link to {files[i + 1]} at the top"
+            assert files[i + 1] in bottom, f"{lesson.file}: no link to {files[i + 1]} at the end"
+        assert "00_index.ipynb" in bottom, f"{lesson.file}: no link to the index at the end"
+        assert nb.cells[0].source.count("> **What you will learn") == 1, lesson.file
