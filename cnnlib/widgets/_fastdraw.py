@@ -12,14 +12,17 @@ cover. ``set_dynamic(artists)`` is the one-layer case.
 
 from __future__ import annotations
 
+import math
 import struct
 import zlib
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import matplotlib
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.collections import LineCollection, QuadMesh
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Rectangle
@@ -329,3 +332,72 @@ def fit_fontsize(ax: Axes, shape: tuple[int, int], longest: int, largest: float 
     height_pt = box.height * fig.get_figheight() * 72
     cell = min(width_pt / max(shape[1], 1), height_pt / max(shape[0], 1))
     return float(np.clip(0.9 * cell / (0.66 * max(longest, 1)), 7.0, largest))
+
+
+# -- text drawn from a bitmap cache -----------------------------------------------------------
+class CachedText(Text):
+    """A :class:`~matplotlib.text.Text` that renders each string once and then pastes the bitmap.
+
+    Agg renders text glyph by glyph (~1 ms for a 15-character label), so a figure with a few
+    dozen labels spends most of a redraw on text that did not change. Here a line is rendered
+    on a small transparent canvas at the same sub-pixel offset, cropped, cached (keyed by the
+    string, font, colour and sub-pixel offset) and pasted with one ``draw_image``. Rotated
+    text, math text, usetex, path effects and other renderers take matplotlib's own path.
+    """
+
+    _cache: dict[tuple, tuple[np.ndarray, int, int]] = {}
+    _cache_size = 2048
+
+    def draw(self, renderer) -> None:
+        if (
+            type(renderer) is not RendererAgg
+            or self.get_usetex()
+            or self.get_path_effects()
+            or self.get_rotation() % 360
+        ):
+            return super().draw(renderer)
+        renderer.draw_text = partial(_draw_text_cached, renderer)  # only for this draw
+        try:
+            super().draw(renderer)
+        finally:
+            del renderer.draw_text
+
+
+def _draw_text_cached(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=None) -> None:
+    """``RendererAgg.draw_text`` through ``CachedText._cache`` (x right, y down, baseline)."""
+    if ismath or angle % 360:
+        return RendererAgg.draw_text(renderer, gc, x, y, s, prop, angle, ismath, mtext)
+    up = renderer.height - y  # FreeType places glyphs in y-up coordinates
+    ix, iy = math.floor(x), math.floor(up)
+    fx, fy = x - ix, up - iy
+    key = (s, hash(prop), renderer.dpi, tuple(gc.get_rgb()), gc.get_alpha(),
+           gc.get_antialiased(), round(fx * 256), round(fy * 256))  # fmt: skip
+    cache = CachedText._cache
+    hit = cache.get(key)
+    if hit is None:
+        w, h, d = renderer.get_text_width_height_descent(s, prop, ismath=False)
+        pad = math.ceil(prop.get_size_in_points() * renderer.dpi / 72) + 2
+        width, height = math.ceil(w) + 2 * pad, math.ceil(h) + 2 * pad
+        oy = pad + math.ceil(d)  # the origin at (pad + fx, oy + fy), y up, on a small canvas
+        tmp = RendererAgg(width, height, renderer.dpi)
+        RendererAgg.draw_text(tmp, gc, pad + fx, height - (oy + fy), s, prop, 0, False, mtext)
+        rgba = np.asarray(tmp.buffer_rgba())
+        rows, cols = np.nonzero(rgba[..., 3])
+        if rows.size == 0:
+            hit = (np.zeros((0, 0, 4), np.uint8), 0, 0)
+        else:
+            r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+            # offsets of the crop's top-left pixel from the origin's pixel (x right, y up)
+            hit = (rgba[r0:r1, c0:c1][::-1].copy(), c0 - pad, height - r0 - oy)  # rows bottom up
+        if len(cache) >= CachedText._cache_size:
+            cache.clear()
+        cache[key] = hit
+    img, dx, dy = hit
+    if img.size == 0:
+        return
+    gc1 = renderer.new_gc()
+    gc1.copy_properties(gc)
+    gc1.set_alpha(1.0)  # the bitmap carries the text's alpha already
+    # draw_image takes the image's bottom-left corner, y up from the canvas' bottom
+    renderer.draw_image(gc1, ix + dx, iy + dy - img.shape[0], img)
+    gc1.restore()

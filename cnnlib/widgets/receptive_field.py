@@ -23,7 +23,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.patches import Polygon, Rectangle
 
 from cnnlib.plotting import ACCENT, HIGHLIGHT, MUTED
-from cnnlib.widgets._fastdraw import BlitView
+from cnnlib.widgets._fastdraw import BlitView, CachedText
 
 #: a layer: (kind, kernel_size, stride, dilation); convolutions are padded d(k-1)//2, pools 0
 PRESETS: dict[str, list[tuple[str, int, int, int]]] = {
@@ -67,6 +67,13 @@ def describe(kind: str, k: int, s: int, d: int) -> str:
     """A short label: ``conv 3x3 s1`` (plus ``d2`` when dilated)."""
     name = "conv" if kind == "conv" else "max pool"
     return f"{name} {k}x{k} s{s}" + (f" d{d}" if d > 1 else "")
+
+
+def _text(ax, x: float, y: float, **kwargs: Any) -> CachedText:
+    """An empty label on ``ax`` (like ``ax.text``, unclipped) whose bitmap is cached."""
+    label = CachedText(x, y, "", clip_on=False, **kwargs)
+    ax.add_artist(label)
+    return label
 
 
 class ReceptiveFieldExplorer(BlitView):
@@ -139,11 +146,14 @@ class ReceptiveFieldExplorer(BlitView):
         self.funnel = Polygon(np.zeros((3, 2)), closed=True, facecolor=HIGHLIGHT, alpha=0.15,
                               edgecolor="none", zorder=1)  # fmt: skip
         ax.add_patch(self.funnel)
-        kw = {"fontsize": 12, "va": "center", "clip_on": False}
-        self.left_labels = [ax.text(0, i, "", ha="right", **kw) for i in range(MAX_LAYERS + 1)]
-        self.right_labels = [ax.text(0, i, "", ha="left", **kw) for i in range(MAX_LAYERS + 1)]
-        self.side_title = ax.text(0.5, 1.0, "", transform=ax.transAxes, ha="center", va="bottom",
-                                  fontsize=13)  # fmt: skip
+        # labels just outside the axes at every row (x in axes fractions, y in data): they stay
+        # put when the limits change, so their cached bitmaps can be pasted again
+        rows = ax.get_yaxis_transform()
+        kw = {"fontsize": 12, "va": "center", "transform": rows}
+        self.left_labels = [_text(ax, -0.01, i, ha="right", **kw) for i in range(MAX_LAYERS + 1)]
+        self.right_labels = [_text(ax, 1.01, i, ha="left", **kw) for i in range(MAX_LAYERS + 1)]
+        self.side_title = _text(ax, 0.5, 1.0, transform=ax.transAxes, ha="center", va="bottom",
+                                fontsize=13)  # fmt: skip
 
         axf = self.ax_front
         self.front = axf.imshow(np.zeros((GRID_SIZE, GRID_SIZE)), cmap="gray", vmin=0, vmax=1,
@@ -158,8 +168,8 @@ class ReceptiveFieldExplorer(BlitView):
         (self.centre,) = axf.plot([0], [0], "o", color=ACCENT, markersize=7, zorder=4)
         axf.set_xticks([])
         axf.set_yticks([])
-        self.front_title = axf.text(0.5, 1.01, "", transform=axf.transAxes, ha="center",
-                                    va="bottom", fontsize=13)  # fmt: skip
+        self.front_title = _text(axf, 0.5, 1.01, transform=axf.transAxes, ha="center",
+                                 va="bottom", fontsize=13)  # fmt: skip
         # a new unit moves only these; anything else redraws the whole figure
         self.set_dynamic(
             [self.funnel, self.units, self.clipped, self.outline, self.centre, self.front_title]
@@ -346,9 +356,9 @@ class ReceptiveFieldExplorer(BlitView):
                 text = f"{describe(kind, k, s, d)} \u2192 {outs[level]}"
                 right = "chosen unit" if level == n_layers else f"window {b - a + 1}"
             lab_l.set_text(text)
-            lab_l.set_position((xmin - 0.01 * (xmax - xmin), y))
+            lab_l.set_y(y)
             lab_r.set_text(right)
-            lab_r.set_position((xmax + 0.01 * (xmax - xmin), y))
+            lab_r.set_y(y)
             lab_r.set_fontweight("bold" if level == 0 else "normal")
             lab_l.set_visible(True)
             lab_r.set_visible(True)
