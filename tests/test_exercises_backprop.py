@@ -94,3 +94,17 @@ def test_mistakes_are_caught_and_named(checker, fn, hint, capsys):
 def test_not_a_function():
     with pytest.raises(TypeError, match="fn must be a function"):
         check_grad_weight(3)
+
+
+def test_a_slightly_wrong_answer_is_reported_not_crashed(capsys):
+    """3e-6 relative error: beyond the checker's tolerance (1e-6), so the first wrong cell is
+    named; the index search once used a looser tolerance than the test and found no cell."""
+
+    def nearly(x, grad_out):
+        out = correlate(x, grad_out)
+        out[0, 1] *= 1 + 3e-6
+        return out
+
+    check_grad_weight(nearly)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "first difference at [0, 1]" in out

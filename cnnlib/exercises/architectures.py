@@ -22,10 +22,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["check_basic_block", "check_patchify", "check_compound_scaling"]
+from cnnlib.exercises._report import FAIL, FORGOT_RETURN, PASS
 
-PASS = "✅"
-FAIL = "❌"
+__all__ = ["check_basic_block", "check_patchify", "check_compound_scaling"]
 
 
 def _reference_block_params(c_in: int, c: int, stride: int) -> int:
@@ -122,7 +121,7 @@ def check_patchify(fn: Callable[..., Any]) -> None:
             print(f"{FAIL} {call} raised {type(exc).__name__}: {exc}")
             return
         if got is None:
-            print(f"{FAIL} {call} returned None (did you forget `return`?)")
+            print(f"{FAIL} {call} {FORGOT_RETURN}")
             return
         got = torch.as_tensor(got, dtype=expected.dtype)
         if tuple(got.shape) != tuple(expected.shape):

@@ -25,14 +25,17 @@ from typing import Any
 
 import numpy as np
 
+from cnnlib.exercises._report import FAIL as FAIL  # re-exported for tests
+from cnnlib.exercises._report import PASS as PASS
+from cnnlib.exercises._report import (
+    compare_arrays,
+    fmt,
+    report,
+    require_callable,
+    same,
+)
+
 __all__ = ["check_grad_input", "check_grad_weight", "check_max_pool_backward"]
-
-PASS = "✅"
-FAIL = "❌"
-
-
-def _fmt(a: Any) -> str:
-    return np.array2string(np.asarray(a), precision=4, suppress_small=True, max_line_width=90)
 
 
 def _torch_grads(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -53,58 +56,6 @@ def _torch_pool_grad(x: np.ndarray, g: np.ndarray, kind: str = "max") -> np.ndar
     pool = F.max_pool2d if kind == "max" else F.avg_pool2d
     (pool(xt, 2) * torch.tensor(g[None, None], dtype=torch.float64)).sum().backward()
     return xt.grad[0, 0].numpy()
-
-
-def _as_result(got: Any) -> np.ndarray | str:
-    if got is None:
-        return "it returned None (did you forget `return`?)"
-    if hasattr(got, "detach") and hasattr(got, "numpy"):
-        got = got.detach().cpu().numpy()
-    try:
-        return np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        return f"its result {type(got).__name__} is not an array of numbers ({exc})"
-
-
-def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-8))
-
-
-def _compare(
-    call: str,
-    where: str,
-    fn: Callable[[], Any],
-    expected: np.ndarray,
-    hint: Callable[[np.ndarray], str],
-) -> str | None:
-    """Run one case; return the problem as text, or None if the answer is right."""
-    try:
-        got = fn()
-    except Exception as exc:
-        return f"{call} raised {type(exc).__name__}: {exc}\n{where}"
-    got = _as_result(got)
-    if isinstance(got, str):
-        return f"{call}: {got}\n{where}"
-    if got.shape != expected.shape:
-        return (
-            f"{call} returned shape {got.shape}, expected {expected.shape}.\n{where}"
-            f"expected =\n{_fmt(expected)}\ngot =\n{_fmt(got)}\n{hint(got)}"
-        )
-    if not _same(got, expected):
-        pos = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected))[0])
-        return (
-            f"{call}: wrong values.\n{where}expected =\n{_fmt(expected)}\ngot =\n{_fmt(got)}\n"
-            f"first difference at {list(pos)}: expected {expected[pos]:.4g}, got {got[pos]:.4g}."
-            f"\n{hint(got)}"
-        )
-    return None
-
-
-def _report(title: str, problem: str | None, n: int) -> None:
-    if problem is None:
-        print(f"{PASS} {title}: all {n} cases match torch autograd.")
-    else:
-        print(f"{FAIL} {title}: {problem}")
 
 
 def _cases(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -143,16 +94,15 @@ def check_grad_weight(fn: Callable[..., Any], seed: int = 0) -> None:
     ``dL/dw[m, n] = sum_{i, j} grad_out[i, j] * x[i + m, j + n]``: ``x`` cross-correlated with
     ``grad_out``. Prints a success line or the first failing case.
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+    require_callable(fn)
     cases = _cases(np.random.default_rng(seed))
     for x, w, g in cases:
         _, expected = _torch_grads(x, w, g)
 
         def hint(got: np.ndarray, x=x, g=g, expected=expected) -> str:
-            if _same(got, _correlate_valid(x, g[::-1, ::-1])):
+            if same(got, _correlate_valid(x, g[::-1, ::-1])):
                 return "Hint: grad_out was flipped: dL/dw is a cross-correlation, no rotation."
-            if _same(got, _correlate_valid(x, g)[::-1, ::-1]):
+            if same(got, _correlate_valid(x, g)[::-1, ::-1]):
                 return "Hint: your answer is rotated by 180 degrees: w[m, n] meets x[i+m, j+n]."
             if got.shape != expected.shape:
                 return (
@@ -161,17 +111,16 @@ def check_grad_weight(fn: Callable[..., Any], seed: int = 0) -> None:
                 )
             return ""
 
-        problem = _compare(
+        problem = compare_arrays(
             "fn(x, grad_out)",
-            f"x =\n{_fmt(x)}\ngrad_out =\n{_fmt(g)}\n",
+            f"x =\n{fmt(x)}\ngrad_out =\n{fmt(g)}\n",
             lambda x=x, g=g: fn(x.copy(), g.copy()),
             expected,
             hint,
         )
         if problem:
-            _report("dL/dw", problem, len(cases))
-            return
-    _report("dL/dw", None, len(cases))
+            break
+    report("dL/dw", problem, len(cases), "torch autograd")
 
 
 def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> None:
@@ -181,8 +130,7 @@ def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> None:
     ``k - 1`` zeros on every side and cross-correlate with ``rot180(w)``. Prints a success line
     or the first failing case; returns True on success.
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+    require_callable(fn)
     cases = _cases(np.random.default_rng(seed))
     for x, w, g in cases:
         expected, _ = _torch_grads(x, w, g)
@@ -190,7 +138,7 @@ def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> None:
         def hint(got: np.ndarray, w=w, g=g, expected=expected) -> str:
             kh, kw = w.shape
             padded = np.pad(g, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
-            if _same(got, _correlate_valid(padded, w)) and not np.allclose(w, w[::-1, ::-1]):
+            if same(got, _correlate_valid(padded, w)) and not np.allclose(w, w[::-1, ::-1]):
                 return (
                     "Hint: the kernel is not rotated: slide rot180(w) = w[::-1, ::-1] over the "
                     "padded gradient (pixel x[r, c] met w[r - i, c - j] in output (i, j))."
@@ -202,17 +150,16 @@ def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> None:
                 )
             return ""
 
-        problem = _compare(
+        problem = compare_arrays(
             "fn(grad_out, w)",
-            f"w =\n{_fmt(w)}\ngrad_out =\n{_fmt(g)}\n",
+            f"w =\n{fmt(w)}\ngrad_out =\n{fmt(g)}\n",
             lambda w=w, g=g: fn(g.copy(), w.copy()),
             expected,
             hint,
         )
         if problem:
-            _report("dL/dx", problem, len(cases))
-            return
-    _report("dL/dx", None, len(cases))
+            break
+    report("dL/dx", problem, len(cases), "torch autograd")
 
 
 def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> None:
@@ -221,8 +168,7 @@ def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> None:
     Each window's gradient goes to the cell that held its maximum, all of it; the other three
     cells get 0. Prints a success line or the first failing case.
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+    require_callable(fn)
     rng = np.random.default_rng(seed)
     cases = [
         (
@@ -238,21 +184,20 @@ def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> None:
         expected = _torch_pool_grad(x, g)
 
         def hint(got: np.ndarray, x=x, g=g, expected=expected) -> str:
-            if _same(got, _torch_pool_grad(x, g, "avg")):
+            if same(got, _torch_pool_grad(x, g, "avg")):
                 return (
                     "Hint: that is average pooling's gradient (g/4 everywhere); with max "
                     "pooling only the winner of each window receives the gradient."
                 )
             return ""
 
-        problem = _compare(
+        problem = compare_arrays(
             "fn(grad_out, x)",
-            f"x =\n{_fmt(x)}\ngrad_out =\n{_fmt(g)}\n",
+            f"x =\n{fmt(x)}\ngrad_out =\n{fmt(g)}\n",
             lambda x=x, g=g: fn(g.copy(), x.copy()),
             expected,
             hint,
         )
         if problem:
-            _report("max pooling backward", problem, len(cases))
-            return
-    _report("max pooling backward", None, len(cases))
+            break
+    report("max pooling backward", problem, len(cases), "torch autograd")

@@ -28,6 +28,17 @@ from typing import Any
 import numpy as np
 
 from cnnlib._validate import check_array, check_int
+from cnnlib.exercises._report import (
+    FAIL,
+    NO_ANSWER,
+    PASS,
+    as_result,
+    compare_arrays,
+    fmt,
+    report,
+    require_callable,
+    same,
+)
 
 __all__ = [
     "check_conv2d",
@@ -37,20 +48,9 @@ __all__ = [
     "check_output_value",
 ]
 
-PASS = "✅"
-FAIL = "❌"
-NO_ANSWER = "✏️ No answer yet:"
-
 #: the worked example of the notebook (d2l.ai's): output[0, 0] = 0*0 + 1*1 + 3*2 + 4*3 = 19
 WORKED_X = np.arange(9.0).reshape(3, 3)
 WORKED_K = np.array([[0.0, 1.0], [2.0, 3.0]])
-
-
-def _fmt(a: Any) -> str:
-    arr = np.asarray(a)
-    if arr.ndim == 0:
-        return f"{float(arr):.4g}"
-    return np.array2string(arr, precision=4, suppress_small=True, max_line_width=90)
 
 
 def _torch_conv2d(x: np.ndarray, k: np.ndarray, stride: int = 1, padding: int = 0) -> np.ndarray:
@@ -73,36 +73,6 @@ def _torch_pool(x: np.ndarray, kernel_size: int, stride: int | None, kind: str) 
     pool = F.max_pool2d if kind == "max" else F.avg_pool2d
     t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))[None, None]
     return pool(t, kernel_size, stride=stride)[0, 0].numpy()
-
-
-def _as_result(got: Any) -> np.ndarray | str:
-    """The learner's output as a float array, or a sentence saying why it is not one."""
-    if got is None:
-        return "it returned None (did you forget `return`?)"
-    if hasattr(got, "detach") and hasattr(got, "numpy"):  # a torch tensor is fine
-        got = got.detach().cpu().numpy()
-    try:
-        arr = np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        return f"its result {type(got).__name__} is not an array of numbers ({exc})"
-    return arr
-
-
-def _first_mismatch(expected: np.ndarray, got: np.ndarray) -> tuple[int, ...]:
-    bad = ~np.isclose(got, expected, rtol=1e-6, atol=1e-8)
-    return tuple(int(i) for i in np.argwhere(bad)[0])
-
-
-def _same(a: Any, b: np.ndarray) -> bool:
-    a = np.asarray(a)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-8))
-
-
-def _report(title: str, problem: str | None, n_cases: int) -> None:
-    if problem is None:
-        print(f"{PASS} {title}: all {n_cases} cases match PyTorch.")
-    else:
-        print(f"{FAIL} {title}: {problem}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,7 +103,7 @@ def _conv_hint(x: np.ndarray, k: np.ndarray, stride: int, padding: int, got: np.
     """Name a common mistake if ``got`` is what that mistake would give."""
     h, w = x.shape
     kh, kw = k.shape
-    if _same(got, _torch_conv2d(x, k[::-1, ::-1], stride, padding)) and not np.allclose(
+    if same(got, _torch_conv2d(x, k[::-1, ::-1], stride, padding)) and not np.allclose(
         k, k[::-1, ::-1]
     ):
         return (
@@ -141,11 +111,11 @@ def _conv_hint(x: np.ndarray, k: np.ndarray, stride: int, padding: int, got: np.
             "deep learning is a cross-correlation: multiply x_pad[i*s + m, j*s + n] by "
             "kernel[m, n], without flipping."
         )
-    if k.shape[0] == k.shape[1] and _same(got, _torch_conv2d(x, k.T, stride, padding)):
+    if k.shape[0] == k.shape[1] and same(got, _torch_conv2d(x, k.T, stride, padding)):
         return "Hint: this is the output with the kernel transposed: kernel[m, n] pairs with row m."
-    if stride > 1 and _same(got, _torch_conv2d(x, k, 1, padding)):
+    if stride > 1 and same(got, _torch_conv2d(x, k, 1, padding)):
         return "Hint: the stride is ignored: output[i, j] starts at row i*stride, col j*stride."
-    if padding > 0 and _same(got, _torch_conv2d(x, k, stride, 0)):
+    if padding > 0 and same(got, _torch_conv2d(x, k, stride, 0)):
         return f"Hint: the padding is ignored: add {padding} rows/columns of zeros on every side."
     oh = (h + 2 * padding - kh) // stride + 1
     ow = (w + 2 * padding - kw) // stride + 1
@@ -166,39 +136,21 @@ def check_conv2d(fn: Callable[..., Any], seed: int = 0) -> None:
     ``out[i, j] = sum_{m, n} x_pad[i*stride + m, j*stride + n] * kernel[m, n]``.
     Prints one success line, or the first failing case and what is wrong with it.
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+    require_callable(fn)
     cases = _conv_cases(np.random.default_rng(seed))
-    _report("conv2d", _first_conv_problem(fn, cases), len(cases))
-
-
-def _first_conv_problem(fn: Callable[..., Any], cases) -> str | None:
+    problem = None
     for x, k, stride, padding in cases:
-        call = f"fn(x, kernel, stride={stride}, padding={padding})"
-        where = f"x (shape {x.shape}) =\n{_fmt(x)}\nkernel (shape {k.shape}) =\n{_fmt(k)}\n"
-        expected = _torch_conv2d(x, k, stride, padding)
-        try:
-            got = fn(x.copy(), k.copy(), stride=stride, padding=padding)
-        except Exception as exc:
-            return f"{call} raised {type(exc).__name__}: {exc}\n{where}"
-        got = _as_result(got)
-        if isinstance(got, str):
-            return f"{call}: {got}\n{where}"
-        if got.shape != expected.shape:
-            hint = _conv_hint(x, k, stride, padding, got)
-            return (
-                f"{call} returned shape {got.shape}, expected {expected.shape}.\n{where}"
-                f"expected =\n{_fmt(expected)}\ngot =\n{_fmt(got)}\n{hint}"
-            )
-        if not np.allclose(got, expected, rtol=1e-6, atol=1e-8):
-            pos = _first_mismatch(expected, got)
-            hint = _conv_hint(x, k, stride, padding, got)
-            return (
-                f"{call}: wrong values.\n{where}expected =\n{_fmt(expected)}\ngot =\n{_fmt(got)}\n"
-                f"first difference at output{list(pos)}: expected {expected[pos]:.4g}, "
-                f"got {got[pos]:.4g}.\n{hint}"
-            )
-    return None
+        problem = compare_arrays(
+            f"fn(x, kernel, stride={stride}, padding={padding})",
+            f"x (shape {x.shape}) =\n{fmt(x)}\nkernel (shape {k.shape}) =\n{fmt(k)}\n",
+            lambda x=x, k=k, s=stride, p=padding: fn(x.copy(), k.copy(), stride=s, padding=p),
+            _torch_conv2d(x, k, stride, padding),
+            lambda got, x=x, k=k, s=stride, p=padding: _conv_hint(x, k, s, p, got),
+            at="output",
+        )
+        if problem:
+            break
+    report("conv2d", problem, len(cases), "PyTorch")
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,16 +164,16 @@ def _flip_hint(x: np.ndarray, k: np.ndarray, got: np.ndarray) -> str:
     def corr(kernel: np.ndarray) -> np.ndarray:
         return scipy.signal.correlate2d(x, kernel, mode="valid")
 
-    if _same(got, corr(k)):
+    if same(got, corr(k)):
         return (
             "Hint: this is the cross-correlation (conv2d) with the kernel as it is: "
             "turn the kernel by 180 degrees first, kernel[::-1, ::-1]."
         )
-    if _same(got, corr(k[::-1, :])):
+    if same(got, corr(k[::-1, :])):
         return "Hint: only the rows are reversed; a 180-degree turn reverses the columns too."
-    if _same(got, corr(k[:, ::-1])):
+    if same(got, corr(k[:, ::-1])):
         return "Hint: only the columns are reversed; a 180-degree turn reverses the rows too."
-    if k.shape[0] == k.shape[1] and _same(got, corr(k.T)):
+    if k.shape[0] == k.shape[1] and same(got, corr(k.T)):
         return "Hint: a transpose is not a 180-degree turn: use kernel[::-1, ::-1]."
     return ""
 
@@ -236,8 +188,7 @@ def check_convolve2d(fn: Callable[..., Any], seed: int = 0) -> None:
     """
     import scipy.signal
 
-    if not callable(fn):
-        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+    require_callable(fn)
     rng = np.random.default_rng(seed)
     cases = [
         (np.arange(16.0).reshape(4, 4), np.array([[1.0, 2.0], [3.0, 4.0]])),
@@ -253,32 +204,29 @@ def check_convolve2d(fn: Callable[..., Any], seed: int = 0) -> None:
     problem = None
     for x, k in cases:
         call = "fn(x, kernel)"
-        where = f"x (shape {x.shape}) =\n{_fmt(x)}\nkernel (shape {k.shape}) =\n{_fmt(k)}\n"
+        where = f"x (shape {x.shape}) =\n{fmt(x)}\nkernel (shape {k.shape}) =\n{fmt(k)}\n"
         expected = scipy.signal.convolve2d(x, k, mode="valid")
         try:
             got = fn(x.copy(), k.copy())
         except Exception as exc:
             problem = f"{call} raised {type(exc).__name__}: {exc}\n{where}"
             break
-        got = _as_result(got)
+        got = as_result(got)
         if isinstance(got, str):
             problem = f"{call}: {got}\n{where}"
             break
-        if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-6, atol=1e-8):
+        if not same(got, expected):
             detail = (
                 f"returned shape {got.shape}, expected {expected.shape}"
                 if got.shape != expected.shape
                 else "wrong values"
             )
             problem = (
-                f"{call}: {detail}.\n{where}expected =\n{_fmt(expected)}\ngot =\n{_fmt(got)}\n"
+                f"{call}: {detail}.\n{where}expected =\n{fmt(expected)}\ngot =\n{fmt(got)}\n"
                 f"{_flip_hint(x, k, got)}"
             )
             break
-    if problem is None:
-        print(f"{PASS} convolve2d: all {len(cases)} cases match scipy.signal.convolve2d.")
-    else:
-        print(f"{FAIL} convolve2d: {problem}")
+    report("convolve2d", problem, len(cases), "scipy.signal.convolve2d")
 
 
 # --------------------------------------------------------------------------------------------
@@ -304,11 +252,11 @@ def _pool_cases(rng: np.random.Generator) -> list[tuple[np.ndarray, int, int | N
 
 def _pool_hint(x: np.ndarray, k: int, stride: int | None, got: np.ndarray) -> str:
     s = k if stride is None else stride
-    if _same(got, _torch_pool(x, k, stride, "avg")):
+    if same(got, _torch_pool(x, k, stride, "avg")):
         return "Hint: this is average pooling; max pooling keeps the largest value of each window."
-    if stride is None and k > 1 and _same(got, _torch_pool(x, k, 1, "max")):
+    if stride is None and k > 1 and same(got, _torch_pool(x, k, 1, "max")):
         return "Hint: stride=None means stride = kernel_size (windows side by side), not 1."
-    if s > 1 and _same(got, _torch_pool(x, k, 1, "max")):
+    if s > 1 and same(got, _torch_pool(x, k, 1, "max")):
         return "Hint: the stride is ignored: window (i, j) starts at row i*stride, col j*stride."
     if np.all(x < 0) and np.any(got == 0):
         return "Hint: every input here is negative; start the maximum from the window, not from 0."
@@ -329,38 +277,21 @@ def check_max_pool2d(fn: Callable[..., Any], seed: int = 0) -> None:
     ``out[i, j] = max_{0 <= m, n < k} x[i*stride + m, j*stride + n]``.
     Prints one success line, or the first failing case and what is wrong with it.
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+    require_callable(fn)
     cases = _pool_cases(np.random.default_rng(seed))
     problem = None
     for x, k, stride in cases:
-        call = f"fn(x, kernel_size={k}, stride={stride})"
-        where = f"x (shape {x.shape}) =\n{_fmt(x)}\n"
-        expected = _torch_pool(x, k, stride, "max")
-        try:
-            got = fn(x.copy(), k, stride=stride)
-        except Exception as exc:
-            problem = f"{call} raised {type(exc).__name__}: {exc}\n{where}"
+        problem = compare_arrays(
+            f"fn(x, kernel_size={k}, stride={stride})",
+            f"x (shape {x.shape}) =\n{fmt(x)}\n",
+            lambda x=x, k=k, s=stride: fn(x.copy(), k, stride=s),
+            _torch_pool(x, k, stride, "max"),
+            lambda got, x=x, k=k, s=stride: _pool_hint(x, k, s, got),
+            at="output",
+        )
+        if problem:
             break
-        got = _as_result(got)
-        if isinstance(got, str):
-            problem = f"{call}: {got}\n{where}"
-            break
-        if got.shape != expected.shape:
-            problem = (
-                f"{call} returned shape {got.shape}, expected {expected.shape}.\n{where}"
-                f"expected =\n{_fmt(expected)}\ngot =\n{_fmt(got)}\n{_pool_hint(x, k, stride, got)}"
-            )
-            break
-        if not np.allclose(got, expected, rtol=1e-6, atol=1e-8):
-            pos = _first_mismatch(expected, got)
-            problem = (
-                f"{call}: wrong values.\n{where}expected =\n{_fmt(expected)}\ngot =\n{_fmt(got)}\n"
-                f"first difference at output{list(pos)}: expected {expected[pos]:.4g}, "
-                f"got {got[pos]:.4g}.\n{_pool_hint(x, k, stride, got)}"
-            )
-            break
-    _report("max_pool2d", problem, len(cases))
+    report("max_pool2d", problem, len(cases), "PyTorch")
 
 
 # --------------------------------------------------------------------------------------------
@@ -402,20 +333,20 @@ def check_output_value(
         print(f"{FAIL} the answer must be a number, got {answer!r}")
         return
     if np.isclose(value, expected, rtol=1e-6, atol=1e-8):
-        print(f"{PASS} output[{row}, {col}] = {_fmt(expected)}: correct.")
+        print(f"{PASS} output[{row}, {col}] = {fmt(expected)}: correct.")
         return
     kh, kw = kernel.shape
     padded = np.pad(x, padding)
     window = padded[row * stride : row * stride + kh, col * stride : col * stride + kw]
     products = window * kernel
     lines = [
-        f"{FAIL} output[{row}, {col}] is not {_fmt(value)}.",
+        f"{FAIL} output[{row}, {col}] is not {fmt(value)}.",
         f"The window starts at padded row {row}*{stride} = {row * stride}, "
         f"column {col}*{stride} = {col * stride}:",
-        _fmt(window),
+        fmt(window),
         "window * kernel, element by element:",
-        _fmt(products),
-        f"sum = {_fmt(expected)}",
+        fmt(products),
+        f"sum = {fmt(expected)}",
     ]
     if np.isclose(value, float((window * kernel[::-1, ::-1]).sum())) and not np.isclose(
         value, expected

@@ -18,37 +18,30 @@ from typing import Any
 import numpy as np
 
 from cnnlib._validate import check_int
+from cnnlib.exercises._report import (
+    FAIL,
+    NO_ANSWER,
+    PASS,
+    as_result,
+    fmt,
+    report,
+    require_callable,
+    same,
+)
 
 __all__ = ["check_circulant", "check_equivariant_shifts", "check_shift"]
 
-PASS = "✅"
-FAIL = "❌"
-NO_ANSWER = "✏️ No answer yet:"
+#: the references are exact float64 integer arithmetic: compare tighter than the other checkers
+RTOL, ATOL = 1e-9, 1e-12
 
 
-def _fmt(a: Any) -> str:
-    return np.array2string(np.asarray(a), precision=4, suppress_small=True, max_line_width=90)
-
-
-def _as_result(got: Any) -> np.ndarray | str:
-    if got is None:
-        return "it returned None (did you forget `return`?)"
-    if hasattr(got, "detach") and hasattr(got, "numpy"):
-        got = got.detach().cpu().numpy()
-    try:
-        return np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        return f"its result {type(got).__name__} is not an array of numbers ({exc})"
-
-
-def _same(a: np.ndarray, b: np.ndarray) -> None:
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-9, atol=1e-12))
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return same(a, b, rtol=RTOL, atol=ATOL)
 
 
 def check_shift(fn: Callable[..., Any]) -> None:
     """Check ``fn(x, dy, dx)`` = circular shift down by ``dy``, right by ``dx`` (``np.roll``)."""
-    if not callable(fn):
-        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+    require_callable(fn)
     rng = np.random.default_rng(0)
     cases = [(np.arange(12.0).reshape(3, 4), 1, 0), (np.arange(12.0).reshape(3, 4), 0, 1)]
     cases += [(np.arange(20.0).reshape(4, 5), -1, 2), (np.arange(20.0).reshape(4, 5), 5, -7)]
@@ -57,29 +50,31 @@ def check_shift(fn: Callable[..., Any]) -> None:
         cases.append(
             (rng.integers(0, 9, size=(h, w)).astype(float), *map(int, rng.integers(-8, 9, 2)))
         )
+    problem = None
     for x, dy, dx in cases:
-        expected = np.roll(x, (dy, dx), axis=(0, 1))
-        call = f"fn(x, dy={dy}, dx={dx})"
-        try:
-            got = _as_result(fn(x.copy(), dy, dx))
-        except Exception as exc:
-            print(f"{FAIL} shift: {call} raised {type(exc).__name__}: {exc}")
-            return
-        if isinstance(got, str):
-            print(f"{FAIL} shift: {call}: {got}")
-            return
-        if not _same(got, expected):
-            hint = ""
-            if _same(got, np.roll(x, (-dy, -dx), axis=(0, 1))):
-                hint = "Hint: the shift goes the wrong way: out[i, j] = x[i - dy, j - dx]."
-            elif _same(got, np.roll(x, (dx, dy), axis=(0, 1))):
-                hint = "Hint: dy and dx are swapped: dy moves rows (axis 0), dx columns."
-            print(
-                f"{FAIL} shift: {call}\nx =\n{_fmt(x)}\nexpected =\n{_fmt(expected)}\n"
-                f"got =\n{_fmt(got)}\n{hint}"
-            )
-            return
-    print(f"{PASS} shift: all {len(cases)} cases match np.roll.")
+        problem = _shift_problem(fn, x, dy, dx)
+        if problem:
+            break
+    report("shift", problem, len(cases), "np.roll")
+
+
+def _shift_problem(fn: Callable[..., Any], x: np.ndarray, dy: int, dx: int) -> str | None:
+    expected = np.roll(x, (dy, dx), axis=(0, 1))
+    call = f"fn(x, dy={dy}, dx={dx})"
+    try:
+        got = as_result(fn(x.copy(), dy, dx))
+    except Exception as exc:
+        return f"{call} raised {type(exc).__name__}: {exc}"
+    if isinstance(got, str):
+        return f"{call}: {got}"
+    if _same(got, expected):
+        return None
+    hint = ""
+    if _same(got, np.roll(x, (-dy, -dx), axis=(0, 1))):
+        hint = "Hint: the shift goes the wrong way: out[i, j] = x[i - dy, j - dx]."
+    elif _same(got, np.roll(x, (dx, dy), axis=(0, 1))):
+        hint = "Hint: dy and dx are swapped: dy moves rows (axis 0), dx columns."
+    return f"{call}\nx =\n{fmt(x)}\nexpected =\n{fmt(expected)}\ngot =\n{fmt(got)}\n{hint}"
 
 
 def measured_shift_errors(stride: int, size: int = 24, seed: int = 0) -> dict[int, float]:
@@ -147,15 +142,14 @@ def check_circulant(fn: Callable[..., Any]) -> None:
     """Check ``fn(kernel, n)``: the ``n x n`` matrix ``A`` with ``A @ x`` equal to the circular
     cross-correlation ``y[i] = sum_m x[(i + m - 1) % n] kernel[m]`` (torch ``conv1d``) for every x.
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+    require_callable(fn)
     rng = np.random.default_rng(0)
     cases = [(np.array([1.0, 2.0, 3.0]), 5), (np.array([-1.0, 0.0, 1.0]), 4)]
     cases += [(rng.integers(-3, 4, size=3).astype(float), int(n)) for n in (3, 6, 8)]
     for kernel, n in cases:
         call = f"fn(kernel={kernel.tolist()}, n={n})"
         try:
-            a = _as_result(fn(kernel.copy(), n))
+            a = as_result(fn(kernel.copy(), n))
         except Exception as exc:
             print(f"{FAIL} circulant: {call} raised {type(exc).__name__}: {exc}")
             return
@@ -178,8 +172,8 @@ def check_circulant(fn: Callable[..., Any]) -> None:
                 hint = "Hint: the corners are missing: circular padding wraps around (a circulant)."
             x = np.arange(1.0, n + 1)
             print(
-                f"{FAIL} circulant: {call}\nexpected =\n{_fmt(expected)}\ngot =\n{_fmt(a)}\n"
-                f"e.g. x = {x.tolist()}: A @ x = {_fmt(a @ x)}, conv = {_fmt(expected @ x)}\n{hint}"
+                f"{FAIL} circulant: {call}\nexpected =\n{fmt(expected)}\ngot =\n{fmt(a)}\n"
+                f"e.g. x = {x.tolist()}: A @ x = {fmt(a @ x)}, conv = {fmt(expected @ x)}\n{hint}"
             )
             return
     print(f"{PASS} circulant: all {len(cases)} matrices reproduce the circular convolution.")

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cnnlib._validate import check_int
+from cnnlib.exercises._report import FAIL, PASS, call_learner, report
 
 __all__ = [
     "check_layer_params",
@@ -33,9 +34,6 @@ __all__ = [
     "check_depthwise_separable_params",
     "check_conv2d_macs",
 ]
-
-PASS = "✅"
-FAIL = "❌"
 
 
 def _conv(c_in: int, c_out: int, k: int, bias: bool = True, groups: int = 1, **kw: Any):
@@ -91,13 +89,6 @@ def _params_hint(got: Any, c_in: int, c_out: int, k: int, bias: bool, groups: in
     return ""
 
 
-def _report(title: str, failure: str | None, n_cases: int) -> None:
-    if failure is None:
-        print(f"{PASS} {title}: all {n_cases} cases match PyTorch.")
-    else:
-        print(f"{FAIL} {title}: {failure}")
-
-
 def check_layer_params(
     answer: Any,
     in_channels: int,
@@ -133,15 +124,11 @@ def _random_layers(rng: random.Random, n: int) -> list[tuple[int, int, int, bool
 
 
 def _call(fn: Callable[..., Any], args: tuple, kwargs: dict, call: str) -> tuple[Any, str | None]:
-    try:
-        got = fn(*args, **kwargs)
-    except Exception as exc:  # the learner's code: report, never crash the notebook
-        return None, f"{call} raised {type(exc).__name__}: {exc}"
-    if got is None:
-        return None, f"{call} returned None (did you forget `return`?)"
-    if not _is_count(got):
-        return None, f"{call} returned {got!r}; a count is a whole number (use // not /)"
-    return got, None
+    """Run the learner's ``fn``: ``(count, None)`` or ``(None, what is wrong)``."""
+    got, problem = call_learner(fn, call, *args, **kwargs)
+    if problem is None and not _is_count(got):
+        problem = f"{call} returned {got!r}; a count is a whole number (use // not /)"
+    return got, problem
 
 
 def check_conv2d_params(fn: Callable[..., Any], seed: int = 0) -> None:
@@ -159,7 +146,7 @@ def check_conv2d_params(fn: Callable[..., Any], seed: int = 0) -> None:
             hint = _params_hint(got, c_in, c_out, k, bias, groups)
             failure = f"{call}: expected {expected:,}, got {got:,}. {hint}".rstrip()
             break
-    _report("conv2d parameters", failure, len(cases))
+    report("conv2d parameters", failure, len(cases), "PyTorch")
 
 
 def check_depthwise_separable_params(fn: Callable[..., Any], seed: int = 0) -> None:
@@ -190,7 +177,7 @@ def check_depthwise_separable_params(fn: Callable[..., Any], seed: int = 0) -> N
                 hint = "Hint: the depthwise convolution has a bias too (one per input channel)."
             failure = f"{call}: expected {expected:,}, got {got:,}. {hint}".rstrip()
             break
-    _report("depthwise separable parameters", failure, len(cases))
+    report("depthwise separable parameters", failure, len(cases), "PyTorch")
 
 
 def check_conv2d_macs(fn: Callable[..., Any], seed: int = 0) -> None:
@@ -220,4 +207,4 @@ def check_conv2d_macs(fn: Callable[..., Any], seed: int = 0) -> None:
                 f"{call}: expected {expected:,} (output {out} x {out}), got {got:,}. {hint}"
             ).rstrip()
             break
-    _report("conv2d multiply-accumulates", failure, len(cases))
+    report("conv2d multiply-accumulates", failure, len(cases), "PyTorch")

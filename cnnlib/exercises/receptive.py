@@ -20,12 +20,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from cnnlib.exercises._report import FAIL, FORGOT_RETURN, report
 from cnnlib.receptive import receptive_field
 
 __all__ = ["check_receptive_field", "check_window"]
-
-PASS = "✅"
-FAIL = "❌"
 
 
 def _random_layers(rng: np.random.Generator, n: int, width: int) -> list[tuple[int, ...]]:
@@ -99,7 +97,7 @@ def check_receptive_field(fn: Callable, dilation: bool = False) -> None:
         expected = receptive_field(tuples)[-1].size
         got, error = _call(fn, [tuple(layer) for layer in layers])
         if error is None and got is None:
-            error = "it returned None (did you forget `return`?)"
+            error = f"it {FORGOT_RETURN}"
         if error is None and _as_int(got) is None:
             error = f"it returned {got!r}, not an integer"
         if error is not None:
@@ -109,7 +107,7 @@ def check_receptive_field(fn: Callable, dilation: bool = False) -> None:
             hint = _hint_size(layers, _as_int(got), dilation)
             print(f"{FAIL} {title}: for layers={layers} expected {expected}, got {got}.{hint}")
             return
-    print(f"{PASS} {title}: all {len(cases)} stacks match.")
+    report(title, None, len(cases), cases="stacks")
 
 
 def check_window(fn: Callable) -> None:
@@ -155,4 +153,4 @@ def check_window(fn: Callable) -> None:
                 f"got {got}.{hint}"
             )
             return
-    print(f"{PASS} {title}: all {len(cases)} cases match.")
+    report(title, None, len(cases))

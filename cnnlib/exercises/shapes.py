@@ -23,33 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from cnnlib.exercises._report import FAIL as FAIL  # re-exported for tests
+from cnnlib.exercises._report import PASS as PASS
+from cnnlib.exercises._report import call_learner, report, require_callable
+
 __all__ = ["check_lost_pixels", "check_output_size", "check_same_padding"]
-
-PASS = "✅"
-FAIL = "❌"
-
-
-def _check_fn(fn: Any) -> None:
-    if not callable(fn):
-        raise TypeError(f"fn must be a function, got {type(fn).__name__}")
-
-
-def _report(title: str, problem: str | None, n: int, reference: str) -> bool:
-    if problem is None:
-        print(f"{PASS} {title}: all {n} cases match {reference}.")
-        return True
-    print(f"{FAIL} {title}: {problem}")
-    return False
-
-
-def _call(fn: Callable[..., Any], call: str, *args: Any) -> tuple[Any, str | None]:
-    try:
-        got = fn(*args)
-    except Exception as exc:
-        return None, f"{call} raised {type(exc).__name__}: {exc}"
-    if got is None:
-        return None, f"{call} returned None (did you forget `return`?)"
-    return got, None
 
 
 # -- references (torch) -------------------------------------------------------------------------
@@ -101,26 +79,26 @@ def check_output_size(fn: Callable[..., Any], seed: int = 0) -> bool:
     The expected answer is ``floor((size + 2p - d(k - 1) - 1) / s) + 1``, the shape torch
     produces. Prints a success line or the first failing case; returns True on success.
     """
-    _check_fn(fn)
+    require_callable(fn)
     cases = _size_cases(np.random.default_rng(seed))
     title = "output size"
     for size, k, s, p, d in cases:
         call = f"fn(size={size}, kernel_size={k}, stride={s}, padding={p}, dilation={d})"
         expected = _torch_conv_size(size, k, s, p, d)
-        got, problem = _call(fn, call, size, k, s, p, d)
+        got, problem = call_learner(fn, call, size, k, s, p, d)
         if problem:
-            return _report(title, problem, len(cases), "nn.Conv2d")
+            return report(title, problem, len(cases), "nn.Conv2d")
         if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
             if isinstance(got, float) and got == expected:
                 problem = f"{call} returned the float {got!r}: return an int (use //)."
             else:
                 problem = f"{call} returned {got!r} ({type(got).__name__}), expected {expected}."
-            return _report(title, problem, len(cases), "nn.Conv2d")
+            return report(title, problem, len(cases), "nn.Conv2d")
         if got != expected:
             hint = _size_hint(fn, cases)
             problem = f"{call} returned {got}, expected {expected}.{hint}"
-            return _report(title, problem, len(cases), "nn.Conv2d")
-    return _report(title, None, len(cases), "nn.Conv2d")
+            return report(title, problem, len(cases), "nn.Conv2d")
+    return report(title, None, len(cases), "nn.Conv2d")
 
 
 #: common mistakes: the formula a learner wrote, and what to tell them
@@ -164,21 +142,21 @@ def check_same_padding(fn: Callable[..., Any], seed: int = 0) -> bool:
     padding a random input so and comparing the convolution with torch's ``padding="same"``.
     Prints a success line or the first failing case; returns True on success.
     """
-    _check_fn(fn)
+    require_callable(fn)
     rng = np.random.default_rng(seed)
     cases = [(k, d) for d in (1, 2, 3) for k in range(1, 7)]
     title = "same padding"
     reference = 'torch padding="same"'
     for k, d in cases:
         call = f"fn(kernel_size={k}, dilation={d})"
-        got, problem = _call(fn, call, k, d)
+        got, problem = call_learner(fn, call, k, d)
         if problem:
-            return _report(title, problem, len(cases), reference)
+            return report(title, problem, len(cases), reference)
         try:
             before, after = (int(v) for v in got)
         except (TypeError, ValueError):
             problem = f"{call} returned {got!r}: return a pair (before, after) of ints."
-            return _report(title, problem, len(cases), reference)
+            return report(title, problem, len(cases), reference)
         x = rng.standard_normal((11, 11))
         w = rng.standard_normal((k, k))
         expected = _torch_same(k, d, x, w)
@@ -199,8 +177,8 @@ def check_same_padding(fn: Callable[..., Any], seed: int = 0) -> bool:
                 f"{call} returned ({before}, {after}), expected "
                 f"({total // 2}, {total - total // 2}). Hint: {hint}"
             )
-            return _report(title, problem, len(cases), reference)
-    return _report(title, None, len(cases), reference)
+            return report(title, problem, len(cases), reference)
+    return report(title, None, len(cases), reference)
 
 
 def _correlate(x: np.ndarray, w: np.ndarray, d: int) -> np.ndarray:
@@ -223,7 +201,7 @@ def check_lost_pixels(fn: Callable[..., Any], seed: int = 0) -> bool:
     pixels each. The reference is torch autograd (the gradient is zero exactly there). Prints a
     success line or the first failing case; returns True on success.
     """
-    _check_fn(fn)
+    require_callable(fn)
     rng = np.random.default_rng(seed)
     cases = [(7, 2, 3), (8, 3, 2), (5, 1, 2), (7, 3, 2), (10, 3, 3)]
     while len(cases) < 25:
@@ -233,14 +211,14 @@ def check_lost_pixels(fn: Callable[..., Any], seed: int = 0) -> bool:
     for size, k, s in cases:
         call = f"fn(size={size}, kernel_size={k}, stride={s})"
         expected = _torch_lost(size, k, s)
-        got, problem = _call(fn, call, size, k, s)
+        got, problem = call_learner(fn, call, size, k, s)
         if problem:
-            return _report(title, problem, len(cases), "torch autograd")
+            return report(title, problem, len(cases), "torch autograd")
         try:
             got = sorted(int(v) for v in got)
         except (TypeError, ValueError):
             problem = f"{call} returned {got!r}: return a list of input indices."
-            return _report(title, problem, len(cases), "torch autograd")
+            return report(title, problem, len(cases), "torch autograd")
         if got != expected:
             last = (size - k) // s * s + k  # one past the last pixel read
             tail = list(range(last, size))
@@ -253,5 +231,5 @@ def check_lost_pixels(fn: Callable[..., Any], seed: int = 0) -> bool:
             else:
                 hint = "list the pixels that no window reads, nothing else."
             problem = f"{call} returned {got}, expected {expected}. Hint: {hint}"
-            return _report(title, problem, len(cases), "torch autograd")
-    return _report(title, None, len(cases), "torch autograd")
+            return report(title, problem, len(cases), "torch autograd")
+    return report(title, None, len(cases), "torch autograd")
