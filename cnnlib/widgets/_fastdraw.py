@@ -370,8 +370,10 @@ def _draw_text_cached(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=No
     up = renderer.height - y  # FreeType places glyphs in y-up coordinates
     ix, iy = math.floor(x), math.floor(up)
     fx, fy = x - ix, up - iy
-    key = (s, hash(prop), renderer.dpi, tuple(gc.get_rgb()), gc.get_alpha(),
-           gc.get_antialiased(), round(fx * 256), round(fy * 256))  # fmt: skip
+    shaping = None if mtext is None else (mtext.get_fontfeatures(), mtext.get_language())
+    key = (s, hash(prop), shaping, matplotlib.rcParams["text.hinting"], renderer.dpi,
+           tuple(gc.get_rgb()), gc.get_alpha(), gc.get_antialiased(),
+           round(fx * 256), round(fy * 256))  # fmt: skip
     cache = CachedText._cache
     hit = cache.get(key)
     if hit is None:
