@@ -34,6 +34,7 @@ from cnnlib.plotting import (
     window_rect,
 )
 from cnnlib.widgets._base import View
+from cnnlib.widgets._position import RasterPosition
 
 MODES = ("dL/dx", "dL/dw")
 MAX_STRIDE = 3
@@ -70,7 +71,7 @@ def _fmt(v: float) -> str:
     return str(int(round(v))) if abs(v - round(v)) < 1e-9 else f"{v:.2g}"
 
 
-class GradientView(View):
+class GradientView(RasterPosition, View):
     """One number of the backward pass: which inputs and which output gradients meet in it.
 
     Parameters
@@ -112,7 +113,6 @@ class GradientView(View):
         # one gradient for the largest output; each stride/padding uses its top-left corner
         self._g_full = rng.integers(-2, 3, size=(h + 2 * MAX_PADDING, w + 2 * MAX_PADDING))
         self._g_full = self._g_full.astype(float)
-        self._last_step = 0
         super().__init__()
 
     def _build(self) -> None:
@@ -223,13 +223,9 @@ class GradientView(View):
         g = self._g_full[:ho, :wo]
         grad_x, grad_w, _ = conv2d_backward(g, x, w, stride=s, padding=p)
 
-        if c["play"].value != self._last_step:
-            c["row"].value, c["col"].value = divmod(int(c["play"].value), wd)
-        r, col = int(c["row"].value), int(c["col"].value)
+        r, col, raster = self._sync_position(self._play_moved(), (h, wd))  # play walks dL/dx
         m, n = int(c["weight_row"].value), int(c["weight_col"].value)
-        step = r * wd + col if mode == "dL/dx" else m * kw + n
-        c["play"].value = r * wd + col
-        self._last_step = r * wd + col
+        step = raster if mode == "dL/dx" else m * kw + n
 
         xp = np.pad(x, p)
         terms = []

@@ -36,6 +36,7 @@ from cnnlib.widgets._fastdraw import (
     text_colors,
     update_mesh,
 )
+from cnnlib.widgets._position import RasterPosition
 
 MODES = ("max", "avg")
 MAX_KERNEL = 4
@@ -52,7 +53,7 @@ def default_feature_map() -> np.ndarray:
     return np.random.default_rng(0).permutation(64).reshape(8, 8).astype(np.float64)
 
 
-class PoolingView(BlitView):
+class PoolingView(RasterPosition, BlitView):
     """Max or average pooling, one window at a time.
 
     Parameters
@@ -68,11 +69,11 @@ class PoolingView(BlitView):
 
     figsize = (10.0, 4.6)
     layout_rows = (("play", "row", "col"), ("mode", "kernel_size", "stride", "padding"))
+    widened_controls = ("padding",)
 
     def __init__(self, feature_map: Any = None) -> None:
         self._map = self._check_map(feature_map)
         self._cache_key: tuple | None = None
-        self._last_step = 0
         super().__init__()
 
     @staticmethod
@@ -100,11 +101,7 @@ class PoolingView(BlitView):
         kmax = max(1, min(MAX_KERNEL, h, w))
         k0 = min(2, kmax)
         self.controls = {
-            "play": widgets.Play(
-                value=0, min=0, max=1, step=1, interval=PLAY_INTERVAL, description="play"
-            ),
-            "row": widgets.IntSlider(value=0, min=0, max=1, description="row"),
-            "col": widgets.IntSlider(value=0, min=0, max=1, description="col"),
+            **self.position_controls(PLAY_INTERVAL),
             "mode": widgets.ToggleButtons(options=list(MODES), value="max", description="mode"),
             "kernel_size": widgets.IntSlider(value=k0, min=1, max=kmax, description="kernel_size"),
             "stride": widgets.IntSlider(value=k0, min=1, max=MAX_STRIDE, description="stride"),
@@ -172,17 +169,9 @@ class PoolingView(BlitView):
             ],
         )
 
-    def set_controls(self, **values: Any) -> None:
-        """Set several controls with one redraw; positions are clamped to the new output size."""
-        for name in ("row", "col", "play", "padding"):
-            if name in values and isinstance(values[name], int):
-                control = self.controls[name]
-                control.max = max(control.max, values[name])
-        super().set_controls(**values)
-
     def _update(self) -> None:
         c = self.controls
-        play_moved = c["play"].value != self._last_step
+        play_moved = self._play_moved()
         mode = c["mode"].value
         k, s = c["kernel_size"].value, c["stride"].value
         c["padding"].max = k // 2
@@ -227,15 +216,7 @@ class PoolingView(BlitView):
             # the feature map and its labels change only with the padding
             self.redraw_from(0 if old[3] != p else 1)
 
-        # the output position: Play drives a flat raster index, the sliders drive (row, col)
-        c["row"].max, c["col"].max = oh - 1, ow - 1
-        c["play"].max = oh * ow - 1
-        if play_moved:
-            c["row"].value, c["col"].value = divmod(min(c["play"].value, oh * ow - 1), ow)
-        row, col = c["row"].value, c["col"].value
-        step = row * ow + col
-        c["play"].value = step
-        self._last_step = step
+        row, col, step = self._sync_position(play_moved, (oh, ow))
 
         rows = row * s + np.arange(k)
         cols = col * s + np.arange(k)

@@ -43,6 +43,7 @@ from cnnlib.widgets._fastdraw import (
     text_colors,
     update_mesh,
 )
+from cnnlib.widgets._position import RasterPosition
 
 #: the preset kernels of the "kernel" dropdown (all 3 x 3)
 PRESETS: dict[str, np.ndarray] = {
@@ -79,7 +80,7 @@ def house() -> np.ndarray:
     return img
 
 
-class SlidingKernel(BlitView):
+class SlidingKernel(RasterPosition, BlitView):
     """A kernel sliding over an image: window, products, sum plus bias, and the output map.
 
     Parameters
@@ -98,6 +99,7 @@ class SlidingKernel(BlitView):
 
     figsize = (12.0, 4.4)
     layout_rows = (("play", "row", "col"), ("kernel", "bias"), ("stride", "padding", "dilation"))
+    widened_controls = ("dilation",)
 
     def __init__(
         self,
@@ -133,7 +135,6 @@ class SlidingKernel(BlitView):
             raise ValueError(f"bias must be finite, got {bias}")
         self._bias0 = float(bias)
         self._cache_key: tuple | None = None
-        self._last_step = 0
         super().__init__()
 
     # -- argument checks ------------------------------------------------------------------
@@ -175,11 +176,7 @@ class SlidingKernel(BlitView):
         h, w = img.shape
         bias_max = _nice_ceil(max(abs(self._bias0), float(np.max(np.abs(img)))))
         self.controls = {
-            "play": widgets.Play(
-                value=0, min=0, max=1, step=1, interval=PLAY_INTERVAL, description="play"
-            ),
-            "row": widgets.IntSlider(value=0, min=0, max=1, description="row"),
-            "col": widgets.IntSlider(value=0, min=0, max=1, description="col"),
+            **self.position_controls(PLAY_INTERVAL),
             "kernel": widgets.Dropdown(
                 options=list(self._kernels), value=self._initial_kernel, description="kernel"
             ),
@@ -268,14 +265,6 @@ class SlidingKernel(BlitView):
             ],
         )
 
-    def set_controls(self, **values: Any) -> None:
-        """Set several controls with one redraw; positions are clamped to the new output size."""
-        for name in ("row", "col", "play", "dilation"):
-            if name in values and isinstance(values[name], int):
-                control = self.controls[name]
-                control.max = max(control.max, values[name])
-        super().set_controls(**values)
-
     def _update_dilation_range(self) -> None:
         """Limit dilation so that the dilated kernel always fits in the unpadded image."""
         kh, kw = self._kernels[self.controls["kernel"].value].shape
@@ -288,7 +277,7 @@ class SlidingKernel(BlitView):
 
     def _update(self) -> None:
         c = self.controls
-        play_moved = c["play"].value != self._last_step
+        play_moved = self._play_moved()
         kernel_name = c["kernel"].value
         kernel = self._kernels[kernel_name]
         self._update_dilation_range()
@@ -329,17 +318,7 @@ class SlidingKernel(BlitView):
             self.redraw_from(0 if old[0] != kernel_name else 1 if old[2] != p else 2)
         out_map = self._conv + bias
 
-        # the output position: Play drives a flat raster index, the sliders drive (row, col)
-        for name, n in (("row", oh), ("col", ow)):
-            c[name].max = n - 1
-        c["play"].max = oh * ow - 1
-        if play_moved:
-            row, col = divmod(min(c["play"].value, oh * ow - 1), ow)
-            c["row"].value, c["col"].value = row, col
-        row, col = c["row"].value, c["col"].value
-        step = row * ow + col
-        c["play"].value = step
-        self._last_step = step
+        row, col, step = self._sync_position(play_moved, (oh, ow))
 
         rows = row * s + d * np.arange(kh)
         cols = col * s + d * np.arange(kw)
