@@ -64,3 +64,13 @@ class RasterPosition:
         c["play"].value = step
         self._last_step = step
         return row, col, step
+
+    def _show_position(self, row: int, col: int, value: float, detail: str) -> None:
+        """Write ``output[row, col] = value detail`` in the readout (the classes
+        ``cnnlib-position`` and ``cnnlib-value`` are what tests and browser tests read)."""
+        self.readout.value = (
+            '<span style="font-size:1.5em;font-family:monospace">'
+            f'<span class="cnnlib-position">output[{row}, {col}]</span> = '
+            f'<span class="cnnlib-value" data-value="{value:.4f}">{value:.4f}</span>'
+            f"{detail}</span>"
+        )

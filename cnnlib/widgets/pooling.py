@@ -260,12 +260,7 @@ class PoolingView(RasterPosition, BlitView):
         place_veil(self.veil, row, col, (oh, ow))
         move_rect(self.out_rect, row, col, 1, 1)
         self.ax_out.title.set_text(f"output[{row}, {col}] = {formula}")
-        self.readout.value = (
-            '<span style="font-size:1.5em;font-family:monospace">'
-            f'<span class="cnnlib-position">output[{row}, {col}]</span> = '
-            f'<span class="cnnlib-value" data-value="{value:.4f}">{value:.4f}</span>'
-            f" ({detail})</span>"
-        )
+        self._show_position(row, col, value, f" ({detail})")
 
     def _draw_still(self, mode: str, p: int, oh: int, ow: int) -> None:
         """Update what changes only with the mode, kernel size, stride or padding."""

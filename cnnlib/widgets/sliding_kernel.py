@@ -365,12 +365,7 @@ class SlidingKernel(RasterPosition, BlitView):
         color = text_colors([value], *self._out_lim, True)
         place_labels([self.out_label], [value], [row], [col], color)
         self.ax_out.title.set_text(f"output[{row}, {col}] = {value:.4f}")
-        self.readout.value = (
-            '<span style="font-size:1.5em;font-family:monospace">'
-            f'<span class="cnnlib-position">output[{row}, {col}]</span> = '
-            f'<span class="cnnlib-value" data-value="{value:.4f}">{value:.4f}</span>'
-            f" = sum {total:.4f} + bias {bias:.4f}</span>"
-        )
+        self._show_position(row, col, value, f" = sum {total:.4f} + bias {bias:.4f}")
 
     def _draw_still(self, kernel: np.ndarray, p: int, bias: float, oh: int, ow: int) -> None:
         """Update what changes only with the kernel, stride, padding, dilation or bias."""
