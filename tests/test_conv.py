@@ -469,6 +469,29 @@ def test_im2col_in_chunks_of_images_matches_torch():
         assert_close(conv2d(x, w, stride=2, groups=2), expected, np.float64)
 
 
+@pytest.mark.parametrize("width", [9, 70])  # narrow: flattened padded rows; wide: plain windows
+@pytest.mark.parametrize("budget", [1, 2**20])
+@pytest.mark.parametrize("mode", ["zeros", "reflect"])
+def test_im2col_stride_one_matches_torch(width, budget, mode):
+    """Stride 1, few channels: both unrollings, whole batch or one image at a time."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 4, 7, width)).astype(np.float32)
+    w = rng.standard_normal((6, 2, 3, 4)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    kwargs = dict(stride=1, padding=(1, 3), dilation=(2, 1), groups=2)
+    expected = torch_conv(x, w, b, kwargs, mode)
+    with (
+        mock.patch.object(conv_module, "_IM2COL_BYTES", budget),
+        mock.patch("cnnlib.conv._method", return_value="im2col"),
+    ):
+        assert_close(conv2d(x, w, b, padding_mode=mode, **kwargs), expected, np.float32)
+        assert_close(
+            conv2d(x, w, padding_mode=mode, **kwargs),
+            torch_conv(x, w, None, kwargs, mode),
+            np.float32,
+        )
+
+
 @pytest.mark.parametrize("block_bytes", [1, 700])
 @pytest.mark.parametrize("mode", ["zeros", "circular"])
 def test_shift_form_copies_in_blocks_match_torch(block_bytes, mode):
