@@ -336,15 +336,19 @@ def _conv_shift(a: _ConvArgs) -> np.ndarray:
     needed = rows - dh * (kh - 1) * w_pad - dw * (kw - 1)
     out = np.empty((groups, rows, o_g), dtype=a.dtype)
     gemm = _gemm(a.dtype)
+    # blocks of rows whose output stays in the cache through all kH kW products
+    step = _SHIFT_BLOCK_ROWS
     for g in range(groups):
-        # column-major view of out[g][:needed] (BLAS computes C = alpha A B + beta C in place)
-        acc = out[g, :needed].T
-        for m in range(kh):
-            for l in range(kw):
-                off = m * dh * w_pad + l * dw
-                block = flat[g, off : off + needed]
-                beta = 0.0 if m == l == 0 else 1.0
-                gemm(1.0, wk[g, m, l].T, block.T, beta=beta, c=acc, overwrite_c=1)
+        for start in range(0, needed, step):
+            stop = min(start + step, needed)
+            # column-major view of out[g][start:stop] (BLAS: C = alpha A B + beta C in place)
+            acc = out[g, start:stop].T
+            for m in range(kh):
+                for l in range(kw):
+                    off = m * dh * w_pad + l * dw
+                    block = flat[g, start + off : stop + off]
+                    beta = 0.0 if m == l == 0 else 1.0
+                    gemm(1.0, wk[g, m, l].T, block.T, beta=beta, c=acc, overwrite_c=1)
     result = np.empty((n, c_out, h_out, w_out), dtype=a.dtype)
     out6 = out.reshape(groups, n, h_pad, w_pad, o_g)[:, :, :h_out, :w_out]
     bias = None if a.bias is None else a.bias.reshape(groups, o_g, 1, 1)
@@ -355,6 +359,10 @@ def _conv_shift(a: _ConvArgs) -> np.ndarray:
 
 
 _BLOCK_BYTES = 256 * 2**10
+# Rows per block of the shift form's products. Measured on a 2-core AVX-512 machine: about 7%
+# faster for the 5x5 dilated layer of the benchmark (25 products with few channels, where
+# re-reading the whole output for each product costs), no change for the 3x3 layers.
+_SHIFT_BLOCK_ROWS = 8192
 
 
 def _assign_in_blocks(

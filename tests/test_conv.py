@@ -493,9 +493,10 @@ def test_im2col_stride_one_matches_torch(width, budget, mode):
 
 
 @pytest.mark.parametrize("block_bytes", [1, 700])
+@pytest.mark.parametrize("block_rows", [7, 2**20])
 @pytest.mark.parametrize("mode", ["zeros", "circular"])
-def test_shift_form_copies_in_blocks_match_torch(block_bytes, mode):
-    """The channels-last copies in and out go a few rows at a time; any block size works."""
+def test_shift_form_copies_in_blocks_match_torch(block_bytes, block_rows, mode):
+    """Copies in and out and the products go a few rows at a time; any block size works."""
     rng = np.random.default_rng(4)
     x = rng.standard_normal((2, 32, 11, 9)).astype(np.float32)
     w = rng.standard_normal((6, 16, 3, 2)).astype(np.float32)
@@ -504,6 +505,7 @@ def test_shift_form_copies_in_blocks_match_torch(block_bytes, mode):
     expected = torch_conv(x, w, b, kwargs, mode)
     with (
         mock.patch.object(conv_module, "_BLOCK_BYTES", block_bytes),
+        mock.patch.object(conv_module, "_SHIFT_BLOCK_ROWS", block_rows),
         mock.patch("cnnlib.conv._method", return_value="shift"),
     ):
         assert_close(conv2d(x, w, b, padding_mode=mode, **kwargs), expected, np.float32)
