@@ -308,33 +308,41 @@ def _method(a: _ConvArgs) -> str:
 def _conv_shift(a: _ConvArgs) -> np.ndarray:
     """Stride-1 convolution as a sum of ``kH * kW`` matrix products, accumulated in place.
 
-    The padded input is stored channels-last and flattened to rows ``r = (n, y, x)`` of
-    ``C_g`` channels. For kernel offset ``(m, l)`` the rows needed are those ``r + off`` with
-    ``off = m d_H W_pad + l d_W``: a contiguous block, so each product runs on views, without
-    copies. Rows whose window runs past the right or bottom edge are computed and thrown away.
+    The input is stored channels-last and flattened to rows of ``C_g`` channels, with rows of
+    zeros around each image row and image: input pixel ``(n, y, x)`` is row
+    ``r0 + n S_img + y S_row + x``. Output pixel ``(n, i, j)`` is row ``q = n S_img + i S_row + j``
+    of the output, and its kernel offset ``(m, l)`` reads input row ``q + base + off`` with
+    ``off = m d_H S_row + l d_W``: for each offset a contiguous block of rows, so each product
+    runs on views, without copies. With zero padding, the ``max(left, right)`` zero columns
+    between two image rows serve as the right border of one and the left border of the next
+    (and likewise the zero rows between images), so fewer rows are computed and thrown away.
     """
     x, w, groups = a.x, a.weight, a.groups
-    n, c_in, height, width = x.shape
     c_out, c_g, kh, kw = w.shape
     o_g = c_out // groups
     (dh, dw), (h_out, w_out) = a.dilation, a.out_hw
-    left, right, top, bottom = a.sides
-    h_pad, w_pad = height + top + bottom, width + left + right
-    rows = n * h_pad * w_pad
-    # group-major, channels-last padded input: xp[g, n, y, x, c]
-    xp = np.zeros((groups, n, h_pad, w_pad, c_g), dtype=a.dtype)
     if a.padding_mode == "zeros":
-        x5 = x.reshape(n, groups, c_g, height, width).transpose(1, 0, 3, 4, 2)
-        _assign_in_blocks(xp[:, :, top : top + height, left : left + width], x5, 1, 2)
-    else:
-        x_pad = pad2d(x, a.sides, a.padding_mode)
-        x5 = x_pad.reshape(n, groups, c_g, h_pad, w_pad).transpose(1, 0, 3, 4, 2)
-        _assign_in_blocks(xp, x5, 1, 2)
-    flat = xp.reshape(groups, rows, c_g)
+        left, right, top, bottom = a.sides
+    else:  # pad explicitly, then lay out the padded image with no further zeros
+        x = pad2d(x, a.sides, a.padding_mode)
+        left = right = top = bottom = 0
+    n, c_in, height, width = x.shape
+    gap_x = _shared_gap(left, right, dw * (kw - 1))
+    gap_y = _shared_gap(top, bottom, dh * (kh - 1))
+    s_row = width + gap_x
+    s_img = (height + gap_y) * s_row
+    r0 = gap_y * s_row + gap_x  # row of input pixel (0, 0, 0)
+    base = r0 - top * s_row - left  # input row read by output row 0 at offset (0, 0)
+    needed = (n - 1) * s_img + (h_out - 1) * s_row + w_out
+    total = max(r0 + n * s_img, base + needed + dh * (kh - 1) * s_row + dw * (kw - 1))
+    # group-major, channels-last input with its zero gaps: flat[g, row, c]
+    flat = np.zeros((groups, total, c_g), dtype=a.dtype)
+    images = flat[:, r0 : r0 + n * s_img].reshape(groups, n, height + gap_y, s_row, c_g)
+    x5 = x.reshape(n, groups, c_g, height, width).transpose(1, 0, 3, 4, 2)
+    _assign_in_blocks(images[:, :, :height, :width], x5, 1, 2)
     # wk[g, m, l] is the (C_g, O_g) matrix of kernel offset (m, l) in group g
     wk = np.ascontiguousarray(w.reshape(groups, o_g, c_g, kh, kw).transpose(0, 3, 4, 2, 1))
-    needed = rows - dh * (kh - 1) * w_pad - dw * (kw - 1)
-    out = np.empty((groups, rows, o_g), dtype=a.dtype)
+    out = np.empty((groups, n * s_img, o_g), dtype=a.dtype)
     gemm = _gemm(a.dtype)
     # blocks of rows whose output stays in the cache through all kH kW products
     step = _SHIFT_BLOCK_ROWS
@@ -345,17 +353,27 @@ def _conv_shift(a: _ConvArgs) -> np.ndarray:
             acc = out[g, start:stop].T
             for m in range(kh):
                 for l in range(kw):
-                    off = m * dh * w_pad + l * dw
+                    off = base + m * dh * s_row + l * dw
                     block = flat[g, start + off : stop + off]
                     beta = 0.0 if m == l == 0 else 1.0
                     gemm(1.0, wk[g, m, l].T, block.T, beta=beta, c=acc, overwrite_c=1)
     result = np.empty((n, c_out, h_out, w_out), dtype=a.dtype)
-    out6 = out.reshape(groups, n, h_pad, w_pad, o_g)[:, :, :h_out, :w_out]
+    out6 = out.reshape(groups, n, height + gap_y, s_row, o_g)[:, :, :h_out, :w_out]
     bias = None if a.bias is None else a.bias.reshape(groups, o_g, 1, 1)
     _assign_in_blocks(
         result.reshape(n, groups, o_g, h_out, w_out), out6.transpose(1, 0, 4, 2, 3), 0, 3, bias
     )
     return result
+
+
+def _shared_gap(before: int, after: int, span: int) -> int:
+    """Zeros between two image rows (or images) that pad both: ``max(before, after)``.
+
+    One gap serves as the ``after`` border of one row and the ``before`` border of the next.
+    That works while the output is no longer than the data plus the gap,
+    ``before + after - span <= max(before, after)``; otherwise the gap holds both borders.
+    """
+    return max(before, after) if min(before, after) <= span else before + after
 
 
 _BLOCK_BYTES = 256 * 2**10
