@@ -48,8 +48,8 @@ def test_05_equivariance_runs_and_the_explorer_responds(page):
     assert figure_png(view) != before_png
     assert _error(view) != odd_error
 
-    # circular padding: exact at any shift
+    # circular padding: exact at any shift, up to rounding (the BLAS summation order)
     control(view, "layer").locator("select").select_option("conv, circular padding")
-    wait_until(lambda: _error(view) == 0.0, what="a zero error for the circular convolution")
+    wait_until(lambda: _error(view) < 1e-12, what="a vanishing error for the circular convolution")
     assert not error_outputs(page), error_outputs(page)
     screenshot(view, "05_equivariance_view")
