@@ -128,7 +128,7 @@ def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> None:
 
     ``dL/dx`` is the full convolution of ``grad_out`` with ``w``: pad ``grad_out`` with
     ``k - 1`` zeros on every side and cross-correlate with ``rot180(w)``. Prints a success line
-    or the first failing case; returns True on success.
+    or the first failing case.
     """
     require_callable(fn)
     cases = _cases(np.random.default_rng(seed))
