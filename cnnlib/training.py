@@ -20,7 +20,7 @@ from torch import nn
 
 from cnnlib._validate import check_int
 
-__all__ = ["digits_split", "accuracy", "train", "deterministic", "layer_gradient_norms"]
+__all__ = ["digits_split", "predict", "accuracy", "train", "deterministic", "layer_gradient_norms"]
 
 
 def digits_split(
@@ -63,15 +63,25 @@ def deterministic(seed: int = 0) -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of ``x`` whose arg-max logit is the label ``y`` (model in eval mode)."""
+def predict(model: nn.Module, x: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Predicted labels ``argmax_k model(x)[n, k]`` of a batch (model in eval mode, no grad).
+
+    ``x`` may be a NumPy array (as ``cnnlib.equivariance.shift_consistency`` passes it); it is
+    converted to float32. The model's training mode is restored afterwards.
+    """
+    x = torch.as_tensor(x, dtype=torch.float32)
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            return float((model(x).argmax(1) == y).float().mean())
+            return model(x).argmax(1).numpy()
     finally:
         model.train(was_training)
+
+
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Fraction of ``x`` whose arg-max logit is the label ``y`` (model in eval mode)."""
+    return float(np.mean(predict(model, x) == np.asarray(y)))
 
 
 def train(

@@ -6,7 +6,14 @@ import torch
 
 from cnnlib import architectures as arch
 from cnnlib.data import digits
-from cnnlib.training import accuracy, deterministic, digits_split, layer_gradient_norms, train
+from cnnlib.training import (
+    accuracy,
+    deterministic,
+    digits_split,
+    layer_gradient_norms,
+    predict,
+    train,
+)
 
 
 def test_digits_split_is_a_stratified_partition():
@@ -146,3 +153,17 @@ def test_stack_block_is_f_of_x_plus_x():
     assert torch.allclose(block(x), f)
     with pytest.raises(ValueError):
         layer_gradient_norms(torch.nn.ReLU(), x, torch.zeros(2, dtype=torch.int64))
+
+
+def test_predict_takes_numpy_batches_and_restores_training_mode():
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3), torch.nn.Dropout(0.5))
+    model.train()
+    x = np.random.default_rng(0).standard_normal((5, 2, 2)).astype(np.float64)
+    with torch.no_grad():
+        model.eval()
+        expected = model(torch.from_numpy(x).float()).argmax(1).numpy()
+        model.train()
+    got = predict(model, x)
+    assert isinstance(got, np.ndarray)
+    np.testing.assert_array_equal(got, expected)  # eval mode: dropout off, deterministic
+    assert model.training
