@@ -6,6 +6,12 @@ With the default threads, each function is timed in a block of its own runs (tor
 torch again, with short pauses between blocks); the table shows the medians, and the two torch
 blocks must agree, else the machine was busy and the row is flagged. A second table compares
 one thread each by CPU time, which a busy machine disturbs much less than wall time.
+
+A third table times the matrix product alone: every multiply-add of the layer in one NumPy
+``matmul`` on operands built beforehand (im2col without the unrolling). GEMM/torch shows how
+far OpenBLAS's product alone is from torch's whole layer (oneDNN runs near the cores' peak
+rate of multiply-adds); conv2d/GEMM shows what unrolling and copying add, or, below 1, what
+the shift form's smaller products save.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from benchmarks._timing import print_table
+from benchmarks._timing import median_time, print_table
 from cnnlib.conv import conv2d
 
 # (N, C_in, H = W, C_out, k, dilation)
@@ -117,6 +123,31 @@ def cases():
         yield label, ours, reference
 
 
+def macs(n: int, c_in: int, size: int, c_out: int, k: int) -> int:
+    """Multiply-adds of a "same" layer: ``N H W C_out C_in k^2`` (stride 1)."""
+    return n * size * size * c_out * c_in * k * k
+
+
+def gemm_alone(n: int, c_in: int, size: int, c_out: int, k: int):
+    """The layer's multiply-adds as one product on prebuilt operands, in the faster layout.
+
+    ``(N H W, C_in k^2) @ (C_in k^2, C_out)`` or its transpose: OpenBLAS is slow when the
+    product is only ``C_out`` columns wide, so both are tried and the faster one is returned.
+    """
+    rng = np.random.default_rng(1)
+    rows, inner = n * size * size, c_in * k * k
+    cols = rng.standard_normal((rows, inner), dtype=np.float32)
+    w_mat = rng.standard_normal((inner, c_out), dtype=np.float32)
+    out = np.empty((rows, c_out), dtype=np.float32)
+    cols_t, w_t = np.ascontiguousarray(cols.T), np.ascontiguousarray(w_mat.T)
+    out_t = np.empty((c_out, rows), dtype=np.float32)
+    layouts = [
+        lambda: np.matmul(cols, w_mat, out=out),
+        lambda: np.matmul(w_t, cols_t, out=out_t),
+    ]
+    return min(layouts, key=lambda fn: median_time(fn, repeat=3))
+
+
 def geo_mean_verdict(ratios: list[float]) -> None:
     """Print the geometric mean of the ratios and whether the target is met."""
     geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
@@ -148,6 +179,29 @@ def compare_blocks(title: str) -> None:
         print("the two torch blocks differ by more than 25% somewhere: rerun on an idle machine")
 
 
+def compare_gemm(title: str) -> None:
+    """The floor of a BLAS-based conv2d: the layer's matrix product alone against torch."""
+    rows, floors = [], []
+    for (n, c_in, size, c_out, k, _), (label, ours, reference) in zip(SHAPES, cases(), strict=True):
+        t_gemm, t_torch, t_again = block_medians(gemm_alone(n, c_in, size, c_out, k), reference)
+        t_ref = statistics.median([t_torch, t_again])
+        t_ours = block_medians(ours, reference, repeat=5)[0]
+        floors.append(t_gemm / t_ref)
+        gmacs = macs(n, c_in, size, c_out, k) / 1e9
+        rows.append(
+            [label, t_gemm * 1e3, t_ref * 1e3, gmacs / t_gemm, gmacs / t_ref]
+            + [t_gemm / t_ref, t_ours / t_gemm]
+        )
+    print(f"\n{title}")
+    headers = ["shape (float32)", "GEMM ms", "torch ms", "GEMM GMAC/s", "torch GMAC/s"]
+    print_table(headers + ["GEMM/torch", "conv2d/GEMM"], rows)
+    geo = math.exp(sum(math.log(r) for r in floors) / len(floors))
+    print(
+        f"geometric mean GEMM/torch {geo:.2f}: the multiply-adds alone, as one BLAS product, "
+        "against torch's whole layer"
+    )
+
+
 def compare(title: str, clock=time.perf_counter) -> None:
     """Time every shape with ``clock``, runs interleaved; print the table and the verdict."""
     rows, ratios = [], []
@@ -167,6 +221,7 @@ def main() -> None:
     compare_blocks(
         "Default threads, wall time (medians of blocks of 9 runs: torch, conv2d, torch):"
     )
+    compare_gemm("The layer's matrix product alone (default threads, blocks as above):")
     # On a shared machine, threads wait for each other's cores and wall times swing widely.
     # One thread each, timed by the CPU time of the calling thread, compares the work done.
     try:
