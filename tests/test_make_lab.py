@@ -43,7 +43,8 @@ def make_lab(tmp_path_factory):
     args = f"--no-browser --ServerApp.port={port} --ServerApp.port_retries=0"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            ["make", "--no-print-directory", "lab", f"LAB_ARGS={args}"],
+            # -o: the .venv this test runs in is set up; never reinstall it under running tests
+            ["make", "--no-print-directory", "-o", ".venv/.installed", "lab", f"LAB_ARGS={args}"],
             cwd=ROOT,
             env=env,
             stdout=out,
