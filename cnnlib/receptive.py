@@ -516,11 +516,12 @@ class _Walker:
 
     @staticmethod
     def _adaptive(x: Any, out: Any, axes: tuple[_Axis, ...]) -> Any:
+        sizes_in, sizes_out = tuple(x.shape[-2:]), tuple(out.shape[-2:])
+        if sizes_out == (1, 1) and sizes_in != (1, 1):
+            return _GLOBAL
         result = []
-        for j in range(2):
-            n_in, n_out = int(x.shape[-2 + j]), int(out.shape[-2 + j])
-            if n_out == 1 and n_in > 1:
-                return _GLOBAL
+        for j in range(2):  # an axis pooled to 1 (e.g. to 1 x 7) is a pooling with k = n_in
+            n_in, n_out = int(sizes_in[j]), int(sizes_out[j])
             if n_in % n_out == 0:  # a plain pooling with kernel = stride = n_in / n_out
                 k = n_in // n_out
                 result.append(_through(axes[j], k, k, 0, 1))

@@ -273,6 +273,21 @@ def test_adaptive_pooling_windows(n_in, n_out):
         assert w.start <= r0 and r1 <= w.end
 
 
+@pytest.mark.parametrize("pooled", [(1, 4), (3, 1)])  # even windows: exact ends
+def test_adaptive_pooling_to_one_along_one_axis_is_not_global(pooled):
+    net = nn.Sequential(nn.Conv2d(1, 1, 3, 1, 1), nn.AdaptiveAvgPool2d(pooled))
+    size = (9, 8)
+    g = receptive_field_of(net, (1, *size))
+    assert not g.is_global
+    for unit in np.ndindex(*pooled):
+        _assert_matches_empirical(g, net, size, unit, dense=True)
+    rows, cols = g.window((0, 0))
+    whole = rows if pooled[0] == 1 else cols  # the pooled axis: the whole input
+    assert (whole.clipped_start, whole.clipped_end) == (0, size[0 if pooled[0] == 1 else 1] - 1)
+    assert not receptive_field_of(net[:1], (1, *size)).is_global
+    assert receptive_field_of(nn.AdaptiveAvgPool2d(1), (1, *size)).is_global
+
+
 @given(stacks(max_layers=3))
 def test_a_unit_inside_a_large_input_sees_the_whole_field(stack):
     module, layers, _, _ = stack
