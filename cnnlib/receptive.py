@@ -568,6 +568,9 @@ def receptive_field_of(
     of theirs, so the largest branch wins. Adaptive pooling to 1 x 1, flattening and means over
     the image make the field global (``is_global``: the whole input, ``size = (H, W)``).
     Other operations are taken to act position by position (activations, batch norm).
+    Padding of every mode counts as zeros. For ``"reflect"`` and ``"replicate"`` that changes no
+    clipped window while ``p <= d (k - 1) / 2`` (the copied pixels lie inside it); with
+    ``"circular"`` a unit by the border also reads the opposite border, which no window shows.
 
     Returns the ``Field`` of the output (sizes as ``(h, w)`` pairs), or with ``per_layer=True``
     one ``Field`` per module call, in the order the calls finish, named by module path

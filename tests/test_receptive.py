@@ -288,6 +288,22 @@ def test_adaptive_pooling_to_one_along_one_axis_is_not_global(pooled):
     assert receptive_field_of(nn.AdaptiveAvgPool2d(1), (1, *size)).is_global
 
 
+@pytest.mark.parametrize("mode", ["reflect", "replicate"])
+def test_reflect_and_replicate_padding_leave_the_clipped_windows_exact(mode):
+    """The copied border pixels lie inside each window while p <= (k - 1) / 2."""
+    net = nn.Sequential(
+        nn.Conv2d(1, 1, 3, 1, 1, padding_mode=mode),
+        nn.Conv2d(1, 1, 5, 2, 2, padding_mode=mode),
+        nn.Conv2d(1, 1, 3, 1, 1, padding_mode=mode),
+    )
+    size = (12, 10)
+    g = receptive_field_of(net, (1, *size))
+    for unit in np.ndindex(6, 5):
+        rows, cols, _ = empirical_field(net, (1, *size), unit)
+        windows = g.window(unit)
+        assert (rows, cols) == tuple((w.clipped_start, w.clipped_end) for w in windows), unit
+
+
 @given(stacks(max_layers=3))
 def test_a_unit_inside_a_large_input_sees_the_whole_field(stack):
     module, layers, _, _ = stack
