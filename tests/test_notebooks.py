@@ -83,6 +83,26 @@ def test_runs_on_the_course_kernel(path):
     assert nb.metadata.language_info.name == "python"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_markdown_renders_code_fences_and_folded_solutions(path):
+    """Rendered as nbconvert renders it, no fence is left as text and every <details> closes.
+
+    An indented ```` ``` ```` (4 spaces) is a code block holding the fence's text, and it
+    swallows the lines after it, the closing ``</details>`` included.
+    """
+    import mistune
+
+    render = mistune.create_markdown(escape=False, plugins=["table", "strikethrough"])
+    for index, cell in enumerate(_load(path).cells):
+        if cell.cell_type != "markdown":
+            continue
+        html = render(cell.source)
+        where = f"{path.name} cell {index}"
+        assert "```" not in html, f"{where}: a code fence is shown as text (indented?)"
+        assert "&lt;/details&gt;" not in html, f"{where}: </details> ended up inside code"
+        assert cell.source.count("<details>") == cell.source.count("</details>"), where
+
+
 @pytest.mark.parametrize("path", COURSE, ids=[p.stem for p in COURSE])
 def test_opens_with_goals_and_closes_with_summary_and_exercises(path):
     nb = _load(path)
