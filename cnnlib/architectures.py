@@ -6,7 +6,7 @@ rest), so its parameter count is the published one:
 =====================  ===========  ================================================
 model                  parameters   reference
 =====================  ===========  ================================================
-``lenet5()``               60,840   LeCun et al. 1998 (C1 156, S2 12, C3 1,516, ...)
+``lenet5()``               60,000   LeCun et al. 1998 (C1 156, S2 12, C3 1,516, ...)
 ``alexnet()``          61,100,840   torchvision ``alexnet``
 ``vgg16()``           138,357,544   torchvision ``vgg16`` (``vgg16_bn``: 138,365,992)
 ``resnet18()``         11,689,512   torchvision ``resnet18``
@@ -323,14 +323,16 @@ class RBFOutput(nn.Module):
     """LeNet-5's output layer: ``y_i = sum_j (x_j - w_ij)^2`` (Euclidean radial basis units).
 
     The network predicts the class of the *smallest* penalty, so ``forward`` returns
-    ``-y`` to serve as logits.
+    ``-y`` to serve as logits. The centres ``w`` are fixed, not trained: the paper chose them by
+    hand (stylised 7 x 12 bitmaps of +-1), here they are random in [-1, 1]. They are a buffer,
+    so they are saved in the ``state_dict`` but are not parameters (``count_params`` skips them).
     """
 
     def __init__(self, in_features: int, out_features: int) -> None:
         super().__init__()
         in_features = check_int("in_features", in_features, 1)
         out_features = check_int("out_features", out_features, 1)
-        self.weight = nn.Parameter(torch.empty(out_features, in_features).uniform_(-1, 1))
+        self.register_buffer("weight", torch.empty(out_features, in_features).uniform_(-1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return -((x.unsqueeze(1) - self.weight) ** 2).sum(-1)
@@ -341,7 +343,8 @@ def lenet5(modern: bool = False, num_classes: int = 10) -> nn.Sequential:
 
     ``modern=False`` (the 1998 network): C1 conv 6@5x5 (156 params), S2 trainable
     subsampling (12), C3 partial conv with the connection table (1,516), S4 (32), C5 conv
-    120@5x5 (48,120), F6 linear 84 (10,164), scaled tanh after each, RBF output (840).
+    120@5x5 (48,120), F6 linear 84 (10,164), scaled tanh after each, RBF output (its 84 x 10
+    centres fixed, not trained): 60,000 trainable parameters, as the paper counts.
     ``modern=True``: the same widths with ReLU, max pooling, a full C3 (2,416) and a linear
     output (850), as it is usually taught today.
     """

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from cnnlib import architectures as arch
-from cnnlib.params import count_macs
+from cnnlib.params import count_macs, count_params
 
 
 def n_params(module: nn.Module) -> int:
@@ -45,8 +45,11 @@ def test_lenet5_layer_counts_are_the_papers():
         "S4": 32,
         "C5": 48120,
         "F6": 10164,
-        "output": 84 * 10,
+        "output": 0,  # the 84 x 10 RBF centres were fixed by hand, not trained
     }
+    # the paper's total: "60,000 trainable parameters"
+    assert 156 + 12 + 1516 + 32 + 48120 + 10164 == 60_000
+    assert sum(counts.values()) == count_params(model) == 60_000
     with torch.no_grad():
         x = torch.randn(3, 1, 32, 32)
         shapes = []
@@ -116,6 +119,18 @@ def test_rbf_output_is_minus_squared_distance():
     x = torch.randn(5, 84)
     expected = -(torch.cdist(x, layer.weight.detach()) ** 2)
     assert torch.allclose(layer(x), expected, atol=1e-3)
+
+
+def test_rbf_centres_are_fixed_but_saved():
+    layer = arch.RBFOutput(84, 10)
+    assert list(layer.parameters()) == [] and count_params(layer) == 0
+    assert list(layer.state_dict()) == ["weight"] and layer.weight.shape == (10, 84)
+    x = torch.randn(3, 84, requires_grad=True)
+    layer(x).sum().backward()
+    assert x.grad is not None and not layer.weight.requires_grad
+    copy = arch.RBFOutput(84, 10)
+    copy.load_state_dict(layer.state_dict())
+    assert torch.equal(copy(x), layer(x))
 
 
 def test_scaled_tanh_constants():
