@@ -231,8 +231,9 @@ def same_padding(
     """Padding ``(before, after)`` that keeps the size at stride 1, split as torch's ``"same"``.
 
     The dilated kernel needs ``total = d(k - 1)`` padding cells in all; torch puts
-    ``total // 2`` before and the rest after, so an even kernel pads one more cell at the end
-    (bottom / right). An int kernel gives ``(before, after)``; a pair gives one such pair per axis.
+    ``total // 2`` before and the rest after, so when ``d(k - 1)`` is odd (an even kernel with an
+    odd dilation) one more cell goes at the end (bottom / right). An int kernel gives
+    ``(before, after)``; a pair gives one such pair per axis.
     """
     pair = _is_pair(kernel_size, dilation)
     k = check_pair("kernel_size", kernel_size, 1)
