@@ -83,3 +83,15 @@ def test_equivariant_shift_answers(capsys):
     assert capsys.readouterr().out.startswith(NO_ANSWER)
     check_equivariant_shifts([0, 2, 4], stride=2)
     assert capsys.readouterr().out.startswith(PASS)
+
+
+def test_equivariant_shifts_need_a_stride_that_divides_the_size(capsys):
+    # 3 divides 24 but not 32: on 32 x 32 only dy = 0 is exact
+    errors = measured_shift_errors(3, size=32)
+    assert [d for d, e in errors.items() if e < 1e-12] == [0]
+    check_equivariant_shifts({0, 3, 6}, stride=3)
+    out = capsys.readouterr().out
+    assert "multiples of the stride" in out and "24 x 24" in out
+    check_equivariant_shifts({0}, stride=5)  # 5 does not divide 24: not "the multiples"
+    out = capsys.readouterr().out
+    assert out.startswith(PASS) and "multiples" not in out and "does not divide" in out

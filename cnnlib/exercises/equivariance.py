@@ -5,7 +5,8 @@ References are independent of ``cnnlib.equivariance``: ``np.roll`` for shifts, P
 
 - ``my_shift(x, dy, dx)``: circular shift, ``out[i, j] = x[(i - dy) % H, (j - dx) % W]``.
 - ``check_equivariant_shifts(answer, stride)``: which shifts ``dy`` in ``0 .. 2*stride+1`` (with
-  ``dx = 0``) does a circular convolution with that stride commute with? Measured, not assumed.
+  ``dx = 0``) does a circular convolution with that stride commute with, on a 24 x 24 image?
+  Measured, not assumed: the multiples of the stride when it divides 24, otherwise only 0.
 - ``my_circulant(kernel, n)``: the ``n x n`` matrix ``A`` of the 1-D circular cross-correlation
   ``y[i] = sum_m x[(i + m - 1) % n] * kernel[m]`` of a 3-tap kernel, so that ``A @ x == y``.
 """
@@ -104,10 +105,17 @@ def measured_shift_errors(stride: int, size: int = 24, seed: int = 0) -> dict[in
     return errors
 
 
+#: the image size of ``check_equivariant_shifts`` (the notebook's exercise names it)
+CHECK_SIZE = 24
+
+
 def check_equivariant_shifts(answer: Iterable[int] | None, stride: int = 3) -> None:
     """Check the set of vertical shifts ``dy`` in ``0 .. 2*stride + 1`` for which a circular
-    convolution with ``stride`` is exactly shift-equivariant; the truth is measured."""
-    errors = measured_shift_errors(stride)
+    convolution with ``stride`` is exactly shift-equivariant on a ``CHECK_SIZE`` x ``CHECK_SIZE``
+    image; the truth is measured. A shift by the stride rolls the output by one cell only when
+    the stride divides the image size (the grid of windows then wraps onto itself)."""
+    size = CHECK_SIZE
+    errors = measured_shift_errors(stride, size=size)
     truth = {dy for dy, e in errors.items() if e < 1e-12}
     if answer is None:
         print(f"{NO_ANSWER} replace None with a set of shifts from 0 to {2 * stride + 1}.")
@@ -119,11 +127,18 @@ def check_equivariant_shifts(answer: Iterable[int] | None, stride: int = 3) -> N
         return
     table = "\n".join(f"  dy = {dy}: relative error {e:.1e}" for dy, e in errors.items())
     if got == truth:
-        print(f"{PASS} exactly the multiples of the stride {sorted(truth)}; measured:\n{table}")
+        why = (
+            f"the multiples of the stride: {stride} divides the image size {size}"
+            if truth == {dy for dy in errors if dy % stride == 0}
+            else f"the stride {stride} does not divide the image size {size}"
+        )
+        print(
+            f"{PASS} exactly {sorted(truth)}, {why}; measured on a {size} x {size} image:\n{table}"
+        )
         return
     missing, extra = sorted(truth - got), sorted(got - truth)
     print(
-        f"{FAIL} measured errors for stride {stride}:\n{table}\n"
+        f"{FAIL} measured errors for stride {stride} on a {size} x {size} image:\n{table}\n"
         + (f"equivariant but missing from your answer: {missing}\n" if missing else "")
         + (f"in your answer but not equivariant: {extra}\n" if extra else "")
     )
