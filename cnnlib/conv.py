@@ -64,16 +64,18 @@ def pad2d(
     if not (left or right or top or bottom):
         return arr
     height, width = arr.shape[-2:]
-    if mode == "reflect" and (max(top, bottom) >= height or max(left, right) >= width):
-        raise ValueError(
-            f"padding {max(top, bottom, left, right)} with mode 'reflect' must be smaller than "
-            f"the input's size (height {height}, width {width})"
-        )
-    if mode == "circular" and (max(top, bottom) > height or max(left, right) > width):
-        raise ValueError(
-            f"padding {max(top, bottom, left, right)} with mode 'circular' must be at most "
-            f"the input's size (height {height}, width {width})"
-        )
+    for pad, size, axis in (
+        (max(top, bottom), height, "height"),
+        (max(left, right), width, "width"),
+    ):
+        if mode == "reflect" and pad >= size:
+            raise ValueError(
+                f"padding {pad} with mode 'reflect' must be smaller than the input's {axis} {size}"
+            )
+        if mode == "circular" and pad > size:
+            raise ValueError(
+                f"padding {pad} with mode 'circular' must be at most the input's {axis} {size}"
+            )
     widths = [(0, 0)] * (arr.ndim - 2) + [(top, bottom), (left, right)]
     if mode == "zeros":  # np.full and a copy: several times faster than np.pad on small inputs
         out = np.full(
@@ -552,8 +554,9 @@ def _pool_setup(x, kernel_size, stride, padding, dilation, ceil_mode):
                 f"(torch's rule: padding <= kernel_size // 2)"
             )
     size = x4.shape[2:]
-    for a, axis in enumerate(("height", "width")):
-        _check_fits("kernel_size", k[a], d[a], size[a] + 2 * p[a], axis)
+    if not ceil_mode:  # with ceil_mode a window may hang over the end: pool_output_size decides
+        for a, axis in enumerate(("height", "width")):
+            _check_fits("kernel_size", k[a], d[a], size[a] + 2 * p[a], axis)
     out = pool_output_size(size, k, s, p, d, ceil_mode)
     return x4, form, k, s, p, d, out
 

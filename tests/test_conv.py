@@ -424,6 +424,29 @@ def test_pool_refuses_what_torch_refuses():
             fn(x.numpy(), 3, padding=2)
 
 
+@pytest.mark.parametrize(
+    ("size", "k", "s", "p"), [(2, 3, 2, 0), (3, 3, 2, 0), (4, 5, 3, 1), (2, 4, 3, 2), (5, 3, 2, 1)]
+)
+def test_pool_ceil_mode_window_may_hang_over_a_small_input_as_in_torch(size, k, s, p):
+    """GoogLeNet-style pooling (k 3, s 2, ceil_mode) on a map smaller than the kernel."""
+    x = torch.from_numpy(np.random.default_rng(size * k).standard_normal((2, 3, size, size + 1)))
+    args = dict(kernel_size=k, stride=s, padding=p, ceil_mode=True)
+    got, idx = max_pool2d(x.numpy(), **args, return_indices=True)
+    expected, expected_idx = F.max_pool2d(x, **args, return_indices=True)
+    assert_close(got, expected, np.float64)
+    np.testing.assert_array_equal(idx, expected_idx.numpy())
+    for include in (True, False):
+        got = avg_pool2d(x.numpy(), **args, count_include_pad=include)
+        assert_close(got, F.avg_pool2d(x, **args, count_include_pad=include), np.float64)
+
+
+def test_pool_ceil_mode_still_refuses_an_empty_output():
+    with pytest.raises(RuntimeError):
+        F.max_pool2d(torch.zeros(1, 1, 1, 1), 3, 2, ceil_mode=True)
+    with pytest.raises(ValueError, match="output"):
+        max_pool2d(np.zeros((1, 1)), 3, 2, ceil_mode=True)
+
+
 def test_max_pool2d_rejects_bad_dilation_and_flag():
     with pytest.raises(ValueError, match="dilation"):
         max_pool2d(np.zeros((4, 4)), 2, dilation=0)
@@ -455,6 +478,11 @@ def test_pad2d_rejects_bad_input():
         pad2d(np.zeros((3, 3)), 3, "reflect")
     with pytest.raises(ValueError, match="padding 4 with mode 'circular'"):
         pad2d(np.zeros((3, 3)), 4, "circular")
+    # the message names the axis that breaks the rule, with that axis's padding
+    with pytest.raises(ValueError, match="padding 2 with mode 'reflect' .* height 2"):
+        pad2d(np.zeros((2, 10)), (2, 4), "reflect")
+    with pytest.raises(ValueError, match="padding 5 with mode 'circular' .* width 4"):
+        pad2d(np.zeros((9, 4)), (1, 5), "circular")
     with pytest.raises(ValueError, match="padding"):
         pad2d(np.zeros((3, 3)), -1)
 
