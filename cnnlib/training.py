@@ -49,17 +49,22 @@ def digits_split(
 
 @contextlib.contextmanager
 def deterministic(seed: int = 0) -> Iterator[None]:
-    """Seed torch, use only deterministic kernels and one thread; restore all on exit."""
+    """Seed torch, use only deterministic kernels and one thread.
+
+    On exit the thread count and the deterministic-algorithms setting (with its ``warn_only``)
+    are restored; torch's random generator stays seeded, so what runs after is reproducible too.
+    """
     seed = check_int("seed", seed, 0)
     threads = torch.get_num_threads()
     was_deterministic = torch.are_deterministic_algorithms_enabled()
+    was_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     torch.manual_seed(seed)
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     try:
         yield
     finally:
-        torch.use_deterministic_algorithms(was_deterministic)
+        torch.use_deterministic_algorithms(was_deterministic, warn_only=was_warn_only)
         torch.set_num_threads(threads)
 
 
@@ -117,7 +122,9 @@ def train(
         if not isinstance(t, torch.Tensor) or t.dtype != torch.int64:
             raise TypeError(f"{name} must be an int64 torch.Tensor of class labels")
         if t.shape != x.shape[:1]:
-            raise ValueError(f"{name} must hold one label per image: {len(t)} != {len(x)}")
+            raise ValueError(
+                f"{name} must have shape ({len(x)},), one label per image, got {tuple(t.shape)}"
+            )
     history: dict[str, list[float]] = {"loss": [], "train_accuracy": [], "test_accuracy": []}
     with deterministic(seed):
         if not isinstance(model, nn.Module):
@@ -149,7 +156,10 @@ def train(
 
 def layer_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> list[float]:
     """``||dL/dW_l||_F`` for every convolution and linear layer ``l`` of ``model``, input first,
-    with ``L`` the mean cross-entropy of ``model(x)`` against ``y`` (one backward pass)."""
+    with ``L`` the mean cross-entropy of ``model(x)`` against ``y`` (one backward pass).
+
+    A layer whose weight gets no gradient (frozen, or not on the path to the output) gives 0.
+    """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     layers = [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
@@ -157,6 +167,6 @@ def layer_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> 
         raise ValueError("model has no convolution or linear layer")
     model.zero_grad()
     F.cross_entropy(model(x), y).backward()
-    norms = [float(m.weight.grad.norm()) for m in layers]
+    norms = [0.0 if m.weight.grad is None else float(m.weight.grad.norm()) for m in layers]
     model.zero_grad()
     return norms

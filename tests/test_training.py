@@ -82,6 +82,17 @@ def test_deterministic_context_restores_on_error():
     assert not torch.are_deterministic_algorithms_enabled()
 
 
+def test_deterministic_context_keeps_warn_only():
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        with deterministic(0):
+            pass
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.is_deterministic_algorithms_warn_only_enabled()
+    finally:
+        torch.use_deterministic_algorithms(False)
+
+
 @pytest.mark.parametrize(
     "kwargs, error",
     [
@@ -103,6 +114,8 @@ def test_train_rejects_bad_data():
         train(arch.mlp(), x_train, y_train.float(), x_test, y_test, progress=False)
     with pytest.raises(ValueError, match="y_test"):
         train(arch.mlp(), x_train, y_train, x_test, y_test[:5], progress=False)
+    with pytest.raises(ValueError, match=r"y_train must have shape \(\d+,\), .* got \(\d+, 1\)"):
+        train(arch.mlp(), x_train, y_train[:, None], x_test, y_test, progress=False)
     with pytest.raises(TypeError, match="model"):
         train(lambda: "not a model", x_train, y_train, x_test, y_test, progress=False)
     with pytest.raises(ValueError, match="test_fraction"):
@@ -130,6 +143,16 @@ def test_gradient_norms_of_a_linear_layer_match_the_softmax_formula():
     expected = np.linalg.norm(p.T @ x.numpy() / 7)
     assert norm == pytest.approx(expected, rel=1e-5)
     assert model.weight.grad is None or not model.weight.grad.any()
+
+
+def test_gradient_norms_give_zero_for_a_layer_off_the_path():
+    torch.manual_seed(0)
+    used, unused = torch.nn.Linear(4, 3), torch.nn.Linear(4, 3)
+    model = torch.nn.ModuleDict({"used": used, "unused": unused})
+    model.forward = used.forward  # "unused" takes no part in the output
+    x, y = torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1])
+    norms = layer_gradient_norms(model, x, y)
+    assert norms[1] == 0.0 and norms[0] > 0
 
 
 def test_skips_let_the_gradient_reach_the_first_layers():
