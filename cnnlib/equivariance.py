@@ -216,6 +216,10 @@ def blur_pool2d(
 class BlurPool2d(nn.Module):
     """Torch module of ``blur_pool2d``: a fixed depthwise binomial blur with stride.
 
+    Its padding defaults to ``"reflect"`` (as in Zhang's MaxBlurPool, inside networks), while
+    ``blur_pool2d`` defaults to ``"circular"`` (exact shift arithmetic on a torus); with the same
+    ``padding_mode`` the two compute the same numbers.
+
     Replaces a strided subsampling step: ``MaxPool2d(2)`` becomes
     ``nn.Sequential(nn.MaxPool2d(2, stride=1), BlurPool2d(channels))`` (Zhang's MaxBlurPool).
     """
@@ -265,7 +269,9 @@ def conv2d_matrix(
     kh, kw = w.shape
     ho, wo = (h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1
     if ho < 1 or wo < 1:
-        raise ValueError(f"the kernel {w.shape} is larger than the padded input {(h, wd)}")
+        raise ValueError(
+            f"weight {w.shape} is larger than the padded input {(h + 2 * ph, wd + 2 * pw)}"
+        )
     a = np.zeros((ho * wo, h * wd), dtype=w.dtype)
     for i in range(ho):
         for j in range(wo):

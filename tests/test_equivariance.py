@@ -218,3 +218,7 @@ def test_bad_input_names_the_argument():
         blur_pool2d(X, padding_mode="edge")
     with pytest.raises(ValueError, match="larger than"):
         conv2d_matrix(np.ones((5, 5)), (3, 3))
+    with pytest.raises(
+        ValueError, match=r"weight \(5, 5\) is larger than the padded input \(4, 4\)"
+    ):
+        conv2d_matrix(np.ones((5, 5)), (2, 2), padding=1)
