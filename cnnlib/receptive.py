@@ -887,11 +887,15 @@ def train_box_average(
     Each step draws a batch of 8 images ``x ~ N(0, 1)`` of ``size x size`` and takes one Adam step
     on ``mean (module(x) - avg_pool(x, box, stride 1, padding box // 2))^2``: a task that needs
     every pixel of a ``box x box`` field with equal weight. Returns the loss per step.
+    ``box`` must be odd (the target keeps the size only then) and ``module`` must keep the
+    ``size x size`` size.
     """
     import torch
     import torch.nn.functional as F
 
     box = check_int("box", box, 1)
+    if box % 2 == 0:
+        raise ValueError(f"box must be odd (a centred box keeps the image size), got {box}")
     steps = check_int("steps", steps, 1)
     size = check_int("size", size, 1)
     gen = torch.Generator().manual_seed(check_int("seed", seed, 0))
@@ -903,7 +907,13 @@ def train_box_average(
         for _ in range(steps):
             x = torch.randn(8, 1, size, size, generator=gen)
             target = F.avg_pool2d(x, box, 1, box // 2, count_include_pad=True)
-            loss = F.mse_loss(module(x), target)
+            out = module(x)
+            if out.shape != target.shape:
+                raise ValueError(
+                    f"module must keep the input's size {tuple(x.shape)}, returns "
+                    f"{tuple(out.shape)} (pad its convolutions)"
+                )
+            loss = F.mse_loss(out, target)
             opt.zero_grad()
             loss.backward()
             opt.step()

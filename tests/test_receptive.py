@@ -610,6 +610,13 @@ def test_training_towards_a_box_widens_and_flattens_the_erf():
     assert max(after.kurtosis) < min(before.kurtosis) - 0.03
 
 
+def test_train_box_average_rejects_an_even_box_and_a_shrinking_module():
+    with pytest.raises(ValueError, match="box must be odd"):
+        train_box_average(nn.Conv2d(1, 1, 3, padding=1), 8, steps=1)
+    with pytest.raises(ValueError, match="keep the input's size"):
+        train_box_average(nn.Conv2d(1, 1, 3), 9, steps=1)
+
+
 def test_cnnlib_architectures_trunks():
     from cnnlib import architectures
 
