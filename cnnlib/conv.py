@@ -627,7 +627,8 @@ def max_pool2d(
     rows = np.arange(out[0])[:, None] * s[0] - p[0] + m * d[0]
     cols = np.arange(out[1])[None, :] * s[1] - p[1] + l * d[1]
     h, w = x4.shape[2:]
-    # a window of -inf only (or all padding) keeps torch's choice: its first position in x
+    # a window of -inf only (or all padding) keeps torch's choice: its first tap at or after
+    # x's first row and column, outside x when no tap of the window falls inside
     empty = np.isneginf(values)
     if empty.any():
         first_r = _first_inside(np.arange(out[0]) * s[0] - p[0], d[0])[:, None]

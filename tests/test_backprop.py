@@ -16,7 +16,7 @@ from cnnlib.backprop import (
     numerical_gradient,
     rot180,
 )
-from cnnlib.conv import conv2d
+from cnnlib.conv import conv2d, max_pool2d
 
 TOL = 1e-10
 
@@ -174,6 +174,32 @@ def test_avg_pool2d_backward_equals_torch_autograd(case, count_include_pad):
     _, tx = torch_pool_grad(F.avg_pool2d, g, x, **kw)
     gx = avg_pool2d_backward(g, x, k, stride, padding, ceil_mode, count_include_pad)
     assert close(gx, tx)
+
+
+def test_max_pool2d_backward_skips_windows_with_no_tap_inside():
+    """Padding 1, dilation 3, stride 4: the second window's taps all miss the 2 x 8 input.
+
+    Its output is -inf and its index lies outside the plane (as torch's); it passes no gradient,
+    and the other windows' gradient is the numerical one.
+    """
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 8))
+    args = ((2, 3), (1, 4), (1, 1), (3, 3))
+    y, idx = max_pool2d(x, *args, return_indices=True)
+    assert np.isneginf(y).any() and (idx >= x.size).any()
+    g = np.where(np.isneginf(y), 5.0, rng.standard_normal(y.shape))
+    got = max_pool2d_backward(g, x, *args)
+    finite = np.isfinite(y)
+
+    def loss(v):
+        return float((g * max_pool2d(v, *args))[finite].sum())
+
+    eps, numeric = 1e-6, np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = eps
+        numeric[i] = (loss(x + step) - loss(x - step)) / (2 * eps)
+    np.testing.assert_allclose(got, numeric, atol=1e-8)
 
 
 def test_max_pool_routes_the_gradient_to_the_argmax():
