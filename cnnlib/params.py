@@ -235,7 +235,9 @@ def _function_macs(func: Any, args: tuple, kwargs: dict, out: Any) -> int:
         contracted = math.isqrt(_numel(a) * _numel(b) // max(_numel(out), 1))
         return _numel(out) * contracted
     if name == "einsum":
-        operands = tensors
+        # torch.einsum(eq, a, b) or torch.einsum(eq, [a, b])
+        listed = len(args) == 2 and isinstance(args[1], list | tuple)
+        operands = [t for t in args[1] if isinstance(t, torch.Tensor)] if listed else tensors
         equation = args[0] if isinstance(args[0], str) else ""
         if len(operands) == 2 and "..." not in equation:
             sizes: dict[str, int] = {}

@@ -225,6 +225,7 @@ class Products(nn.Module):
         m = torch.addmm(self.bias, x[0], x[1].T)  # (5, 5)
         m = m + torch.mm(x[0], x[1].T) + x[0].mm(x[1].T)
         e = torch.einsum("bij,bkj->bik", x, x)
+        e = e + torch.einsum("bij,bkj->bik", [x, x])  # the list form
         lin = F.linear(x, self.w.T[:4], None)  # (2, 5, 4)
         img = x.reshape(2, 4, 2, 5)
         c = F.conv2d(img, self.conv_w, padding=1, groups=2)
