@@ -309,3 +309,16 @@ def test_output_shape(capsys):
         check_output_shape((1, 1, 1, 1), (1, 3, 8, 8), (4, 2, 3, 3))
     with pytest.raises(ValueError, match="larger than the padded input"):
         check_output_shape((1, 1, 1, 1), (1, 3, 4, 4), (4, 3, 7, 7), padding=1)
+
+
+def test_output_shape_with_a_fraction_is_wrong_not_rounded(capsys):
+    # (32 + 2*1 - 5) / 2 + 1 = 15.5 without the floor: int() used to round it to the right 15
+    check_output_shape((8, 16, 15.5, 15.5), (8, 3, 32, 32), (16, 3, 5, 5), stride=2, padding=1)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "15.5 is not a whole number of pixels" in out
+    assert "use // for the floor" in out and PASS not in out
+    check_output_shape((8, 16, 15, 15.9), (8, 3, 32, 32), (16, 3, 5, 5), stride=2, padding=1)
+    assert "15.9 is not a whole number" in capsys.readouterr().out
+    # an integer-valued float is the same number of pixels
+    check_output_shape((8, 16, 15.0, np.float32(15)), (8, 3, 32, 32), (16, 3, 5, 5), 2, 1)
+    assert capsys.readouterr().out.startswith(PASS)

@@ -95,3 +95,20 @@ def test_equivariant_shifts_need_a_stride_that_divides_the_size(capsys):
     check_equivariant_shifts({0}, stride=5)  # 5 does not divide 24: not "the multiples"
     out = capsys.readouterr().out
     assert out.startswith(PASS) and "multiples" not in out and "does not divide" in out
+
+
+def test_equivariant_shifts_refuse_fractions_and_name_the_range(capsys):
+    # 6.5 used to be rounded down to 6, and the answer passed
+    check_equivariant_shifts([0, 3, 6.5], stride=3)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "6.5 is not a whole shift" in out and PASS not in out
+    check_equivariant_shifts({0, 3, 6.0}, stride=3)  # an integer-valued float is a whole shift
+    assert capsys.readouterr().out.startswith(PASS)
+    # 9 is a multiple of 3 (and equivariant on 24 x 24) but outside the shifts measured
+    check_equivariant_shifts({0, 3, 6, 9}, stride=3)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "not equivariant" not in out
+    assert "out of range, not measured here: [9]" in out and "dy = 0 to 7" in out
+    check_equivariant_shifts({-3, 0, 2, 3, 6}, stride=3)
+    out = capsys.readouterr().out
+    assert "not equivariant: [2]" in out and "out of range, not measured here: [-3]" in out

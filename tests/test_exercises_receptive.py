@@ -99,3 +99,12 @@ def test_wrong_windows_are_caught(capsys):
         check_window(fn)
         out = capsys.readouterr().out
         assert "❌" in out and hint in out
+
+
+def test_fractional_windows_are_named_not_rounded(capsys):
+    # int() truncated the window plus a half: (-2.5, 3.5) was reported as a wrong (-2, 3)
+    check_window(lambda layers, unit: tuple(v + 0.5 for v in good_window(layers, unit)))
+    out = capsys.readouterr().out
+    assert "❌" in out and "is not an input index (a whole number)" in out
+    check_window(lambda layers, unit: tuple(float(v) for v in good_window(layers, unit)))
+    assert "✅" in capsys.readouterr().out

@@ -127,3 +127,28 @@ def test_checkers_refuse_non_functions():
     for check in (check_output_size, check_same_padding, check_lost_pixels):
         with pytest.raises(TypeError, match="fn"):
             check(42)
+
+
+def test_fractional_answers_are_named_not_rounded(capsys):
+    # d(k - 1) / 2 on both sides: (0.5, 0.5) for k = 2 used to be reported as "(0, 0)"
+    assert not check_same_padding(lambda k, d: (d * (k - 1) / 2,) * 2)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "fn(kernel_size=2, dilation=1) returned (0.5, 0.5)" in out
+    assert "0.5 is not a whole number of pixels" in out and "odd total d(k - 1) = 1" in out
+
+    # the right pair with 0.9 added before used to be rounded down onto it and pass
+    def almost(kernel_size, dilation):
+        before, after = good_same_padding(kernel_size, dilation)
+        return before + 0.9, after
+
+    assert not check_same_padding(almost)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "0.9 is not a whole number" in out
+    # integer-valued floats are whole pixels
+    assert check_same_padding(lambda k, d: tuple(map(float, good_same_padding(k, d))))
+    assert capsys.readouterr().out.startswith(PASS)
+    # pixel indices plus a half used to be rounded down onto the right ones
+    assert not check_lost_pixels(lambda *a: [i + 0.5 for i in good_lost_pixels(*a)])
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "is not a pixel index" in out
+    assert check_lost_pixels(lambda *a: [float(i) for i in good_lost_pixels(*a)])

@@ -8,6 +8,7 @@ outputs: change them only together with the notebooks.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,34 @@ def require_callable(fn: Any) -> None:
     """Raise TypeError unless ``fn`` can be called (a checker was given the function's result)."""
     if not callable(fn):
         raise TypeError(f"fn must be a function, got {type(fn).__name__}")
+
+
+class NotWhole(ValueError):
+    """A learner's value that must be a whole number has a fraction (15.5), or is nan or inf.
+
+    ``shown`` is the value as the message names it (the float's shortest repr).
+    """
+
+    def __init__(self, value: float) -> None:
+        self.shown = repr(float(value))
+        super().__init__(f"{self.shown} is not a whole number")
+
+
+def whole_number(v: Any) -> int:
+    """``v`` as an int, never rounded: an int (NumPy, torch or Python) or an integer-valued
+    float such as ``15.0``.
+
+    Raises :class:`NotWhole` for a number with a fraction (``15.5``), nan or inf, and the
+    ``TypeError``/``ValueError`` of ``float(v)`` for what is no number at all.
+    """
+    try:
+        return operator.index(v)
+    except TypeError:
+        pass
+    f = float(v)
+    if not f.is_integer():
+        raise NotWhole(f)
+    return int(f)
 
 
 def fmt(a: Any) -> str:

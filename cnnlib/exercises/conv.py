@@ -32,12 +32,14 @@ from cnnlib.exercises._report import (
     FAIL,
     NO_ANSWER,
     PASS,
+    NotWhole,
     as_result,
     compare_arrays,
     fmt,
     report,
     require_callable,
     same,
+    whole_number,
 )
 
 __all__ = [
@@ -405,7 +407,13 @@ def check_output_shape(
         print(f"{NO_ANSWER} replace None with your predicted shape (N, C_out, H_out, W_out).")
         return
     try:
-        got = tuple(int(v) for v in answer)
+        got = tuple(whole_number(v) for v in answer)
+    except NotWhole as exc:
+        print(
+            f"{FAIL} the output shape is not {answer!r}: {exc.shown} is not a whole number of "
+            "pixels: use // for the floor."
+        )
+        return
     except (TypeError, ValueError):
         print(f"{FAIL} the answer must be a tuple of 4 integers, got {answer!r}")
         return

@@ -23,11 +23,13 @@ from cnnlib.exercises._report import (
     FAIL,
     NO_ANSWER,
     PASS,
+    NotWhole,
     as_result,
     fmt,
     report,
     require_callable,
     same,
+    whole_number,
 )
 
 __all__ = ["check_circulant", "check_equivariant_shifts", "check_shift"]
@@ -117,16 +119,25 @@ def check_equivariant_shifts(answer: Iterable[int] | None, stride: int = 3) -> N
     size = CHECK_SIZE
     errors = measured_shift_errors(stride, size=size)
     truth = {dy for dy, e in errors.items() if e < 1e-12}
+    top = 2 * stride + 1
     if answer is None:
-        print(f"{NO_ANSWER} replace None with a set of shifts from 0 to {2 * stride + 1}.")
+        print(f"{NO_ANSWER} replace None with a set of shifts from 0 to {top}.")
         return
     try:
-        got = {int(v) for v in answer}
+        got = {whole_number(v) for v in answer}
+    except NotWhole as exc:
+        print(
+            f"{FAIL} {exc.shown} is not a whole shift: dy moves the image by whole rows, "
+            f"0 to {top}."
+        )
+        return
     except (TypeError, ValueError):
         print(f"{FAIL} the answer must be a set of integers, got {answer!r}")
         return
     table = "\n".join(f"  dy = {dy}: relative error {e:.1e}" for dy, e in errors.items())
-    if got == truth:
+    outside = sorted(v for v in got if v not in errors)
+    got -= set(outside)
+    if got == truth and not outside:
         why = (
             f"the multiples of the stride: {stride} divides the image size {size}"
             if truth == {dy for dy in errors if dy % stride == 0}
@@ -141,6 +152,12 @@ def check_equivariant_shifts(answer: Iterable[int] | None, stride: int = 3) -> N
         f"{FAIL} measured errors for stride {stride} on a {size} x {size} image:\n{table}\n"
         + (f"equivariant but missing from your answer: {missing}\n" if missing else "")
         + (f"in your answer but not equivariant: {extra}\n" if extra else "")
+        + (
+            f"out of range, not measured here: {outside} (the question asks about dy = 0 to "
+            f"{top})\n"
+            if outside
+            else ""
+        )
     )
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from cnnlib.exercises._report import FAIL, FORGOT_RETURN, report
+from cnnlib.exercises._report import FAIL, FORGOT_RETURN, NotWhole, report, whole_number
 from cnnlib.receptive import receptive_field
 
 __all__ = ["check_receptive_field", "check_window"]
@@ -132,9 +132,11 @@ def check_window(fn: Callable) -> None:
         got, error = _call(fn, list(layers), unit)
         if error is None:
             try:
-                got = tuple(int(v) for v in got)
+                got = tuple(whole_number(v) for v in got)
                 if len(got) != 2:
                     raise ValueError
+            except NotWhole as exc:
+                error = f"it returned {got!r}: {exc.shown} is not an input index (a whole number)"
             except (TypeError, ValueError):
                 error = f"it returned {got!r}, not a pair (start, end)"
         if error is not None:

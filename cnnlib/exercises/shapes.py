@@ -25,7 +25,13 @@ import numpy as np
 
 from cnnlib.exercises._report import FAIL as FAIL  # re-exported for tests
 from cnnlib.exercises._report import PASS as PASS
-from cnnlib.exercises._report import call_learner, report, require_callable
+from cnnlib.exercises._report import (
+    NotWhole,
+    call_learner,
+    report,
+    require_callable,
+    whole_number,
+)
 
 __all__ = ["check_lost_pixels", "check_output_size", "check_same_padding"]
 
@@ -152,15 +158,23 @@ def check_same_padding(fn: Callable[..., Any], seed: int = 0) -> bool:
         got, problem = call_learner(fn, call, k, d)
         if problem:
             return report(title, problem, len(cases), reference)
+        total = d * (k - 1)
         try:
-            before, after = (int(v) for v in got)
+            before, after = (whole_number(v) for v in got)
+        except NotWhole as exc:
+            why = "an odd total" if total % 2 else "the total"
+            problem = (
+                f"{call} returned {got!r}, expected ({total // 2}, {total - total // 2}): "
+                f"{exc.shown} is not a whole number of pixels. Hint: for {why} d(k - 1) = "
+                f"{total}, torch puts total // 2 before and the rest after."
+            )
+            return report(title, problem, len(cases), reference)
         except (TypeError, ValueError):
             problem = f"{call} returned {got!r}: return a pair (before, after) of ints."
             return report(title, problem, len(cases), reference)
         x = rng.standard_normal((11, 11))
         w = rng.standard_normal((k, k))
         expected = _torch_same(k, d, x, w)
-        total = d * (k - 1)
         ok = min(before, after) >= 0
         if ok:
             padded = np.pad(x, ((before, after), (before, after)))
@@ -215,7 +229,10 @@ def check_lost_pixels(fn: Callable[..., Any], seed: int = 0) -> bool:
         if problem:
             return report(title, problem, len(cases), "torch autograd")
         try:
-            got = sorted(int(v) for v in got)
+            got = sorted(whole_number(v) for v in got)
+        except NotWhole as exc:
+            problem = f"{call} returned {got!r}: {exc.shown} is not a pixel index (a whole number)."
+            return report(title, problem, len(cases), "torch autograd")
         except (TypeError, ValueError):
             problem = f"{call} returned {got!r}: return a list of input indices."
             return report(title, problem, len(cases), "torch autograd")
