@@ -142,3 +142,26 @@ def test_layer_params_by_hand(capsys):
     assert "whole number" in capsys.readouterr().out
     check_layer_params(16 * 9 + 16, 16, 16, 3, groups=16)
     assert capsys.readouterr().out.startswith(PASS)
+
+
+def no_in_channels_params(in_channels, out_channels, kernel_size, bias=True, groups=1):
+    return out_channels * kernel_size**2 + (out_channels if bias else 0)
+
+
+def test_hints_name_only_an_unambiguous_mistake(capsys):
+    # the first case is nn.Conv2d(3, 64, 3): C_in = k = 3, so 64 * 3 * 3 + 64 = 640 is both
+    # "k instead of k * k" and "C_in forgotten"; the other cases tell the two apart
+    out = run(capsys, check_conv2d_params, no_in_channels_params)
+    assert out.startswith(FAIL) and "expected 1,792, got 640" in out
+    assert "one k x k slice per input channel" in out and "not k." not in out
+    out = run(capsys, check_conv2d_params, linear_k_params)
+    assert "expected 1,792, got 640" in out and "k * k weights per input channel, not k" in out
+    assert "slice" not in out
+    # one number by hand: the same 640 names no mistake; with C_in = 4 != k it does
+    check_layer_params(640, 3, 64, 3)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "expected 1,792, got 640." in out and "Hint" not in out
+    check_layer_params(64 * 3 * 3 + 64, 4, 64, 3)  # C_in forgotten
+    assert "one k x k slice per input channel" in capsys.readouterr().out
+    check_layer_params(64 * 4 * 3 + 64, 4, 64, 3)  # k instead of k * k
+    assert "not k." in capsys.readouterr().out

@@ -73,20 +73,56 @@ def _args(names: tuple[str, ...], values: tuple) -> str:
     return ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True))
 
 
+#: common mistakes: (the count a wrong formula gives for (C_in, C_out, k, bias, groups), its hint)
+_PARAMS_MISTAKES: list[tuple[Callable[[int, int, int, bool, int], int], str]] = [
+    (
+        lambda ci, co, k, bias, g: co * (ci // g) * k * k,
+        "Hint: every filter also has one bias (the '+ C_out').",
+    ),
+    (
+        lambda ci, co, k, bias, g: co * (ci // g) * k * k + co,
+        "Hint: with bias=False there is no bias term.",
+    ),
+    (
+        lambda ci, co, k, bias, g: co * (ci // g) * k + (co if bias else 0),
+        "Hint: a k x k kernel has k * k weights per input channel, not k.",
+    ),
+    (
+        lambda ci, co, k, bias, g: co * k * k + (co if bias else 0),
+        "Hint: each filter has one k x k slice per input channel it reads (C_in / groups).",
+    ),
+    (
+        lambda ci, co, k, bias, g: co * (k * k + 1),
+        "Hint: each filter has one k x k slice per input channel it reads (C_in / groups).",
+    ),
+    (
+        lambda ci, co, k, bias, g: co * ci * k * k + (co if bias else 0),
+        "Hint: with groups, each filter reads only C_in / groups input channels.",
+    ),
+]
+
+
 def _params_hint(got: Any, c_in: int, c_out: int, k: int, bias: bool, groups: int) -> str:
-    per = c_in // groups
-    b = c_out if bias else 0
-    if bias and got == c_out * per * k * k:
-        return "Hint: every filter also has one bias (the '+ C_out')."
-    if not bias and got == c_out * per * k * k + c_out:
-        return "Hint: with bias=False there is no bias term."
-    if got == c_out * per * k + b:
-        return "Hint: a k x k kernel has k * k weights per input channel, not k."
-    if got == c_out * (k * k + 1) or got == c_out * k * k + b:
-        return "Hint: each filter has one k x k slice per input channel it reads (C_in / groups)."
-    if groups > 1 and got == c_out * c_in * k * k + b:
-        return "Hint: with groups, each filter reads only C_in / groups input channels."
-    return ""
+    """The hint of the one mistake that gives ``got`` for this layer, or "" if none or several
+    do (with ``C_in = k``, ``k`` instead of ``k^2`` and a forgotten ``C_in`` count the same)."""
+    hints = {
+        hint for formula, hint in _PARAMS_MISTAKES if got == formula(c_in, c_out, k, bias, groups)
+    }
+    return hints.pop() if len(hints) == 1 else ""
+
+
+def _fn_params_hint(fn: Callable[..., Any], cases: list[tuple[int, int, int, bool, int]]) -> str:
+    """The hint of the one mistake whose formula gives all of ``fn``'s answers, or ""."""
+    try:
+        answers = [fn(ci, co, k, bias=bias, groups=g) for ci, co, k, bias, g in cases]
+    except Exception:  # the learner's code: no hint, never a crash
+        return ""
+    hints = {
+        hint
+        for formula, hint in _PARAMS_MISTAKES
+        if all(a == formula(*case) for a, case in zip(answers, cases, strict=True))
+    }
+    return hints.pop() if len(hints) == 1 else ""
 
 
 def check_layer_params(
@@ -143,7 +179,7 @@ def check_conv2d_params(fn: Callable[..., Any], seed: int = 0) -> None:
             break
         expected = _torch_params(c_in, c_out, k, bias, groups)
         if got != expected:
-            hint = _params_hint(got, c_in, c_out, k, bias, groups)
+            hint = _fn_params_hint(fn, cases)
             failure = f"{call}: expected {expected:,}, got {got:,}. {hint}".rstrip()
             break
     report("conv2d parameters", failure, len(cases), "PyTorch")
