@@ -111,3 +111,51 @@ def test_compound_scaling_checker(capsys):
     assert "power" in capsys.readouterr().out
     check_compound_scaling(lambda phi, alpha, beta, gamma: alpha**phi)
     assert "three numbers" in capsys.readouterr().out
+
+
+class ShortcutBiasBlock(GoodBlock):
+    """The projection's 1x1 conv keeps nn.Conv2d's default bias: + channels parameters."""
+
+    def __init__(self, in_channels, channels, stride=1):
+        super().__init__(in_channels, channels, stride)
+        if stride != 1 or in_channels != channels:
+            self.skip[0] = nn.Conv2d(in_channels, channels, 1, stride)
+
+
+class StridedBiasBlock(GoodBlock):
+    """Biases on all three convs, only when the stride is 2 and the channels stay: + 3 x channels
+    exactly at the checker's case (8, 8, stride=2), after the cases it passes."""
+
+    def __init__(self, in_channels, channels, stride=1):
+        super().__init__(in_channels, channels, stride)
+        if stride != 1 and in_channels == channels:
+            self.f[0] = nn.Conv2d(in_channels, channels, 3, stride, 1)
+            self.f[3] = nn.Conv2d(channels, channels, 3, 1, 1)
+            self.skip[0] = nn.Conv2d(in_channels, channels, 1, stride)
+
+
+def test_basic_block_bias_hint_counts_the_shortcut_conv(capsys):
+    # a hand count: (16, 32, stride 2) has 32 biases too many, (8, 8, stride 2) 3 x 8
+    check_basic_block(ShortcutBiasBlock)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "(16, 32, stride=2)" in out and "bias=False" in out
+    assert "1x1 conv + BN" not in out
+    check_basic_block(StridedBiasBlock)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "(8, 8, stride=2)" in out and "bias=False" in out
+    assert "1x1 conv + BN" not in out
+
+
+def test_compound_scaling_power_hint_only_for_a_product(capsys):
+    # at phi = 1, alpha * phi == alpha ** phi: another mistake must not get the product hint
+    check_compound_scaling(
+        lambda phi, alpha, beta, gamma: (alpha**phi, beta ** (2 * phi), gamma ** (2 * phi))
+    )
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "fn(1," in out and "Hint" not in out
+    # the product on one multiplier only is not "alpha * phi" for all three
+    check_compound_scaling(lambda phi, alpha, beta, gamma: (alpha * phi, beta**phi, gamma**phi))
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "Hint" not in out
+    check_compound_scaling(lambda phi, alpha, beta, gamma: (alpha * phi, beta * phi, gamma * phi))
+    assert "Hint: scaling is a power, alpha ** phi, not alpha * phi." in capsys.readouterr().out

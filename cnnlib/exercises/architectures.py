@@ -64,9 +64,10 @@ def check_basic_block(cls: Callable[..., Any]) -> None:
         got = sum(p.numel() for p in block.parameters())
         if got != expected:
             hint = ""
-            if got > expected and (got - expected) in (2 * c, 2 * c + (c if c_in != c else 0)):
+            projection = stride != 1 or c_in != c  # a 1x1 conv on the shortcut: 3 convs
+            if got - expected in ((c, 2 * c, 3 * c) if projection else (c, 2 * c)):
                 hint = " Hint: convolutions followed by batch norm need no bias (bias=False)."
-            elif stride != 1 or c_in != c:
+            elif projection:
                 hint = " Hint: when the shape changes the shortcut is a 1x1 conv + BN."
             print(f"{FAIL} {call}: expected {expected:,} parameters, got {got:,}.{hint}")
             return
@@ -158,12 +159,32 @@ def check_compound_scaling(fn: Callable[..., Any]) -> None:
                 f"{FAIL} {call} must return three numbers (depth, width, resolution), got {got!r}"
             )
             return
-        if len(got) != 3 or not all(
-            math.isclose(u, v, rel_tol=1e-9) for u, v in zip(got, expected, strict=True)
-        ):
+        if len(got) != 3 or not _close(got, expected):
             hint = ""
-            if len(got) == 3 and math.isclose(got[0], a * phi, rel_tol=1e-9):
+            if _multiplies(fn, cases):
                 hint = " Hint: scaling is a power, alpha ** phi, not alpha * phi."
             print(f"{FAIL} {call}: expected {expected}, got {got}.{hint}")
             return
     print(f"{PASS} your multipliers match on all {len(cases)} cases.")
+
+
+def _close(got: tuple[float, ...], expected: tuple[float, ...]) -> bool:
+    return len(got) == len(expected) and all(
+        math.isclose(u, v, rel_tol=1e-9) for u, v in zip(got, expected, strict=True)
+    )
+
+
+def _multiplies(fn: Callable[..., Any], cases: list[tuple[float, ...]]) -> bool:
+    """True if ``fn`` returns ``(alpha * phi, beta * phi, gamma * phi)`` on every case whose
+    ``phi`` tells a product from a power (phi not 0 or 1, where ``a * 1 == a ** 1``)."""
+    telling = [case for case in cases if case[0] not in (0, 1)]
+    try:
+        return all(
+            _close(
+                tuple(float(v) for v in fn(phi, alpha=a, beta=b, gamma=c)),
+                (a * phi, b * phi, c * phi),
+            )
+            for phi, a, b, c in telling
+        )
+    except Exception:  # the learner's code: no hint, never a crash
+        return False
