@@ -107,3 +107,60 @@ def test_custom_image_and_bad_input():
         EquivarianceExplorer(np.zeros((9, 9)))
     with pytest.raises(ValueError, match="image must have 2 dimensions"):
         EquivarianceExplorer(np.zeros((3, 8, 8)))
+
+
+def torch_interior_error(name, x, dy, dx):
+    """Interior error by hand (torch), or None when a candidate output shift leaves no cell."""
+    stride, margin = (1, 1) if "conv," in name else (2, 2)
+    a = torch_layer(name, np.roll(x, (dy, dx), axis=(0, 1)))
+    y = torch_layer(name, x)
+    h, w = y.shape
+    errs = []
+    for oy in {dy // stride, -(-dy // stride)}:
+        for ox in {dx // stride, -(-dx // stride)}:
+            my, mx = abs(oy) + margin, abs(ox) + margin
+            if h - 2 * my <= 0 or w - 2 * mx <= 0:
+                return None
+            b = np.roll(y, (oy, ox), axis=(0, 1))[my : h - my, mx : w - mx]
+            d = a[my : h - my, mx : w - mx] - b
+            errs.append(0.0 if not d.any() else np.linalg.norm(d) / np.linalg.norm(b))
+    return min(errs)
+
+
+@pytest.mark.parametrize("size", [8, 16])
+def test_small_images_every_layer_and_shift(size, monkeypatch):
+    # every slider position on a small image: no error; the interior error is n/a (NaN, said
+    # in the readout) exactly when no output cell is left away from the borders and the shift
+    x = np.random.default_rng(size).random((size, size))
+    v = EquivarianceExplorer(x)
+    monkeypatch.setattr(v, "_render", lambda: None)  # state only: the sweep stays fast
+    lo, hi = v.controls["shift_y"].min, v.controls["shift_y"].max
+    seen_na = seen_value = 0
+    for name in LAYERS:
+        for dy, dx in itertools.product(range(lo, hi + 1), repeat=2):
+            v.set_controls(layer=name, shift_y=dy, shift_x=dx)
+            st = v.state
+            assert "error" not in st, (name, dy, dx, st.get("error"))
+            expected = torch_interior_error(name, x, dy, dx)
+            if expected is None:
+                assert np.isnan(st["interior_error"]), (name, dy, dx)
+                assert "interior n/a" in v.readout.value
+                seen_na += 1
+            else:
+                assert st["interior_error"] == pytest.approx(expected, rel=1e-9, abs=1e-13)
+                seen_value += 1
+            assert st["equivariance_error"] == pytest.approx(
+                torch_error(name, x, dy, dx), rel=1e-9, abs=1e-13
+            )
+    assert seen_na and seen_value
+
+
+def test_interior_na_still_draws_the_figure():
+    v = EquivarianceExplorer(np.random.default_rng(1).random((8, 8)))
+    v.set_controls(layer="max pooling 2x2", shift_y=3, shift_x=0)
+    assert "error" not in v.state and v.message.value == ""
+    assert np.isnan(v.state["interior_error"])
+    assert v.state["equivariance_error"] > 0 and v.image.value[:4] == b"\x89PNG"
+    oy, ox = v.state["output_shift"]
+    assert oy in (1, 2) and ox == 0  # 3 / 2: the nearer of floor and ceil
+    assert v.ax_b.title.get_text() == f"shift(f(x)), ({oy}, {ox})"

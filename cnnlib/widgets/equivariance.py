@@ -76,7 +76,8 @@ class EquivarianceExplorer(View):
     Controls: ``shift_y``, ``shift_x`` (the circular shift of the input, in pixels), ``layer``.
     State: ``shift``, ``layer``, ``stride``, ``output_shift`` (the shift applied to the output),
     ``equivariance_error`` (relative, whole map), ``interior_error`` (relative, away from the
-    borders), ``max_abs_difference``, ``shifted_output`` (layer(shift(x))), ``output_shifted``
+    borders; NaN when the shift and the layer's reach leave no interior cell, as on a small
+    image), ``max_abs_difference``, ``shifted_output`` (layer(shift(x))), ``output_shifted``
     (shift(layer(x))).
     """
 
@@ -146,7 +147,22 @@ class EquivarianceExplorer(View):
         diff = a - b
         error = equivariance_error(f, x, dy, dx, stride=stride)
         margin = 1 if stride == 1 else 2
-        interior = equivariance_error(f, x, dy, dx, region="interior", margin=margin, stride=stride)
+        # the interior drops |output shift| + margin cells at every border (for each candidate
+        # output shift); on a small output or a large shift nothing is left: then it is n/a
+        h, w = y.shape
+        reach_y = max(abs(dy // stride), abs(-(-dy // stride))) + margin
+        reach_x = max(abs(dx // stride), abs(-(-dx // stride))) + margin
+        if 2 * reach_y >= h or 2 * reach_x >= w:
+            interior = float("nan")
+            interior_text = (
+                f"interior n/a: the output shift plus the layer's reach ({margin}) "
+                f"covers the whole {h}×{w} output"
+            )
+        else:
+            interior = equivariance_error(
+                f, x, dy, dx, region="interior", margin=margin, stride=stride
+            )
+            interior_text = f"interior {interior:.2e}"
         self.state = {
             "layer": name,
             "shift": (dy, dx),
@@ -189,5 +205,5 @@ class EquivarianceExplorer(View):
             '<span style="font-size:1.4em;font-family:monospace">'
             f"{name}: relative equivariance error "
             f'<span class="cnnlib-value" data-value="{error:.3e}">{error:.2e}</span>'
-            f" (interior {interior:.2e})</span>"
+            f" ({interior_text})</span>"
         )
