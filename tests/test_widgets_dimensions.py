@@ -255,3 +255,31 @@ def test_bad_constructor_arguments():
     v = DimensionsExplorer(size=5, kernel_size=2, stride=2, padding=0)
     assert v.state["output_size"] == 2 and v.state["unreached"] == [4]
     assert isinstance(v.controls["transposed"], widgets.Checkbox)
+
+
+def test_out_of_range_arguments_are_refused_not_changed():
+    # the reviewer's call: it showed size 10, kernel 5, output 6 without a word
+    with pytest.raises(ValueError, match="size must be at most 10 in this view, got 32"):
+        DimensionsExplorer(size=32, kernel_size=7, stride=2, padding=3)
+    with pytest.raises(ValueError, match="kernel_size must be at most 5 in this view, got 7"):
+        DimensionsExplorer(size=10, kernel_size=7, stride=2, padding=3)
+    # one past each slider's end is refused, naming the argument; the end itself is shown as is
+    tops = {
+        "size": 10,
+        "kernel_size": 5,
+        "stride": 4,
+        "padding": 4,
+        "dilation": 3,
+        "output_padding": 3,
+    }
+    for name, top in tops.items():
+        with pytest.raises(ValueError, match=f"^{name} must be at most {top} in this view"):
+            DimensionsExplorer(**{name: top + 1})
+    v = DimensionsExplorer(size=10, kernel_size=5, stride=4, padding=4, dilation=1)
+    assert "error" not in v.state
+    assert (v.state["size"], v.state["kernel_size"]) == (10, 5)
+    assert (v.state["stride"], v.state["padding"]) == (4, 4)
+    assert v.state["output_size"] == (10 + 2 * 4 - 5) // 4 + 1  # floor(13 / 4) + 1 = 4
+    v = DimensionsExplorer(dilation=3, transposed=True, output_padding=1)
+    assert "error" not in v.state and v.state["dilation"] == 3
+    assert v.state["output_padding"] == 1

@@ -86,6 +86,10 @@ class DimensionsExplorer(BlitView):
     ``input_cells`` (the grid cell of each input index; outside the grid when cropped),
     ``window`` (row, col of the highlighted window), ``taps`` (its tap positions per axis),
     ``step``, ``transposed``.
+
+    The constructor's arguments are the controls' starting values; each must lie within its
+    slider (size <= 10, kernel_size <= 5, stride <= 4, padding <= 4, dilation <= 3,
+    output_padding <= 3), else a ``ValueError`` names it.
     """
 
     figsize = (11.5, 5.8)
@@ -106,15 +110,26 @@ class DimensionsExplorer(BlitView):
         output_padding: int = 0,
     ) -> None:
         self._initial = {
-            "size": min(check_int("size", size, 1), MAX_SIZE),
-            "kernel_size": min(check_int("kernel_size", kernel_size, 1), MAX_KERNEL),
-            "stride": min(check_int("stride", stride, 1), MAX_STRIDE),
-            "padding": min(check_int("padding", padding, 0), MAX_PADDING),
-            "dilation": min(check_int("dilation", dilation, 1), MAX_DILATION),
-            "output_padding": min(
-                check_int("output_padding", output_padding, 0), MAX_OUTPUT_PADDING
-            ),
+            "size": check_int("size", size, 1),
+            "kernel_size": check_int("kernel_size", kernel_size, 1),
+            "stride": check_int("stride", stride, 1),
+            "padding": check_int("padding", padding, 0),
+            "dilation": check_int("dilation", dilation, 1),
+            "output_padding": check_int("output_padding", output_padding, 0),
         }
+        # the sliders end here; a larger value is refused, never silently replaced
+        for name, top in (
+            ("size", MAX_SIZE),
+            ("kernel_size", MAX_KERNEL),
+            ("stride", MAX_STRIDE),
+            ("padding", MAX_PADDING),
+            ("dilation", MAX_DILATION),
+            ("output_padding", MAX_OUTPUT_PADDING),
+        ):
+            if self._initial[name] > top:
+                raise ValueError(
+                    f"{name} must be at most {top} in this view, got {self._initial[name]}"
+                )
         if not isinstance(transposed, bool):
             raise TypeError(f"transposed must be True or False, got {transposed!r}")
         self._transposed0 = transposed
