@@ -1,19 +1,24 @@
 """ReceptiveFieldExplorer, driven from code: its state against cnnlib.receptive and autograd.
 
 References: ``receptive_field`` (tested against the gradient support in test_receptive.py) for
-every layer's window, torch (on shape-only tensors) for which settings are possible, and
-``empirical_field`` (autograd on a positive copy of the same stack) for the input window.
+every layer's window, torch (on shape-only tensors) for which settings are possible, and torch
+autograd on a positive copy of the same stack (``layer_supports``: where the chosen unit's
+gradient is non-zero on every intermediate activation) for the units coloured in every layer
+and for the shaded input box.
 """
 
 import random
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
 
-from cnnlib.receptive import empirical_field, receptive_field
+from cnnlib.receptive import empirical_field, positive_copy, receptive_field
 from cnnlib.widgets import ReceptiveFieldExplorer
 from cnnlib.widgets.receptive_field import (
+    _FIELD,
+    _PAD,
     MAX_DILATION,
     MAX_KERNEL,
     MAX_STRIDE,
@@ -45,6 +50,79 @@ def torch_output_sizes(layers, n):
     return sizes
 
 
+def layer_supports(layers, n, unit):
+    """Per layer, input first: the boolean (H, W) support of d(unit) / d(that layer's output)
+    by torch autograd, on a positive copy of the stack (pools become window sums, so every
+    unit in a window gets a gradient) and a positive input."""
+    twin = positive_copy(as_module(layers))
+    gen = torch.Generator().manual_seed(0)
+    x = (0.5 + torch.rand(1, 1, n, n, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    acts = [x]
+    for m in twin:
+        acts.append(m(acts[-1]))
+    grads = torch.autograd.grad(acts[-1][0, 0, unit[0], unit[1]], acts[:-1])
+    return [(g[0, 0] != 0).numpy() for g in grads] + [_one_hot(acts[-1].shape[-2:], unit)]
+
+
+def _one_hot(shape, unit):
+    top = np.zeros(tuple(shape), dtype=bool)
+    top[unit] = True
+    return top
+
+
+def check_dependencies(view):
+    """The coloured units of every layer and the shaded input box against autograd."""
+    st = view.state
+    supports = layer_supports(st["layers"], st["input_size"][0], st["unit"])
+    assert len(st["dependencies"]) == len(st["row_dependencies"]) == len(supports)
+    for level, sup in enumerate(supports):
+        rows, cols = np.flatnonzero(sup.any(1)), np.flatnonzero(sup.any(0))
+        assert st["row_dependencies"][level] == tuple(rows.tolist()), level
+        assert st["dependencies"][level] == tuple(cols.tolist()), level
+        # a 2-D unit depends on the product of its row and column sets
+        assert (sup == np.outer(sup.any(1), sup.any(0))).all(), level
+    sup = supports[0]
+    if not sup.any():
+        assert st["input_window_clipped"] is None
+    else:
+        rows, cols = np.flatnonzero(sup.any(1)), np.flatnonzero(sup.any(0))
+        box = (rows[0], rows[-1], cols[0], cols[-1])
+        assert st["input_window_clipped"] == tuple(int(v) for v in box)
+
+
+def check_drawing(view):
+    """The side view colours as many units as ``dependencies`` holds, and draws as padding
+    cells the field's taps outside each layer."""
+    st = view.state
+    faces = view.units.get_facecolors()
+    edges = view.units.get_edgecolors()
+    coloured = np.all(np.isclose(faces, _FIELD), axis=1).sum()
+    padding = np.all(np.isclose(faces, _PAD), axis=1) & np.all(np.isclose(edges, _FIELD), axis=1)
+    assert coloured == sum(len(v) for v in st["dependencies"])
+    outside = [
+        sum(1 for t in taps if not 0 <= t < n)
+        for taps, n in zip(
+            st["field_taps"], [st["input_size"][0], *st["output_sizes"]], strict=True
+        )
+    ]
+    assert padding.sum() == sum(outside)
+
+
+def check_field_taps(view):
+    """``field_taps`` (the field's columns with the borders ignored) against autograd on an
+    input so large that the same unit, moved inwards by a multiple of the jump, meets no
+    border: its dependencies there, moved back, are the taps."""
+    st = view.state
+    jumps = [1, *st["jumps"]]
+    shift = jumps[-1] * (-(-(st["size"] + st["padding"]) // jumps[-1]) + 2)  # input pixels
+    big = st["input_size"][0] + 2 * shift
+    unit = tuple(u + shift // jumps[-1] for u in st["unit"])
+    supports = layer_supports(st["layers"], big, unit)
+    for level, sup in enumerate(supports):
+        cols = np.flatnonzero(sup.any(0)) - shift // jumps[level]
+        assert st["field_taps"][level] == tuple(cols.tolist()), level
+
+
 def check_state(view):
     st = view.state
     assert "error" not in st, st.get("error")
@@ -72,13 +150,7 @@ def check_state(view):
     assert st["windows"][-1] == (uc, uc)
     wr, wc = rows[-1].window(ur, n), rows[-1].window(uc, n)
     assert st["input_window"] == (wr.start, wr.end, wc.start, wc.end)
-    if wr.clipped_start is None or wc.clipped_start is None:
-        assert st["input_window_clipped"] is None
-    else:
-        assert st["input_window_clipped"] == (
-            *(wr.clipped_start, wr.clipped_end),
-            *(wc.clipped_start, wc.clipped_end),
-        )
+    check_dependencies(view)
 
 
 @pytest.fixture
@@ -108,6 +180,103 @@ def test_presets_match_the_formula_and_the_gradient_support(view, preset):
         rows, cols, _ = empirical_field(module, (1, 32, 32), (ur, uc))
         # the presets leave no holes: the gradient support fills the clipped window
         assert (*rows, *cols) == view.state["input_window_clipped"]
+
+
+def test_dilated_preset_colours_the_taps_not_a_block(view):
+    # by hand: the d4 layer's unit 15 reads 15 - 4 + {0, 4, 8}; each of those, through the d2
+    # layer, reads itself -2, 0, +2; each of those, through the 3x3, reads itself -1, 0, +1
+    view.controls["preset"].value = "dilated 1-2-4"
+    st = view.state
+    assert st["unit"] == (15, 15)
+    assert st["dependencies"][3] == (15,)
+    assert st["dependencies"][2] == (11, 15, 19)
+    assert st["dependencies"][1] == tuple(range(9, 22, 2))
+    assert st["dependencies"][0] == tuple(range(8, 23))
+    assert st["row_dependencies"] == st["dependencies"]
+    assert st["input_window_clipped"] == (8, 22, 8, 22)
+    check_state(view)
+    check_drawing(view)
+    check_field_taps(view)
+
+
+def test_shaded_box_is_the_gradient_box_when_taps_skip_the_border(view):
+    # dilated 1-2-4 with the d2 layer at stride 2 (16 units): unit 13 of the top (d4, pad 4)
+    # reads layer-2 units 9, 13 (17 is padding); those read layer-1 units 16, 18, 20 and 24,
+    # 26, 28; the input 15 .. 21 and 23 .. 29. The formula clipped to the input gives 15 .. 31.
+    view.controls["preset"].value = "dilated 1-2-4"
+    view.set_controls(layer=2, stride=2)
+    view.set_controls(unit_row=13, unit_col=13)
+    st = view.state
+    assert st["dependencies"][2] == (9, 13)
+    assert st["dependencies"][1] == (16, 18, 20, 24, 26, 28)
+    assert st["dependencies"][0] == (*range(15, 22), *range(23, 30))
+    assert st["input_window_clipped"] == (15, 29, 15, 29)
+    rows, cols, _ = empirical_field(as_module(st["layers"]), (1, 32, 32), (13, 13))
+    assert (*rows, *cols) == st["input_window_clipped"]
+    check_state(view)
+    check_drawing(view)
+    check_field_taps(view)
+
+
+def test_random_dilated_strided_stacks_agree_with_autograd_layer_by_layer(view, monkeypatch):
+    monkeypatch.setattr(view, "_render", lambda: None)
+    rng = random.Random(3)
+    done = sparse = 0
+    while done < 100:
+        view.controls["preset"].value = rng.choice(list(PRESETS))
+        n_layers = len(view.state["layers"])
+        for layer in range(1, n_layers + 1):
+            if rng.random() < 0.7:
+                view.set_controls(
+                    layer=layer,
+                    kernel_size=rng.randint(1, MAX_KERNEL),
+                    stride=rng.randint(1, MAX_STRIDE),
+                    dilation=rng.randint(1, MAX_DILATION),
+                )
+        if "error" in view.state:
+            continue
+        n_top = view.state["output_sizes"][-1]
+        view.set_controls(unit_row=rng.randrange(n_top), unit_col=rng.randrange(n_top))
+        check_state(view)
+        check_drawing(view)
+        if done % 4 == 0:
+            check_field_taps(view)
+        st = view.state
+        sparse += any(
+            len(deps) < deps[-1] - deps[0] + 1 for deps in st["dependencies"] if len(deps)
+        )
+        done += 1
+    assert sparse > 30  # most of these stacks leave gaps somewhere
+
+
+def test_photo_mode_control_sweep_shows_no_error(view, monkeypatch):
+    monkeypatch.setattr(view, "_render", lambda: None)
+    view.controls["photo"].value = True
+    rng = random.Random(4)
+    for preset in PRESETS:
+        view.controls["preset"].value = preset
+        base = list(view.state["layers"])
+        for layer in range(1, len(base) + 1):
+            for k in range(1, MAX_KERNEL + 1):
+                for s in range(1, MAX_STRIDE + 1):
+                    for d in range(1, MAX_DILATION + 1):
+                        view.set_controls(layer=layer, kernel_size=k, stride=s, dilation=d)
+                        kind = base[layer - 1][0]
+                        layers = list(base)
+                        layers[layer - 1] = (kind, k, s, layer_padding(kind, k, d), d)
+                        if torch_output_sizes(layers, 128) is None:
+                            assert "layer" in view.state["error"]
+                            continue
+                        assert "error" not in view.state, view.state["error"]
+                        n_top = view.state["output_sizes"][-1]
+                        view.set_controls(
+                            unit_row=rng.randrange(n_top), unit_col=rng.randrange(n_top)
+                        )
+                        assert "error" not in view.state, view.state["error"]
+            _, k, s, _, d = base[layer - 1]
+            view.set_controls(kernel_size=k, stride=s, dilation=d)
+    view.set_controls(preset="dilated 1-2-4", layer=2, stride=3, unit_row=0, unit_col=9)
+    check_state(view)
 
 
 def test_published_seed_numbers(view):

@@ -8,8 +8,13 @@ with the chosen unit's field outlined: the dashed part lies in the padding.
 
 The numbers are the recursion of :func:`cnnlib.receptive.receptive_field`, applied from the top
 unit downwards: a window of units ``a .. b`` of layer ``l`` (kernel ``k``, stride ``s``,
-padding ``p``, dilation ``d``) depends on the units ``a s - p .. b s - p + d(k - 1)`` of layer
-``l - 1``; at the input this is ``u S - P .. u S - P + r - 1``.
+padding ``p``, dilation ``d``) spans the units ``a s - p .. b s - p + d(k - 1)`` of layer
+``l - 1``; at the input this is ``u S - P .. u S - P + r - 1``. The coloured units are the ones
+the chosen unit depends on, which a dilated kernel leaves with gaps: unit ``a`` reads only its
+taps ``a s - p + m d`` (``m = 0 .. k - 1``), so the dependency set of layer ``l - 1`` is the
+set of taps of the dependency set of layer ``l`` that lie inside ``0 .. n - 1`` (per axis; a
+2-D unit depends on the product of its row and column sets). The taps that fall outside a
+layer are drawn as padding.
 """
 
 from __future__ import annotations
@@ -69,6 +74,32 @@ def describe(kind: str, k: int, s: int, d: int) -> str:
     return f"{name} {k}x{k} s{s}" + (f" d{d}" if d > 1 else "")
 
 
+def _dependencies(
+    layers: list[tuple[str, int, int, int, int]], outs: list[int], unit: int
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Along one axis, the units of layers ``0 .. L`` (input first) that ``unit`` of layer ``L``
+    depends on, and the taps of its field with the borders ignored.
+
+    Unit ``a`` of a layer with kernel ``k``, stride ``s``, padding ``p``, dilation ``d`` reads
+    the units ``a s - p + m d`` (``m = 0 .. k - 1``) of the layer below; the dependency set of
+    that layer is the set of taps of the dependency set above that lie in ``0 .. n - 1``
+    (``n = outs[level]``). The field's taps are the same recursion without that cut.
+    """
+    deps, taps = [np.array([unit])], [np.array([unit])]
+    for level in range(len(layers) - 1, -1, -1):
+        _kind, k, s, p, d = layers[level]
+        offsets = np.arange(k) * d - p
+        taps.append(np.unique(taps[-1][:, None] * s + offsets))
+        reads = np.unique(deps[-1][:, None] * s + offsets)
+        deps.append(reads[(reads >= 0) & (reads < outs[level])])
+    return deps[::-1], taps[::-1]
+
+
+def _ends(indices: np.ndarray) -> tuple[int, int]:
+    """The first and the last of sorted ``indices``, as ints."""
+    return int(indices[0]), int(indices[-1])
+
+
 def _text(ax, x: float, y: float, **kwargs: Any) -> CachedText:
     """An empty label on ``ax`` (like ``ax.text``, unclipped) whose bitmap is cached."""
     label = CachedText(x, y, "", clip_on=False, **kwargs)
@@ -86,11 +117,16 @@ class ReceptiveFieldExplorer(BlitView):
 
     ``state``: ``layers`` (kind, kernel_size, stride, padding, dilation per layer),
     ``input_size``, ``output_sizes`` (per layer), ``sizes``, ``jumps``, ``paddings`` (r, S, P per
-    layer), ``size``, ``jump``, ``padding`` (the top layer's), ``unit``, ``windows`` (for layers
-    ``0 .. L``, input first: the unclipped range ``(first, last)`` of units of that layer the
-    chosen unit depends on; at the input these are pixels), ``input_window`` (``(row_start,
-    row_end, col_start, col_end)``, unclipped) and ``input_window_clipped`` (the pixels the
-    unit can read, or None: the window clipped to each layer's units on the way down).
+    layer), ``size``, ``jump``, ``padding`` (the top layer's), ``unit``, ``windows`` and
+    ``row_windows`` (for layers ``0 .. L``, input first: the unclipped range ``(first, last)``
+    that the chosen unit's field spans in that layer, columns and rows; at the input these are
+    pixels), ``dependencies`` and ``row_dependencies`` (for layers ``0 .. L``, input first: the
+    sorted column / row indices of the units the chosen unit depends on, the coloured units; a
+    dilated layer leaves gaps), ``field_taps`` (per layer, the columns the field reaches with
+    the borders ignored: those outside the layer are the padding cells drawn),
+    ``input_window`` (``(row_start, row_end, col_start, col_end)``, unclipped) and
+    ``input_window_clipped`` (the shaded box: the bounding box of the input pixels the unit
+    depends on, i.e. of the support of its gradient, or None if it depends on none).
     """
 
     figsize = (12.0, 5.2)
@@ -171,8 +207,10 @@ class ReceptiveFieldExplorer(BlitView):
         self.front_title = _text(axf, 0.5, 1.01, transform=axf.transAxes, ha="center",
                                  va="bottom", fontsize=13)  # fmt: skip
         # a new unit moves only these; anything else redraws the whole figure
+        # (the right-hand labels count the units read, which changes at the borders)
         self.set_dynamic(
             [self.funnel, self.units, self.clipped, self.outline, self.centre, self.front_title]
+            + self.right_labels
         )
         self._still: tuple | None = None
         # grid mode: cells as a faint checkerboard (cheaper to draw than 64 grid lines)
@@ -262,18 +300,13 @@ class ReceptiveFieldExplorer(BlitView):
         rows_window.reverse()
         r, S, P = sizes[-1], jumps[-1], paddings[-1]
         (r0, r1), (c0, c1) = rows_window[0], windows[0]
-        # the pixels the unit can read: clipped to each layer's units on the way down, since a
-        # strided layer may drop the last units of the layer below (they are read by nothing)
-        clipped = []
-        for a in u:
-            b = a
-            for level in range(len(layers) - 1, -1, -1):
-                _kind, k, s, p, d = layers[level]
-                a, b = max(a * s - p, 0), min(b * s - p + d * (k - 1), outs[level] - 1)
-                if a > b:
-                    break
-            clipped += [a, b]
-        clipped = tuple(clipped) if clipped[0] <= clipped[1] and clipped[2] <= clipped[3] else None
+        # the units the chosen unit depends on, layer by layer (dilation leaves gaps), and the
+        # pattern of its field with the borders ignored (its taps in the padding are drawn)
+        row_deps, _ = _dependencies(layers, outs, u[0])
+        deps, taps = _dependencies(layers, outs, u[1])
+        clipped = None
+        if row_deps[0].size and deps[0].size:  # the bounding box of the gradient's support
+            clipped = (*_ends(row_deps[0]), *_ends(deps[0]))
         self.state = {
             "preset": self.controls["preset"].value,
             "photo": photo,
@@ -289,14 +322,17 @@ class ReceptiveFieldExplorer(BlitView):
             "unit": u,
             "windows": windows,
             "row_windows": rows_window,
+            "dependencies": [tuple(v.tolist()) for v in deps],
+            "row_dependencies": [tuple(v.tolist()) for v in row_deps],
+            "field_taps": [tuple(v.tolist()) for v in taps],
             "input_window": (r0, r1, c0, c1),
             "input_window_clipped": clipped,
         }
-        self._draw_field(layers, outs, sizes, jumps, paddings, windows, n_in)
+        self._draw_field(layers, outs, sizes, jumps, paddings, windows, deps, taps, n_in)
         self.relayout = False
 
     # -- draw ---------------------------------------------------------------------------------
-    def _draw_field(self, layers, outs, sizes, jumps, paddings, windows, n_in) -> None:
+    def _draw_field(self, layers, outs, sizes, jumps, paddings, windows, deps, taps, n_in) -> None:
         st = self.state
         n_layers = len(layers)
         verts, colors, edges = [], [], []
@@ -305,22 +341,26 @@ class ReceptiveFieldExplorer(BlitView):
         for level in range(n_layers + 1):
             n, S, P, r = outs[level], jumps[level], paddings[level], sizes[level]
             a, b = windows[level]
-            lo, hi = min(a, 0), max(b, n - 1)
-            idx = np.arange(lo, hi + 1)
+            # the layer's units, then the field's taps that fall in its padding
+            pad = taps[level][(taps[level] < 0) | (taps[level] >= n)]
+            idx = np.concatenate([np.arange(n), pad])
             centre = idx * S - P + (r - 1) / 2
             half = S / 2 - (0 if st["photo"] else min(0.06 * S, 0.1))
             x0, x1 = centre - half, centre + half
             y = level  # the input at the bottom
-            for j, i in enumerate(idx):
-                inside = 0 <= i < n
-                chosen = a <= i <= b
-                if not inside and not chosen:
-                    continue
-                verts.append([(x0[j], y - h), (x1[j], y - h), (x1[j], y + h), (x0[j], y + h)])
-                colors.append(_FIELD if chosen and inside else (_PAD if chosen else _UNIT))
-                edges.append(_FIELD if chosen and not inside else _PAD)
+            quads = np.empty((idx.size, 4, 2))
+            quads[:, [0, 3], 0] = x0[:, None]
+            quads[:, [1, 2], 0] = x1[:, None]
+            quads[:, :2, 1], quads[:, 2:, 1] = y - h, y + h
+            verts.append(quads)
+            face = np.array([_UNIT] * n + [_PAD] * pad.size).reshape(-1, 4)
+            face[deps[level]] = _FIELD
+            edge = np.array([_PAD] * n + [_FIELD] * pad.size).reshape(-1, 4)
+            colors.append(face)
+            edges.append(edge)
             ca, cb = a * S - P + (r - 1) / 2 - half, b * S - P + (r - 1) / 2 + half
             spans.append((y, ca, cb))
+        verts, colors, edges = (np.concatenate(v) for v in (verts, colors, edges))
         self.units.set_verts(verts)
         self.units.set_facecolors(colors)
         self.units.set_edgecolors(edges)
@@ -348,13 +388,17 @@ class ReceptiveFieldExplorer(BlitView):
                 continue
             y = level
             a, b = windows[level]
+            # the window's width, and how many units the chosen unit reads where it leaves gaps
+            # in the layer (dilation, a stride that drops units); the padding is not a gap
+            inside = min(b, outs[level] - 1) - max(a, 0) + 1
+            read = "" if deps[level].size == inside else f", {deps[level].size} read"
             if level == 0:
                 text = f"input {n_in}x{n_in}"
-                right = f"field {b - a + 1} px"
+                right = f"field {b - a + 1} px" + read.replace(", ", "\n")  # bold: wider
             else:
                 kind, k, s, _, d = layers[level - 1]
                 text = f"{describe(kind, k, s, d)} \u2192 {outs[level]}"
-                right = "chosen unit" if level == n_layers else f"window {b - a + 1}"
+                right = "chosen unit" if level == n_layers else f"window {b - a + 1}{read}"
             lab_l.set_text(text)
             lab_l.set_y(y)
             lab_r.set_text(right)
