@@ -99,10 +99,12 @@ class Window(NamedTuple):
     """The input indices one unit sees along one axis, ``start .. end`` inclusive.
 
     ``start`` may be negative and ``end`` may pass the last index: those positions are padding.
-    ``clipped_start .. clipped_end`` is the part the unit can read (``None`` if there is none or
-    if the input size is not known): the window clipped layer by layer on the way down (a layer's
-    window of units ``a .. b`` reads ``a s - p .. b s - p + d(k - 1)`` below, cut to the units
-    that exist there), so input pixels that a strided layer drops are not counted.
+    ``clipped_start .. clipped_end`` bounds the part the unit can read (``None`` if there is none
+    or if the input size is not known): the window clipped layer by layer on the way down (a
+    layer's window of units ``a .. b`` reads ``a s - p .. b s - p + d(k - 1)`` below, cut to the
+    units that exist there), so input pixels that a strided layer drops are not counted. It is
+    the box of the pixels read when no layer leaves holes (``d = 1``, ``k >= s``); with holes a
+    cut can end between two taps, and the box read (the gradient's) lies inside it.
     """
 
     start: int
