@@ -1,4 +1,5 @@
-"""CachedText (cnnlib.widgets._fastdraw) against matplotlib's own Text: the same pixels."""
+"""cnnlib.widgets._fastdraw: CachedText against matplotlib's own Text (the same pixels), and
+the cell labels of short_number."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.transforms import IdentityTransform
 
-from cnnlib.widgets._fastdraw import CachedText
+from cnnlib.widgets._fastdraw import CachedText, short_number
 
 STYLES = [
     {"fontsize": 12, "ha": "right", "va": "center"},
@@ -82,3 +83,60 @@ def test_cached_text_reused_at_other_positions() -> None:
     ink = np.asarray(fig.canvas.buffer_rgba())[..., 0] < 128
     cols = np.nonzero(ink.any(axis=0))[0]
     assert cols.min() >= 10 and cols.max() > 10 + 2 * 37  # all three were drawn
+
+
+def test_short_number_reviewers_values() -> None:
+    # 2 significant digits turned these into integers or exponents
+    assert short_number(36.5) == "36.5"
+    assert short_number(27.5) == "27.5"
+    assert short_number(12.25) in ("12.2", "12.3")  # a tie: either neighbour is honest
+    assert short_number(123.4) == "123"
+    assert short_number(166.78) == "167"
+    assert short_number(-166.78) == "-167"
+    assert short_number(999.7) == "1000"
+    # what was right stays: integers, small numbers, infinities
+    assert [short_number(v) for v in (3.0, -2.0, 0.0, 1 / 9, -0.25)] == [
+        "3",
+        "-2",
+        "0",
+        "0.11",
+        "-0.25",
+    ]
+    assert [short_number(v) for v in (np.inf, -np.inf)] == ["∞", "−∞"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(min_value=1e-4, max_value=9999.0), st.booleans())
+def test_short_number_is_short_and_does_not_mislead(size: float, negative: bool) -> None:
+    value = -size if negative else size
+    text = short_number(value)
+    assert "e" not in text  # no exponent below 10 000
+    shown = float(text)
+    # the label is the value rounded at its last digit: within half a unit of it
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    assert abs(shown - value) <= 0.5 * 10.0**-decimals * (1 + 1e-9)
+    if size < 99.95 and abs(value - round(value)) > 1e-9:
+        assert "." in text  # below 100 only a whole number reads as one
+    if size >= 0.1:
+        assert len(text.lstrip("-")) <= 4  # fits a cell as the old 2-digit labels did
+
+
+def test_sliding_kernel_output_label_on_a_0_255_image() -> None:
+    # the reviewer's case: box blur on a 0-255 image showed "1.7e+02" in the output cell
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.widgets.sliding_kernel import SlidingKernel
+
+    img = np.random.default_rng(3).integers(0, 256, (8, 8)).astype(float)
+    view = SlidingKernel(img, "box blur")
+    expected = F.conv2d(
+        torch.tensor(img)[None, None], torch.full((1, 1, 3, 3), 1 / 9.0, dtype=torch.float64)
+    )[0, 0]
+    checked = 0
+    for row, col in [(0, 0), (2, 3), (4, 5)]:
+        view.set_controls(row=row, col=col)
+        value = float(expected[row, col])
+        assert view.out_label.get_text() == str(round(value))  # >= 100 here: whole numbers
+        checked += value >= 100 and abs(value - round(value)) > 1e-6
+    assert checked

@@ -212,13 +212,27 @@ def place_labels(
 
 
 def short_number(value: float) -> str:
-    """A cell label: integers as integers, other numbers with 2 significant digits."""
+    """A short cell label that hides no digit left of the point: 36.5 -> "36.5", 166.78 -> "167".
+
+    Integers as integers; other numbers below 1 with 2 significant digits, from 1 to 100 with
+    one decimal (0.996 -> "1.0", so that only a whole number reads as one), from 100 to a
+    million rounded to whole numbers. An exponent only for the very small (below 0.0001) and
+    the very large (a million or more).
+    """
     value = float(value)
     if not np.isfinite(value):
         return "−∞" if value < 0 else ("∞" if value > 0 else "nan")
-    if abs(value - round(value)) < 1e-9 and abs(value) < 1e6:
+    size = abs(value)
+    if abs(value - round(value)) < 1e-9 and size < 1e6:
         return str(int(round(value)))
-    return f"{value:.2g}"
+    if size < 1e-4 or size >= 1e6:
+        return f"{value:.2g}"
+    text = f"{value:.2g}"
+    if abs(float(text)) < 1:
+        return text
+    if round(size, 1) < 100:
+        return f"{value:.1f}"
+    return str(int(round(value)))
 
 
 def text_colors(values: ArrayLike, vmin: float, vmax: float, diverging: bool) -> list[str]:
