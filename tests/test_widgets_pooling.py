@@ -246,3 +246,13 @@ def test_widget_box_and_static_png():
     bundle = view._repr_mimebundle_()
     assert bundle["text/plain"] == "<PoolingView view>"
     assert "image/png" in bundle
+
+
+@pytest.mark.parametrize("value", [1234.5, -2047.25, 999.75, 0.125, 36.5])
+def test_output_labels_have_no_exponent_and_stay_within_half_a_digit(value):
+    from cnnlib.widgets.pooling import _out_fmt
+
+    text = _out_fmt(value)
+    assert "e" not in text
+    last_digit = 10.0 ** min(0, -len(text.split(".")[1]) if "." in text else 0)
+    assert abs(float(text) - value) <= last_digit / 2 + 1e-12

@@ -326,3 +326,29 @@ def test_widget_box_and_static_png():
     assert bundle["text/plain"] == "<SlidingKernel view>"
     assert "image/png" in bundle
     assert view.widget.children[-1] is view.image
+
+
+def _labels_fit_their_cells(ax, labels) -> bool:
+    """Each visible label's drawn width is inside one cell (cells are 1 data unit wide)."""
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    x0, _ = ax.transData.transform((0, 0))
+    x1, _ = ax.transData.transform((1, 0))
+    cell = abs(x1 - x0)
+    widths = [
+        t.get_window_extent(renderer).width for t in labels if t.get_visible() and t.get_text()
+    ]
+    return bool(widths) and max(widths) <= cell
+
+
+def test_kernel_product_and_output_labels_fit_a_5x5_kernel_on_a_0_255_image():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (12, 12)).astype(float)
+    kernel = (rng.standard_normal((5, 5)) * 3).round(2)
+    view = SlidingKernel(image, kernel=kernel)
+    for row, col in [(0, 0), (3, 4), (7, 7)]:
+        view.controls["row"].value, view.controls["col"].value = row, col
+        assert _labels_fit_their_cells(view.ax_k, view.k_labels)
+        assert _labels_fit_their_cells(view.ax_p, view.p_labels)
+        assert _labels_fit_their_cells(view.ax_out, [view.out_label])

@@ -309,7 +309,10 @@ class PoolingView(RasterPosition, BlitView):
 
 
 def _out_fmt(value: float) -> str:
+    """An output cell's label: 3 significant digits (averages of quarters stay exact), whole
+    numbers instead of an exponent from 1000 on."""
     value = float(value)
     if abs(value - round(value)) < 1e-9:
         return str(int(round(value)))
-    return f"{value:.3g}"
+    text = f"{value:.3g}"
+    return f"{value:.0f}" if "e" in text and abs(value) >= 1 else text

@@ -390,11 +390,23 @@ class SlidingKernel(RasterPosition, BlitView):
         place_labels(self.k_labels, kernel, kr, kc, text_colors(kernel, *klim, True))
         cell_grid(self.ax_p, (kh, kw))
         self.mesh_p = update_mesh(self, self.mesh_p, np.zeros((kh, kw)))
+        # label sizes that fit every position: products of the input's extremes with each weight
+        extremes = np.outer([self._padded.min(), self._padded.max()], kernel.ravel())
+        for ax, labels, values in (
+            (self.ax_k, self.k_labels, kernel),
+            (self.ax_p, self.p_labels, extremes),
+        ):
+            longest = max(len(short_number(v)) for v in np.ravel(values))
+            size = fit_fontsize(ax, (kh, kw), longest, largest=15.0)
+            for label in labels:
+                label.set_fontsize(size)
 
         out_map = self._conv + bias
         self._out_lim = symmetric_limits(out_map)
         self.im_out = update_mesh(self, self.im_out, out_map, self._out_lim)
         cell_grid(self.ax_out, (oh, ow), lines=max(oh, ow) <= 32)
+        longest = max(len(short_number(v)) for v in (out_map.min(), out_map.max()))
+        self.out_label.set_fontsize(fit_fontsize(self.ax_out, (oh, ow), longest))
 
 
 def _nice_ceil(x: float) -> float:
