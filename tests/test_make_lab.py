@@ -25,12 +25,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _get(url: str) -> tuple[int, str]:
+def _get(url: str) -> tuple[int | None, str]:
+    """``(HTTP status, body)``; status ``None`` while nothing answers on the port yet (the
+    server prints its address a moment before it accepts connections)."""
     try:
         with urllib.request.urlopen(url, timeout=5) as r:
             return r.status, r.read().decode(errors="replace")
     except urllib.error.HTTPError as e:
         return e.code, ""
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None, ""
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +66,8 @@ def make_lab(tmp_path_factory):
             time.sleep(0.3)
         url, token = f"http://127.0.0.1:{port}", match.group(1)
         while _get(f"{url}/api/status?token={token}")[0] != 200:
-            assert time.monotonic() < deadline, log.read_text()
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"JupyterLab did not answer on port {port}:\n{log.read_text()}")
             time.sleep(0.3)
         yield url, token, log.read_text(errors="replace")
     finally:
