@@ -126,3 +126,11 @@ class View:
         bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         bundle["text/plain"] = f"<{type(self).__name__} view>"
         return bundle
+
+
+def check_slider_limits(values: dict[str, int], limits: dict[str, int]) -> None:
+    """Refuse a constructor value past its slider's end, never replace it silently:
+    ``ValueError("size must be at most 10 in this view, got 32")``."""
+    for name, top in limits.items():
+        if values[name] > top:
+            raise ValueError(f"{name} must be at most {top} in this view, got {values[name]}")

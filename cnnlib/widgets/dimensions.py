@@ -34,6 +34,7 @@ from cnnlib.shapes import (
     explain_conv_output_size,
     explain_conv_transpose_output_size,
 )
+from cnnlib.widgets._base import check_slider_limits
 from cnnlib.widgets._fastdraw import BlitView
 
 MAX_SIZE = 10
@@ -117,19 +118,9 @@ class DimensionsExplorer(BlitView):
             "dilation": check_int("dilation", dilation, 1),
             "output_padding": check_int("output_padding", output_padding, 0),
         }
-        # the sliders end here; a larger value is refused, never silently replaced
-        for name, top in (
-            ("size", MAX_SIZE),
-            ("kernel_size", MAX_KERNEL),
-            ("stride", MAX_STRIDE),
-            ("padding", MAX_PADDING),
-            ("dilation", MAX_DILATION),
-            ("output_padding", MAX_OUTPUT_PADDING),
-        ):
-            if self._initial[name] > top:
-                raise ValueError(
-                    f"{name} must be at most {top} in this view, got {self._initial[name]}"
-                )
+        limits = {"size": MAX_SIZE, "kernel_size": MAX_KERNEL, "stride": MAX_STRIDE}
+        limits |= {"padding": MAX_PADDING, "dilation": MAX_DILATION}
+        check_slider_limits(self._initial, limits | {"output_padding": MAX_OUTPUT_PADDING})
         if not isinstance(transposed, bool):
             raise TypeError(f"transposed must be True or False, got {transposed!r}")
         self._transposed0 = transposed

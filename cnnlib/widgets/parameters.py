@@ -23,7 +23,7 @@ from matplotlib.colors import to_rgba
 from cnnlib._validate import check_int
 from cnnlib.params import conv2d_macs, conv2d_params
 from cnnlib.plotting import HIGHLIGHT, MUTED
-from cnnlib.widgets._base import View
+from cnnlib.widgets._base import View, check_slider_limits
 
 MAX_IN = 32
 MAX_OUT = 64
@@ -116,17 +116,8 @@ class ParametersView(View):
             "groups": check_int("groups", groups, 1),
             "size": check_int("size", size, 1),
         }
-        for name, top in (
-            ("in_channels", MAX_IN),
-            ("out_channels", MAX_OUT),
-            ("kernel_size", MAX_KERNEL),
-            ("groups", MAX_IN),
-            ("size", MAX_SIZE),
-        ):
-            if self._init[name] > top:
-                raise ValueError(
-                    f"{name} must be at most {top} in this view, got {self._init[name]}"
-                )
+        limits = {"in_channels": MAX_IN, "out_channels": MAX_OUT, "kernel_size": MAX_KERNEL}
+        check_slider_limits(self._init, limits | {"groups": MAX_IN, "size": MAX_SIZE})
         if not isinstance(bias, bool):
             raise TypeError(f"bias must be True or False, got {bias!r}")
         self._init_bias = bias
