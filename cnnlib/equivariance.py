@@ -24,6 +24,7 @@ __all__ = [
     "blur_pool2d",
     "conv2d_matrix",
     "equivariance_error",
+    "interior_is_empty",
     "shift",
     "shift_consistency",
 ]
@@ -58,6 +59,21 @@ def shift(x: np.ndarray, dy: int, dx: int, mode: str = "circular") -> np.ndarray
 
 def _as_array(name: str, value: object) -> np.ndarray:
     return check_array(name, value, (2, 3, 4, 5))
+
+
+def interior_is_empty(
+    shape: tuple[int, int], dy: int, dx: int, stride: tuple[int, int], margin: int
+) -> bool:
+    """Whether ``equivariance_error(..., region="interior")`` has no cell left to compare.
+
+    The interior drops ``|o| + margin`` cells at each border of an ``(h, w)`` output, for each
+    candidate output shift ``o`` of an input shift ``d`` (``floor(d / s)`` and ``ceil(d / s)``);
+    it is empty when that covers the output along an axis: ``2 (|o| + margin) >= size``.
+    """
+    for d, s, size in ((dy, stride[0], shape[0]), (dx, stride[1], shape[1])):
+        if any(2 * (abs(o) + margin) >= size for o in (d // s, -(-d // s))):
+            return True
+    return False
 
 
 def equivariance_error(
@@ -107,7 +123,7 @@ def equivariance_error(
             if region == "interior":
                 h, w = y.shape[-2:]
                 my, mx = abs(oy) + margin, abs(ox) + margin
-                if 2 * my >= h or 2 * mx >= w:
+                if interior_is_empty((h, w), dy, dx, (sy, sx), margin):
                     raise ValueError(
                         f"the interior is empty: margin {margin} plus the output shift "
                         f"({oy}, {ox}) covers the whole {h}x{w} output"

@@ -14,6 +14,7 @@ from cnnlib.equivariance import (
     blur_pool2d,
     conv2d_matrix,
     equivariance_error,
+    interior_is_empty,
     shift,
     shift_consistency,
 )
@@ -222,3 +223,27 @@ def test_bad_input_names_the_argument():
         ValueError, match=r"weight \(5, 5\) is larger than the padded input \(4, 4\)"
     ):
         conv2d_matrix(np.ones((5, 5)), (2, 2), padding=1)
+
+
+@given(
+    st.integers(3, 9), st.integers(-6, 6), st.integers(-6, 6), st.integers(1, 3), st.integers(0, 2)
+)
+def test_interior_is_empty_exactly_when_a_border_crop_leaves_nothing(size, dy, dx, s, margin):
+    """Empty when, for a candidate output shift o (floor or ceil of d / s), cropping
+    |o| + margin cells from both borders of the output leaves no cell."""
+    h, w = size, size + 1
+    expected = False
+    for oy in {dy // s, -(-dy // s)}:
+        for ox in {dx // s, -(-dx // s)}:
+            my, mx = abs(oy) + margin, abs(ox) + margin
+            expected |= np.ones((h, w))[my : h - my, mx : w - mx].size == 0
+    assert interior_is_empty((h, w), dy, dx, (s, s), margin) == expected
+    x = RNG.standard_normal((h * s, w * s))
+    try:
+        equivariance_error(
+            lambda v: v[::s, ::s], x, dy, dx, region="interior", margin=margin, stride=s
+        )
+    except ValueError as e:
+        assert expected and "interior is empty" in str(e)
+    else:
+        assert not expected

@@ -19,7 +19,7 @@ import numpy as np
 
 from cnnlib._validate import check_array
 from cnnlib.conv import conv2d, max_pool2d
-from cnnlib.equivariance import blur_pool2d, equivariance_error, shift
+from cnnlib.equivariance import blur_pool2d, equivariance_error, interior_is_empty, shift
 from cnnlib.plotting import DIVERGING, SEQUENTIAL, symmetric_limits
 from cnnlib.widgets._base import View
 
@@ -150,9 +150,7 @@ class EquivarianceExplorer(View):
         # the interior drops |output shift| + margin cells at every border (for each candidate
         # output shift); on a small output or a large shift nothing is left: then it is n/a
         h, w = y.shape
-        reach_y = max(abs(dy // stride), abs(-(-dy // stride))) + margin
-        reach_x = max(abs(dx // stride), abs(-(-dx // stride))) + margin
-        if 2 * reach_y >= h or 2 * reach_x >= w:
+        if interior_is_empty((h, w), dy, dx, (stride, stride), margin):
             interior = float("nan")
             interior_text = (
                 f"interior n/a: the output shift plus the layer's reach ({margin}) "
