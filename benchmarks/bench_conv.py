@@ -55,14 +55,7 @@ def block_medians(ours, reference, repeat: int = 9, warmup: int = 2, pause: floa
 
     def block(fn):
         time.sleep(pause)
-        for _ in range(warmup):
-            fn()
-        times = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return statistics.median(times)
+        return median_time(fn, repeat=repeat, warmup=warmup)
 
     first = block(reference)
     mine = block(ours)

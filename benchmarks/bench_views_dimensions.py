@@ -28,16 +28,6 @@ SWEEPS = [
 ]
 
 
-def cpu_times(view, control: str, values) -> list[float]:
-    """CPU seconds of this process per assignment (the same updates as view_update_times)."""
-    times = []
-    for v in values:
-        t0 = time.process_time()
-        view.controls[control].value = v
-        times.append(time.process_time() - t0)
-    return times
-
-
 def main() -> None:
     from cnnlib.widgets import DimensionsExplorer
 
@@ -47,7 +37,9 @@ def main() -> None:
         view.set_controls(**preset)
         view_update_times(view, control, values[-1:])  # warm-up (and a defined start)
         wall_ms = [1000 * t for t in view_update_times(view, control, values * 2)]
-        cpu_ms = [1000 * t for t in cpu_times(view, control, values * 2)]
+        cpu_ms = [
+            1000 * t for t in view_update_times(view, control, values * 2, clock=time.process_time)
+        ]
         wall, cpu = statistics.median(wall_ms), statistics.median(cpu_ms)
         label = control + (" (transposed)" if preset else "")
         ok = "yes" if wall < TARGET_MS else ("cpu only" if cpu < TARGET_MS else "NO")
