@@ -107,14 +107,22 @@ class View:
     def widget(self) -> widgets.Widget:
         """The view as one ipywidgets box: controls, message, readout, figure."""
         if self._widget is None:
+            for control in self.controls.values():
+                if isinstance(control, widgets.ToggleButtons):
+                    # ipywidgets lays its label above the buttons (display: block): one row
+                    control.layout.display = "flex"
+                    control.layout.align_items = "center"
             rows = []
             placed: set[str] = set()
             for names in self.layout_rows:
-                rows.append(widgets.HBox([self.controls[n] for n in names]))
+                # centred, not stretched: a Play button keeps its own height beside a toggle
+                layout = widgets.Layout(align_items="center")
+                rows.append(widgets.HBox([self.controls[n] for n in names], layout=layout))
                 placed.update(names)
             rest = [c for n, c in self.controls.items() if n not in placed]
             if rest:
-                rows.append(widgets.HBox(rest, layout=widgets.Layout(flex_flow="row wrap")))
+                layout = widgets.Layout(flex_flow="row wrap", align_items="center")
+                rows.append(widgets.HBox(rest, layout=layout))
             self._widget = widgets.VBox([*rows, self.message, self.readout, self.image])
             self._widget.add_class("cnnlib-view")
             self._widget.add_class(f"cnnlib-{type(self).__name__}")

@@ -198,7 +198,7 @@ class ModelView(BlitView):
         self.photo_im = self.ax_photo.imshow(np.zeros((2, 2)), cmap="gray", vmin=0, vmax=1)
         self.ax_photo.set_xticks([])
         self.ax_photo.set_yticks([])
-        self.ax_photo.set_title("input (random weights)", fontsize=13)
+        self.ax_photo.set_title("input photo", fontsize=13)
         (self.rf_box,) = self.ax_photo.plot([], [], color=HIGHLIGHT, linewidth=2.5)
         self.map_axes = [fig.add_subplot(grid[r, 2 + c]) for r in range(2) for c in range(4)]
         self.map_ims = []
@@ -285,7 +285,9 @@ class ModelView(BlitView):
                 ax.set_visible(False)
                 im.set_visible(False)
         shape = " x ".join(str(s) for s in info.output_shape)
-        self.title.set_text(f"{model}  ·  layer {index}: {info.name} ({info.kind})  →  {shape}")
+        self.title.set_text(
+            f"{model} (random weights)  ·  layer {index}: {info.name} ({info.kind})  →  {shape}"
+        )
         note = "  (global: every unit sees the whole image)" if info.is_global else ""
         if not info.is_global and r > w:
             note = "  (larger than the image: the border units see padding)"
