@@ -60,6 +60,7 @@ __all__ = [
     "UnitContributions",
     "FollowingStep",
     "unit_contributions",
+    "conv_unit_terms",
     "saliency",
     "gradient_x_input",
     "integrated_gradients",
@@ -193,12 +194,12 @@ def _evaluating(model: nn.Module) -> Iterator[None]:
         model.train(was_training)
 
 
-def _forward(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+def _forward(model: nn.Module, x: torch.Tensor, logits: bool = True) -> torch.Tensor:
     try:
         out = model(x)
     except RuntimeError as exc:
         raise ValueError(f"x of shape {tuple(x.shape)} does not fit the model: {exc}") from None
-    if not isinstance(out, torch.Tensor) or out.ndim != 2:
+    if logits and (not isinstance(out, torch.Tensor) or out.ndim != 2):
         raise ValueError("model must return logits of shape (N, classes)")
     return out
 
@@ -254,7 +255,7 @@ def activations(model: nn.Module, x: torch.Tensor | np.ndarray) -> dict[str, np.
     ]
     try:
         with _evaluating(model), torch.no_grad():
-            _forward(model, x)
+            _forward(model, x, logits=False)
     finally:
         for h in handles:
             h.remove()
@@ -329,6 +330,38 @@ def _pooled_position(module: nn.Module, pos: tuple[int, int], size_in, size_out)
     return tuple(new)
 
 
+def conv_unit_terms(
+    conv: nn.Conv2d,
+    x: torch.Tensor,
+    channel: int | np.ndarray,
+    row: int | np.ndarray,
+    col: int | np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The terms of output units ``(channel[u], row[u], col[u])`` of ``conv`` on its input
+    ``x`` ``(C_in, H, W)``, for many units at once (the arrays broadcast to ``U`` units):
+    ``(windows, kernels, channels, rows, cols)`` with ``windows``, ``kernels``
+    ``(U, C_in/groups, kh, kw)`` float64 (``sum(windows * kernels) + bias`` is each unit's
+    pre-activation), the input channels ``(U, C_in/groups)`` of each unit's group, and the
+    window's input rows ``(U, kh)`` and columns ``(U, kw)`` (negative or past the border:
+    padding, filled as ``padding_mode`` says)."""
+    if not isinstance(conv, nn.Conv2d):
+        raise TypeError(f"conv must be a torch.nn.Conv2d, got {type(conv).__name__}")
+    channel, row, col = np.broadcast_arrays(
+        *(np.atleast_1d(np.asarray(v)) for v in (channel, row, col))
+    )
+    left, right, top, bottom = conv._reversed_padding_repeated_twice
+    mode = "constant" if conv.padding_mode == "zeros" else conv.padding_mode
+    padded = F.pad(x.detach()[None], (left, right, top, bottom), mode=mode)[0].double().numpy()
+    per_group = conv.in_channels // conv.groups
+    group = channel // (conv.out_channels // conv.groups)
+    chans = group[:, None] * per_group + np.arange(per_group)  # (U, Cg)
+    rows = row[:, None] * conv.stride[0] + conv.dilation[0] * np.arange(conv.kernel_size[0])
+    cols = col[:, None] * conv.stride[1] + conv.dilation[1] * np.arange(conv.kernel_size[1])
+    windows = padded[chans[:, :, None, None], rows[:, None, :, None], cols[:, None, None, :]]
+    kernels = conv.weight.detach().double().numpy()[channel]
+    return windows, kernels, chans, rows - top, cols - left
+
+
 def unit_contributions(
     model: nn.Module,
     layer: str,
@@ -400,7 +433,7 @@ def unit_contributions(
     handles += [m.register_forward_hook(on_leaf) for m in leaves]
     try:
         with _evaluating(model), torch.no_grad():
-            _forward(model, x)
+            _forward(model, x, logits=False)
     finally:
         for h in handles:
             h.remove()
@@ -413,16 +446,8 @@ def unit_contributions(
             f"{layer!r}, got ({row}, {col})"
         )
 
-    left, right, top, bottom = conv._reversed_padding_repeated_twice
-    mode = "constant" if conv.padding_mode == "zeros" else conv.padding_mode
-    padded = F.pad(seen["input"], (left, right, top, bottom), mode=mode)[0].double()
-    per_group = conv.in_channels // conv.groups
-    group = channel // (conv.out_channels // conv.groups)
-    chans = np.arange(group * per_group, (group + 1) * per_group)
-    rows = row * conv.stride[0] + conv.dilation[0] * np.arange(conv.kernel_size[0])
-    cols = col * conv.stride[1] + conv.dilation[1] * np.arange(conv.kernel_size[1])
-    windows = padded[chans][:, rows][:, :, cols].numpy()
-    kernel = conv.weight[channel].detach().double().numpy()
+    windows, kernel, chans, rows, cols = conv_unit_terms(conv, seen["input"][0], channel, row, col)
+    windows, kernel = windows[0], kernel[0]
     products = windows * kernel
     channel_sums = products.sum(axis=(1, 2))
     bias = 0.0 if conv.bias is None else float(conv.bias[channel].detach())
@@ -434,7 +459,7 @@ def unit_contributions(
             "its forward is not a plain convolution"
         )
     return UnitContributions(
-        layer, channel, row, col, chans, rows - top, cols - left,
+        layer, channel, row, col, chans[0], rows[0], cols[0],
         windows.astype(np.float32), kernel.astype(np.float32), products.astype(np.float32),
         channel_sums.astype(np.float32), bias, total, output, steps,
     )  # fmt: skip
@@ -653,7 +678,7 @@ def _default_layer(model: nn.Module, x: torch.Tensor) -> str:
     handles = [m.register_forward_hook(record) for n, m in model.named_modules() if n]
     try:
         with _evaluating(model), torch.no_grad():
-            _forward(model, x[:1])
+            _forward(model, x[:1], logits=False)
     finally:
         for h in handles:
             h.remove()
