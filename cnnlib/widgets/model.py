@@ -50,7 +50,7 @@ MEAN = np.array([0.485, 0.456, 0.406])
 STD = np.array([0.229, 0.224, 0.225])
 
 _READOUT = (
-    '<div style="font-family:monospace;font-size:16px;line-height:1.45;white-space:pre">{}</div>'
+    '<div style="font-family:monospace;font-size:1.25em;line-height:1.45;white-space:pre">{}</div>'
 )
 
 
