@@ -785,7 +785,9 @@ def attribution_map(
     return heatmap(result)
 
 
-def pointing_game(maps: np.ndarray, masks: np.ndarray, tolerance: float = 0) -> bool | np.ndarray:
+def pointing_game(
+    maps: np.ndarray, masks: np.ndarray, tolerance: float = 0, on_grid: bool = False
+) -> bool | np.ndarray:
     """The pointing game (Zhang et al. 2016): does the map's peak ``argmax_p map[p]`` fall on
     the object (within ``tolerance`` pixels of a mask pixel)? ``maps`` ``(H, W)`` or
     ``(N, H, W)`` at any resolution (upsampled bilinearly to the mask's); the first maximum
@@ -795,7 +797,11 @@ def pointing_game(maps: np.ndarray, masks: np.ndarray, tolerance: float = 0) -> 
     that a coarse map is not failed for peaking just beside a small object; on 32 x 32 images
     that is ``tolerance=15 * 32 / 224``, about 2 pixels. A CAM of ``shapes_cnn`` lives on an
     8 x 8 grid (stride 4) and its units see the object's outline, so its peak often lies a
-    pixel or two outside the mask: ``tolerance=0`` is the strict version of the game."""
+    pixel or two outside the mask: ``tolerance=0`` is the strict version of the game.
+
+    ``on_grid=True`` plays on the map's own coarser grid instead (its size must divide the
+    mask's): a cell counts as object when any of its pixels is, and the peak cell must be
+    one (no upsampling, no tolerance)."""
     m = np.asarray(maps, dtype=np.float32)
     k = np.asarray(masks)
     if k.dtype != bool:
@@ -806,7 +812,15 @@ def pointing_game(maps: np.ndarray, masks: np.ndarray, tolerance: float = 0) -> 
         raise ValueError(f"tolerance must be a non-negative number, got {tolerance!r}")
     single = m.ndim == 2
     m, k = m.reshape(-1, *m.shape[-2:]), k.reshape(-1, *k.shape[-2:])
-    if m.shape[-2:] != k.shape[-2:]:
+    if on_grid:
+        (gh, gw), (mh, mw) = m.shape[-2:], k.shape[-2:]
+        if tolerance or mh % gh or mw % gw:
+            raise ValueError(
+                f"on_grid needs tolerance 0 and a map grid {(gh, gw)} that divides the "
+                f"mask {(mh, mw)}"
+            )
+        k = k.reshape(len(k), gh, mh // gh, gw, mw // gw).any(axis=(2, 4))
+    elif m.shape[-2:] != k.shape[-2:]:
         m = upsample(m, k.shape[-2:])
     h, w = k.shape[-2:]
     peak = m.reshape(len(m), -1).argmax(1)

@@ -394,6 +394,12 @@ def test_pointing_game_on_hand_made_maps():
     coarse = np.zeros((3, 3, 3), np.float32)
     coarse[:, 0, 0] = 1  # upsampled, its peak lands top left, on the object's corner region
     assert ex.pointing_game(coarse, masks, tolerance=1.5).all()
+    # on the map's 3 x 3 grid each cell is 2 x 2 pixels: cell (0, 0) holds mask pixel (1, 1)
+    assert ex.pointing_game(coarse, masks, on_grid=True).all()
+    coarse[:, 0, 0], coarse[:, 2, 1] = 0, 1  # cell (2, 1): pixels 4..5 x 2..3, off the object
+    assert not ex.pointing_game(coarse, masks, on_grid=True).any()
+    with pytest.raises(ValueError, match="on_grid needs tolerance 0"):
+        ex.pointing_game(np.zeros((4, 4)), masks[0], on_grid=True)
 
 
 def test_deletion_curve_follows_the_map_order():
