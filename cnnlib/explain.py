@@ -34,7 +34,7 @@ What comes back (NumPy ``float32`` arrays unless said otherwise):
 - ``rank_correlation(a, b)``: Spearman's rho per image, float64 ``(N,)``.
 
 Integrated gradients, occlusion and the deletion curve run their many forward passes in
-chunks of about two million input values (8 MB of float32, plus the model's activations for
+chunks of about half a million input values (2 MB of float32, plus the model's activations for
 that chunk), so memory does not grow with the number of steps or windows.
 
 Bad input raises ``TypeError`` / ``ValueError`` naming the argument: a model without a
@@ -116,7 +116,7 @@ POOLING = (
     nn.LPPool2d,
 )
 # elements per chunk of the batched forward passes (occlusion, integrated gradients, deletion)
-_CHUNK_ELEMENTS = 1 << 21
+_CHUNK_ELEMENTS = 1 << 19
 
 
 # --------------------------------------------------------------------------------------------
