@@ -561,3 +561,27 @@ def test_a_module_called_twice_appears_twice():
     assert list(acts) == ["0", "1", "0 (call 2)", "1 (call 2)"]
     with torch.no_grad():
         np.testing.assert_allclose(acts["1 (call 2)"], model(x[None])[0].numpy(), atol=1e-6)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.integers(6, 14),
+    st.integers(6, 14),
+    st.integers(1, 6),
+    st.integers(1, 6),
+    st.data(),
+)
+def test_occlusion_matches_captum_for_random_patches_and_strides(h, w, ph, pw, data):
+    """Every patch and stride Captum accepts (stride <= patch), on odd and even image sizes."""
+    ph, pw = min(ph, h), min(pw, w)
+    sh, sw = data.draw(st.integers(1, ph)), data.draw(st.integers(1, pw))
+    torch.manual_seed(h * 100 + w)
+    model = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+        nn.Linear(4, 3),
+    ).eval()  # fmt: skip
+    x = torch.rand(2, 2, h, w)
+    theirs = captum_attr.Occlusion(model).attribute(
+        x, target=[2, 0], sliding_window_shapes=(2, ph, pw), strides=(2, sh, sw)
+    )
+    _close(ex.occlusion(model, x, [2, 0], patch=(ph, pw), stride=(sh, sw)), theirs)
