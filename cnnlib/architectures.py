@@ -36,6 +36,8 @@ __all__ = [
     "DepthwiseSeparableConv",
     "SimpleCNN",
     "simple_cnn",
+    "ShapesCNN",
+    "shapes_cnn",
     "mlp",
     "StackBlock",
     "deep_stack",
@@ -199,6 +201,43 @@ def simple_cnn(
 ) -> SimpleCNN:
     """The seed's ``SimpleCNN``; e.g. ``simple_cnn(1, 10, (16, 32, 64))`` for 8x8 digits."""
     return SimpleCNN(in_channels, num_classes, widths)
+
+
+class ShapesCNN(ImageClassifier):
+    """The network notebook 08 trains on ``cnnlib.data.shapes``: three blocks
+    ``conv 3x3 (padding 1) -> BatchNorm -> ReLU`` (max pooling 2x2 after the first two), global
+    average pooling, one linear layer. With nothing between the last ReLU and the logits but
+    the average and the linear map, ``y_c = sum_k w_ck mean_ij A_k[i, j] + b_c``: the class
+    activation map ``sum_k w_ck A_k`` is exact (Zhou et al. 2016).
+    """
+
+    def __init__(
+        self, in_channels: int = 1, num_classes: int = 4, widths: Sequence[int] = (8, 16, 32)
+    ) -> None:
+        super().__init__()
+        in_channels = check_int("in_channels", in_channels, 1)
+        num_classes = check_int("num_classes", num_classes, 1)
+        widths = _check_positive_ints("widths", widths)
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
+        c = in_channels
+        for i, w in enumerate(widths, start=1):
+            layers[f"conv{i}"] = nn.Conv2d(c, w, 3, padding=1)
+            layers[f"bn{i}"] = nn.BatchNorm2d(w)
+            layers[f"relu{i}"] = nn.ReLU()
+            if i < len(widths):
+                layers[f"pool{i}"] = nn.MaxPool2d(2)
+            c = w
+        self.features = nn.Sequential(layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(c, num_classes)
+
+
+def shapes_cnn(
+    in_channels: int = 1, num_classes: int = 4, widths: Sequence[int] = (8, 16, 32)
+) -> ShapesCNN:
+    """The ``ShapesCNN`` of notebook 08 (random weights; ``cnnlib.training.train_shapes_cnn``
+    trains it)."""
+    return ShapesCNN(in_channels, num_classes, widths)
 
 
 def mlp(

@@ -194,3 +194,76 @@ def course_map(ax: Axes | None = None) -> Figure:
             outside_arrows.append((key, f"{item.number:02d}"))
     draw_box_graph(ax, boxes, arrows + outside_arrows, muted={k for k, _ in outside_arrows})
     return fig
+
+
+#: the tag of the two cells of a notebook that carry its navigation line (first line of the
+#: top cell, the whole bottom cell). A tag, not an HTML comment: a line that starts with
+#: ``<!--`` is a raw HTML block in CommonMark, and its links are not links.
+NAV_TAG = "nav"
+INDEX_FILE = "00_index.ipynb"
+
+
+def nav_markdown(number: int, where: str = "top") -> str:
+    """The navigation line of notebook ``number``, as Markdown links (clickable everywhere).
+
+    ``where="top"``: ``← [previous](file) | [Course index](00_index.ipynb) | [next](file) →``;
+    ``where="bottom"``: ``**Next:** [next](file) → · Back to the [Course index](...)``.
+    """
+    from cnnlib._validate import check_choice
+
+    check_choice("where", where, ("top", "bottom"))
+    lesson(number)  # checks the number
+    before = lesson(number - 1) if number > 1 else None
+    after = lesson(number + 1) if number < len(LESSONS) else None
+
+    def link(other: Lesson) -> str:
+        return f"[{other.number:02d} · {other.title}]({other.file})"
+
+    index = f"[Course index]({INDEX_FILE})"
+    if where == "top":
+        parts = [f"← {link(before)}" if before else f"← {index}"]
+        if before:
+            parts.append(index)
+        if after:
+            parts.append(f"{link(after)} →")
+        return " | ".join(parts)
+    head = f"**Next:** {link(after)} →" if after else "**End of the course.**"
+    return f"{head} · Back to the {index}"
+
+
+def write_nav(path) -> bool:
+    """Rewrite the navigation lines of the notebook at ``path`` from ``LESSONS``.
+
+    Touches only the two cells tagged ``NAV_TAG`` (the first line of the first, the whole
+    second); returns whether the file changed. ``python -m cnnlib.course`` runs it on every
+    notebook of the course.
+    """
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    number = int(path.name[:2])
+    text = path.read_text(encoding="utf-8")
+    nb = json.loads(text)
+    cells = [c for c in nb["cells"] if NAV_TAG in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 2:
+        raise ValueError(f"{path.name} must have 2 cells tagged {NAV_TAG!r}, has {len(cells)}")
+    top = "".join(cells[0]["source"]).split("\n")
+    top[0] = nav_markdown(number, "top")
+    sources = ["\n".join(top), nav_markdown(number, "bottom")]
+    for cell, source in zip(cells, sources, strict=True):
+        lines = source.split("\n")
+        cell["source"] = [line + "\n" for line in lines[:-1]] + [lines[-1]]
+    new = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintenance command
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "notebooks"
+    for item in LESSONS:
+        if write_nav(root / item.file):
+            print("updated", item.file)

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from cnnlib._validate import check_int
@@ -53,3 +55,197 @@ def checkerboard(size: int = 8, square: int = 1) -> np.ndarray:
     square = check_int("square", square, 1)
     idx = np.arange(size) // square
     return ((idx[:, None] + idx[None, :]) % 2).astype(np.float64)
+
+
+# --------------------------------------------------------------------------------------------
+# Generated shapes with ground-truth masks
+# --------------------------------------------------------------------------------------------
+#: the classes of ``shapes()``, in label order
+SHAPE_CLASSES: tuple[str, ...] = ("disc", "square", "triangle", "cross")
+
+# Every shape lies inside the unit disc of its own frame (scaled by the radius r in pixels).
+_SQUARE_HALF = 0.7  # corner at 0.99
+_CROSS_ARM, _CROSS_HALF_WIDTH = 0.95, 0.3  # arm tip corner at 0.996
+# outward unit normals of the equilateral triangle with circumradius 1 (vertex at the top);
+# its edges lie at distance 1/2 from the centre
+# (its vertices point the other way: down, up-left, up-right)
+_TRIANGLE_NORMALS = np.array([[0.0, 1.0], [-np.sqrt(3) / 2, -0.5], [np.sqrt(3) / 2, -0.5]])
+
+
+class Shapes(NamedTuple):
+    """``images`` float32 ``(N, 1, H, W)``; ``labels`` int64 ``(N,)`` indexing
+    ``SHAPE_CLASSES``; ``masks`` bool ``(N, H, W)``, True exactly on the object's pixels."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    masks: np.ndarray
+
+
+class ShapeParams(NamedTuple):
+    """The object of each image of ``shapes()``: centre ``(cx, cy)`` in pixels (x = column,
+    y = row, pixel centres at integers), radius ``r`` of the disc that holds it, rotation
+    ``angle`` (radians, counter-clockwise as seen on screen), brightness ``level``."""
+
+    labels: np.ndarray
+    cx: np.ndarray
+    cy: np.ndarray
+    r: np.ndarray
+    angle: np.ndarray
+    level: np.ndarray
+
+
+def _check_shapes_args(n, size, seed, noise, distractors):
+    n = check_int("n", n, 1)
+    size = check_int("size", size, 16)
+    seed = check_int("seed", seed, 0)
+    if isinstance(noise, bool) or not isinstance(noise, float | int) or not 0 <= noise <= 1:
+        raise ValueError(f"noise must be a number between 0 and 1, got {noise!r}")
+    distractors = check_int("distractors", distractors, 0)
+    if distractors > 2:
+        raise ValueError(f"distractors must be 0, 1 or 2, got {distractors}")
+    return n, size, seed, float(noise), distractors
+
+
+def shape_params(n: int, size: int = 32, seed: int = 0) -> ShapeParams:
+    """The objects ``shapes(n, size, seed)`` draws (independent of its ``noise`` and
+    ``distractors``): balanced labels in a seeded random order, radius ``r`` uniform in
+    ``[0.18, 0.3] * size``, the centre uniform where the disc of radius ``r + 1`` fits in the
+    image, a uniform rotation, background level in [0, 0.3] and object level 0.35..0.7 above it.
+    """
+    n, size, seed, _, _ = _check_shapes_args(n, size, seed, 0.0, 0)
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[0])
+    labels = rng.permutation(np.arange(n) % len(SHAPE_CLASSES)).astype(np.int64)
+    r = rng.uniform(0.18, 0.3, n) * size
+    cx = rng.uniform(r + 1, size - 2 - r)
+    cy = rng.uniform(r + 1, size - 2 - r)
+    angle = rng.uniform(0, 2 * np.pi, n)
+    background = rng.uniform(0, 0.3, n)
+    level = background + rng.uniform(0.35, 0.7, n)
+    return ShapeParams(labels, cx, cy, r, angle, np.stack([background, level], 1))
+
+
+def _inside(label: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Whether the points ``(u, v)`` of the shape's own frame (radius 1) lie inside it."""
+    name = SHAPE_CLASSES[label]
+    if name == "disc":
+        return u * u + v * v <= 1.0
+    if name == "square":
+        return np.maximum(np.abs(u), np.abs(v)) <= _SQUARE_HALF
+    if name == "triangle":
+        nx, ny = (
+            _TRIANGLE_NORMALS[:, 0, None, None, None],
+            _TRIANGLE_NORMALS[:, 1, None, None, None],
+        )
+        return np.all(nx * u + ny * v <= 0.5, axis=0)
+    au, av = np.abs(u), np.abs(v)
+    return ((au <= _CROSS_HALF_WIDTH) & (av <= _CROSS_ARM)) | (
+        (av <= _CROSS_HALF_WIDTH) & (au <= _CROSS_ARM)
+    )
+
+
+def shape_outline(label: int, cx: float, cy: float, r: float, angle: float) -> np.ndarray:
+    """The object's outline as ``(K, 2)`` points ``(x, y)`` in pixels (a closed polygon; the
+    disc as a 64-gon), for drawing the true outline over a map."""
+    name = SHAPE_CLASSES[check_int("label", label, 0)] if label < len(SHAPE_CLASSES) else None
+    if name is None:
+        raise ValueError(f"label must be below {len(SHAPE_CLASSES)}, got {label}")
+    if name == "disc":
+        t = np.linspace(0, 2 * np.pi, 65)
+        uv = np.stack([np.cos(t), np.sin(t)], 1)
+    elif name == "square":
+        uv = _SQUARE_HALF * np.array([[-1, -1], [1, -1], [1, 1], [-1, 1], [-1, -1]], float)
+    elif name == "triangle":
+        t = -np.pi / 2 + np.arange(4) * 2 * np.pi / 3  # opposite the edge normals
+        uv = np.stack([np.cos(t), np.sin(t)], 1)
+    else:
+        a, w = _CROSS_ARM, _CROSS_HALF_WIDTH
+        uv = np.array(
+            [[a, -w], [a, w], [w, w], [w, a], [-w, a], [-w, w], [-a, w], [-a, -w], [-w, -w]]
+            + [[-w, -a], [w, -a], [w, -w], [a, -w]],
+            float,
+        )
+    # frame: u along the rotated x axis, v up on screen (rows grow downwards)
+    c, s = np.cos(angle), np.sin(angle)
+    x = cx + r * (c * uv[:, 0] - s * uv[:, 1])
+    y = cy - r * (s * uv[:, 0] + c * uv[:, 1])
+    return np.stack([x, y], 1)
+
+
+def shapes(
+    n: int, size: int = 32, seed: int = 0, noise: float = 0.05, distractors: int = 2
+) -> Shapes:
+    """``n`` generated images of one object each (``SHAPE_CLASSES``), with the object's mask.
+
+    Image ``i`` is ``b_i`` everywhere, then the distractors at their own level, then the object
+    at ``level_i`` (drawn last, so ``masks[i]`` is exactly where ``level_i`` was drawn), then
+    Gaussian noise of standard deviation ``noise``, clipped to [0, 1]. The object: see
+    ``shape_params`` (same seed, same objects). A pixel belongs to the object when its centre
+    ``p`` does: with ``(u, v) = R(-angle) (p - c) / r`` in the shape's frame, the disc is
+    ``u^2 + v^2 <= 1``, the square ``max(|u|, |v|) <= 0.7``, the triangle ``n_k . (u, v) <= 1/2``
+    for its three edge normals, the cross two bars ``0.95 x 0.3``. ``distractors`` (0, 1 or 2)
+    is the most per image (each image draws 1..``distractors``): a dot of radius 1..1.6 or a
+    line segment 1 pixel wide, 4..8 long, placed clear of the object; the second is always a
+    dot, so no two segments make a cross. Vectorised over images (no loop over pixels); the
+    same ``seed`` gives the same images, and labels are balanced (class counts differ by at
+    most one).
+    """
+    n, size, seed, noise, distractors = _check_shapes_args(n, size, seed, noise, distractors)
+    p = shape_params(n, size, seed)
+    _, rng_distract, rng_noise = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
+    )
+    coords = np.arange(size, dtype=np.float32)
+    x, y = coords[None, None, :], coords[None, :, None]
+    images = np.empty((n, size, size), dtype=np.float32)
+    images[:] = p.level[:, 0, None, None]
+    if distractors:
+        _draw_distractors(images, p, distractors, rng_distract, x, y)
+    masks = np.empty((n, size, size), dtype=bool)
+    c, s = np.cos(p.angle).astype(np.float32), np.sin(p.angle).astype(np.float32)
+    for label in range(len(SHAPE_CLASSES)):
+        idx = np.flatnonzero(p.labels == label)
+        if idx.size == 0:
+            continue
+        dx = x - p.cx[idx, None, None].astype(np.float32)
+        dy = p.cy[idx, None, None].astype(np.float32) - y  # v points up on screen
+        inv_r = (1.0 / p.r[idx, None, None]).astype(np.float32)
+        ci, si = c[idx, None, None], s[idx, None, None]
+        u = (ci * dx + si * dy) * inv_r
+        v = (ci * dy - si * dx) * inv_r
+        masks[idx] = _inside(label, u, v)
+    images = np.where(masks, p.level[:, 1, None, None].astype(np.float32), images)
+    if noise:
+        images += noise * rng_noise.standard_normal(images.shape, dtype=np.float32)
+        np.clip(images, 0, 1, out=images)
+    return Shapes(images[:, None], p.labels, masks)
+
+
+def _draw_distractors(images, p, distractors, rng, x, y) -> None:
+    """Draw 1..``distractors`` capsules (dots and short segments) clear of each object."""
+    n, size = len(images), images.shape[-1]
+    count = rng.integers(1, distractors + 1, n)
+    for k in range(distractors):
+        segment = rng.random(n) < 0.5 if k == 0 else np.zeros(n, bool)
+        length = np.where(segment, rng.uniform(4, 8, n), 0.0)
+        half_width = np.where(segment, 0.5, rng.uniform(1.0, 1.6, n))
+        theta = rng.uniform(0, np.pi, n)
+        level = p.level[:, 0] + rng.uniform(0.35, 0.7, n)
+        # eight candidate centres; take the first one clear of the object's disc
+        cand = rng.uniform(2, size - 3, (n, 8, 2))
+        reach = length / 2 + half_width + 1.5
+        clear = (
+            np.hypot(cand[..., 0] - p.cx[:, None], cand[..., 1] - p.cy[:, None])
+            > (p.r + reach)[:, None]
+        )
+        first = clear.argmax(1)
+        ok = clear[np.arange(n), first] & (k < count)
+        centre = cand[np.arange(n), first]
+        ax = (centre[:, 0] - length / 2 * np.cos(theta)).astype(np.float32)[:, None, None]
+        ay = (centre[:, 1] - length / 2 * np.sin(theta)).astype(np.float32)[:, None, None]
+        dxn = np.cos(theta).astype(np.float32)[:, None, None]
+        dyn = np.sin(theta).astype(np.float32)[:, None, None]
+        # distance from each pixel centre to the segment a + t d, 0 <= t <= length
+        t = np.clip((x - ax) * dxn + (y - ay) * dyn, 0, length.astype(np.float32)[:, None, None])
+        dist2 = (x - ax - t * dxn) ** 2 + (y - ay - t * dyn) ** 2
+        on = (dist2 <= (half_width**2).astype(np.float32)[:, None, None]) & ok[:, None, None]
+        np.copyto(images, level.astype(np.float32)[:, None, None], where=on)

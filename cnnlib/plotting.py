@@ -24,6 +24,7 @@ DIVERGING = "PuOr_r"
 HIGHLIGHT = "#d55e00"  # Okabe-Ito vermillion
 ACCENT = "#0072b2"  # Okabe-Ito blue
 MUTED = "#999999"
+MUTED_TEXT = "#595959"  # grey text still readable on white (7:1; MUTED is 2.8:1)
 
 #: matplotlib settings for a projector at the back of a lecture hall
 LECTURE_RC = {
@@ -75,6 +76,63 @@ def symmetric_limits(values: np.ndarray) -> tuple[float, float]:
     m = float(np.max(np.abs(values))) if np.size(values) else 0.0
     m = m if m > 0 and np.isfinite(m) else 1.0
     return -m, m
+
+
+# -- readable numbers on coloured cells (WCAG 2.x contrast) ----------------------------------
+#: the smallest contrast ratio WCAG 2.x (success criterion 1.4.3, level AA) allows for text
+MIN_CONTRAST = 4.5
+
+
+def relative_luminance(color) -> np.ndarray | float:
+    """WCAG 2.x relative luminance of an sRGB colour (or an array of them, RGB(A) last axis).
+
+    Each channel ``c`` in [0, 1] is linearised, ``c / 12.92`` if ``c <= 0.04045`` else
+    ``((c + 0.055) / 1.055) ** 2.4``, then ``L = 0.2126 R + 0.7152 G + 0.0722 B`` (0 black,
+    1 white). Accepts a matplotlib colour name or hex string too.
+    """
+    from matplotlib.colors import to_rgba
+
+    rgb = np.asarray(to_rgba(color) if isinstance(color, str) else color, dtype=float)
+    if rgb.shape[-1] not in (3, 4):
+        raise ValueError(f"color must end in 3 (RGB) or 4 (RGBA) channels, got {rgb.shape}")
+    c = rgb[..., :3]
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    lum = linear @ np.array([0.2126, 0.7152, 0.0722])
+    return float(lum) if lum.ndim == 0 else lum
+
+
+def contrast_ratio(a, b) -> np.ndarray | float:
+    """WCAG 2.x contrast ratio ``(L_lighter + 0.05) / (L_darker + 0.05)``, from 1 to 21."""
+    la, lb = np.asarray(relative_luminance(a)), np.asarray(relative_luminance(b))
+    ratio = (np.maximum(la, lb) + 0.05) / (np.minimum(la, lb) + 0.05)
+    return float(ratio) if ratio.ndim == 0 else ratio
+
+
+def text_color(cell) -> str | list[str]:
+    """The colour to write on a cell of colour ``cell``: ``"black"`` or ``"white"``, whichever
+    has the larger WCAG contrast ratio with it.
+
+    The better of the two is always at least ``sqrt(21) = 4.58`` (the ratios with black and
+    with white multiply to 21), so every label passes ``MIN_CONTRAST``. ``cell`` is one colour
+    (name, hex, RGB(A) in [0, 1]) or an array of RGB(A) colours (a list of names back).
+    Every view that writes numbers on cells takes its text colours from here.
+    """
+    lum = np.asarray(relative_luminance(cell))
+    # contrast with black (L + 0.05) / 0.05 against with white 1.05 / (L + 0.05)
+    black = (lum + 0.05) ** 2 >= 0.05 * 1.05
+    if lum.ndim == 0:
+        return "black" if black else "white"
+    return ["black" if b else "white" for b in black.ravel()]
+
+
+def cell_text_colors(values, cmap: str, vmin: float, vmax: float) -> list[str]:
+    """``text_color`` of the cells that ``values`` get through colormap ``cmap`` on
+    ``[vmin, vmax]`` (values clipped to it, as matplotlib draws them)."""
+    import matplotlib
+
+    span = vmax - vmin if vmax > vmin else 1.0
+    t = np.clip((np.ravel(np.asarray(values, dtype=float)) - vmin) / span, 0.0, 1.0)
+    return text_color(matplotlib.colormaps[cmap](t).reshape(-1, 4))
 
 
 def show_grid(
@@ -205,16 +263,15 @@ def figure_png(fig: Figure) -> bytes:
 def label_cells(im: AxesImage, fmt: str = "{:g}", fontsize: float | None = None) -> list[Text]:
     """Write every value of a grid drawn by ``show_grid`` in its cell; return the labels.
 
-    Each label is black or white, whichever contrasts more with its cell's colour (relative
-    luminance of the colormap at that value). For small grids only: one text per cell.
+    Each label is black or white, whichever contrasts more with its cell's colour
+    (``text_color``: WCAG contrast at least 4.5:1). For small grids only: one text per cell.
     """
     values = np.asarray(im.get_array(), dtype=float)
-    rgba = im.cmap(im.norm(values))
-    luminance = rgba[..., :3] @ np.array([0.2126, 0.7152, 0.0722])
+    colors = np.reshape(text_color(im.cmap(im.norm(values)).reshape(-1, 4)), values.shape)
     ax = im.axes
     labels = []
     for (i, j), v in np.ndenumerate(values):
-        color = "black" if luminance[i, j] > 0.45 else "white"
+        color = colors[i, j]
         labels.append(
             ax.text(j, i, fmt.format(v), ha="center", va="center", color=color, fontsize=fontsize)
         )

@@ -73,3 +73,54 @@ def test_index_notebook_shows_the_table_of_contents():
     nb = nbformat.read(NOTEBOOKS / "00_index.ipynb", as_version=4)
     sources = [c.source for c in nb.cells if c.cell_type == "markdown"]
     assert any(course.table_markdown() in s for s in sources), "regenerate 00_index's table"
+
+
+def _nav_cells(item) -> list[dict]:
+    import json
+
+    nb = json.loads((NOTEBOOKS / item.file).read_text(encoding="utf-8"))
+    return [c for c in nb["cells"] if course.NAV_TAG in c.get("metadata", {}).get("tags", [])]
+
+
+@pytest.mark.parametrize("item", course.LESSONS, ids=lambda i: i.file)
+def test_each_notebook_opens_and_closes_with_its_navigation_links(item):
+    cells = _nav_cells(item)
+    assert len(cells) == 2, f"{item.file}: tag the first cell and the last cell {course.NAV_TAG!r}"
+    top, bottom = ("".join(c["source"]) for c in cells)
+    fix = "run `python -m cnnlib.course` to rewrite the navigation lines"
+    assert top.split("\n")[0] == course.nav_markdown(item.number, "top"), fix
+    assert bottom == course.nav_markdown(item.number, "bottom"), fix
+
+
+def test_navigation_lines_link_the_neighbours_as_plain_markdown():
+    # by hand: 02's top line links 01, the index and 03; the last notebook links no "next"
+    assert course.nav_markdown(2, "top") == (
+        "← [01 · Convolution and pooling](01_convolution.ipynb) | [Course index](00_index.ipynb)"
+        " | [03 · Parameters and compute](03_parameters.ipynb) →"
+    )
+    assert course.nav_markdown(1, "top").startswith("← [Course index](00_index.ipynb) | [02 · ")
+    last = len(course.LESSONS)
+    assert course.nav_markdown(last, "bottom").startswith("**End of the course.**")
+    assert "→" not in course.nav_markdown(last, "top")
+    for item in course.LESSONS:
+        for where in ("top", "bottom"):
+            line = course.nav_markdown(item.number, where)
+            # CommonMark: a line starting with "<" may open a raw HTML block (links not parsed)
+            assert not line.lstrip().startswith("<"), line
+            assert re.findall(r"\[[^\]]+\]\((\d\d_[a-z_]+\.ipynb)\)", line)
+    with pytest.raises(ValueError, match="where"):
+        course.nav_markdown(1, "middle")
+
+
+def test_write_nav_leaves_a_correct_notebook_unchanged(tmp_path):
+    import shutil
+
+    copy = tmp_path / course.LESSONS[0].file
+    shutil.copy(NOTEBOOKS / course.LESSONS[0].file, copy)
+    assert course.write_nav(copy) is False
+    text = copy.read_text(encoding="utf-8").replace("| [02 · ", "| [99 · ", 1)
+    copy.write_text(text, encoding="utf-8")
+    assert course.write_nav(copy) is True
+    assert copy.read_text(encoding="utf-8") == (NOTEBOOKS / course.LESSONS[0].file).read_text(
+        encoding="utf-8"
+    )

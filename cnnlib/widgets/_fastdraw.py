@@ -29,6 +29,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from numpy.typing import ArrayLike
 
+from cnnlib.plotting import DIVERGING, SEQUENTIAL, cell_text_colors
 from cnnlib.widgets._base import View
 
 
@@ -236,19 +237,14 @@ def short_number(value: float) -> str:
 
 
 def text_colors(values: ArrayLike, vmin: float, vmax: float, diverging: bool) -> list[str]:
-    """Black or white text, whichever reads better on the colormap's cell colour.
-
-    ``diverging``: the map is dark at both ends and pale in the middle (PuOr_r); otherwise
-    it is dark at the bottom and pale at the top (cividis).
-    """
-    span = vmax - vmin if vmax > vmin else 1.0
-    t = (np.ravel(np.asarray(values, dtype=float)) - vmin) / span
-    dark = np.abs(t - 0.5) > 0.32 if diverging else t < 0.55
-    return ["white" if d else "black" for d in dark]
+    """Black or white text for cells coloured by the views' colormap (``DIVERGING`` if
+    ``diverging`` else ``SEQUENTIAL``) on ``[vmin, vmax]``: ``plotting.cell_text_colors``,
+    the WCAG contrast rule every view shares."""
+    return cell_text_colors(values, DIVERGING if diverging else SEQUENTIAL, vmin, vmax)
 
 
 PAD_COLOR = "#d9d9d9"
-VEIL_COLOR = (0.85, 0.85, 0.85, 0.93)
+VEIL_COLOR = (0.85, 0.85, 0.85, 1.0)  # opaque: numbers not yet written stay hidden
 
 
 def make_veil(ax: Axes, color=VEIL_COLOR) -> list[Rectangle]:

@@ -31,6 +31,7 @@ from cnnlib.plotting import (
     SEQUENTIAL,
     move_rect,
     symmetric_limits,
+    text_color,
     window_rect,
 )
 from cnnlib.widgets._base import View
@@ -184,20 +185,24 @@ class GradientView(RasterPosition, View):
         ]
 
     @staticmethod
-    def _put(labels, values, rows, cols, color: str = "black") -> None:
+    def _put(labels, values, rows, cols, cells: np.ndarray | None = None) -> None:
+        """Label cell ``(rows[k], cols[k])`` with ``values[k]`` in the ``text_color`` of its
+        colour in ``cells`` (the panel's RGBA image, as ``_show`` returns it)."""
         values, rows, cols = np.ravel(values), np.ravel(rows), np.ravel(cols)
+        colors = text_color(cells[rows, cols].reshape(-1, 4)) if values.size else []
         for k, lab in enumerate(labels):
             if k < values.size:
                 lab.set_position((cols[k], rows[k]))
                 lab.set_text(_fmt(float(values[k])))
-                lab.set_color(color)
+                lab.set_color(colors[k])
                 lab.set_visible(True)
             else:
                 lab.set_visible(False)
 
     @staticmethod
-    def _show(im, values, cmap: str, lim, overlay: np.ndarray | None = None) -> None:
-        """Colour ``values`` (masked cells grey), lay ``overlay`` (RGBA) over them, show it."""
+    def _show(im, values, cmap: str, lim, overlay: np.ndarray | None = None) -> np.ndarray:
+        """Colour ``values`` (masked cells grey), lay ``overlay`` (RGBA) over them, show it;
+        return the cells' RGBA colours (in [0, 1], as drawn)."""
         import matplotlib
 
         lo, hi = lim
@@ -211,6 +216,7 @@ class GradientView(RasterPosition, View):
             rgba[..., :3] = rgba[..., :3] * (1 - a) + overlay[..., :3] * a
         im.set_data((rgba * 255).astype(np.uint8))
         im.set_extent((-0.5, data.shape[1] - 0.5, data.shape[0] - 0.5, -0.5))
+        return rgba
 
     def _update(self) -> None:
         c = self.controls
@@ -333,21 +339,21 @@ class GradientView(RasterPosition, View):
             real = np.zeros(canvas.shape, bool)
             real[kh - 1 : kh - 1 + (ho - 1) * s + 1 : s, kw - 1 : kw - 1 + (wo - 1) * s + 1 : s] = 1
             canvas_view = np.ma.masked_array(canvas, mask=~real)
-            self._show(self.im_work, canvas_view, DIVERGING, symmetric_limits(self._g_full))
+            work = self._show(self.im_work, canvas_view, DIVERGING, symmetric_limits(self._g_full))
             _frame(self.ax_work, canvas.shape)
             move_rect(self.rect_work, r + p, col + p, kh, kw)
             self.rect_work.set_visible(True)
             rr, cc = np.meshgrid(np.arange(kh) + r + p, np.arange(kw) + col + p, indexing="ij")
             win = canvas[rr, cc]
-            self._put(self.work_labels, win, rr, cc)
+            self._put(self.work_labels, win, rr, cc, work)
             title = f"dilated ×{s}, pad {kh - 1}" if s > 1 else f"dL/dy, pad {kh - 1}"
             self.ax_work.title.set_text(title)
             kern = w[::-1, ::-1]
-            self._show(self.im_k, kern, DIVERGING, symmetric_limits(w))
+            cells_k = self._show(self.im_k, kern, DIVERGING, symmetric_limits(w))
             _frame(self.ax_k, kern.shape)
             self.rect_k.set_visible(False)
             kr, kc = np.meshgrid(np.arange(kh), np.arange(kw), indexing="ij")
-            self._put(self.k_labels, kern, kr, kc)
+            self._put(self.k_labels, kern, kr, kc, cells_k)
             self.ax_k.title.set_text("rot180(w)")
             res, rc, name = grad_x, cell, f"dL/dx[{r}, {col}]"
             pieces = [f"{_fmt(t['grad_value'])}·{_fmt(t['other_value'])}" for t in terms]
@@ -360,30 +366,30 @@ class GradientView(RasterPosition, View):
             self.rect_x.set_visible(False)
             self.ax_x.title.set_text(f"x under w[{m}, {n}]")
             prods = np.array([t["product"] for t in terms]).reshape(ho, wo)
-            self._show(self.im_work, prods, DIVERGING, symmetric_limits(prods))
+            work = self._show(self.im_work, prods, DIVERGING, symmetric_limits(prods))
             _frame(self.ax_work, prods.shape)
             self.rect_work.set_visible(False)
             if prods.size <= 25:
                 pr, pc = np.meshgrid(np.arange(ho), np.arange(wo), indexing="ij")
-                self._put(self.work_labels, prods, pr, pc)
+                self._put(self.work_labels, prods, pr, pc, work)
             else:
                 self._put(self.work_labels, [], [], [])
             self.ax_work.title.set_text("dL/dy × pixels")
-            self._show(self.im_k, w, DIVERGING, symmetric_limits(w))
+            cells_k = self._show(self.im_k, w, DIVERGING, symmetric_limits(w))
             _frame(self.ax_k, w.shape)
             move_rect(self.rect_k, m, n, 1, 1)
             self.rect_k.set_visible(True)
             kr, kc = np.meshgrid(np.arange(kh), np.arange(kw), indexing="ij")
-            self._put(self.k_labels, w, kr, kc)
+            self._put(self.k_labels, w, kr, kc, cells_k)
             self.ax_k.title.set_text("w")
             res, rc, name = grad_w, wcell, f"dL/dw[{m}, {n}]"
             pieces = [f"{_fmt(t['grad_value'])}·{_fmt(t['other_value'])}" for t in terms]
         fade = np.zeros((*res.shape, 4))
         fade.reshape(-1, 4)[step + 1 :] = _FADE
-        self._show(self.im_res, res, DIVERGING, symmetric_limits(res), fade)
+        cells_res = self._show(self.im_res, res, DIVERGING, symmetric_limits(res), fade)
         _frame(self.ax_res, res.shape)
         move_rect(self.rect_res, rc[0], rc[1], 1, 1)
-        self._put([self.res_label], [value], [rc[0]], [rc[1]])
+        self._put([self.res_label], [value], [rc[0]], [rc[1]], cells_res)
         shown_terms = " + ".join(pieces[:6]) + (" + …" if len(pieces) > 6 else "")
         self.ax_res.title.set_text(f"{name} = {_fmt(value)}")
         self.readout.value = (

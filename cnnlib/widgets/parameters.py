@@ -22,7 +22,7 @@ from matplotlib.colors import to_rgba
 
 from cnnlib._validate import check_int
 from cnnlib.params import conv2d_macs, conv2d_params
-from cnnlib.plotting import HIGHLIGHT, MUTED
+from cnnlib.plotting import HIGHLIGHT, MUTED_TEXT
 from cnnlib.widgets._base import View, check_slider_limits
 
 MAX_IN = 32
@@ -168,7 +168,7 @@ class ParametersView(View):
         (self.bias_dots,) = ax.plot([], [], "o", ms=11, color=HIGHLIGHT, mec="black", zorder=4)
         self.input_label = ax.text(2.0, -1.2, "", ha="center", va="top", fontsize=13)
         self.more = ax.text(
-            _X0 + 4 * _SLOT_W - 0.5, -1.9, "", ha="right", va="top", fontsize=13, color=MUTED
+            _X0 + 4 * _SLOT_W - 0.5, -1.9, "", ha="right", va="top", fontsize=13, color=MUTED_TEXT
         )
         self.filter_labels = [
             ax.text(0, 0, "", ha="left", va="top", fontsize=12) for _ in range(MAX_FILTERS)
