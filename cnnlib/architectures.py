@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib._validate import check_int
+from cnnlib._validate import check_choice, check_int
 
 __all__ = [
     "ConvBlock",
@@ -40,6 +40,7 @@ __all__ = [
     "shapes_cnn",
     "mlp",
     "StackBlock",
+    "he_init_",
     "deep_stack",
     "ScaledTanh",
     "Subsampling",
@@ -257,32 +258,70 @@ def mlp(
 
 class StackBlock(nn.Module):
     """One layer of a deep stack: ``y = ReLU(conv3x3(x))``, or with ``skip``
-    ``y = x + ReLU(conv3x3(x))`` (``F(x) + x``: the identity gives the gradient a path)."""
+    ``y = x + ReLU(conv3x3(x))`` (``F(x) + x``: the identity gives the gradient a path).
 
-    def __init__(self, channels: int, skip: bool = False) -> None:
+    With ``batch_norm`` the layer is ``ReLU(BN(conv3x3(x)))`` and the convolution has no bias
+    (batch norm subtracts each channel's mean, so a bias before it would cancel).
+    """
+
+    def __init__(self, channels: int, skip: bool = False, batch_norm: bool = False) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(check_int("channels", channels, 1), channels, 3, padding=1)
+        channels = check_int("channels", channels, 1)
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1, bias=not batch_norm)
+        self.bn = nn.BatchNorm2d(channels) if batch_norm else nn.Identity()
         self.skip = bool(skip)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = torch.relu(self.conv(x))
+        y = torch.relu(self.bn(self.conv(x)))
         return x + y if self.skip else y
 
 
+STACK_INITS = ("default", "he")
+
+
+def he_init_(model: nn.Module) -> nn.Module:
+    """He (Kaiming) initialisation of every convolution and linear layer, in place:
+    ``w ~ N(0, 2 / fan_in)`` with ``fan_in = C_in k_h k_w / groups`` (He et al. 2015, eq. 10),
+    biases zero. A ReLU halves the second moment and the factor 2 restores it, so the signal
+    keeps its size through any number of conv + ReLU layers. Returns ``model``."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d | nn.Linear):
+            nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return model
+
+
 def deep_stack(
-    depth: int, channels: int = 16, skip: bool = False, in_channels: int = 1, num_classes: int = 10
+    depth: int,
+    channels: int = 16,
+    skip: bool = False,
+    in_channels: int = 1,
+    num_classes: int = 10,
+    init: str = "default",
+    batch_norm: bool = False,
 ) -> nn.Sequential:
     """A 3x3 stem, ``depth`` ``StackBlock``s, global average pooling and a linear classifier:
-    the same network with and without skip connections, to compare their gradients."""
+    the same network with and without skip connections, to compare their gradients.
+
+    ``init="default"`` keeps PyTorch's initialisation (``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``,
+    whose variance ``1/(3 fan_in)`` shrinks the signal about 6x per conv + ReLU layer);
+    ``init="he"`` applies ``he_init_``. ``batch_norm`` puts ``BatchNorm2d`` after every block's
+    convolution.
+    """
     depth = check_int("depth", depth, 1)
     channels = check_int("channels", channels, 1)
-    return nn.Sequential(
+    init = check_choice("init", init, STACK_INITS)
+    model = nn.Sequential(
         nn.Conv2d(check_int("in_channels", in_channels, 1), channels, 3, padding=1),
-        *(StackBlock(channels, skip) for _ in range(depth)),
+        *(StackBlock(channels, skip, batch_norm) for _ in range(depth)),
         nn.AdaptiveAvgPool2d(1),
         nn.Flatten(),
         nn.Linear(channels, check_int("num_classes", num_classes, 1)),
     )
+    return he_init_(model) if init == "he" else model
 
 
 # --------------------------------------------------------------------------------------------
@@ -918,9 +957,10 @@ def trunk(model: nn.Module) -> nn.Module:
 
 
 def depth(model: nn.Module) -> int:
-    """Weight layers (convolutions and linear maps) on the longest path from input to output.
+    """Weight layers (convolutions and linear maps) on the main path from input to output.
 
-    Side branches do not add depth: a residual block's projection shortcut and a
+    This is the count in the names VGG-16 and ResNet-18/50; it is not the longest path, since
+    side branches do not add depth: a residual block's projection shortcut and a
     squeeze-and-excitation gate are skipped; LeNet-5's subsampling is not counted.
     """
     if not isinstance(model, nn.Module):
@@ -939,11 +979,11 @@ def depth(model: nn.Module) -> int:
 #: every named model: builder, year, and the idea it introduced
 MODELS: dict[str, tuple] = {
     "LeNet-5": (lenet5, 1998, "convolution + subsampling, learned end to end"),
-    "AlexNet": (alexnet, 2012, "deep, ReLU, dropout, GPUs"),
+    "AlexNet": (alexnet, 2012, "a deep CNN trained on GPUs wins ImageNet"),
     "VGG-16": (vgg16, 2014, "only 3x3 convolutions, very deep"),
     "ResNet-18": (resnet18, 2015, "skip connections y = F(x) + x"),
     "ResNet-50": (resnet50, 2015, "bottleneck blocks 1x1-3x3-1x1"),
-    "MobileNetV2": (mobilenet_v2, 2018, "depthwise separable inverted residuals"),
-    "EfficientNet-B0": (efficientnet_b0, 2019, "compound scaling, squeeze-excitation"),
-    "ViT-B/16": (vit_b_16, 2020, "patches to tokens, attention only"),
+    "MobileNetV2": (mobilenet_v2, 2018, "inverted residuals, linear bottlenecks"),
+    "EfficientNet-B0": (efficientnet_b0, 2019, "compound scaling of depth, width, resolution"),
+    "ViT-B/16": (vit_b_16, 2020, "patches to tokens, then attention"),
 }

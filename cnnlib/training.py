@@ -11,7 +11,7 @@ seed when ``model`` is a builder (a callable) rather than a built module.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -30,6 +30,9 @@ __all__ = [
     "train",
     "deterministic",
     "layer_gradient_norms",
+    "STACK_CASES",
+    "init_skip_comparison",
+    "comparison_table",
     "ShapesRun",
     "train_shapes_cnn",
     "trained_shapes_cnn",
@@ -203,6 +206,118 @@ def layer_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> 
     norms = [0.0 if m.weight.grad is None else float(m.weight.grad.norm()) for m in layers]
     model.zero_grad()
     return norms
+
+
+#: ``init_skip_comparison``'s cases: name -> (``init``, ``batch_norm``) of ``deep_stack``.
+STACK_CASES = {
+    "default init": ("default", False),
+    "He init": ("he", False),
+    "batch norm": ("default", True),
+}
+
+
+def init_skip_comparison(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    depth: int = 20,
+    channels: int = 16,
+    steps: int = 100,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    seed: int = 0,
+    progress: bool = True,
+    cases: Sequence[str] | None = None,
+) -> list[dict[str, object]]:
+    """Train ``deep_stack(depth, channels)`` in several versions for the same ``steps``, compare.
+
+    The versions are the ``cases`` (names from ``STACK_CASES``, all three by default:
+    PyTorch's default initialisation, He initialisation, batch normalisation), each without
+    and with skip connections. Each
+    network is built under ``seed`` and measured on ``x[:128]`` at initialisation:
+    ``"gradient_ratio"`` is ``||dL/dW_stem|| / ||dL/dW_last conv||`` (``layer_gradient_norms``)
+    and ``"signal"`` the standard deviation of the last block's output. It is then trained
+    with Adam (``lr``) on ``steps`` mini-batches of ``batch_size`` images drawn (with
+    replacement) by a generator seeded with ``seed``, the same batches for every version;
+    ``"losses"`` holds the cross-entropy of every step's batch, ``"loss_start"`` and
+    ``"loss_end"`` the mean over the first and the last ``min(10, steps)`` steps. One row
+    per version, with ``"case"`` and ``"skip"``; deterministic (``deterministic(seed)``).
+    """
+    from tqdm.auto import tqdm
+
+    from cnnlib.architectures import deep_stack
+
+    depth = check_int("depth", depth, 1)
+    channels = check_int("channels", channels, 1)
+    steps = check_int("steps", steps, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
+    if not isinstance(lr, float | int) or not lr > 0:
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.ndim != 4:
+        raise TypeError("x must be a floating-point torch.Tensor of shape (N, C, H, W)")
+    if not isinstance(y, torch.Tensor) or y.dtype != torch.int64 or y.shape != x.shape[:1]:
+        raise TypeError(f"y must be an int64 torch.Tensor of shape ({len(x)},), one label each")
+    if cases is None:
+        cases = tuple(STACK_CASES)
+    if isinstance(cases, str) or not all(c in STACK_CASES for c in cases):
+        allowed = ", ".join(repr(c) for c in STACK_CASES)
+        raise ValueError(f"cases must be a sequence of names from {allowed}, got {cases!r}")
+    num_classes = int(y.max()) + 1
+    window = min(10, steps)
+    rows: list[dict[str, object]] = []
+    bar = tqdm(total=len(cases) * 2 * steps, disable=not progress, leave=False)
+    try:
+        for case in cases:
+            init, batch_norm = STACK_CASES[case]
+            for skip in (False, True):
+                bar.set_description(f"{case}, {'skip' if skip else 'plain'}")
+                with deterministic(seed):
+                    model = deep_stack(
+                        depth, channels, skip, x.shape[1], num_classes, init, batch_norm
+                    )
+                    norms = layer_gradient_norms(model, x[:128], y[:128])
+                    with torch.no_grad():
+                        signal = float(model[:-3](x[:128]).std())
+                    generator = torch.Generator().manual_seed(seed)
+                    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+                    losses = []
+                    for _ in range(steps):
+                        batch = torch.randint(0, len(x), (batch_size,), generator=generator)
+                        loss = F.cross_entropy(model(x[batch]), y[batch])
+                        optimizer.zero_grad()
+                        loss.backward()
+                        optimizer.step()
+                        losses.append(loss.item())
+                        bar.update()
+                rows.append(
+                    {
+                        "case": case,
+                        "skip": skip,
+                        "gradient_ratio": norms[0] / norms[-2],
+                        "signal": signal,
+                        "losses": losses,
+                        "loss_start": float(np.mean(losses[:window])),
+                        "loss_end": float(np.mean(losses[-window:])),
+                    }
+                )
+    finally:
+        bar.close()
+    return rows
+
+
+def comparison_table(rows: Sequence[dict[str, object]]) -> str:
+    """The rows of ``init_skip_comparison`` as a text table: case, skips, gradient ratio,
+    signal, and the training loss at the start and at the end."""
+    header = (
+        f"{'case':<14}{'skips':<7}{'grad first/last':>16}{'signal':>10}"
+        f"{'loss start':>12}{'loss end':>10}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{r['case']:<14}{'yes' if r['skip'] else 'no':<7}{r['gradient_ratio']:>16.1e}"
+            f"{r['signal']:>10.1e}{r['loss_start']:>12.3g}{r['loss_end']:>10.3f}"
+        )
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------

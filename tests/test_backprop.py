@@ -294,3 +294,34 @@ def test_bad_input_names_the_argument():
         numerical_gradient(lambda v: v, x)
     with pytest.raises(ValueError, match="analytic"):
         gradient_check(np.sum, x, np.zeros(3))
+
+
+@given(pool_case(), st.integers(1, 2))
+def test_max_pool2d_backward_with_ties_sends_the_gradient_to_the_first_maximum_as_torch(
+    case, dilation
+):
+    """After a ReLU whole windows are 0: every cell ties. Torch routes each window's gradient to
+    its first maximum (row by row); so must we, with overlapping windows too."""
+    shape, k, stride, padding, ceil_mode, seed = case
+    rng = np.random.default_rng(seed)
+    x = np.maximum(rng.integers(-3, 2, size=shape), 0).astype(float)  # mostly 0, many ties
+    if dilation * (k[0] - 1) + 1 > shape[2] or dilation * (k[1] - 1) + 1 > shape[3]:
+        dilation = 1
+    kw = dict(kernel_size=k, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+    y = F.max_pool2d(torch.tensor(x), **kw)
+    g = rng.standard_normal(tuple(y.shape))
+    _, tx = torch_pool_grad(F.max_pool2d, g, x, **kw)
+    gx = max_pool2d_backward(g, x, k, stride, padding, dilation, ceil_mode)
+    assert close(gx, tx)
+
+
+def test_max_pool_tie_in_an_all_zero_window_goes_to_its_top_left_cell():
+    x = np.zeros((4, 4))
+    x[2, 3] = 1.0  # one window has a single winner, three are all zero
+    g = np.array([[1.0, 2.0], [3.0, 4.0]])
+    expected = np.zeros((4, 4))
+    expected[0, 0], expected[0, 2], expected[2, 0], expected[2, 3] = 1.0, 2.0, 3.0, 4.0
+    assert np.array_equal(max_pool2d_backward(g, x, 2), expected)
+    xt = torch.tensor(x[None, None], requires_grad=True)
+    (F.max_pool2d(xt, 2) * torch.tensor(g)).sum().backward()
+    assert np.array_equal(xt.grad[0, 0].numpy(), expected)  # torch: the same rule

@@ -56,6 +56,17 @@ def good_pool_backward(grad_out, x):
     return out
 
 
+def last_max_pool_backward(grad_out, x):
+    """Right without ties; with ties it picks the last maximum instead of the first."""
+    out = np.zeros_like(x)
+    for i in range(grad_out.shape[0]):
+        for j in range(grad_out.shape[1]):
+            win = x[2 * i : 2 * i + 2, 2 * j : 2 * j + 2].ravel()
+            a, b = divmod(3 - int(np.argmax(win[::-1])), 2)
+            out[2 * i + a, 2 * j + b] += grad_out[i, j]
+    return out
+
+
 def avg_pool_backward(grad_out, x):
     return np.kron(grad_out, np.ones((2, 2))) / 4
 
@@ -80,6 +91,7 @@ def test_right_answers_pass(checker, fn, capsys):
         (check_grad_input, unrotated_grad_input, "not rotated"),
         (check_grad_input, same_size_grad_input, "full convolution"),
         (check_max_pool_backward, avg_pool_backward, "average pooling"),
+        (check_max_pool_backward, last_max_pool_backward, "first of them"),
         (check_grad_weight, lambda x, g: None, "return"),
         (check_grad_input, lambda g, w: 1 / 0, "ZeroDivisionError"),
     ],

@@ -15,7 +15,9 @@ The exercises work on one channel, stride 1, no padding:
   the full convolution of ``grad_out`` with ``w``, i.e. ``rot180(w)`` sliding over
   ``grad_out`` padded with ``k - 1`` zeros.
 - ``my_max_pool_backward(grad_out, x)``: ``dL/dx`` of ``max_pool2d(x, 2)`` (2 x 2 windows,
-  stride 2; ``x`` has even sides).
+  stride 2; ``x`` has even sides). Where a window holds its maximum more than once (an
+  all-zero window after a ReLU), the whole gradient goes to the first maximum, row by row,
+  as torch does.
 """
 
 from __future__ import annotations
@@ -56,6 +58,14 @@ def _torch_pool_grad(x: np.ndarray, g: np.ndarray, kind: str = "max") -> np.ndar
     pool = F.max_pool2d if kind == "max" else F.avg_pool2d
     (pool(xt, 2) * torch.tensor(g[None, None], dtype=torch.float64)).sum().backward()
     return xt.grad[0, 0].numpy()
+
+
+def _has_tie(x: np.ndarray) -> bool:
+    """Whether some 2 x 2 window of ``x`` (stride 2) holds its maximum more than once."""
+    h, w = x.shape
+    windows = x[: h // 2 * 2, : w // 2 * 2].reshape(h // 2, 2, w // 2, 2).transpose(0, 2, 1, 3)
+    windows = windows.reshape(h // 2, w // 2, 4)
+    return bool(((windows == windows.max(axis=2, keepdims=True)).sum(axis=2) > 1).any())
 
 
 def _cases(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -166,7 +176,8 @@ def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> None:
     """Check ``fn(grad_out, x)`` = ``dL/dx`` of ``y = max_pool2d(x, 2)`` (2 x 2, stride 2).
 
     Each window's gradient goes to the cell that held its maximum, all of it; the other three
-    cells get 0. Prints a success line or the first failing case.
+    cells get 0. With ties (cases with all-zero windows) the first maximum, row by row, takes
+    it, as in torch. Prints a success line or the first failing case.
     """
     require_callable(fn)
     rng = np.random.default_rng(seed)
@@ -180,6 +191,17 @@ def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> None:
         h, w = (2 * int(v) for v in rng.integers(1, 5, size=2))
         x = rng.permutation(h * w).reshape(h, w).astype(float)  # distinct: one argmax
         cases.append((x, rng.integers(-3, 4, size=(h // 2, w // 2)).astype(float)))
+    # ties, as after a ReLU: all-zero windows and repeated maxima
+    cases.append(
+        (
+            np.array([[0.0, 0, 2, 2], [0, 0, 1, 2], [0, 3, 0, 0], [3, 0, 0, 0]]),
+            np.array([[1.0, -2.0], [3.0, 4.0]]),
+        )
+    )
+    for _ in range(2):
+        h, w = (2 * int(v) for v in rng.integers(2, 5, size=2))
+        x = np.maximum(rng.integers(-3, 2, size=(h, w)), 0).astype(float)
+        cases.append((x, rng.integers(1, 4, size=(h // 2, w // 2)).astype(float)))
     for x, g in cases:
         expected = _torch_pool_grad(x, g)
 
@@ -188,6 +210,12 @@ def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> None:
                 return (
                     "Hint: that is average pooling's gradient (g/4 everywhere); with max "
                     "pooling only the winner of each window receives the gradient."
+                )
+            if _has_tie(x) and not same(got, expected):
+                return (
+                    "Hint: some window has several equal maxima (an all-zero window after a "
+                    "ReLU, say). Torch gives the whole gradient to the first of them, reading "
+                    "the window row by row; the others get 0."
                 )
             return ""
 

@@ -1,0 +1,961 @@
+"""What a trained CNN sees: every layer's activations, one unit opened up, attribution maps
+(saliency, gradient x input, integrated gradients, occlusion, CAM, Grad-CAM), and the
+measurements that check a map against ground truth (pointing game, deletion curve, the
+cascading-randomisation sanity check of Adebayo et al. 2018).
+
+Conventions (the same for every function):
+
+- ``model``: any ``torch.nn.Module`` with at least one ``Conv2d``. It runs in eval mode (its
+  training flag is restored afterwards); its parameters get no ``.grad``.
+- ``x``: one image ``(C, H, W)`` or a batch ``(N, C, H, W)``, a ``torch.Tensor`` or a NumPy
+  array, ``C`` the ``in_channels`` of the model's first ``Conv2d``. Results keep that form:
+  one image in, no batch axis out.
+- ``target``: the class whose logit ``y_t = model(x)[n, t]`` is explained; an int (the same for
+  every image) or one int per image.
+- ``layer``: a module path as ``model.named_modules()`` spells it, e.g. ``"features.conv2"``.
+
+What comes back (NumPy ``float32`` arrays unless said otherwise):
+
+==============================================  =============================================
+``activations(model, x)``                       ``dict[str, ndarray]`` path -> output, in call
+                                                order: ``(C', h, w)`` per image
+``unit_contributions(model, layer, c, i, j, x)`` ``UnitContributions`` (arrays and floats)
+``saliency``, ``gradient_x_input``,              the shape of ``x``: ``(C, H, W)`` or
+``integrated_gradients``, ``occlusion``          ``(N, C, H, W)``
+``cam``, ``grad_cam``                            ``(h, w)`` or ``(N, h, w)``, the layer's grid
+``attribution_map(model, x, target, method)``    ``(H, W)`` or ``(N, H, W)``: any of ``METHODS``
+                                                summed over channels / upsampled to the image
+``heatmap(attribution)``                         channels summed: ``(H, W)`` or ``(N, H, W)``
+``upsample(maps, size)``                         bilinear: ``(H, W)`` or ``(N, H, W)``
+``pointing_game(maps, masks)``                   ``bool`` or ``ndarray[bool]`` ``(N,)``
+``deletion_curve(model, x, target, maps)``       ``DeletionCurve``: ``fractions (S+1,)``,
+                                                ``scores (N, S+1)``, ``auc (N,)`` (float64)
+``cascading_randomization(model, x, target)``    ``Cascade``: ``layers`` (list of str),
+                                                ``correlations`` method -> ``(L+1, N)`` float64
+``rank_correlation(a, b)``                       Spearman's rho per image, ``(N,)`` float64
+==============================================  =============================================
+
+Bad input raises ``TypeError`` / ``ValueError`` naming the argument: a model without a
+``Conv2d``, a layer path that does not exist, a target out of range, an image of the wrong
+shape or channel count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnlib._validate import check_choice, check_int, check_pair
+
+__all__ = [
+    "METHODS",
+    "activations",
+    "UnitContributions",
+    "FollowingStep",
+    "unit_contributions",
+    "conv_unit_terms",
+    "saliency",
+    "gradient_x_input",
+    "integrated_gradients",
+    "occlusion",
+    "cam",
+    "grad_cam",
+    "attribution_map",
+    "heatmap",
+    "upsample",
+    "pointing_game",
+    "DeletionCurve",
+    "deletion_curve",
+    "rank_correlation",
+    "Cascade",
+    "cascading_randomization",
+]
+
+#: the attribution methods ``attribution_map`` knows, in the order the notebook shows them
+METHODS: tuple[str, ...] = (
+    "saliency",
+    "gradient_x_input",
+    "integrated_gradients",
+    "occlusion",
+    "cam",
+    "grad_cam",
+)
+
+ACTIVATIONS = (
+    nn.ReLU,
+    nn.ReLU6,
+    nn.LeakyReLU,
+    nn.PReLU,
+    nn.ELU,
+    nn.SELU,
+    nn.CELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Mish,
+    nn.Hardswish,
+    nn.Hardsigmoid,
+    nn.Hardtanh,
+    nn.Sigmoid,
+    nn.Tanh,
+    nn.Softplus,
+)
+POOLING = (
+    nn.MaxPool2d,
+    nn.AvgPool2d,
+    nn.AdaptiveAvgPool2d,
+    nn.AdaptiveMaxPool2d,
+    nn.LPPool2d,
+)
+# elements per chunk of the batched forward passes (occlusion, integrated gradients, deletion)
+_CHUNK_ELEMENTS = 1 << 21
+
+
+# --------------------------------------------------------------------------------------------
+# Argument checks and the common forward / backward steps
+# --------------------------------------------------------------------------------------------
+def _check_model(model: object) -> nn.Module:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not any(isinstance(m, nn.Conv2d) for m in model.modules()):
+        raise ValueError("model has no Conv2d layer: these maps explain convolutional networks")
+    return model
+
+
+def _check_input(model: nn.Module, x: object) -> tuple[torch.Tensor, bool]:
+    """``x`` as a float32 batch ``(N, C, H, W)`` and whether it was a single image."""
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind not in "fiu":
+            raise TypeError(f"x must be an array of real numbers, got dtype {x.dtype}")
+        x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor or a NumPy array, got {type(x).__name__}")
+    if x.is_complex() or x.dtype == torch.bool:
+        raise TypeError(f"x must hold real numbers, got {x.dtype}")
+    if x.ndim not in (3, 4):
+        raise ValueError(
+            f"x must be one image (C, H, W) or a batch (N, C, H, W), got shape {tuple(x.shape)}"
+        )
+    single = x.ndim == 3
+    x = x.detach().to(torch.float32)
+    if single:
+        x = x[None]
+    if x.shape[0] == 0:
+        raise ValueError("x must hold at least one image, got an empty batch")
+    first = next(m for m in model.modules() if isinstance(m, nn.Conv2d))
+    if x.shape[1] != first.in_channels:
+        raise ValueError(
+            f"x must have {first.in_channels} channel(s) (the model's first Conv2d), "
+            f"got {x.shape[1]} in shape {tuple(x.shape)}"
+        )
+    return x, single
+
+
+def _check_target(target: object, n: int, num_classes: int) -> torch.Tensor:
+    t = torch.as_tensor(np.asarray(target))
+    if t.dtype.is_floating_point or t.dtype == torch.bool or t.is_complex():
+        raise TypeError(f"target must be an int or a sequence of ints, got {target!r}")
+    if t.ndim == 0:
+        t = t.expand(n)
+    if t.shape != (n,):
+        raise ValueError(f"target must be one int or {n} ints (one per image), got {target!r}")
+    if (t < 0).any() or (t >= num_classes).any():
+        raise ValueError(
+            f"target {target!r} is out of range for a model with {num_classes} outputs "
+            f"(0..{num_classes - 1})"
+        )
+    return t.to(torch.int64)
+
+
+def _get_layer(model: nn.Module, layer: object) -> nn.Module:
+    if not isinstance(layer, str):
+        raise TypeError(f"layer must be a module path (str), got {type(layer).__name__}")
+    modules = dict(model.named_modules())
+    if layer not in modules or layer == "":
+        convs = [n for n, m in modules.items() if isinstance(m, nn.Conv2d)]
+        shown = ", ".join(convs[:6]) + (", ..." if len(convs) > 6 else "")
+        raise ValueError(f"layer {layer!r} is not a module of the model (its Conv2d: {shown})")
+    return modules[layer]
+
+
+@contextlib.contextmanager
+def _evaluating(model: nn.Module) -> Iterator[None]:
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
+
+
+def _forward(model: nn.Module, x: torch.Tensor, logits: bool = True) -> torch.Tensor:
+    try:
+        out = model(x)
+    except RuntimeError as exc:
+        raise ValueError(f"x of shape {tuple(x.shape)} does not fit the model: {exc}") from None
+    if logits and (not isinstance(out, torch.Tensor) or out.ndim != 2):
+        raise ValueError("model must return logits of shape (N, classes)")
+    return out
+
+
+def _logit(model: nn.Module, x: torch.Tensor, target: object) -> tuple[torch.Tensor, torch.Tensor]:
+    """``y_t = model(x)[n, t_n]`` per image, and the checked targets."""
+    out = _forward(model, x)
+    t = _check_target(target, len(x), out.shape[1])
+    return out.gather(1, t[:, None])[:, 0], t
+
+
+def _input_gradient(model: nn.Module, x: torch.Tensor, target: object) -> torch.Tensor:
+    """``dy_t / dx`` for every image (images do not interact in eval mode, so one backward
+    pass of ``sum_n y_t(x_n)`` gives each image its own gradient)."""
+    x = x.clone().requires_grad_(True)
+    with torch.enable_grad():
+        y, _ = _logit(model, x, target)
+        (grad,) = torch.autograd.grad(y.sum(), x)
+    return grad
+
+
+def _out(t: torch.Tensor, single: bool) -> np.ndarray:
+    a = t.detach().to(torch.float32).numpy()
+    return a[0] if single else a
+
+
+# --------------------------------------------------------------------------------------------
+# Activations and one unit opened up
+# --------------------------------------------------------------------------------------------
+def activations(model: nn.Module, x: torch.Tensor | np.ndarray) -> dict[str, np.ndarray]:
+    """The output of every convolution, activation and pooling module for ``x``, by module path
+    in the order the forward pass calls them (forward hooks, so branches such as a ResNet's
+    shortcut are included). A module called twice appears again as ``"path (call 2)"``.
+    """
+    model = _check_model(model)
+    x, single = _check_input(model, x)
+    kinds = (nn.Conv2d, *ACTIVATIONS, *POOLING)
+    found: dict[str, np.ndarray] = {}
+
+    def hook(name: str) -> Callable:
+        def record(module, inputs, output):
+            out = output[0] if isinstance(output, tuple) else output
+            key, k = name, 1
+            while key in found:
+                k += 1
+                key = f"{name} (call {k})"
+            found[key] = _out(out.detach().clone(), single)
+
+        return record
+
+    handles = [
+        m.register_forward_hook(hook(n)) for n, m in model.named_modules() if isinstance(m, kinds)
+    ]
+    try:
+        with _evaluating(model), torch.no_grad():
+            _forward(model, x, logits=False)
+    finally:
+        for h in handles:
+            h.remove()
+    return found
+
+
+@dataclass
+class FollowingStep:
+    """One module after the opened unit: its path, kind (class name), where the unit's value
+    went (``row``, ``col``; a pooling module maps the unit to the window holding it) and the
+    module's output there."""
+
+    name: str
+    kind: str
+    row: int
+    col: int
+    value: float
+
+
+@dataclass
+class UnitContributions:
+    """Output unit ``(channel, row, col)`` of the ``Conv2d`` ``layer``, opened up.
+
+    ``pre-activation = sum_c sum_{a,b} windows[c, a, b] * kernel[c, a, b] + bias``:
+    ``windows`` ``(C_in/groups, kh, kw)`` are the padded input values under the kernel
+    (``input_rows``, ``input_cols``: their coordinates in the unpadded input, dilation
+    included; outside ``0..H-1`` means padding), ``kernel`` the filter's slices, ``products``
+    their elementwise products, ``channel_sums`` the sum per input channel
+    (``input_channels`` says which ones: a grouped convolution sees only its group),
+    ``total`` the pre-activation, ``output`` the module's own output at the unit (equal to
+    ``total`` up to float32 rounding: checked). ``following`` are the modules the value then
+    goes through (see ``unit_contributions``).
+    """
+
+    layer: str
+    channel: int
+    row: int
+    col: int
+    input_channels: np.ndarray
+    input_rows: np.ndarray
+    input_cols: np.ndarray
+    windows: np.ndarray
+    kernel: np.ndarray
+    products: np.ndarray
+    channel_sums: np.ndarray
+    bias: float
+    total: float
+    output: float
+    following: list[FollowingStep] = field(default_factory=list)
+
+
+def _pooled_position(module: nn.Module, pos: tuple[int, int], size_in, size_out):
+    """Where a pooling module sends input position ``pos``: the output whose window holds it
+    (the last such window when windows overlap), or None when no window does."""
+    if isinstance(module, nn.AdaptiveAvgPool2d | nn.AdaptiveMaxPool2d):
+        new = []
+        for p, n_in, n_out in zip(pos, size_in, size_out, strict=True):
+            ends = -(-(np.arange(1, n_out + 1) * n_in) // n_out)  # ceil((o + 1) I / O)
+            new.append(int(np.argmax(ends > p)))
+        return tuple(new)
+    k = check_pair("kernel_size", module.kernel_size)
+    s = check_pair("stride", module.stride if module.stride is not None else module.kernel_size)
+    pad = check_pair("padding", getattr(module, "padding", 0))
+    dil = check_pair("dilation", getattr(module, "dilation", 1))
+    new = []
+    for i in range(2):
+        o = min((pos[i] + pad[i]) // s[i], size_out[i] - 1)
+        start = o * s[i] - pad[i]
+        if not start <= pos[i] <= start + dil[i] * (k[i] - 1):
+            return None
+        new.append(o)
+    return tuple(new)
+
+
+def conv_unit_terms(
+    conv: nn.Conv2d,
+    x: torch.Tensor,
+    channel: int | np.ndarray,
+    row: int | np.ndarray,
+    col: int | np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The terms of output units ``(channel[u], row[u], col[u])`` of ``conv`` on its input
+    ``x`` ``(C_in, H, W)``, for many units at once (the arrays broadcast to ``U`` units):
+    ``(windows, kernels, channels, rows, cols)`` with ``windows``, ``kernels``
+    ``(U, C_in/groups, kh, kw)`` float64 (``sum(windows * kernels) + bias`` is each unit's
+    pre-activation), the input channels ``(U, C_in/groups)`` of each unit's group, and the
+    window's input rows ``(U, kh)`` and columns ``(U, kw)`` (negative or past the border:
+    padding, filled as ``padding_mode`` says)."""
+    if not isinstance(conv, nn.Conv2d):
+        raise TypeError(f"conv must be a torch.nn.Conv2d, got {type(conv).__name__}")
+    channel, row, col = np.broadcast_arrays(
+        *(np.atleast_1d(np.asarray(v)) for v in (channel, row, col))
+    )
+    left, right, top, bottom = conv._reversed_padding_repeated_twice
+    mode = "constant" if conv.padding_mode == "zeros" else conv.padding_mode
+    padded = F.pad(x.detach()[None], (left, right, top, bottom), mode=mode)[0].double().numpy()
+    per_group = conv.in_channels // conv.groups
+    group = channel // (conv.out_channels // conv.groups)
+    chans = group[:, None] * per_group + np.arange(per_group)  # (U, Cg)
+    rows = row[:, None] * conv.stride[0] + conv.dilation[0] * np.arange(conv.kernel_size[0])
+    cols = col[:, None] * conv.stride[1] + conv.dilation[1] * np.arange(conv.kernel_size[1])
+    windows = padded[chans[:, :, None, None], rows[:, None, :, None], cols[:, None, None, :]]
+    kernels = conv.weight.detach().double().numpy()[channel]
+    return windows, kernels, chans, rows - top, cols - left
+
+
+def unit_contributions(
+    model: nn.Module,
+    layer: str,
+    channel: int,
+    row: int,
+    col: int,
+    x: torch.Tensor | np.ndarray,
+) -> UnitContributions:
+    """Open up output unit ``(k, i, j) = (channel, row, col)`` of the ``Conv2d`` at path
+    ``layer`` for one image ``x`` (``(C, H, W)`` or ``(1, C, H, W)``):
+
+    ``z = b_k + sum_{c in group(k)} sum_{a,b} x_pad[c, i s_h + a d_h, j s_w + b d_w] W[k, c, a, b]``
+
+    with the module's stride ``s``, dilation ``d``, padding (any ``padding_mode``) and groups.
+    ``following``: the chain of modules each fed exactly the previous one's output tensor
+    (what an ``nn.Sequential`` does: BatchNorm, ReLU, pooling ...), with the value at the
+    unit's position; the chain ends at the next ``Conv2d`` / ``Linear``, at a module that
+    changes the layout in another way, and does not follow a tensor into a residual sum or a
+    functional call (so for a ResNet block it stops where the block adds its shortcut). A
+    module called more than once is opened at its first call.
+    """
+    model = _check_model(model)
+    conv = _get_layer(model, layer)
+    if not isinstance(conv, nn.Conv2d):
+        raise ValueError(f"layer {layer!r} is a {type(conv).__name__}, not a Conv2d")
+    x, _ = _check_input(model, x)
+    if len(x) != 1:
+        raise ValueError(f"x must be one image, got a batch of {len(x)}")
+    channel = check_int("channel", channel, 0)
+    if channel >= conv.out_channels:
+        raise ValueError(
+            f"channel must be below {conv.out_channels} (layer {layer!r}), got {channel}"
+        )
+    row, col = check_int("row", row, 0), check_int("col", col, 0)
+
+    names = {m: n for n, m in model.named_modules()}
+    seen: dict[str, object] = {}
+    steps: list[FollowingStep] = []
+
+    def on_conv(module, inputs, output):
+        if "input" not in seen:
+            seen["input"], seen["output"] = inputs[0].detach().clone(), output.detach().clone()
+            h, w = output.shape[-2:]
+            if row < h and col < w:
+                seen["chain"], seen["pos"] = output, (row, col)
+
+    def on_leaf(module, inputs, output):
+        chain = seen.get("chain")
+        if chain is None or module is conv or not inputs or inputs[0] is not chain:
+            return
+        out = output[0] if isinstance(output, tuple) else output
+        if isinstance(module, nn.Conv2d | nn.Linear) or not isinstance(out, torch.Tensor):
+            seen["chain"] = None
+            return
+        pos = seen["pos"]
+        if isinstance(module, POOLING) and out.ndim == 4:
+            pos = _pooled_position(module, pos, chain.shape[-2:], out.shape[-2:])
+        elif out.shape != chain.shape:
+            pos = None
+        if pos is None:
+            seen["chain"] = None
+            return
+        value = float(out[0, channel, pos[0], pos[1]])
+        steps.append(FollowingStep(names[module], type(module).__name__, *pos, value))
+        seen["chain"], seen["pos"] = out, pos
+
+    leaves = [m for m in model.modules() if not list(m.children()) and m is not conv]
+    handles = [conv.register_forward_hook(on_conv)]
+    handles += [m.register_forward_hook(on_leaf) for m in leaves]
+    try:
+        with _evaluating(model), torch.no_grad():
+            _forward(model, x, logits=False)
+    finally:
+        for h in handles:
+            h.remove()
+    if "input" not in seen:
+        raise ValueError(f"layer {layer!r} is not called by the model's forward pass")
+    out_h, out_w = seen["output"].shape[-2:]
+    if row >= out_h or col >= out_w:
+        raise ValueError(
+            f"row and col must be below the output size ({out_h}, {out_w}) of layer "
+            f"{layer!r}, got ({row}, {col})"
+        )
+
+    windows, kernel, chans, rows, cols = conv_unit_terms(conv, seen["input"][0], channel, row, col)
+    windows, kernel = windows[0], kernel[0]
+    products = windows * kernel
+    channel_sums = products.sum(axis=(1, 2))
+    bias = 0.0 if conv.bias is None else float(conv.bias[channel].detach())
+    total = float(channel_sums.sum() + bias)
+    output = float(seen["output"][0, channel, row, col])
+    if not np.isclose(total, output, rtol=1e-4, atol=1e-5 * (1 + np.abs(products).sum())):
+        raise RuntimeError(
+            f"layer {layer!r} output {output} differs from its weighted sum {total}: "
+            "its forward is not a plain convolution"
+        )
+    return UnitContributions(
+        layer, channel, row, col, chans[0], rows[0], cols[0],
+        windows.astype(np.float32), kernel.astype(np.float32), products.astype(np.float32),
+        channel_sums.astype(np.float32), bias, total, output, steps,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Gradient and perturbation maps on the input
+# --------------------------------------------------------------------------------------------
+def saliency(
+    model: nn.Module, x: torch.Tensor | np.ndarray, target: int | Sequence[int]
+) -> np.ndarray:
+    """Saliency (Simonyan et al. 2014): ``|dy_t / dx|``, per pixel and channel."""
+    model = _check_model(model)
+    x, single = _check_input(model, x)
+    with _evaluating(model):
+        return _out(_input_gradient(model, x, target).abs(), single)
+
+
+def gradient_x_input(
+    model: nn.Module, x: torch.Tensor | np.ndarray, target: int | Sequence[int]
+) -> np.ndarray:
+    """Gradient times input (Shrikumar et al. 2016): ``x * dy_t / dx``."""
+    model = _check_model(model)
+    x, single = _check_input(model, x)
+    with _evaluating(model):
+        return _out(x * _input_gradient(model, x, target), single)
+
+
+def _baseline(baseline: object, x: torch.Tensor, single: bool) -> torch.Tensor:
+    if baseline is None:
+        return torch.zeros_like(x)
+    if isinstance(baseline, bool):
+        raise TypeError("baseline must be a number or an array like x, got a bool")
+    if isinstance(baseline, int | float):
+        return torch.full_like(x, float(baseline))
+    b = torch.as_tensor(np.asarray(baseline, dtype=np.float32))
+    if single and b.ndim == 3:
+        b = b[None]
+    try:
+        return torch.broadcast_to(b, x.shape).clone()
+    except RuntimeError:
+        raise ValueError(
+            f"baseline of shape {tuple(b.shape)} does not match x {tuple(x.shape)}"
+        ) from None
+
+
+def integrated_gradients(
+    model: nn.Module,
+    x: torch.Tensor | np.ndarray,
+    target: int | Sequence[int],
+    baseline: float | np.ndarray | torch.Tensor | None = None,
+    steps: int = 50,
+    method: str = "gausslegendre",
+) -> np.ndarray:
+    """Integrated gradients (Sundararajan et al. 2017), from baseline ``x'`` (default 0):
+
+    ``IG(x) = (x - x') * int_0^1 dy_t/dx (x' + a (x - x')) da
+    ~ (x - x') * sum_k w_k dy_t/dx (x' + a_k (x - x'))``
+
+    with ``steps`` nodes ``a_k`` and weights ``w_k`` of the Gauss-Legendre rule on [0, 1]
+    (``method="gausslegendre"``, Captum's default) or the trapezoid rule (``"trapezoid"``:
+    ``a_k = k/(steps-1)``, ``w_k = 1/(steps-1)``, halved at both ends; Captum's
+    ``"riemann_trapezoid"`` uses ``1/steps`` instead, so its weights sum to
+    ``(steps-1)/steps``). By completeness, ``sum IG ~ y_t(x) - y_t(x')``.
+    """
+    model = _check_model(model)
+    x, single = _check_input(model, x)
+    steps = check_int("steps", steps, 2)
+    method = check_choice("method", method, ("gausslegendre", "trapezoid"))
+    base = _baseline(baseline, x, single)
+    if method == "gausslegendre":
+        nodes, weights = np.polynomial.legendre.leggauss(steps)
+        alphas, weights = 0.5 * (nodes + 1), 0.5 * weights
+    else:
+        alphas = np.linspace(0, 1, steps)
+        weights = np.full(steps, 1 / (steps - 1))
+        weights[[0, -1]] /= 2
+    n = len(x)
+    path = (
+        base[None]
+        + torch.tensor(alphas, dtype=torch.float32)[:, None, None, None, None] * (x - base)[None]
+    )  # (steps, N, C, H, W)
+    path = path.reshape(steps * n, *x.shape[1:])
+    targets = _check_target(target, n, _num_classes(model, x)).repeat(steps)
+    grads = torch.empty_like(path)
+    chunk = _step(x)
+    with _evaluating(model):
+        for s in range(0, len(path), chunk):
+            grads[s : s + chunk] = _input_gradient(
+                model, path[s : s + chunk], targets[s : s + chunk]
+            )
+    w = torch.tensor(weights, dtype=torch.float32).view(steps, 1)
+    total = (grads.view(steps, -1) * w).sum(0).view(x.shape)
+    return _out(total * (x - base), single)
+
+
+def _step(x: torch.Tensor) -> int:
+    return max(1, _CHUNK_ELEMENTS // max(1, x[0].numel()))
+
+
+def _num_classes(model: nn.Module, x: torch.Tensor) -> int:
+    with _evaluating(model), torch.no_grad():
+        return _forward(model, x[:1]).shape[1]
+
+
+def occlusion(
+    model: nn.Module,
+    x: torch.Tensor | np.ndarray,
+    target: int | Sequence[int],
+    patch: int | tuple[int, int] = 4,
+    stride: int | tuple[int, int] = 2,
+    baseline: float = 0.0,
+) -> np.ndarray:
+    """Occlusion (Zeiler & Fergus 2014): slide a ``patch`` of value ``baseline`` (all channels)
+    over the image with ``stride``; each pixel gets the mean drop of the target logit over the
+    windows that cover it:
+
+    ``A[p] = mean_{w : p in w} ( y_t(x) - y_t(x with w occluded) )``
+
+    Windows start at ``0, s, 2s, ...`` up to the first that reaches the border (clipped
+    there, as Captum does), so every pixel is covered when ``stride <= patch``; a pixel no
+    window covers gets 0.
+    """
+    model = _check_model(model)
+    x, single = _check_input(model, x)
+    ph, pw = check_pair("patch", patch, 1)
+    sh, sw = check_pair("stride", stride, 1)
+    if isinstance(baseline, bool) or not isinstance(baseline, int | float):
+        raise TypeError(f"baseline must be a number, got {baseline!r}")
+    n, c, h, w = x.shape
+    if ph > h or pw > w:
+        raise ValueError(f"patch ({ph}, {pw}) is larger than the image ({h}, {w})")
+    tops = sh * np.arange(-(-(h - ph) // sh) + 1)
+    lefts = sw * np.arange(-(-(w - pw) // sw) + 1)
+    masks = torch.zeros(len(tops) * len(lefts), h, w, dtype=torch.bool)
+    for k, (i, j) in enumerate((i, j) for i in tops for j in lefts):
+        masks[k, i : i + ph, j : j + pw] = True
+    with _evaluating(model), torch.no_grad():
+        y, t = _logit(model, x, target)
+        drops = torch.empty(len(masks), n)
+        per_mask = max(1, _step(x) // n)
+        for s in range(0, len(masks), per_mask):
+            m = masks[s : s + per_mask, None, None]  # (M, 1, 1, H, W)
+            occluded = torch.where(m, torch.tensor(float(baseline)), x[None]).reshape(-1, c, h, w)
+            y_occ = _forward(model, occluded).gather(1, t.repeat(len(m))[:, None])[:, 0]
+            drops[s : s + per_mask] = y[None] - y_occ.view(len(m), n)
+    counts = masks.sum(0).float()
+    total = torch.einsum("mn,mhw->nhw", drops, masks.float())
+    attribution = torch.where(counts > 0, total / counts.clamp(min=1), 0.0)
+    return _out(attribution[:, None].expand(n, c, h, w), single)
+
+
+# --------------------------------------------------------------------------------------------
+# Class activation maps
+# --------------------------------------------------------------------------------------------
+def _is_global_average(m: nn.Module) -> bool:
+    return isinstance(m, nn.AdaptiveAvgPool2d) and m.output_size in (1, (1, 1), [1, 1])
+
+
+def cam(model: nn.Module, x: torch.Tensor | np.ndarray, target: int | Sequence[int]) -> np.ndarray:
+    """Class activation map (Zhou et al. 2016) of a network ending in global average pooling
+    and one linear layer, ``y_c = sum_k w_ck (1/hw) sum_ij A_k[i, j] + b_c``:
+
+    ``CAM_c[i, j] = sum_k w_ck A_k[i, j]``  (so ``y_c = mean_ij CAM_c[i, j] + b_c``)
+
+    ``A`` is the input of the last ``AdaptiveAvgPool2d(1)``, at its own resolution ``(h, w)``.
+    """
+    model = _check_model(model)
+    x, single = _check_input(model, x)
+    seen: dict[str, torch.Tensor] = {}
+    gaps = [m for m in model.modules() if _is_global_average(m)]
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not gaps or not linears:
+        raise ValueError("model must end in global average pooling and one Linear layer for CAM")
+
+    def on_gap(module, inputs, output):
+        seen["A"] = inputs[0].detach()
+
+    def on_linear(module, inputs, output):
+        seen["linear"] = module
+
+    handles = [gaps[-1].register_forward_hook(on_gap)]
+    handles += [m.register_forward_hook(on_linear) for m in linears]
+    try:
+        with _evaluating(model), torch.no_grad():
+            y, t = _logit(model, x, target)
+            logits = _forward(model, x)
+    finally:
+        for h in handles:
+            h.remove()
+    A, linear = seen.get("A"), seen.get("linear")
+    if A is None or linear is None or linear.in_features != A.shape[1]:
+        raise ValueError("model must end in global average pooling and one Linear layer for CAM")
+    weights = linear.weight.detach()[t]  # (N, K)
+    maps = torch.einsum("nk,nkij->nij", weights, A)
+    explained = F.linear(A.mean((2, 3)), linear.weight, linear.bias)
+    if not torch.allclose(explained, logits, rtol=1e-4, atol=1e-4 * (1 + logits.abs().max())):
+        raise ValueError(
+            "model must end in global average pooling and one Linear layer for CAM: "
+            "its logits are not the linear layer applied to the pooled features"
+        )
+    return _out(maps, single)
+
+
+def _default_layer(model: nn.Module, x: torch.Tensor) -> str:
+    """The innermost module whose output is fed to the last global average pooling (the
+    final feature maps); without such a pooling, the last ``Conv2d`` called."""
+    calls: list[tuple[str, torch.Tensor]] = []
+    names = {m: n for n, m in model.named_modules()}
+
+    def record(module, inputs, output):
+        calls.append((names[module], output))
+        if _is_global_average(module):
+            calls.append(("<gap>", inputs[0]))
+
+    handles = [m.register_forward_hook(record) for n, m in model.named_modules() if n]
+    try:
+        with _evaluating(model), torch.no_grad():
+            _forward(model, x[:1], logits=False)
+    finally:
+        for h in handles:
+            h.remove()
+    gap_inputs = [i for i, (n, _) in enumerate(calls) if n == "<gap>"]
+    if gap_inputs:
+        fed = calls[gap_inputs[-1]][1]
+        for name, out in calls[: gap_inputs[-1]]:
+            if out is fed:
+                return name
+    convs = [n for n, _ in calls if isinstance(dict(model.named_modules())[n], nn.Conv2d)]
+    return convs[-1]
+
+
+def grad_cam(
+    model: nn.Module,
+    x: torch.Tensor | np.ndarray,
+    target: int | Sequence[int],
+    layer: str | None = None,
+    relu: bool = True,
+) -> np.ndarray:
+    """Grad-CAM (Selvaraju et al. 2017) at the output ``A`` of module ``layer``:
+
+    ``alpha_k = (1/hw) sum_ij dy_t / dA_k[i, j]``,  ``Grad-CAM = ReLU(sum_k alpha_k A_k)``
+
+    (``relu=False`` leaves out the ReLU). ``layer=None``: the module whose output feeds the
+    last global average pooling (e.g. ``"features.relu3"`` of ``shapes_cnn``), else the last
+    ``Conv2d``. On a GAP + linear head at that layer, ``alpha_k = w_tk / hw``, so Grad-CAM
+    without ReLU is ``CAM / hw``.
+    """
+    model = _check_model(model)
+    x, single = _check_input(model, x)
+    if layer is None:
+        layer = _default_layer(model, x)
+    module = _get_layer(model, layer)
+    seen: dict[str, torch.Tensor] = {}
+
+    def record(m, inputs, output):
+        seen.setdefault("A", output[0] if isinstance(output, tuple) else output)
+
+    handle = module.register_forward_hook(record)
+    try:
+        with _evaluating(model), torch.enable_grad():
+            y, _ = _logit(model, x.clone().requires_grad_(True), target)
+            if "A" not in seen:
+                raise ValueError(f"layer {layer!r} is not called by the model's forward pass")
+            A = seen["A"]
+            if A.ndim != 4:
+                raise ValueError(
+                    f"layer {layer!r} must output (N, C, h, w) maps, got {tuple(A.shape)}"
+                )
+            (grad,) = torch.autograd.grad(y.sum(), A)
+    finally:
+        handle.remove()
+    alpha = grad.mean((2, 3), keepdim=True)
+    maps = (alpha * A.detach()).sum(1)
+    return _out(maps.clamp(min=0) if relu else maps, single)
+
+
+# --------------------------------------------------------------------------------------------
+# Maps at the image's resolution, and the measurements
+# --------------------------------------------------------------------------------------------
+def heatmap(attribution: np.ndarray) -> np.ndarray:
+    """An input attribution ``(C, H, W)`` or ``(N, C, H, W)`` summed over its channels."""
+    a = np.asarray(attribution, dtype=np.float32)
+    if a.ndim not in (3, 4):
+        raise ValueError(f"attribution must be (C, H, W) or (N, C, H, W), got shape {a.shape}")
+    return a.sum(axis=-3)
+
+
+def upsample(maps: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    """Bilinear resize of maps ``(h, w)`` or ``(N, h, w)`` to ``size`` (half-pixel centres,
+    ``F.interpolate(..., align_corners=False)``, as Captum's ``LayerAttribution.interpolate``)."""
+    size = check_pair("size", size, 1)
+    m = np.asarray(maps, dtype=np.float32)
+    if m.ndim not in (2, 3):
+        raise ValueError(f"maps must be (h, w) or (N, h, w), got shape {m.shape}")
+    t = torch.from_numpy(m.reshape(-1, 1, *m.shape[-2:]))
+    out = F.interpolate(t, size=size, mode="bilinear", align_corners=False)
+    return out.numpy().reshape(*m.shape[:-2], *size)
+
+
+def attribution_map(
+    model: nn.Module,
+    x: torch.Tensor | np.ndarray,
+    target: int | Sequence[int],
+    method: str,
+    **options,
+) -> np.ndarray:
+    """The map of ``method`` (one of ``METHODS``) at the image's resolution: input
+    attributions summed over channels (``heatmap``), CAM and Grad-CAM upsampled bilinearly
+    (``upsample``). ``options`` go to the method (e.g. ``patch=`` for occlusion, ``layer=``
+    for Grad-CAM). Shape ``(H, W)`` or ``(N, H, W)``."""
+    method = check_choice("method", method, METHODS)
+    fn = {
+        "saliency": saliency,
+        "gradient_x_input": gradient_x_input,
+        "integrated_gradients": integrated_gradients,
+        "occlusion": occlusion,
+        "cam": cam,
+        "grad_cam": grad_cam,
+    }[method]
+    result = fn(model, x, target, **options)
+    size = tuple(np.shape(x)[-2:])
+    if method in ("cam", "grad_cam"):
+        return upsample(result, size)
+    return heatmap(result)
+
+
+def pointing_game(maps: np.ndarray, masks: np.ndarray, tolerance: float = 0) -> bool | np.ndarray:
+    """The pointing game (Zhang et al. 2016): does the map's peak ``argmax_p map[p]`` fall on
+    the object (within ``tolerance`` pixels of a mask pixel)? ``maps`` ``(H, W)`` or
+    ``(N, H, W)`` at any resolution (upsampled bilinearly to the mask's); the first maximum
+    counts. Returns a bool per image; ``mean()`` is the pointing accuracy."""
+    m = np.asarray(maps, dtype=np.float32)
+    k = np.asarray(masks)
+    if k.dtype != bool:
+        raise TypeError(f"masks must be boolean, got {k.dtype}")
+    if m.ndim != k.ndim or m.ndim not in (2, 3) or (m.ndim == 3 and len(m) != len(k)):
+        raise ValueError(f"maps {m.shape} and masks {k.shape} must both be (H, W) or (N, H, W)")
+    if not isinstance(tolerance, int | float) or tolerance < 0:
+        raise ValueError(f"tolerance must be a non-negative number, got {tolerance!r}")
+    single = m.ndim == 2
+    m, k = m.reshape(-1, *m.shape[-2:]), k.reshape(-1, *k.shape[-2:])
+    if m.shape[-2:] != k.shape[-2:]:
+        m = upsample(m, k.shape[-2:])
+    h, w = k.shape[-2:]
+    peak = m.reshape(len(m), -1).argmax(1)
+    py, px = peak // w, peak % w
+    yy, xx = np.mgrid[0:h, 0:w]
+    d2 = (yy[None] - py[:, None, None]) ** 2 + (xx[None] - px[:, None, None]) ** 2
+    hits = np.where(k, d2, np.inf).reshape(len(k), -1).min(1) <= tolerance**2
+    return bool(hits[0]) if single else hits
+
+
+@dataclass
+class DeletionCurve:
+    """``scores[n, s]``: the softmax probability of the target after removing the
+    ``fractions[s]`` most salient pixels of image ``n``; ``auc[n]``: the area under it over
+    fractions 0..1 (trapezoid rule; lower means the map found what the score depends on)."""
+
+    fractions: np.ndarray
+    scores: np.ndarray
+    auc: np.ndarray
+
+
+def deletion_curve(
+    model: nn.Module,
+    x: torch.Tensor | np.ndarray,
+    target: int | Sequence[int],
+    maps: np.ndarray,
+    steps: int = 16,
+    baseline: float = 0.0,
+) -> DeletionCurve:
+    """The deletion metric (Petsiuk et al. 2018): set the pixels (all channels) to ``baseline``
+    in order of decreasing ``maps`` value (ties: first pixel first) and follow
+    ``p_t = softmax(model(x))[t]`` at the fractions ``s / steps`` removed,
+    ``AUC = int_0^1 p_t(f) df``. ``maps``: ``(H, W)`` or ``(N, H, W)`` at the image's size."""
+    model = _check_model(model)
+    x, single = _check_input(model, x)
+    steps = check_int("steps", steps, 1)
+    n, c, h, w = x.shape
+    m = (
+        np.asarray(maps, dtype=np.float32).reshape(-1, h * w)
+        if np.size(maps) == n * h * w
+        else None
+    )
+    if m is None:
+        raise ValueError(f"maps must be {(h, w) if single else (n, h, w)}, got {np.shape(maps)}")
+    order = np.argsort(-m, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    rank[np.arange(n)[:, None], order] = np.arange(h * w)
+    fractions = np.linspace(0, 1, steps + 1)
+    removed = torch.from_numpy(rank[None] < np.round(fractions * h * w)[:, None, None]).view(
+        steps + 1, n, 1, h, w
+    )
+    scores = torch.empty(steps + 1, n)
+    with _evaluating(model), torch.no_grad():
+        t = _check_target(target, n, _num_classes(model, x))
+        per = max(1, _step(x) // n)
+        for s in range(0, steps + 1, per):
+            r = removed[s : s + per]
+            batch = torch.where(r, torch.tensor(float(baseline)), x[None]).reshape(-1, c, h, w)
+            p = F.softmax(_forward(model, batch), 1).gather(1, t.repeat(len(r))[:, None])
+            scores[s : s + per] = p.view(len(r), n)
+    scores = scores.T.double().numpy()
+    auc = np.trapezoid(scores, fractions, axis=1)
+    if single:
+        return DeletionCurve(fractions, scores[0], auc[0])
+    return DeletionCurve(fractions, scores, auc)
+
+
+def rank_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Spearman's rank correlation per image of two stacks of maps ``(N, ...)``: Pearson's
+    correlation of the ranks (ties get their mean rank). A constant map gives nan."""
+    from scipy.stats import rankdata
+
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim < 2:
+        raise ValueError(
+            f"a and b must be stacks of maps of one shape, got {a.shape} and {b.shape}"
+        )
+    ra = rankdata(a.reshape(len(a), -1), axis=1)
+    rb = rankdata(b.reshape(len(b), -1), axis=1)
+    ra -= ra.mean(1, keepdims=True)
+    rb -= rb.mean(1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (ra * rb).sum(1) / np.sqrt((ra * ra).sum(1) * (rb * rb).sum(1))
+
+
+@dataclass
+class Cascade:
+    """``layers[0]`` is ``"original"``; ``layers[l]`` the weight layer randomised at step ``l``
+    (top layer first, each step keeping the earlier ones random). ``correlations[method][l, n]``
+    is the rank correlation of image ``n``'s map after step ``l`` with its original map."""
+
+    layers: list[str]
+    correlations: dict[str, np.ndarray]
+
+
+def cascading_randomization(
+    model: nn.Module,
+    x: torch.Tensor | np.ndarray,
+    target: int | Sequence[int],
+    methods: Sequence[str] = ("saliency", "gradient_x_input", "integrated_gradients", "grad_cam"),
+    seed: int = 0,
+    absolute: bool = True,
+    options: dict[str, dict] | None = None,
+) -> Cascade:
+    """The model-randomisation sanity check of Adebayo et al. (NeurIPS 2018): re-initialise the
+    weight layers (``Conv2d``, ``Linear``) of a copy of ``model`` one at a time from the output
+    down (``reset_parameters`` under ``seed``), recompute each method's map after every step,
+    and measure Spearman's ``rho(|map_original|, |map_randomised|)`` per image
+    (``absolute=False``: the signed maps). A map that depends on what the network learned
+    decorrelates as the layers go; one that stays high is explaining the input, not the model.
+    ``options``: per-method keyword arguments for ``attribution_map``. ``model`` is not changed.
+    """
+    model = _check_model(model)
+    x, single = _check_input(model, x)
+    seed = check_int("seed", seed, 0)
+    methods = [check_choice("methods", m, METHODS) for m in methods]
+    options = options or {}
+    target_t = _check_target(target, len(x), _num_classes(model, x))
+    clone = copy.deepcopy(model)
+    names = {m: n for n, m in clone.named_modules()}
+    called: list[str] = []
+
+    def record(module, inputs, output):
+        if names[module] not in called:
+            called.append(names[module])
+
+    weighted = [m for m in clone.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    handles = [m.register_forward_hook(record) for m in weighted]
+    try:
+        with _evaluating(clone), torch.no_grad():
+            _forward(clone, x[:1])
+    finally:
+        for h in handles:
+            h.remove()
+    modules = dict(clone.named_modules())
+
+    def maps(net: nn.Module) -> dict[str, np.ndarray]:
+        result = {}
+        for method in methods:
+            opts = dict(options.get(method, {}))
+            if method == "grad_cam" and "layer" not in opts:
+                opts["layer"] = _default_layer(model, x)
+            m = attribution_map(net, x, target_t, method, **opts)
+            result[method] = np.abs(m) if absolute else m
+        return result
+
+    original = maps(clone)
+    rho = {m: [np.ones(len(x))] for m in methods}
+    for step, name in enumerate(reversed(called)):
+        with torch.random.fork_rng():
+            torch.manual_seed(seed + step)
+            modules[name].reset_parameters()
+        now = maps(clone)
+        for m in methods:
+            rho[m].append(rank_correlation(original[m], now[m]))
+    return Cascade(["original", *reversed(called)], {m: np.stack(v) for m, v in rho.items()})
