@@ -71,6 +71,10 @@ _KINDS = {
 }
 
 
+#: class name -> words, for the steps that follow a unit
+_KIND_WORDS = {cls.__name__: word for cls, word in _KINDS.items()}
+
+
 def step_kind(module: nn.Module) -> str:
     """A word for what a step does ("conv", "ReLU", "max pool", ...)."""
     for cls, word in _KINDS.items():
@@ -195,7 +199,7 @@ def default_model_and_images() -> tuple[nn.Module, np.ndarray, np.ndarray, np.nd
 
 
 #: the default views show the first this many test images of the trained shapes network
-TEST_IMAGES = 100
+TEST_IMAGES = 48
 
 
 class ActivationExplorer(BlitView):
@@ -234,35 +238,37 @@ class ActivationExplorer(BlitView):
         if self._titles is None:
             self._titles = [f"image {i}" for i in range(len(self._x))]
         self._convs = conv_layers(self._model)
-        self._acts: dict[int, dict[str, torch.Tensor]] = {}
+        self._acts: dict[int, dict[str, np.ndarray]] = {}
         self._kinds = {n: step_kind(m) for n, m in self._model.named_modules()}
         self._shown: tuple | None = None
         self._unit_cache: dict[tuple, Any] = {}
         super().__init__()
 
     # -- data ---------------------------------------------------------------------------
-    def activations_of(self, image: int) -> dict[str, torch.Tensor]:
-        """Every step's output for image ``image`` (computed once, then cached)."""
+    def activations_of(self, image: int) -> dict[str, np.ndarray]:
+        """Every step's output ``(1, C, h, w)`` for image ``image`` (computed once, cached)."""
         if image not in self._acts:
             from cnnlib.explain import activations
 
             acts = activations(self._model, self._x[image : image + 1])
-            self._acts[image] = {
-                k: v.detach() for k, v in acts.items() if torch.is_tensor(v) and v.dim() == 4
-            }
+            self._acts[image] = {k: v for k, v in acts.items() if np.ndim(v) == 4}
             if len(self._acts) > 8:  # keep memory bounded for large models
                 self._acts.pop(next(iter(self._acts)))
         return self._acts[image]
 
-    def _columns(self, acts: dict[str, torch.Tensor], layer: str) -> list[str]:
+    def kind(self, name: str) -> str:
+        """The word for step ``name`` of the overview ("conv", "ReLU", ...)."""
+        return self._kinds.get(name.split(" (call ")[0], "")
+
+    def _columns(self, acts: dict[str, np.ndarray], layer: str) -> list[str]:
         """The steps drawn in the overview: all of them, or (too many) evenly picked
         convolutions, always including ``layer``."""
         names = list(acts)
         if len(names) > MAX_COLUMNS:  # batch norm only rescales each map: drop it first
-            names = [n for n in names if self._kinds.get(n) != "batch norm"]
+            names = [n for n in names if self.kind(n) != "batch norm"]
         if len(names) <= MAX_COLUMNS:
             return names
-        convs = [n for n in names if self._kinds.get(n) == "conv"]
+        convs = [n for n in names if self.kind(n) == "conv"]
         if len(convs) > MAX_COLUMNS:
             picks = np.linspace(0, len(convs) - 1, MAX_COLUMNS).round().astype(int)
             chosen = [convs[i] for i in picks]
@@ -419,18 +425,20 @@ class ActivationExplorer(BlitView):
             self.redraw_from(1)
             self._shown = shown
         weights = conv.weight.detach()[channel].numpy().astype(float)
-        inputs = shown_inputs(weights)
+        inputs = shown_inputs(weights)  # indices into the channel's group of inputs
+        group = channel // (conv.out_channels // conv.groups) * (conv.in_channels // conv.groups)
+        numbers = [group + i for i in inputs]
         if self._drawn.get("channel") != (image, layer, channel):
-            self._draw_map(out[channel].numpy(), layer, channel)
+            self._draw_map(out[channel], layer, channel)
             self._place_tile(columns, layer, channel)
-            self._draw_kernels(weights, inputs)
+            self._draw_kernels(weights, inputs, numbers)
             self._drawn["channel"] = (image, layer, channel)
             self.redraw_from(2)
 
         unit = self._unit(image, layer, channel, row, col)
         move_rect(self.unit_rect, row, col, 1, 1)
         self._draw_windows(unit["window"], unit["channel_sums"], inputs)
-        lines = arithmetic_lines(unit, inputs)
+        lines = arithmetic_lines(unit, inputs, numbers)
         for k, text in enumerate(self.arith):
             text.set_text(lines[k] if k < len(lines) else "")
         label = dict((v, k) for k, v in c["layer"].options)[layer]
@@ -441,10 +449,10 @@ class ActivationExplorer(BlitView):
             "channel": channel,
             "row": row,
             "col": col,
-            "overview": [(n, self._kinds.get(n, ""), tuple(acts[n].shape[1:])) for n in columns],
+            "overview": [(n, self.kind(n), tuple(acts[n].shape[1:])) for n in columns],
             "steps": len(acts),
-            "output_map": out[channel].numpy(),
-            "shown_inputs": inputs,
+            "output_map": out[channel],
+            "shown_inputs": numbers,
             **unit,
         }
         self.readout.value = _READOUT.format(
@@ -464,13 +472,14 @@ class ActivationExplorer(BlitView):
                 self._model, layer, channel, row, col, self._x[image : image + 1]
             )
             self._unit_cache[key] = {
-                "window": np.asarray(u.window, dtype=float),
+                "window": np.asarray(u.windows, dtype=float),
                 "kernel": np.asarray(u.kernel, dtype=float),
                 "channel_sums": np.asarray(u.channel_sums, dtype=float),
+                "input_channels": [int(i) for i in u.input_channels],
                 "bias": float(u.bias),
-                "pre_activation": float(u.pre_activation),
+                "pre_activation": float(u.total),
                 "output": float(u.output),
-                "after": [(str(k), float(v)) for k, v in u.after],
+                "after": [(_KIND_WORDS.get(f.kind, f.kind), float(f.value)) for f in u.following],
             }
             if len(self._unit_cache) > 512:
                 self._unit_cache.pop(next(iter(self._unit_cache)))
@@ -496,13 +505,13 @@ class ActivationExplorer(BlitView):
             if not visible:
                 continue
             name = columns[k]
-            t = acts[name][0].numpy()
+            t = acts[name][0]
             first = min(start if name == layer else 0, max(0, t.shape[0] - MAX_TILES))
             maps = t[first : first + MAX_TILES]
             pic, ncols = mosaic(maps)
             self._tiles[name] = (first, ncols, maps.shape[1:])
             self._set_image(ax, self.col_ims[k], _rgba(pic))
-            words = self._kinds.get(name, "")
+            words = self.kind(name)
             if words == "conv":
                 words = f"conv {conv_names.index(name) + 1}"
             shape = " × ".join(str(s) for s in t.shape)
@@ -565,7 +574,7 @@ class ActivationExplorer(BlitView):
         longest = max(len(short_number(v)) for v in values.ravel()[:2000])
         return fit_fontsize(self.ker_axes[0], values.shape[-2:], longest, largest=11.0)
 
-    def _draw_kernels(self, weights: np.ndarray, inputs: list[int]) -> None:
+    def _draw_kernels(self, weights: np.ndarray, inputs: list[int], numbers: list[int]) -> None:
         size = self._font_size(weights)
         for k in range(SHOWN_INPUTS):
             on = k < len(inputs)
@@ -581,7 +590,7 @@ class ActivationExplorer(BlitView):
                 k, weights[i], self.ker_meshes, self.ker_labels, self.ker_axes[k], size
             )
             self.ker_titles[k].set_text("× kernel slice")
-            self.win_titles[k].set_text(f"input channel {i}: window")
+            self.win_titles[k].set_text(f"input channel {numbers[k]}: window")
 
     def _draw_windows(self, window: np.ndarray, sums: np.ndarray, inputs: list[int]) -> None:
         size = self._font_size(window[inputs])
@@ -603,13 +612,14 @@ def shown_inputs(weights: np.ndarray, count: int = SHOWN_INPUTS) -> list[int]:
     return sorted(int(i) for i in np.argsort(-norms, kind="stable")[:count])
 
 
-def arithmetic_lines(unit: dict[str, Any], inputs: list[int]) -> list[str]:
-    """The unit's sum written out: the shown channels, the others together, bias, total, and
-    the steps that follow."""
+def arithmetic_lines(unit: dict[str, Any], inputs: list[int], numbers: list[int]) -> list[str]:
+    """The unit's sum written out: the shown channels (``inputs`` index the unit's group,
+    ``numbers`` are their channel numbers), the others together, bias, total, and the steps
+    that follow."""
     sums = unit["channel_sums"]
     lines = ["input channel  sum"]
-    for i in inputs:
-        lines.append(f"  {i:<11} {sums[i]:+9.3f}")
+    for i, number in zip(inputs, numbers, strict=True):
+        lines.append(f"  {number:<11} {sums[i]:+9.3f}")
     rest = [i for i in range(len(sums)) if i not in inputs]
     if rest:
         lines.append(f"  {len(rest)} others{'':<{max(0, 4 - len(str(len(rest))))}} "

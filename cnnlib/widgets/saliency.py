@@ -18,15 +18,15 @@ import numpy as np
 import torch
 from matplotlib.collections import LineCollection
 
+from cnnlib.explain import pointing_game
 from cnnlib.plotting import ACCENT, DIVERGING, HIGHLIGHT, SEQUENTIAL, symmetric_limits
 from cnnlib.widgets._fastdraw import BlitView
 from cnnlib.widgets.activations import (
     check_model_and_images,
-    conv_layers,
     default_model_and_images,
 )
 
-#: the methods of the dropdown: words -> function of cnnlib.explain
+#: the methods of the dropdown: words -> method of cnnlib.explain.attribution_map
 METHODS: dict[str, str] = {
     "gradient (saliency)": "saliency",
     "gradient × input": "gradient_x_input",
@@ -105,7 +105,6 @@ class SaliencyView(BlitView):
         self._classes = (
             classes if classes is not None else tuple(f"class {k}" for k in range(n_classes))
         )
-        self._last_conv = conv_layers(self._model)[-1][0]
         self._cache: dict[tuple, np.ndarray] = {}
         self._predictions: dict[int, tuple[int, float]] = {}
         super().__init__()
@@ -137,25 +136,17 @@ class SaliencyView(BlitView):
         return self._predictions[image]
 
     def saliency_map(self, image: int, target: int, method: str) -> np.ndarray:
-        """The ``(H, W)`` map of ``method`` (a key of :data:`METHODS`), cached."""
+        """The ``(H, W)`` map of ``method`` (a key of :data:`METHODS`) at the image's resolution
+        (:func:`cnnlib.explain.attribution_map`), cached."""
         key = (image, target, method)
         if key not in self._cache:
-            from cnnlib import explain
+            from cnnlib.explain import attribution_map
 
-            name = METHODS[method]
-            fn = getattr(explain, name)
             x = self._x[image : image + 1]
-            if name == "grad_cam":
-                m = fn(self._model, x, target, self._last_conv)
-            else:
-                m = fn(self._model, x, target)
-            m = np.asarray(m.detach().cpu().numpy() if hasattr(m, "detach") else m, dtype=float)
-            m = np.squeeze(m)
-            if m.ndim == 3:  # one map per input channel: add them up
-                m = m.sum(axis=0)
+            m = attribution_map(self._model, x, target, METHODS[method])[0]
             if len(self._cache) >= CACHE_SIZE:
                 self._cache.pop(next(iter(self._cache)))
-            self._cache[key] = m
+            self._cache[key] = np.asarray(m, dtype=float)
         return self._cache[key]
 
     # -- the view -----------------------------------------------------------------------
@@ -225,10 +216,8 @@ class SaliencyView(BlitView):
             self.redraw_from(1)
         m = self.saliency_map(image, target, method)
         h, w = self._x.shape[-2:]
-        # the peak on the input's grid (a coarse map covers the image: scale its cell)
-        r, cc = np.unravel_index(int(np.argmax(m)), m.shape)
-        peak = (int((r + 0.5) * h / m.shape[0]), int((cc + 0.5) * w / m.shape[1]))
-        hit = None if mask is None else bool(mask[peak])
+        peak = tuple(int(i) for i in np.unravel_index(int(np.argmax(m)), m.shape))
+        hit = None if mask is None else pointing_game(m, mask)
         signed = bool(np.min(m) < 0)
         lim = symmetric_limits(m) if signed else (0.0, float(np.max(m)) or 1.0)
         self.map_im.set_cmap(DIVERGING if signed else SEQUENTIAL)
