@@ -54,7 +54,6 @@ def test_right_answers_pass(checker, fn, capsys):
     [
         (check_shift, lambda x, dy, dx: good_shift(x, -dy, -dx), "wrong way"),
         (check_shift, lambda x, dy, dx: good_shift(x, dx, dy), "swapped"),
-        (check_shift, lambda x, dy, dx: None, "return"),
         (check_circulant, lambda k, n: good_circulant(k, n).T, "transposed"),
         (check_circulant, lambda k, n: good_circulant(k[::-1], n), "flipped kernel"),
         (check_circulant, toeplitz_only, "corners"),

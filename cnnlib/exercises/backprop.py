@@ -28,11 +28,13 @@ from typing import Any
 import numpy as np
 
 from cnnlib.exercises._report import FAIL as FAIL  # re-exported for tests
+from cnnlib.exercises._report import NO_ANSWER as NO_ANSWER
 from cnnlib.exercises._report import PASS as PASS
 from cnnlib.exercises._report import (
-    compare_arrays,
+    Judge,
+    compare,
     fmt,
-    report,
+    name_of,
     require_callable,
     same,
 )
@@ -98,86 +100,98 @@ def _correlate_valid(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def check_grad_weight(fn: Callable[..., Any], seed: int = 0) -> None:
+def check_grad_weight(fn: Callable[..., Any], seed: int = 0) -> bool:
     """Check ``fn(x, grad_out)`` = ``dL/dw`` of ``y = conv2d(x, w)`` (one channel, stride 1).
 
     ``dL/dw[m, n] = sum_{i, j} grad_out[i, j] * x[i + m, j + n]``: ``x`` cross-correlated with
-    ``grad_out``. Prints a success line or the first failing case.
+    ``grad_out``. Prints one verdict; returns True on success.
     """
     require_callable(fn)
     cases = _cases(np.random.default_rng(seed))
-    for x, w, g in cases:
-        _, expected = _torch_grads(x, w, g)
-
-        def hint(got: np.ndarray, x=x, g=g, expected=expected) -> str:
-            if same(got, _correlate_valid(x, g[::-1, ::-1])):
-                return "Hint: grad_out was flipped: dL/dw is a cross-correlation, no rotation."
-            if same(got, _correlate_valid(x, g)[::-1, ::-1]):
-                return "Hint: your answer is rotated by 180 degrees: w[m, n] meets x[i+m, j+n]."
-            if got.shape != expected.shape:
-                return (
-                    "Hint: dL/dw has the kernel's shape: (H - H_out + 1, W - W_out + 1) = "
-                    f"{expected.shape}."
-                )
-            return ""
-
-        problem = compare_arrays(
-            "fn(x, grad_out)",
-            f"x =\n{fmt(x)}\ngrad_out =\n{fmt(g)}\n",
-            lambda x=x, g=g: fn(x.copy(), g.copy()),
-            expected,
-            hint,
-        )
-        if problem:
-            break
-    report("dL/dw", problem, len(cases), "torch autograd")
+    rule = (
+        "dL/dw[m, n] = sum over i, j of grad_out[i, j] * x[i + m, j + n]: slide grad_out over "
+        "x like a kernel, no rotation."
+    )
+    with Judge(name_of(fn, "your dL/dw"), rule, "torch autograd") as j:
+        for x, w, g in cases:
+            _weight_case(j, fn, x, w, g)
+        j.passed_cases(len(cases))
+    return j.ok
 
 
-def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> None:
+def _weight_case(
+    j: Judge, fn: Callable[..., Any], x: np.ndarray, w: np.ndarray, g: np.ndarray
+) -> None:
+    _, expected = _torch_grads(x, w, g)
+
+    def hint(got: np.ndarray, x=x, g=g, expected=expected) -> str:
+        if same(got, _correlate_valid(x, g[::-1, ::-1])):
+            return "Hint: grad_out was flipped: dL/dw is a cross-correlation, no rotation."
+        if same(got, _correlate_valid(x, g)[::-1, ::-1]):
+            return "Hint: your answer is rotated by 180 degrees: w[m, n] meets x[i+m, j+n]."
+        if got.shape != expected.shape:
+            return (
+                "Hint: dL/dw has the kernel's shape: (H - H_out + 1, W - W_out + 1) = "
+                f"{expected.shape}."
+            )
+        return ""
+
+    where = f"x =\n{fmt(x)}\ngrad_out =\n{fmt(g)}\n"
+    got = j.call("fn(x, grad_out)", fn, x.copy(), g.copy(), where=where)
+    compare(j, "fn(x, grad_out)", where, got, expected, hint)
+
+
+def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> bool:
     """Check ``fn(grad_out, w)`` = ``dL/dx`` of ``y = conv2d(x, w)`` (one channel, stride 1).
 
     ``dL/dx`` is the full convolution of ``grad_out`` with ``w``: pad ``grad_out`` with
-    ``k - 1`` zeros on every side and cross-correlate with ``rot180(w)``. Prints a success line
-    or the first failing case.
+    ``k - 1`` zeros on every side and cross-correlate with ``rot180(w)``. Prints one verdict;
+    returns True on success.
     """
     require_callable(fn)
     cases = _cases(np.random.default_rng(seed))
-    for x, w, g in cases:
-        expected, _ = _torch_grads(x, w, g)
-
-        def hint(got: np.ndarray, w=w, g=g, expected=expected) -> str:
-            kh, kw = w.shape
-            padded = np.pad(g, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
-            if same(got, _correlate_valid(padded, w)) and not np.allclose(w, w[::-1, ::-1]):
-                return (
-                    "Hint: the kernel is not rotated: slide rot180(w) = w[::-1, ::-1] over the "
-                    "padded gradient (pixel x[r, c] met w[r - i, c - j] in output (i, j))."
-                )
-            if got.shape != expected.shape:
-                return (
-                    f"Hint: dL/dx has the input's shape {expected.shape}: pad grad_out with "
-                    f"k - 1 = ({kh - 1}, {kw - 1}) zeros on every side (a full convolution)."
-                )
-            return ""
-
-        problem = compare_arrays(
-            "fn(grad_out, w)",
-            f"w =\n{fmt(w)}\ngrad_out =\n{fmt(g)}\n",
-            lambda w=w, g=g: fn(g.copy(), w.copy()),
-            expected,
-            hint,
-        )
-        if problem:
-            break
-    report("dL/dx", problem, len(cases), "torch autograd")
+    rule = (
+        "pixel x[r, c] met w[r - i, c - j] in output (i, j): pad grad_out with k - 1 zeros on "
+        "every side and slide the kernel, turned by 180 degrees, over it."
+    )
+    with Judge(name_of(fn, "your dL/dx"), rule, "torch autograd") as j:
+        for x, w, g in cases:
+            _input_case(j, fn, x, w, g)
+        j.passed_cases(len(cases))
+    return j.ok
 
 
-def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> None:
+def _input_case(
+    j: Judge, fn: Callable[..., Any], x: np.ndarray, w: np.ndarray, g: np.ndarray
+) -> None:
+    expected, _ = _torch_grads(x, w, g)
+
+    def hint(got: np.ndarray, w=w, g=g, expected=expected) -> str:
+        kh, kw = w.shape
+        padded = np.pad(g, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
+        if same(got, _correlate_valid(padded, w)) and not np.allclose(w, w[::-1, ::-1]):
+            return (
+                "Hint: the kernel is not rotated: slide rot180(w) = w[::-1, ::-1] over the "
+                "padded gradient (pixel x[r, c] met w[r - i, c - j] in output (i, j))."
+            )
+        if got.shape != expected.shape:
+            return (
+                f"Hint: dL/dx has the input's shape {expected.shape}: pad grad_out with "
+                f"k - 1 = ({kh - 1}, {kw - 1}) zeros on every side (a full convolution)."
+            )
+        return ""
+
+    where = f"w =\n{fmt(w)}\ngrad_out =\n{fmt(g)}\n"
+    got = j.call("fn(grad_out, w)", fn, g.copy(), w.copy(), where=where)
+    compare(j, "fn(grad_out, w)", where, got, expected, hint)
+
+
+def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> bool:
     """Check ``fn(grad_out, x)`` = ``dL/dx`` of ``y = max_pool2d(x, 2)`` (2 x 2, stride 2).
 
     Each window's gradient goes to the cell that held its maximum, all of it; the other three
     cells get 0. With ties (cases with all-zero windows) the first maximum, row by row, takes
-    it, as in torch. Prints a success line or the first failing case.
+    it, as in torch. Prints one verdict; returns True on success.
     """
     require_callable(fn)
     rng = np.random.default_rng(seed)
@@ -202,30 +216,34 @@ def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> None:
         h, w = (2 * int(v) for v in rng.integers(2, 5, size=2))
         x = np.maximum(rng.integers(-3, 2, size=(h, w)), 0).astype(float)
         cases.append((x, rng.integers(1, 4, size=(h // 2, w // 2)).astype(float)))
-    for x, g in cases:
-        expected = _torch_pool_grad(x, g)
+    rule = (
+        "each window's gradient grad_out[i, j] goes, all of it, to the cell that holds the "
+        "window's maximum; the other three cells get 0."
+    )
+    with Judge(name_of(fn, "your max pooling backward"), rule, "torch autograd") as j:
+        for x, g in cases:
+            _pool_case(j, fn, x, g)
+        j.passed_cases(len(cases))
+    return j.ok
 
-        def hint(got: np.ndarray, x=x, g=g, expected=expected) -> str:
-            if same(got, _torch_pool_grad(x, g, "avg")):
-                return (
-                    "Hint: that is average pooling's gradient (g/4 everywhere); with max "
-                    "pooling only the winner of each window receives the gradient."
-                )
-            if _has_tie(x) and not same(got, expected):
-                return (
-                    "Hint: some window has several equal maxima (an all-zero window after a "
-                    "ReLU, say). Torch gives the whole gradient to the first of them, reading "
-                    "the window row by row; the others get 0."
-                )
-            return ""
 
-        problem = compare_arrays(
-            "fn(grad_out, x)",
-            f"x =\n{fmt(x)}\ngrad_out =\n{fmt(g)}\n",
-            lambda x=x, g=g: fn(g.copy(), x.copy()),
-            expected,
-            hint,
-        )
-        if problem:
-            break
-    report("max pooling backward", problem, len(cases), "torch autograd")
+def _pool_case(j: Judge, fn: Callable[..., Any], x: np.ndarray, g: np.ndarray) -> None:
+    expected = _torch_pool_grad(x, g)
+
+    def hint(got: np.ndarray, x=x, g=g, expected=expected) -> str:
+        if same(got, _torch_pool_grad(x, g, "avg")):
+            return (
+                "Hint: that is average pooling's gradient (g/4 everywhere); with max "
+                "pooling only the winner of each window receives the gradient."
+            )
+        if _has_tie(x) and not same(got, expected):
+            return (
+                "Hint: some window has several equal maxima (an all-zero window after a "
+                "ReLU, say). Torch gives the whole gradient to the first of them, reading "
+                "the window row by row; the others get 0."
+            )
+        return ""
+
+    where = f"x =\n{fmt(x)}\ngrad_out =\n{fmt(g)}\n"
+    got = j.call("fn(grad_out, x)", fn, g.copy(), x.copy(), where=where)
+    compare(j, "fn(grad_out, x)", where, got, expected, hint)

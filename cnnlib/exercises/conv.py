@@ -28,18 +28,20 @@ from typing import Any
 import numpy as np
 
 from cnnlib._validate import check_array, check_int
+from cnnlib.exercises._report import FAIL as FAIL  # re-exported for tests
+from cnnlib.exercises._report import NO_ANSWER as NO_ANSWER
+from cnnlib.exercises._report import PASS as PASS
 from cnnlib.exercises._report import (
-    FAIL,
-    NO_ANSWER,
-    PASS,
+    Judge,
     NotWhole,
-    as_result,
-    compare_arrays,
+    compare,
     fmt,
-    report,
+    name_of,
+    number,
     require_callable,
     same,
-    whole_number,
+    show,
+    whole_numbers,
 )
 
 __all__ = [
@@ -130,29 +132,37 @@ def _conv_hint(x: np.ndarray, k: np.ndarray, stride: int, padding: int, got: np.
     return ""
 
 
-def check_conv2d(fn: Callable[..., Any], seed: int = 0) -> None:
+def check_conv2d(fn: Callable[..., Any], seed: int = 0) -> bool:
     """Check ``fn(x, kernel, stride=1, padding=0)`` against ``torch.nn.functional.conv2d``.
 
     ``x`` is ``(H, W)``, ``kernel`` ``(kH, kW)``; ``fn`` must return the ``(H_out, W_out)``
     cross-correlation with zero padding,
     ``out[i, j] = sum_{m, n} x_pad[i*stride + m, j*stride + n] * kernel[m, n]``.
-    Prints one success line, or the first failing case and what is wrong with it.
+    Prints one verdict (see :mod:`cnnlib.exercises._report`); returns True on success.
     """
     require_callable(fn)
     cases = _conv_cases(np.random.default_rng(seed))
-    problem = None
-    for x, k, stride, padding in cases:
-        problem = compare_arrays(
-            f"fn(x, kernel, stride={stride}, padding={padding})",
-            f"x (shape {x.shape}) =\n{fmt(x)}\nkernel (shape {k.shape}) =\n{fmt(k)}\n",
-            lambda x=x, k=k, s=stride, p=padding: fn(x.copy(), k.copy(), stride=s, padding=p),
-            _torch_conv2d(x, k, stride, padding),
-            lambda got, x=x, k=k, s=stride, p=padding: _conv_hint(x, k, s, p, got),
-            at="output",
-        )
-        if problem:
-            break
-    report("conv2d", problem, len(cases), "PyTorch")
+    hint = (
+        "pad x with `padding` zeros on every side, then out[i, j] = sum over m, n of "
+        "x_pad[i*stride + m, j*stride + n] * kernel[m, n]; compare your output with the expected "
+        "one at the first difference."
+    )
+    with Judge(name_of(fn, "your conv2d"), hint, "PyTorch") as j:
+        for x, k, stride, padding in cases:
+            call = f"fn(x, kernel, stride={stride}, padding={padding})"
+            where = f"x (shape {x.shape}) =\n{fmt(x)}\nkernel (shape {k.shape}) =\n{fmt(k)}\n"
+            got = j.call(call, fn, x.copy(), k.copy(), stride=stride, padding=padding, where=where)
+            compare(
+                j,
+                call,
+                where,
+                got,
+                _torch_conv2d(x, k, stride, padding),
+                lambda got, x=x, k=k, s=stride, p=padding: _conv_hint(x, k, s, p, got),
+                at="output",
+            )
+        j.passed_cases(len(cases))
+    return j.ok
 
 
 # --------------------------------------------------------------------------------------------
@@ -161,6 +171,7 @@ def check_conv2d(fn: Callable[..., Any], seed: int = 0) -> None:
 
 
 def _flip_hint(x: np.ndarray, k: np.ndarray, got: np.ndarray) -> str:
+    """Name a common mistake without writing the solution: the exercise asks for the flip."""
     import scipy.signal
 
     def corr(kernel: np.ndarray) -> np.ndarray:
@@ -168,25 +179,26 @@ def _flip_hint(x: np.ndarray, k: np.ndarray, got: np.ndarray) -> str:
 
     if same(got, corr(k)):
         return (
-            "Hint: this is the cross-correlation (conv2d) with the kernel as it is: "
-            "turn the kernel by 180 degrees first, kernel[::-1, ::-1]."
+            "this is the cross-correlation (conv2d) with the kernel as it is. The true "
+            "convolution pairs x[i + m, j + n] with kernel[kH - 1 - m, kW - 1 - n]: what "
+            "must you do to the kernel before conv2d gives that?"
         )
     if same(got, corr(k[::-1, :])):
-        return "Hint: only the rows are reversed; a 180-degree turn reverses the columns too."
+        return "only the rows are reversed; a 180-degree turn reverses the columns too."
     if same(got, corr(k[:, ::-1])):
-        return "Hint: only the columns are reversed; a 180-degree turn reverses the rows too."
+        return "only the columns are reversed; a 180-degree turn reverses the rows too."
     if k.shape[0] == k.shape[1] and same(got, corr(k.T)):
-        return "Hint: a transpose is not a 180-degree turn: use kernel[::-1, ::-1]."
+        return "a transpose is not a 180-degree turn: it must reverse the rows and the columns."
     return ""
 
 
-def check_convolve2d(fn: Callable[..., Any], seed: int = 0) -> None:
+def check_convolve2d(fn: Callable[..., Any], seed: int = 0) -> bool:
     """Check ``fn(x, kernel)`` against ``scipy.signal.convolve2d(x, kernel, mode="valid")``.
 
     ``x`` is ``(H, W)`` and ``kernel`` ``(kH, kW)`` with ``kH <= H``, ``kW <= W``; ``fn`` must
     return the true (flipped-kernel) convolution over full overlaps,
     ``out[i, j] = sum_{m, n} x[i + m, j + n] kernel[kH - 1 - m, kW - 1 - n]``.
-    Prints one success line, or the first failing case and what is wrong with it.
+    Prints one verdict; returns True on success.
     """
     import scipy.signal
 
@@ -203,32 +215,19 @@ def check_convolve2d(fn: Callable[..., Any], seed: int = 0) -> None:
         cases.append(
             (rng.integers(-4, 5, size=(h, w)).astype(float), rng.normal(size=(kh, kw)).round(1))
         )
-    problem = None
-    for x, k in cases:
-        call = "fn(x, kernel)"
-        where = f"x (shape {x.shape}) =\n{fmt(x)}\nkernel (shape {k.shape}) =\n{fmt(k)}\n"
-        expected = scipy.signal.convolve2d(x, k, mode="valid")
-        try:
-            got = fn(x.copy(), k.copy())
-        except Exception as exc:
-            problem = f"{call} raised {type(exc).__name__}: {exc}\n{where}"
-            break
-        got = as_result(got)
-        if isinstance(got, str):
-            problem = f"{call}: {got}\n{where}"
-            break
-        if not same(got, expected):
-            detail = (
-                f"returned shape {got.shape}, expected {expected.shape}"
-                if got.shape != expected.shape
-                else "wrong values"
-            )
-            problem = (
-                f"{call}: {detail}.\n{where}expected =\n{fmt(expected)}\ngot =\n{fmt(got)}\n"
-                f"{_flip_hint(x, k, got)}"
-            )
-            break
-    report("convolve2d", problem, len(cases), "scipy.signal.convolve2d")
+    hint = (
+        "the true convolution is a cross-correlation (conv2d) with a changed kernel: "
+        "out[i, j] = sum over m, n of x[i + m, j + n] * kernel[kH - 1 - m, kW - 1 - n]."
+    )
+    with Judge(name_of(fn, "your convolve2d"), hint, "scipy.signal.convolve2d") as j:
+        for x, k in cases:
+            call = "fn(x, kernel)"
+            where = f"x (shape {x.shape}) =\n{fmt(x)}\nkernel (shape {k.shape}) =\n{fmt(k)}\n"
+            got = j.call(call, fn, x.copy(), k.copy(), where=where)
+            expected = scipy.signal.convolve2d(x, k, mode="valid")
+            compare(j, call, where, got, expected, lambda got, x=x, k=k: _flip_hint(x, k, got))
+        j.passed_cases(len(cases))
+    return j.ok
 
 
 # --------------------------------------------------------------------------------------------
@@ -272,28 +271,35 @@ def _pool_hint(x: np.ndarray, k: int, stride: int | None, got: np.ndarray) -> st
     return ""
 
 
-def check_max_pool2d(fn: Callable[..., Any], seed: int = 0) -> None:
+def check_max_pool2d(fn: Callable[..., Any], seed: int = 0) -> bool:
     """Check ``fn(x, kernel_size, stride=None)`` against ``torch.nn.functional.max_pool2d``.
 
     ``x`` is ``(H, W)``; ``stride=None`` means ``stride = kernel_size``; no padding:
     ``out[i, j] = max_{0 <= m, n < k} x[i*stride + m, j*stride + n]``.
-    Prints one success line, or the first failing case and what is wrong with it.
+    Prints one verdict; returns True on success.
     """
     require_callable(fn)
     cases = _pool_cases(np.random.default_rng(seed))
-    problem = None
-    for x, k, stride in cases:
-        problem = compare_arrays(
-            f"fn(x, kernel_size={k}, stride={stride})",
-            f"x (shape {x.shape}) =\n{fmt(x)}\n",
-            lambda x=x, k=k, s=stride: fn(x.copy(), k, stride=s),
-            _torch_pool(x, k, stride, "max"),
-            lambda got, x=x, k=k, s=stride: _pool_hint(x, k, s, got),
-            at="output",
-        )
-        if problem:
-            break
-    report("max_pool2d", problem, len(cases), "PyTorch")
+    hint = (
+        "window (i, j) covers rows i*stride to i*stride + k - 1 and the same columns; "
+        "out[i, j] is the largest value in it (stride=None means stride = kernel_size)."
+    )
+    with Judge(name_of(fn, "your max_pool2d"), hint, "PyTorch") as j:
+        for x, k, stride in cases:
+            call = f"fn(x, kernel_size={k}, stride={stride})"
+            where = f"x (shape {x.shape}) =\n{fmt(x)}\n"
+            got = j.call(call, fn, x.copy(), k, stride=stride, where=where)
+            compare(
+                j,
+                call,
+                where,
+                got,
+                _torch_pool(x, k, stride, "max"),
+                lambda got, x=x, k=k, s=stride: _pool_hint(x, k, s, got),
+                at="output",
+            )
+        j.passed_cases(len(cases))
+    return j.ok
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,7 +315,7 @@ def check_output_value(
     col: int,
     stride: int = 1,
     padding: int = 0,
-) -> None:
+) -> bool:
     """Check a predicted ``conv2d(x, kernel, stride, padding)[row, col]`` (2-D ``x``, ``kernel``).
 
     The reference is ``torch.nn.functional.conv2d``. On a wrong answer it prints the window the
@@ -326,35 +332,41 @@ def check_output_value(
             f"(row, col) = ({row}, {col}) is outside the output, whose shape is {out.shape}"
         )
     expected = float(out[row, col])
-    if answer is None:
-        print(f"{NO_ANSWER} replace None with your prediction of output[{row}, {col}].")
-        return
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        print(f"{FAIL} the answer must be a number, got {answer!r}")
-        return
-    if np.isclose(value, expected, rtol=1e-6, atol=1e-8):
-        print(f"{PASS} output[{row}, {col}] = {fmt(expected)}: correct.")
-        return
-    kh, kw = kernel.shape
-    padded = np.pad(x, padding)
-    window = padded[row * stride : row * stride + kh, col * stride : col * stride + kw]
-    products = window * kernel
-    lines = [
-        f"{FAIL} output[{row}, {col}] is not {fmt(value)}.",
-        f"The window starts at padded row {row}*{stride} = {row * stride}, "
-        f"column {col}*{stride} = {col * stride}:",
-        fmt(window),
-        "window * kernel, element by element:",
-        fmt(products),
-        f"sum = {fmt(expected)}",
-    ]
-    if np.isclose(value, float((window * kernel[::-1, ::-1]).sum())) and not np.isclose(
-        value, expected
-    ):
-        lines.append("Your number is the sum with the kernel flipped: conv2d does not flip.")
-    print("\n".join(lines))
+    hint = (
+        f"output[{row}, {col}] is the sum of the window that starts at padded row "
+        f"{row}*stride, column {col}*stride, multiplied element by element by the kernel "
+        "(not flipped)."
+    )
+    with Judge(f"output[{row}, {col}]", hint) as j:
+        if answer is None:
+            j.no_answer("replace None with your prediction and run this cell again.")
+        try:
+            value = j.read("", lambda: number(answer))
+        except (TypeError, ValueError) as exc:
+            j.fail(f"the answer must be one number, got {show(answer)} ({exc}).")
+        if np.isclose(value, expected, rtol=1e-6, atol=1e-8):
+            j.passed(f"{fmt(expected)}, correct.")
+        kh, kw = kernel.shape
+        padded = np.pad(x, padding)
+        window = padded[row * stride : row * stride + kh, col * stride : col * stride + kw]
+        products = window * kernel
+        lines = [
+            f"it is not {fmt(value)}.",
+            f"The window starts at padded row {row}*{stride} = {row * stride}, "
+            f"column {col}*{stride} = {col * stride}:",
+            fmt(window),
+            "window * kernel, element by element:",
+            fmt(products),
+            f"sum = {fmt(expected)}",
+        ]
+        flipped = float((window * kernel[::-1, ::-1]).sum())
+        why = ""
+        if np.isclose(value, flipped) and not np.isclose(value, expected):
+            why = "your number is the sum with the kernel flipped: conv2d does not flip."
+        else:
+            why = "redo the products one by one against the window above."
+        j.fail("\n".join(lines), why)
+    return j.ok
 
 
 def check_output_shape(
@@ -363,7 +375,7 @@ def check_output_shape(
     weight_shape: Sequence[int],
     stride: int = 1,
     padding: int = 0,
-) -> None:
+) -> bool:
     """Check a predicted output shape of ``conv2d`` for an ``(N, C_in, H, W)`` input.
 
     ``weight_shape`` is ``(C_out, C_in, kH, kW)``; the reference is the shape PyTorch returns,
@@ -403,39 +415,44 @@ def check_output_shape(
             padding=padding,
         ).shape
     )
-    if answer is None:
-        print(f"{NO_ANSWER} replace None with your predicted shape (N, C_out, H_out, W_out).")
-        return
-    try:
-        got = tuple(whole_number(v) for v in answer)
-    except NotWhole as exc:
-        print(
-            f"{FAIL} the output shape is not {answer!r}: {exc.shown} is not a whole number of "
-            "pixels: use // for the floor."
-        )
-        return
-    except (TypeError, ValueError):
-        print(f"{FAIL} the answer must be a tuple of 4 integers, got {answer!r}")
-        return
-    if got == expected:
-        print(f"{PASS} output shape {expected}: correct.")
-        return
-    n, _, h, w = input_shape
-    c_out, c_in, kh, kw = weight_shape
-    parts = [f"{FAIL} the output shape is not {got}."]
-    if len(got) != 4:
-        parts.append("It has four axes: (N, C_out, H_out, W_out).")
-    else:
-        if got[0] != n:
-            parts.append(f"The batch size N = {n} passes through unchanged.")
-        if got[1] != c_out:
-            parts.append(
-                f"There is one output channel per filter: C_out = weight_shape[0] = {c_out} "
-                f"(the {c_in} input channels are summed inside each filter)."
+    hint = (
+        "the output has four axes (N, C_out, H_out, W_out): N passes through, one channel per "
+        "filter, and H_out = floor((H + 2p - kH) / s) + 1."
+    )
+    with Judge("the output shape", hint) as j:
+        if answer is None:
+            j.no_answer(
+                "replace None with your predicted shape (N, C_out, H_out, W_out) and run this "
+                "cell again."
             )
-        if got[2:] != expected[2:]:
-            parts.append(
-                f"H_out = floor((H + 2p - kH) / s) + 1 = floor(({h} + 2*{padding} - {kh}) / "
-                f"{stride}) + 1 = {expected[2]}; W_out likewise = {expected[3]}."
+        try:
+            got = tuple(j.read("", lambda: whole_numbers(answer, "a shape")))
+        except NotWhole as exc:
+            j.fail(
+                f"it is not {show(answer)}: {exc.shown} is not a whole number of pixels.",
+                "use // for the floor.",
             )
-    print("\n".join(parts))
+        except (TypeError, ValueError) as exc:
+            j.fail(f"the answer must be a tuple of 4 integers, got {show(answer)} ({exc}).")
+        if got == expected:
+            j.passed(f"{expected}, correct.")
+        n, _, h, w = input_shape
+        c_out, c_in, kh, kw = weight_shape
+        parts = []
+        if len(got) != 4:
+            parts.append("It has four axes: (N, C_out, H_out, W_out).")
+        else:
+            if got[0] != n:
+                parts.append(f"The batch size N = {n} passes through unchanged.")
+            if got[1] != c_out:
+                parts.append(
+                    f"There is one output channel per filter: C_out = weight_shape[0] = {c_out} "
+                    f"(the {c_in} input channels are summed inside each filter)."
+                )
+            if got[2:] != expected[2:]:
+                parts.append(
+                    f"H_out = floor((H + 2p - kH) / s) + 1 = floor(({h} + 2*{padding} - {kh}) / "
+                    f"{stride}) + 1 = {expected[2]}; W_out likewise = {expected[3]}."
+                )
+        j.fail(f"it is not {show(got)}.", " ".join(parts))
+    return j.ok

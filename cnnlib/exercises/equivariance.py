@@ -19,17 +19,19 @@ from typing import Any
 import numpy as np
 
 from cnnlib._validate import check_int
+from cnnlib.exercises._report import FAIL as FAIL  # re-exported for tests
+from cnnlib.exercises._report import NO_ANSWER as NO_ANSWER
+from cnnlib.exercises._report import PASS as PASS
 from cnnlib.exercises._report import (
-    FAIL,
-    NO_ANSWER,
-    PASS,
+    Judge,
     NotWhole,
-    as_result,
+    compare,
     fmt,
-    report,
+    name_of,
     require_callable,
     same,
-    whole_number,
+    show,
+    whole_numbers,
 )
 
 __all__ = ["check_circulant", "check_equivariant_shifts", "check_shift"]
@@ -42,8 +44,11 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
     return same(a, b, rtol=RTOL, atol=ATOL)
 
 
-def check_shift(fn: Callable[..., Any]) -> None:
-    """Check ``fn(x, dy, dx)`` = circular shift down by ``dy``, right by ``dx`` (``np.roll``)."""
+def check_shift(fn: Callable[..., Any]) -> bool:
+    """Check ``fn(x, dy, dx)`` = circular shift down by ``dy``, right by ``dx`` (``np.roll``).
+
+    Prints one verdict; returns True on success.
+    """
     require_callable(fn)
     rng = np.random.default_rng(0)
     cases = [(np.arange(12.0).reshape(3, 4), 1, 0), (np.arange(12.0).reshape(3, 4), 0, 1)]
@@ -53,31 +58,35 @@ def check_shift(fn: Callable[..., Any]) -> None:
         cases.append(
             (rng.integers(0, 9, size=(h, w)).astype(float), *map(int, rng.integers(-8, 9, 2)))
         )
-    problem = None
-    for x, dy, dx in cases:
-        problem = _shift_problem(fn, x, dy, dx)
-        if problem:
-            break
-    report("shift", problem, len(cases), "np.roll")
+    hint = (
+        "out[i, j] = x[(i - dy) % H, (j - dx) % W]: build the row and column indices, then "
+        "index x with them."
+    )
+    with Judge(name_of(fn, "your shift"), hint, "np.roll") as j:
+        for x, dy, dx in cases:
+            call = f"fn(x, dy={dy}, dx={dx})"
+            where = f"x =\n{fmt(x)}\n"
+            got = j.call(call, fn, x.copy(), dy, dx, where=where)
+            compare(
+                j,
+                call,
+                where,
+                got,
+                np.roll(x, (dy, dx), axis=(0, 1)),
+                lambda got, x=x, dy=dy, dx=dx: _shift_hint(x, dy, dx, got),
+                rtol=RTOL,
+                atol=ATOL,
+            )
+        j.passed_cases(len(cases))
+    return j.ok
 
 
-def _shift_problem(fn: Callable[..., Any], x: np.ndarray, dy: int, dx: int) -> str | None:
-    expected = np.roll(x, (dy, dx), axis=(0, 1))
-    call = f"fn(x, dy={dy}, dx={dx})"
-    try:
-        got = as_result(fn(x.copy(), dy, dx))
-    except Exception as exc:
-        return f"{call} raised {type(exc).__name__}: {exc}"
-    if isinstance(got, str):
-        return f"{call}: {got}"
-    if _same(got, expected):
-        return None
-    hint = ""
+def _shift_hint(x: np.ndarray, dy: int, dx: int, got: np.ndarray) -> str:
     if _same(got, np.roll(x, (-dy, -dx), axis=(0, 1))):
-        hint = "Hint: the shift goes the wrong way: out[i, j] = x[i - dy, j - dx]."
-    elif _same(got, np.roll(x, (dx, dy), axis=(0, 1))):
-        hint = "Hint: dy and dx are swapped: dy moves rows (axis 0), dx columns."
-    return f"{call}\nx =\n{fmt(x)}\nexpected =\n{fmt(expected)}\ngot =\n{fmt(got)}\n{hint}"
+        return "the shift goes the wrong way: out[i, j] = x[i - dy, j - dx]."
+    if _same(got, np.roll(x, (dx, dy), axis=(0, 1))):
+        return "dy and dx are swapped: dy moves rows (axis 0), dx columns."
+    return ""
 
 
 def measured_shift_errors(stride: int, size: int = 24, seed: int = 0) -> dict[int, float]:
@@ -111,7 +120,7 @@ def measured_shift_errors(stride: int, size: int = 24, seed: int = 0) -> dict[in
 CHECK_SIZE = 24
 
 
-def check_equivariant_shifts(answer: Iterable[int] | None, stride: int = 3) -> None:
+def check_equivariant_shifts(answer: Iterable[int] | None, stride: int = 3) -> bool:
     """Check the set of vertical shifts ``dy`` in ``0 .. 2*stride + 1`` for which a circular
     convolution with ``stride`` is exactly shift-equivariant on a ``CHECK_SIZE`` x ``CHECK_SIZE``
     image; the truth is measured. A shift by the stride rolls the output by one cell only when
@@ -120,45 +129,52 @@ def check_equivariant_shifts(answer: Iterable[int] | None, stride: int = 3) -> N
     errors = measured_shift_errors(stride, size=size)
     truth = {dy for dy, e in errors.items() if e < 1e-12}
     top = 2 * stride + 1
-    if answer is None:
-        print(f"{NO_ANSWER} replace None with a set of shifts from 0 to {top}.")
-        return
-    try:
-        got = {whole_number(v) for v in answer}
-    except NotWhole as exc:
-        print(
-            f"{FAIL} {exc.shown} is not a whole shift: dy moves the image by whole rows, "
-            f"0 to {top}."
-        )
-        return
-    except (TypeError, ValueError):
-        print(f"{FAIL} the answer must be a set of integers, got {answer!r}")
-        return
     table = "\n".join(f"  dy = {dy}: relative error {e:.1e}" for dy, e in errors.items())
-    outside = sorted(v for v in got if v not in errors)
-    got -= set(outside)
-    if got == truth and not outside:
-        why = (
-            f"the multiples of the stride: {stride} divides the image size {size}"
-            if truth == {dy for dy in errors if dy % stride == 0}
-            else f"the stride {stride} does not divide the image size {size}"
-        )
-        print(
-            f"{PASS} exactly {sorted(truth)}, {why}; measured on a {size} x {size} image:\n{table}"
-        )
-        return
-    missing, extra = sorted(truth - got), sorted(got - truth)
-    print(
-        f"{FAIL} measured errors for stride {stride} on a {size} x {size} image:\n{table}\n"
-        + (f"equivariant but missing from your answer: {missing}\n" if missing else "")
-        + (f"in your answer but not equivariant: {extra}\n" if extra else "")
-        + (
-            f"out of range, not measured here: {outside} (the question asks about dy = 0 to "
-            f"{top})\n"
-            if outside
-            else ""
-        )
+    hint = (
+        f"for each shift dy, ask whether shifting the input by dy moves the grid of windows "
+        f"(every {stride}th row, round the {size}-row torus) onto itself."
     )
+    with Judge(f"the equivariant shifts of stride {stride}", hint) as j:
+        if answer is None:
+            j.no_answer(
+                f"replace None with a set of shifts from 0 to {top} and run this cell again."
+            )
+        try:
+            got = set(j.read("", lambda: whole_numbers(answer, "shifts")))
+        except NotWhole as exc:
+            j.fail(
+                f"{exc.shown} is not a whole shift.",
+                f"dy moves the image by whole rows, 0 to {top}.",
+            )
+        except (TypeError, ValueError) as exc:
+            j.fail(
+                f"the answer must be a set of integers, got {show(answer)} ({exc}).",
+                f"write a set such as {{0, 1}} of the shifts from 0 to {top} you expect.",
+            )
+        outside = sorted(v for v in got if v not in errors)
+        got -= set(outside)
+        if got == truth and not outside:
+            why = (
+                f"the multiples of the stride: {stride} divides the image size {size}"
+                if truth == {dy for dy in errors if dy % stride == 0}
+                else f"the stride {stride} does not divide the image size {size}"
+            )
+            j.passed(
+                f"exactly {sorted(truth)}, {why}; measured on a {size} x {size} image:\n{table}"
+            )
+        missing, extra = sorted(truth - got), sorted(got - truth)
+        j.fail(
+            f"measured errors for stride {stride} on a {size} x {size} image:\n{table}\n"
+            + (f"equivariant but missing from your answer: {missing}\n" if missing else "")
+            + (f"in your answer but not equivariant: {extra}\n" if extra else "")
+            + (
+                f"out of range, not measured here: {show(outside)} (the question asks about "
+                f"dy = 0 to {top})\n"
+                if outside
+                else ""
+            )
+        )
+    return j.ok
 
 
 def _torch_circular_conv1d(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -170,42 +186,41 @@ def _torch_circular_conv1d(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return F.conv1d(F.pad(t, (1, 1), mode="circular"), k)[0, 0].numpy()
 
 
-def check_circulant(fn: Callable[..., Any]) -> None:
+def check_circulant(fn: Callable[..., Any]) -> bool:
     """Check ``fn(kernel, n)``: the ``n x n`` matrix ``A`` with ``A @ x`` equal to the circular
     cross-correlation ``y[i] = sum_m x[(i + m - 1) % n] kernel[m]`` (torch ``conv1d``) for every x.
+
+    Prints one verdict; returns True on success.
     """
     require_callable(fn)
     rng = np.random.default_rng(0)
     cases = [(np.array([1.0, 2.0, 3.0]), 5), (np.array([-1.0, 0.0, 1.0]), 4)]
     cases += [(rng.integers(-3, 4, size=3).astype(float), int(n)) for n in (3, 6, 8)]
-    for kernel, n in cases:
-        call = f"fn(kernel={kernel.tolist()}, n={n})"
-        try:
-            a = as_result(fn(kernel.copy(), n))
-        except Exception as exc:
-            print(f"{FAIL} circulant: {call} raised {type(exc).__name__}: {exc}")
-            return
-        if isinstance(a, str):
-            print(f"{FAIL} circulant: {call}: {a}")
-            return
-        if a.shape != (n, n):
-            print(f"{FAIL} circulant: {call} returned shape {a.shape}, expected {(n, n)}.")
-            return
-        # A is right iff it maps every basis vector right: its columns are conv(e_k)
-        expected = np.stack([_torch_circular_conv1d(e, kernel) for e in np.eye(n)], axis=1)
-        if not _same(a, expected):
-            hint = ""
-            if _same(a.T, expected):
-                hint = (
-                    "Hint: your matrix is transposed (for a circulant, the same as a flipped "
-                    "kernel): row i computes y[i] and holds kernel[m] at column (i + m - 1) % n."
+    hint = (
+        "row i of A computes y[i]: it holds kernel[m] at column (i + m - 1) % n, for m = 0, 1, 2."
+    )
+    with Judge(name_of(fn, "your circulant"), hint) as j:
+        for kernel, n in cases:
+            call = f"fn(kernel={kernel.tolist()}, n={n})"
+            a = j.array(call, j.call(call, fn, kernel.copy(), n))
+            # A is right iff it maps every basis vector right: its columns are conv(e_k)
+            expected = np.stack([_torch_circular_conv1d(e, kernel) for e in np.eye(n)], axis=1)
+            if a.shape != (n, n):
+                j.fail(f"{call} returned shape {a.shape}, expected {(n, n)}.", "A is n x n.")
+            if not _same(a, expected):
+                why = ""
+                if _same(a.T, expected):
+                    why = (
+                        "your matrix is transposed (for a circulant, the same as a flipped "
+                        "kernel): row i computes y[i]."
+                    )
+                elif np.allclose(a[0, -1], 0) and kernel[0] != 0:
+                    why = "the corners are missing: circular padding wraps around (a circulant)."
+                x = np.arange(1.0, n + 1)
+                j.fail(
+                    f"{call}\nexpected =\n{fmt(expected)}\ngot =\n{fmt(a)}\n"
+                    f"e.g. x = {x.tolist()}: A @ x = {fmt(a @ x)}, conv = {fmt(expected @ x)}",
+                    why,
                 )
-            elif np.allclose(a[0, -1], 0) and kernel[0] != 0:
-                hint = "Hint: the corners are missing: circular padding wraps around (a circulant)."
-            x = np.arange(1.0, n + 1)
-            print(
-                f"{FAIL} circulant: {call}\nexpected =\n{fmt(expected)}\ngot =\n{fmt(a)}\n"
-                f"e.g. x = {x.tolist()}: A @ x = {fmt(a @ x)}, conv = {fmt(expected @ x)}\n{hint}"
-            )
-            return
-    print(f"{PASS} circulant: all {len(cases)} matrices reproduce the circular convolution.")
+        j.passed(f"all {len(cases)} matrices reproduce the circular convolution.")
+    return j.ok

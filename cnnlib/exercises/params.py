@@ -26,7 +26,10 @@ from collections.abc import Callable
 from typing import Any
 
 from cnnlib._validate import check_int
-from cnnlib.exercises._report import FAIL, PASS, call_learner, report
+from cnnlib.exercises._report import FAIL as FAIL  # re-exported for tests
+from cnnlib.exercises._report import NO_ANSWER as NO_ANSWER
+from cnnlib.exercises._report import PASS as PASS
+from cnnlib.exercises._report import Judge, count, name_of, require_callable, show
 
 __all__ = [
     "check_layer_params",
@@ -132,20 +135,32 @@ def check_layer_params(
     kernel_size: int,
     bias: bool = True,
     groups: int = 1,
-) -> None:
-    """Check a parameter count made by hand against ``nn.Conv2d(...)``'s real parameters."""
+) -> bool:
+    """Check a parameter count made by hand against ``nn.Conv2d(...)``'s real parameters.
+
+    Prints one verdict naming the layer; returns True on success.
+    """
     c_in = check_int("in_channels", in_channels, 1)
     c_out = check_int("out_channels", out_channels, 1)
     k = check_int("kernel_size", kernel_size, 1)
     layer = f"nn.Conv2d({c_in}, {c_out}, {k}, bias={bias}, groups={groups})"
     expected = _torch_params(c_in, c_out, k, bias, groups)
-    if not _is_count(answer):
-        print(f"{FAIL} the answer must be a whole number, got {answer!r}")
-    elif answer == expected:
-        print(f"{PASS} {layer} has {expected:,} parameters: correct.")
-    else:
-        hint = _params_hint(answer, c_in, c_out, k, bias, groups)
-        print(f"{FAIL} {layer}: expected {expected:,}, got {answer:,}. {hint}".rstrip())
+    hint = (
+        "count per filter: the k x k weights of every input channel the filter reads, then "
+        "its bias, if it has one; then multiply by the number of filters."
+    )
+    with Judge(f"the parameters of {layer}", hint) as j:
+        if answer is None:
+            j.no_answer("replace None with your count and run this cell again.")
+        if not _is_count(answer):
+            j.fail(f"the answer must be a whole number, got {show(answer)}.")
+        if answer == expected:
+            j.passed(f"{count(expected)}, correct.")
+        j.fail(
+            f"expected {count(expected)}, got {count(answer)}.",
+            _params_hint(answer, c_in, c_out, k, bias, groups),
+        )
+    return j.ok
 
 
 def _random_layers(rng: random.Random, n: int) -> list[tuple[int, int, int, bool, int]]:
@@ -159,88 +174,103 @@ def _random_layers(rng: random.Random, n: int) -> list[tuple[int, int, int, bool
     return cases
 
 
-def _call(fn: Callable[..., Any], args: tuple, kwargs: dict, call: str) -> tuple[Any, str | None]:
-    """Run the learner's ``fn``: ``(count, None)`` or ``(None, what is wrong)``."""
-    got, problem = call_learner(fn, call, *args, **kwargs)
-    if problem is None and not _is_count(got):
-        problem = f"{call} returned {got!r}; a count is a whole number (use // not /)"
-    return got, problem
+def _count_of(j: Judge, call: str, got: Any) -> int:
+    """The learner's count, or the check ends: a count is a whole number."""
+    if not _is_count(got):
+        j.fail(
+            f"{call} returned {show(got)} ({type(got).__name__}).",
+            "a count is a whole number: use // not /, and return an int.",
+        )
+    return int(got)
 
 
-def check_conv2d_params(fn: Callable[..., Any], seed: int = 0) -> None:
+def check_conv2d_params(fn: Callable[..., Any], seed: int = 0) -> bool:
     """Check ``fn(in_channels, out_channels, kernel_size, bias=True, groups=1)`` against the
-    parameters of real ``nn.Conv2d`` layers."""
+    parameters of real ``nn.Conv2d`` layers. Prints one verdict; returns True on success."""
+    require_callable(fn)
     cases = _random_layers(random.Random(seed), 25)
-    failure = None
-    for c_in, c_out, k, bias, groups in cases:
-        call = f"fn({c_in}, {c_out}, {k}, bias={bias}, groups={groups})"
-        got, failure = _call(fn, (c_in, c_out, k), {"bias": bias, "groups": groups}, call)
-        if failure:
-            break
-        expected = _torch_params(c_in, c_out, k, bias, groups)
-        if got != expected:
-            hint = _fn_params_hint(fn, cases)
-            failure = f"{call}: expected {expected:,}, got {got:,}. {hint}".rstrip()
-            break
-    report("conv2d parameters", failure, len(cases), "PyTorch")
+    hint = (
+        "count per filter: the k x k weights of every input channel the filter reads, then "
+        "its bias, if it has one; then multiply by the number of filters."
+    )
+    with Judge(name_of(fn, "your conv2d_params"), hint, "PyTorch") as j:
+        for c_in, c_out, k, bias, groups in cases:
+            call = f"fn({c_in}, {c_out}, {k}, bias={bias}, groups={groups})"
+            got = _count_of(j, call, j.call(call, fn, c_in, c_out, k, bias=bias, groups=groups))
+            expected = _torch_params(c_in, c_out, k, bias, groups)
+            if got != expected:
+                why = j.hint_from(lambda: _fn_params_hint(fn, cases))
+                j.fail(f"{call}: expected {count(expected)}, got {count(got)}.", why)
+        j.passed_cases(len(cases))
+    return j.ok
 
 
-def check_depthwise_separable_params(fn: Callable[..., Any], seed: int = 0) -> None:
+def check_depthwise_separable_params(fn: Callable[..., Any], seed: int = 0) -> bool:
     """Check ``fn(in_channels, out_channels, kernel_size, bias=True)`` against a real depthwise
     ``nn.Conv2d(C_in, C_in, k, groups=C_in)`` followed by a pointwise ``nn.Conv2d(C_in, C_out,
-    1)``: ``C_in k^2 + C_in C_out`` weights and ``C_in + C_out`` biases."""
+    1)``: ``C_in k^2 + C_in C_out`` weights and ``C_in + C_out`` biases. Prints one verdict;
+    returns True on success."""
+    require_callable(fn)
     rng = random.Random(seed)
     cases = [(32, 64, 3, True), (3, 64, 3, False), (1, 1, 1, True)]
     cases += [
         (rng.randint(1, 64), rng.randint(1, 128), rng.randint(1, 7), rng.random() < 0.6)
         for _ in range(20)
     ]
-    failure = None
-    for c_in, c_out, k, bias in cases:
-        call = f"fn({c_in}, {c_out}, {k}, bias={bias})"
-        got, failure = _call(fn, (c_in, c_out, k), {"bias": bias}, call)
-        if failure:
-            break
-        expected = _torch_dsc_params(c_in, c_out, k, bias)
-        if got != expected:
-            weights = c_in * k * k + c_in * c_out
-            hint = ""
-            if bias and got == weights:
-                hint = "Hint: both convolutions have a bias: C_in for the depthwise, C_out after."
-            elif got == c_in * c_out * k * k + (c_out if bias else 0):
-                hint = "Hint: that is a standard convolution; the depthwise one has groups = C_in."
-            elif bias and got == weights + c_out:
-                hint = "Hint: the depthwise convolution has a bias too (one per input channel)."
-            failure = f"{call}: expected {expected:,}, got {got:,}. {hint}".rstrip()
-            break
-    report("depthwise separable parameters", failure, len(cases), "PyTorch")
+    hint = (
+        "add the two layers: a depthwise k x k convolution (groups = C_in: one k x k filter "
+        "per input channel) and a pointwise 1 x 1 convolution from C_in to C_out, each with "
+        "its biases when bias=True."
+    )
+    with Judge(name_of(fn, "your depthwise separable count"), hint, "PyTorch") as j:
+        for c_in, c_out, k, bias in cases:
+            call = f"fn({c_in}, {c_out}, {k}, bias={bias})"
+            got = _count_of(j, call, j.call(call, fn, c_in, c_out, k, bias=bias))
+            expected = _torch_dsc_params(c_in, c_out, k, bias)
+            if got != expected:
+                weights = c_in * k * k + c_in * c_out
+                why = ""
+                if bias and got == weights:
+                    why = "both convolutions have a bias: C_in for the depthwise, C_out after."
+                elif got == c_in * c_out * k * k + (c_out if bias else 0):
+                    why = "that is a standard convolution; the depthwise one has groups = C_in."
+                elif bias and got == weights + c_out:
+                    why = "the depthwise convolution has a bias too (one per input channel)."
+                j.fail(f"{call}: expected {count(expected)}, got {count(got)}.", why)
+        j.passed_cases(len(cases))
+    return j.ok
 
 
-def check_conv2d_macs(fn: Callable[..., Any], seed: int = 0) -> None:
+def check_conv2d_macs(fn: Callable[..., Any], seed: int = 0) -> bool:
     """Check ``fn(in_channels, out_channels, kernel_size, size, stride=1, padding=0)`` (one
-    ``size x size`` image) against half the FLOPs FlopCounterMode counts for ``nn.Conv2d``."""
+    ``size x size`` image) against half the FLOPs FlopCounterMode counts for ``nn.Conv2d``.
+    Prints one verdict; returns True on success."""
+    require_callable(fn)
     rng = random.Random(seed)
     cases = [(3, 64, 3, 32, 1, 1), (3, 8, 3, 8, 1, 0), (4, 4, 3, 9, 2, 1)]
     while len(cases) < 25:
         k, p = rng.randint(1, 5), rng.randint(0, 2)
         size = rng.randint(max(1, k - 2 * p), 20)
         cases.append((rng.randint(1, 8), rng.randint(1, 8), k, size, rng.randint(1, 3), p))
-    failure = None
-    for c_in, c_out, k, size, s, p in cases:
-        call = f"fn({c_in}, {c_out}, {k}, {size}, stride={s}, padding={p})"
-        got, failure = _call(fn, (c_in, c_out, k, size), {"stride": s, "padding": p}, call)
-        if failure:
-            break
-        expected = _torch_macs(c_in, c_out, k, size, s, p)
-        if got != expected:
-            out = (size + 2 * p - k) // s + 1
-            hint = ""
-            if got == size * size * c_out * c_in * k * k:
-                hint = "Hint: use the output size, not the input size."
-            elif got == out * out * c_out * c_in * k * k + out * out * c_out:
-                hint = "Hint: the bias additions are not multiply-accumulates."
-            failure = (
-                f"{call}: expected {expected:,} (output {out} x {out}), got {got:,}. {hint}"
-            ).rstrip()
-            break
-    report("conv2d multiply-accumulates", failure, len(cases), "PyTorch")
+    hint = (
+        "every output value (H_out x W_out positions, C_out channels) costs one "
+        "multiply-accumulate per weight of its filter (C_in x k x k)."
+    )
+    with Judge(name_of(fn, "your conv2d_macs"), hint, "PyTorch") as j:
+        for c_in, c_out, k, size, s, p in cases:
+            call = f"fn({c_in}, {c_out}, {k}, {size}, stride={s}, padding={p})"
+            got = _count_of(j, call, j.call(call, fn, c_in, c_out, k, size, stride=s, padding=p))
+            expected = _torch_macs(c_in, c_out, k, size, s, p)
+            if got != expected:
+                out = (size + 2 * p - k) // s + 1
+                why = ""
+                if got == size * size * c_out * c_in * k * k:
+                    why = "use the output size, not the input size."
+                elif got == out * out * c_out * c_in * k * k + out * out * c_out:
+                    why = "the bias additions are not multiply-accumulates."
+                j.fail(
+                    f"{call}: expected {count(expected)} (output {out} x {out}), got {count(got)}.",
+                    why,
+                )
+        j.passed_cases(len(cases))
+    return j.ok

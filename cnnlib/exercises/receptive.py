@@ -20,7 +20,17 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from cnnlib.exercises._report import FAIL, FORGOT_RETURN, NotWhole, report, whole_number
+from cnnlib.exercises._report import FAIL as FAIL  # re-exported for tests
+from cnnlib.exercises._report import PASS as PASS
+from cnnlib.exercises._report import (
+    Judge,
+    NotWhole,
+    name_of,
+    read_items,
+    require_callable,
+    show,
+    whole_number,
+)
 from cnnlib.receptive import receptive_field
 
 __all__ = ["check_receptive_field", "check_window"]
@@ -33,18 +43,6 @@ def _random_layers(rng: np.random.Generator, n: int, width: int) -> list[tuple[i
         extra = [int(rng.integers(1, 4))] if width == 3 else []
         layers.append((k, s, *extra))
     return layers
-
-
-def _call(fn: Callable, *args) -> tuple[object, str | None]:
-    try:
-        return fn(*args), None
-    except NotImplementedError:
-        return (
-            None,
-            "it raised NotImplementedError: replace `raise NotImplementedError` by your code",
-        )
-    except Exception as exc:  # the learner's code: report it, never crash the notebook
-        return None, f"it raised {type(exc).__name__}: {exc}"
 
 
 def _as_int(got: object) -> int | None:
@@ -79,11 +77,12 @@ def _hint_size(layers: Sequence[tuple[int, ...]], got: int, dilation: bool) -> s
     return ""
 
 
-def check_receptive_field(fn: Callable, dilation: bool = False) -> None:
+def check_receptive_field(fn: Callable, dilation: bool = False) -> bool:
     """Check ``fn(layers) -> r`` (see the module docstring) on worked and random stacks.
 
-    Prints one line: a success line, or the first case that fails and a hint.
+    Prints one verdict; returns True on success.
     """
+    require_callable(fn)
     worked = [[(3, 1)] * 3, [(3, 1), (2, 2), (3, 1)], [(11, 4), (3, 2), (5, 1), (3, 2)]]
     if dilation:
         worked = [[(3, 1, 1), (3, 1, 2), (3, 1, 4)], [(3, 2, 1), (3, 1, 2)]]
@@ -91,31 +90,37 @@ def check_receptive_field(fn: Callable, dilation: bool = False) -> None:
     cases = worked + [
         _random_layers(rng, int(rng.integers(1, 6)), 3 if dilation else 2) for _ in range(20)
     ]
-    title = "my_receptive_field" + (" with dilation" if dilation else "")
-    for layers in cases:
-        tuples = [(k, s, 0, rest[0] if rest else 1) for k, s, *rest in layers]
-        expected = receptive_field(tuples)[-1].size
-        got, error = _call(fn, [tuple(layer) for layer in layers])
-        if error is None and got is None:
-            error = f"it {FORGOT_RETURN}"
-        if error is None and _as_int(got) is None:
-            error = f"it returned {got!r}, not an integer"
-        if error is not None:
-            print(f"{FAIL} {title}: for layers={layers} {error}")
-            return
-        if _as_int(got) != expected:
-            hint = _hint_size(layers, _as_int(got), dilation)
-            print(f"{FAIL} {title}: for layers={layers} expected {expected}, got {got}.{hint}")
-            return
-    report(title, None, len(cases), cases="stacks")
+    hint = (
+        "start from r_0 = 1; layer l adds (k'_l - 1) times the product of the strides of the "
+        "layers below it"
+        + (", with the dilated kernel size k' = d (k - 1) + 1." if dilation else ".")
+    )
+    what = name_of(fn, "your receptive field") + (" with dilation" if dilation else "")
+    with Judge(what, hint) as j:
+        for layers in cases:
+            tuples = [(k, s, 0, rest[0] if rest else 1) for k, s, *rest in layers]
+            expected = receptive_field(tuples)[-1].size
+            call = f"fn(layers={layers})"
+            got = j.call(call, fn, [tuple(layer) for layer in layers])
+            value = _as_int(got)
+            if value is None:
+                j.fail(f"{call} returned {show(got)}, not an integer.", "return one int: r_L.")
+            if value != expected:
+                j.fail(
+                    f"{call}: expected {expected}, got {value}.",
+                    _hint_size(layers, value, dilation),
+                )
+        j.passed_cases(len(cases), cases="stacks")
+    return j.ok
 
 
-def check_window(fn: Callable) -> None:
+def check_window(fn: Callable) -> bool:
     """Check ``fn(layers, unit) -> (start, end)`` (see the module docstring).
 
     The reference is ``start = unit S - P``, ``end = start + r - 1`` from
-    :func:`cnnlib.receptive.receptive_field`. Prints a success line or the first failing case.
+    :func:`cnnlib.receptive.receptive_field`. Prints one verdict; returns True on success.
     """
+    require_callable(fn)
     rng = np.random.default_rng(5)
     cases = [([(3, 1, 1)] * 3, 0), ([(3, 1, 1)] * 3, 5), ([(3, 1, 1), (2, 2, 0), (3, 1, 1)], 2)]
     for _ in range(20):
@@ -124,35 +129,41 @@ def check_window(fn: Callable) -> None:
             for k in rng.integers(1, 6, size=int(rng.integers(1, 5)))
         ]
         cases.append(([tuple(int(v) for v in layer) for layer in layers], int(rng.integers(0, 6))))
-    title = "my_window"
-    for layers, unit in cases:
-        field = receptive_field(layers)[-1]
-        w = field.window(unit)
-        expected = (w.start, w.end)
-        got, error = _call(fn, list(layers), unit)
-        if error is None:
+    hint = (
+        "walk down from the top: a window [a, b] of layer l comes from [a s_l - p_l, "
+        "b s_l - p_l + k_l - 1] of the layer below."
+    )
+    with Judge(name_of(fn, "your window"), hint) as j:
+        for layers, unit in cases:
+            field = receptive_field(layers)[-1]
+            w = field.window(unit)
+            expected = (w.start, w.end)
+            call = f"fn(layers={layers}, unit={unit})"
+            got = j.call(call, fn, list(layers), unit)
             try:
-                got = tuple(whole_number(v) for v in got)
-                if len(got) != 2:
-                    raise ValueError
+                pair = tuple(
+                    j.read(call, lambda got=got: [whole_number(v) for v in read_items(got)])
+                )
+                if len(pair) != 2:
+                    raise ValueError(f"{len(pair)} values")
             except NotWhole as exc:
-                error = f"it returned {got!r}: {exc.shown} is not an input index (a whole number)"
-            except (TypeError, ValueError):
-                error = f"it returned {got!r}, not a pair (start, end)"
-        if error is not None:
-            print(f"{FAIL} {title}: for layers={layers}, unit={unit} {error}")
-            return
-        if got != expected:
-            hint = ""
-            if got == (w.start + field.padding, w.end + field.padding):
-                hint = " Hint: subtract the effective padding P = sum p_l prod_{i<l} s_i."
-            elif got[1] - got[0] == field.size:
-                hint = " Hint: the end is inclusive: end = start + r - 1."
-            elif got[1] - got[0] + 1 != field.size:
-                hint = f" Hint: the window should hold r = {field.size} pixels."
-            print(
-                f"{FAIL} {title}: for layers={layers}, unit={unit} expected {expected}, "
-                f"got {got}.{hint}"
-            )
-            return
-    report(title, None, len(cases))
+                j.fail(
+                    f"{call} returned {show(got)}: {exc.shown} is not an input index.",
+                    "input indices are whole numbers (negative ones lie in the padding).",
+                )
+            except (TypeError, ValueError) as exc:
+                j.fail(
+                    f"{call} returned {show(got)}, not a pair (start, end) ({exc}).",
+                    "return two ints: the first and the last input index.",
+                )
+            if pair != expected:
+                why = ""
+                if pair == (w.start + field.padding, w.end + field.padding):
+                    why = "subtract the effective padding P = sum p_l prod_{i<l} s_i."
+                elif pair[1] - pair[0] == field.size:
+                    why = "the end is inclusive: end = start + r - 1."
+                elif pair[1] - pair[0] + 1 != field.size:
+                    why = f"the window should hold r = {field.size} pixels."
+                j.fail(f"{call}: expected {expected}, got {pair}.", why)
+        j.passed_cases(len(cases))
+    return j.ok

@@ -26,10 +26,12 @@ import numpy as np
 from cnnlib.exercises._report import FAIL as FAIL  # re-exported for tests
 from cnnlib.exercises._report import PASS as PASS
 from cnnlib.exercises._report import (
+    Judge,
     NotWhole,
-    call_learner,
-    report,
+    name_of,
+    read_items,
     require_callable,
+    show,
     whole_number,
 )
 
@@ -83,28 +85,29 @@ def check_output_size(fn: Callable[..., Any], seed: int = 0) -> bool:
     """Check ``fn(size, kernel_size, stride, padding, dilation)`` against ``nn.Conv2d``.
 
     The expected answer is ``floor((size + 2p - d(k - 1) - 1) / s) + 1``, the shape torch
-    produces. Prints a success line or the first failing case; returns True on success.
+    produces. Prints one verdict; returns True on success.
     """
     require_callable(fn)
     cases = _size_cases(np.random.default_rng(seed))
-    title = "output size"
-    for size, k, s, p, d in cases:
-        call = f"fn(size={size}, kernel_size={k}, stride={s}, padding={p}, dilation={d})"
-        expected = _torch_conv_size(size, k, s, p, d)
-        got, problem = call_learner(fn, call, size, k, s, p, d)
-        if problem:
-            return report(title, problem, len(cases), "nn.Conv2d")
-        if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
-            if isinstance(got, float) and got == expected:
-                problem = f"{call} returned the float {got!r}: return an int (use //)."
-            else:
-                problem = f"{call} returned {got!r} ({type(got).__name__}), expected {expected}."
-            return report(title, problem, len(cases), "nn.Conv2d")
-        if got != expected:
-            hint = _size_hint(fn, cases)
-            problem = f"{call} returned {got}, expected {expected}.{hint}"
-            return report(title, problem, len(cases), "nn.Conv2d")
-    return report(title, None, len(cases), "nn.Conv2d")
+    hint = (
+        "count the positions of the first cell of a window: the dilated kernel spans "
+        "d(k - 1) + 1 cells of the padded input (size + 2p cells), and windows start every s "
+        "cells."
+    )
+    with Judge(name_of(fn, "your output size"), hint, "nn.Conv2d") as j:
+        for size, k, s, p, d in cases:
+            call = f"fn(size={size}, kernel_size={k}, stride={s}, padding={p}, dilation={d})"
+            expected = _torch_conv_size(size, k, s, p, d)
+            got = j.call(call, fn, size, k, s, p, d)
+            if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
+                if isinstance(got, float) and got == expected:
+                    j.fail(f"{call} returned the float {got!r}.", "return an int (use //).")
+                j.fail(f"{call} returned {show(got)} ({type(got).__name__}), expected an int.")
+            if got != expected:
+                hint_text = j.hint_from(lambda: _size_hint(fn, cases))
+                j.fail(f"{call} returned {got}, expected {expected}.", hint_text)
+        j.passed_cases(len(cases))
+    return j.ok
 
 
 #: common mistakes: the formula a learner wrote, and what to tell them
@@ -136,7 +139,7 @@ def _size_hint(fn: Callable[..., Any], cases: list) -> str:
         return ""
     for formula, hint in _SIZE_MISTAKES:
         if all(a == formula(*case) for a, case in zip(answers, cases, strict=True)):
-            return f" Hint: {hint}"
+            return hint
     return ""
 
 
@@ -146,53 +149,59 @@ def check_same_padding(fn: Callable[..., Any], seed: int = 0) -> bool:
 
     The total is ``d(k - 1)``; torch puts ``total // 2`` before and the rest after. Checked by
     padding a random input so and comparing the convolution with torch's ``padding="same"``.
-    Prints a success line or the first failing case; returns True on success.
+    Prints one verdict; returns True on success.
     """
     require_callable(fn)
     rng = np.random.default_rng(seed)
     cases = [(k, d) for d in (1, 2, 3) for k in range(1, 7)]
-    title = "same padding"
-    reference = 'torch padding="same"'
-    for k, d in cases:
-        call = f"fn(kernel_size={k}, dilation={d})"
-        got, problem = call_learner(fn, call, k, d)
-        if problem:
-            return report(title, problem, len(cases), reference)
-        total = d * (k - 1)
-        try:
-            before, after = (whole_number(v) for v in got)
-        except NotWhole as exc:
-            why = "an odd total" if total % 2 else "the total"
-            problem = (
-                f"{call} returned {got!r}, expected ({total // 2}, {total - total // 2}): "
-                f"{exc.shown} is not a whole number of pixels. Hint: for {why} d(k - 1) = "
-                f"{total}, torch puts total // 2 before and the rest after."
-            )
-            return report(title, problem, len(cases), reference)
-        except (TypeError, ValueError):
-            problem = f"{call} returned {got!r}: return a pair (before, after) of ints."
-            return report(title, problem, len(cases), reference)
-        x = rng.standard_normal((11, 11))
-        w = rng.standard_normal((k, k))
-        expected = _torch_same(k, d, x, w)
-        ok = min(before, after) >= 0
-        if ok:
-            padded = np.pad(x, ((before, after), (before, after)))
-            ours = _correlate(padded, w, d)
-            ok = ours.shape == expected.shape and np.allclose(ours, expected, atol=1e-6)
-        if not ok:
-            if before + after != total:
-                hint = f"the dilated kernel needs d(k - 1) = {total} padding cells in all."
-            elif (after, before) == (total // 2, total - total // 2):
-                hint = "torch puts the extra cell of an even total at the end (after)."
-            else:
-                hint = "torch puts total // 2 before and the rest after."
-            problem = (
-                f"{call} returned ({before}, {after}), expected "
-                f"({total // 2}, {total - total // 2}). Hint: {hint}"
-            )
-            return report(title, problem, len(cases), reference)
-    return report(title, None, len(cases), reference)
+    hint = (
+        "at stride 1 the output loses as many cells as the dilated kernel spans minus one; "
+        "split that total between before and after as torch does."
+    )
+    with Judge(name_of(fn, "your same padding"), hint, 'torch padding="same"') as j:
+        for k, d in cases:
+            call = f"fn(kernel_size={k}, dilation={d})"
+            got = j.call(call, fn, k, d)
+            total = d * (k - 1)
+            try:
+                items = j.read(call, lambda got=got: [whole_number(v) for v in read_items(got)])
+                if len(items) != 2:
+                    raise TypeError(f"{len(items)} values")
+                before, after = items
+            except NotWhole as exc:
+                why = "an odd total" if total % 2 else "the total"
+                j.fail(
+                    f"{call} returned {show(got)}: {exc.shown} is not a whole number of pixels.",
+                    f"for {why} d(k - 1) = {total}, torch puts total // 2 before and the rest "
+                    "after.",
+                )
+            except (TypeError, ValueError) as exc:
+                j.fail(
+                    f"{call} returned {show(got)} ({exc}).",
+                    "return a pair (before, after) of ints.",
+                )
+            x = rng.standard_normal((11, 11))
+            w = rng.standard_normal((k, k))
+            expected = _torch_same(k, d, x, w)
+            ok = min(before, after) >= 0 and max(before, after) <= 64
+            if ok:
+                padded = np.pad(x, ((before, after), (before, after)))
+                ours = _correlate(padded, w, d)
+                ok = ours.shape == expected.shape and np.allclose(ours, expected, atol=1e-6)
+            if not ok:
+                if before + after != total:
+                    why = f"the dilated kernel needs d(k - 1) = {total} padding cells in all."
+                elif (after, before) == (total // 2, total - total // 2):
+                    why = "torch puts the extra cell of an even total at the end (after)."
+                else:
+                    why = "torch puts total // 2 before and the rest after."
+                j.fail(
+                    f"{call} returned ({before}, {after}), expected "
+                    f"({total // 2}, {total - total // 2}).",
+                    why,
+                )
+        j.passed_cases(len(cases))
+    return j.ok
 
 
 def _correlate(x: np.ndarray, w: np.ndarray, d: int) -> np.ndarray:
@@ -212,8 +221,8 @@ def check_lost_pixels(fn: Callable[..., Any], seed: int = 0) -> bool:
     """Check ``fn(size, kernel_size, stride)`` = the input indices no window reads.
 
     No padding, no dilation: windows start at ``0, s, 2s, ...`` while they fit and read ``k``
-    pixels each. The reference is torch autograd (the gradient is zero exactly there). Prints a
-    success line or the first failing case; returns True on success.
+    pixels each. The reference is torch autograd (the gradient is zero exactly there). Prints
+    one verdict; returns True on success.
     """
     require_callable(fn)
     rng = np.random.default_rng(seed)
@@ -221,32 +230,34 @@ def check_lost_pixels(fn: Callable[..., Any], seed: int = 0) -> bool:
     while len(cases) < 25:
         k = int(rng.integers(1, 5))
         cases.append((int(rng.integers(k, 20)), k, int(rng.integers(1, 6))))
-    title = "lost pixels"
-    for size, k, s in cases:
-        call = f"fn(size={size}, kernel_size={k}, stride={s})"
-        expected = _torch_lost(size, k, s)
-        got, problem = call_learner(fn, call, size, k, s)
-        if problem:
-            return report(title, problem, len(cases), "torch autograd")
-        try:
-            got = sorted(whole_number(v) for v in got)
-        except NotWhole as exc:
-            problem = f"{call} returned {got!r}: {exc.shown} is not a pixel index (a whole number)."
-            return report(title, problem, len(cases), "torch autograd")
-        except (TypeError, ValueError):
-            problem = f"{call} returned {got!r}: return a list of input indices."
-            return report(title, problem, len(cases), "torch autograd")
-        if got != expected:
-            last = (size - k) // s * s + k  # one past the last pixel read
-            tail = list(range(last, size))
-            if got == tail and expected != tail:
-                hint = (
-                    f"stride {s} > kernel {k}: the {s - k} pixel(s) between windows are lost too."
+    hint = (
+        "list the windows (start 0, s, 2s, ... while the window fits) and the pixels each "
+        "reads; the lost pixels are the others."
+    )
+    with Judge(name_of(fn, "your lost pixels"), hint, "torch autograd") as j:
+        for size, k, s in cases:
+            call = f"fn(size={size}, kernel_size={k}, stride={s})"
+            expected = _torch_lost(size, k, s)
+            got = j.call(call, fn, size, k, s)
+            try:
+                items = j.read(call, lambda got=got: [whole_number(v) for v in read_items(got)])
+            except NotWhole as exc:
+                j.fail(
+                    f"{call} returned {show(got)}: {exc.shown} is not a pixel index.",
+                    "pixel indices are whole numbers 0 to size - 1.",
                 )
-            elif set(tail) - set(got):
-                hint = f"the last window ends at pixel {last - 1}: the pixels after it are lost."
-            else:
-                hint = "list the pixels that no window reads, nothing else."
-            problem = f"{call} returned {got}, expected {expected}. Hint: {hint}"
-            return report(title, problem, len(cases), "torch autograd")
-    return report(title, None, len(cases), "torch autograd")
+            except (TypeError, ValueError) as exc:
+                j.fail(f"{call} returned {show(got)} ({exc}).", "return a list of input indices.")
+            items = sorted(items)
+            if items != expected:
+                last = (size - k) // s * s + k  # one past the last pixel read
+                tail = list(range(last, size))
+                if items == tail and expected != tail:
+                    why = f"stride {s} > kernel {k}: the {s - k} pixel(s) between windows are lost."
+                elif set(tail) - set(items):
+                    why = f"the last window ends at pixel {last - 1}: the pixels after it are lost."
+                else:
+                    why = "list the pixels that no window reads, nothing else."
+                j.fail(f"{call} returned {show(items)}, expected {expected}.", why)
+        j.passed_cases(len(cases))
+    return j.ok
