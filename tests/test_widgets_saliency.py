@@ -1,6 +1,7 @@
-"""SaliencyView: each method's map is cnnlib.explain.attribution_map's (the methods are checked
-against Captum in tests/test_explain.py), the peak and the pointing game against the mask, the outline against a
-hand-drawn one, every control over its values, any model, and bad input refused."""
+"""SaliencyView: each method's map is cnnlib.explain.attribution_map's (the methods are
+checked against Captum in tests/test_explain.py), the peak and the pointing game against the
+mask, the outline against a hand-drawn one, every control over its values, any model, and bad
+input refused."""
 
 from __future__ import annotations
 

@@ -175,6 +175,8 @@ def check_model_and_images(
             f"model's first convolution takes, got shape {arr.shape}"
         )
     x = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))
+    if isinstance(model, nn.Conv2d):  # a lone layer: give it a module path ("0")
+        model = nn.Sequential(model)
     model.eval()
     try:
         with torch.no_grad():
