@@ -860,7 +860,18 @@ class PatchEmbedding(nn.Module):
         self.conv_proj = nn.Conv2d(3, dim, patch_size, stride=patch_size)
         self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
         tokens = (image_size // patch_size) ** 2 + 1
-        self.pos_embedding = nn.Parameter(torch.empty(1, tokens, dim).normal_(std=0.02))
+        self.pos_embedding = nn.Parameter(torch.empty(1, tokens, dim))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Class token zeros, position embeddings normal with std 0.02 (the projection
+        initialises itself). Nothing to fill on the meta device (where a first ``normal_``
+        would cost seconds of imports)."""
+        if self.pos_embedding.is_meta:
+            return
+        with torch.no_grad():
+            self.class_token.zero_()
+            self.pos_embedding.normal_(std=0.02)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[-2:]) != (self.image_size, self.image_size):

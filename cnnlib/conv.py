@@ -21,9 +21,11 @@ from cnnlib.shapes import conv_output_size, pool_output_size
 
 __all__ = [
     "avg_pool2d",
+    "col2im",
     "conv2d",
     "conv2d_naive",
     "convolve2d",
+    "im2col",
     "max_pool2d",
     "pad2d",
 ]
@@ -485,6 +487,91 @@ def _conv_im2col(x_pad, w, bias, stride, dilation, groups, out_hw):
             dst = result[start : start + step].reshape(len(chunk), groups, o_g, length)
             np.matmul(w_mat, part, out=dst)
     return result
+
+
+def _unfold_args(shape, kernel_size, stride, padding, dilation):
+    (kh, kw), (sh, sw) = check_pair("kernel_size", kernel_size, 1), check_pair("stride", stride, 1)
+    (ph, pw), (dh, dw) = check_pair("padding", padding, 0), check_pair("dilation", dilation, 1)
+    c, h, w = shape
+    _check_fits("kernel_size", kh, dh, h + 2 * ph, "height")
+    _check_fits("kernel_size", kw, dw, w + 2 * pw, "width")
+    h_out = conv_output_size(h, kh, sh, ph, dh)
+    w_out = conv_output_size(w, kw, sw, pw, dw)
+    return (kh, kw), (sh, sw), (ph, pw), (dh, dw), (h_out, w_out)
+
+
+def im2col(
+    x: np.ndarray,
+    kernel_size: Size,
+    stride: Size = 1,
+    padding: Size = 0,
+    dilation: Size = 1,
+) -> np.ndarray:
+    """Unroll every window of one image into a column: ``X_col`` of shape
+    ``(C kH kW, H_out W_out)`` with
+    ``X_col[(c, m, l), (i, j)] = x_pad[c, i s_H + m d_H, j s_W + l d_W]`` (zero padding).
+
+    Then ``conv2d(x, w) = (W_row @ X_col).reshape(C_out, H_out, W_out)`` with
+    ``W_row = w.reshape(C_out, C kH kW)``: a convolution is one matrix product, the way
+    ``conv2d`` computes it. ``x`` is ``(C, H, W)`` or ``(H, W)``; as
+    ``torch.nn.functional.unfold`` for one image.
+    """
+    x = check_array("x", x, (2, 3))
+    x3 = x[None] if x.ndim == 2 else x
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (h_out, w_out) = _unfold_args(
+        x3.shape, kernel_size, stride, padding, dilation
+    )
+    xp = np.pad(x3, ((0, 0), (ph, ph), (pw, pw)))
+    cols = np.empty((x3.shape[0], kh, kw, h_out, w_out), dtype=xp.dtype)
+    for m in range(kh):
+        for l in range(kw):  # noqa: E741 (the formula's letter)
+            r, c = m * dh, l * dw
+            cols[:, m, l] = xp[
+                :, r : r + sh * (h_out - 1) + 1 : sh, c : c + sw * (w_out - 1) + 1 : sw
+            ]
+    return cols.reshape(x3.shape[0] * kh * kw, h_out * w_out)
+
+
+def col2im(
+    cols: np.ndarray,
+    input_shape: tuple[int, ...],
+    kernel_size: Size,
+    stride: Size = 1,
+    padding: Size = 0,
+    dilation: Size = 1,
+) -> np.ndarray:
+    """The transpose (adjoint) of ``im2col``: add every column back onto the pixels its window
+    covered, ``x[c, i s_H + m d_H - p_H, j s_W + l d_W - p_W] += cols[(c, m, l), (i, j)]``
+    (the padding is cropped away). Overlapping windows add up.
+
+    This is the backward pass of ``im2col``: with ``cols = W_row.T @ dL/dy`` it gives
+    ``dL/dx`` of the convolution. ``input_shape`` is ``(C, H, W)`` or ``(H, W)``; as
+    ``torch.nn.functional.fold`` for one image.
+    """
+    cols = check_array("cols", cols, (2,))
+    if not isinstance(input_shape, tuple | list) or len(input_shape) not in (2, 3):
+        raise ValueError(f"input_shape must be (C, H, W) or (H, W), got {input_shape!r}")
+    shape = tuple(check_int("input_shape[]", v, 1) for v in input_shape)
+    shape3 = (1, *shape) if len(shape) == 2 else shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (h_out, w_out) = _unfold_args(
+        shape3, kernel_size, stride, padding, dilation
+    )
+    c, h, w = shape3
+    if cols.shape != (c * kh * kw, h_out * w_out):
+        raise ValueError(
+            f"cols must have shape ({c * kh * kw}, {h_out * w_out}) = (C kH kW, H_out W_out) "
+            f"for input_shape {shape}, got {cols.shape}"
+        )
+    blocks = cols.reshape(c, kh, kw, h_out, w_out)
+    xp = np.zeros((c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    for m in range(kh):
+        for l in range(kw):  # noqa: E741
+            r, q = m * dh, l * dw
+            xp[:, r : r + sh * (h_out - 1) + 1 : sh, q : q + sw * (w_out - 1) + 1 : sw] += blocks[
+                :, m, l
+            ]
+    out = xp[:, ph : ph + h, pw : pw + w]
+    return out[0] if len(shape) == 2 else out
 
 
 # --------------------------------------------------------------------------------------------

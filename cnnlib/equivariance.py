@@ -5,6 +5,10 @@ A layer ``f`` is *shift-equivariant* when shifting its input shifts its output,
 equivariant; zero padding breaks it at the borders; stride and pooling break it for shifts that
 are not multiples of the stride (aliasing). Blurring before subsampling (``blur_pool2d``,
 Zhang 2019, "Making Convolutional Networks Shift-Invariant Again") repairs much of it.
+
+``f`` is *shift-invariant* when the output does not change at all, ``f(shift(x)) = f(x)``
+(``invariance_error``); pooling is so only locally and approximately (``pooling_invariance``),
+global pooling on a torus exactly, for shifts that are multiples of the total stride.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ __all__ = [
     "conv2d_matrix",
     "equivariance_error",
     "interior_is_empty",
+    "invariance_error",
+    "pooling_invariance",
     "shift",
     "shift_consistency",
 ]
@@ -135,6 +141,71 @@ def equivariance_error(
             err = 0.0 if num == 0 else (num / den if den > 0 else np.inf)
             best = min(best, err)
     return best
+
+
+def invariance_error(
+    f: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    dy: int,
+    dx: int,
+    mode: str = "circular",
+) -> float:
+    """Relative invariance error ``||f(shift(x)) - f(x)|| / ||f(x)||``: how much the output
+    changes when the input is shifted by ``(dy, dx)`` (``mode`` as in ``shift``). Unlike
+    ``equivariance_error`` the output is not shifted back: 0 means ``f`` did not notice the
+    shift at all. Returns 0.0 if both sides are zero.
+    """
+    if not callable(f):
+        raise TypeError(f"f must be a callable, got {type(f).__name__}")
+    x = _as_array("x", x)
+    dy, dx = check_int("dy", dy), check_int("dx", dx)
+    mode = check_choice("mode", mode, SHIFT_MODES)
+    y = _as_array("f(x)", f(x))
+    y_shifted = _as_array("f(shift(x))", f(shift(x, dy, dx, mode)))
+    if y.shape != y_shifted.shape:
+        raise ValueError(
+            f"f changed its output shape under a shift: {y.shape} vs {y_shifted.shape}"
+        )
+    num, den = float(np.linalg.norm(y_shifted - y)), float(np.linalg.norm(y))
+    return 0.0 if num == 0 else (num / den if den > 0 else float("inf"))
+
+
+def pooling_invariance(
+    images: np.ndarray,
+    kernel_sizes: Sequence[int],
+    shifts: Sequence[int],
+    kind: str = "max",
+) -> dict[str, np.ndarray]:
+    """How invariant ``k x k`` pooling with stride ``k`` is to horizontal circular shifts.
+
+    For every ``k`` in ``kernel_sizes`` and ``d`` in ``shifts``, over the ``(B, H, W)``
+    ``images``: ``"error"[i, j]``, the mean over images of
+    ``invariance_error(pool_k, image, 0, d)``, and ``"unchanged"[i, j]``, the fraction of
+    pooled values that stay exactly equal (``pool_k(shift(x)) == pool_k(x)`` cell by cell).
+    ``kind`` is ``"max"`` or ``"avg"``; ``k`` must divide ``H`` and ``W`` (a torus of windows).
+    """
+    from cnnlib.conv import avg_pool2d, max_pool2d
+
+    images = check_array("images", images, (3,))
+    kind = check_choice("kind", kind, ("max", "avg"))
+    pool = max_pool2d if kind == "max" else avg_pool2d
+    h, w = images.shape[1:]
+    sizes = [check_int("kernel_sizes[]", k, 1) for k in kernel_sizes]
+    for k in sizes:
+        if h % k or w % k:
+            raise ValueError(f"kernel_sizes: {k} must divide the image size {h}x{w}")
+    moves = [check_int("shifts[]", d) for d in shifts]
+    error = np.zeros((len(sizes), len(moves)))
+    unchanged = np.zeros_like(error)
+    for i, k in enumerate(sizes):
+        pooled = pool(images, k)
+        for j, d in enumerate(moves):
+            moved = pool(shift(images, 0, d), k)
+            error[i, j] = np.mean(
+                [invariance_error(lambda v, k=k: pool(v, k), im, 0, d) for im in images]
+            )
+            unchanged[i, j] = np.mean(moved == pooled)
+    return {"error": error, "unchanged": unchanged}
 
 
 def shift_consistency(

@@ -37,15 +37,25 @@ LECTURE_RC = {
     "lines.linewidth": 2.5,
     "figure.dpi": 100,
 }
-#: views scale their figures' resolution by this factor (1.25 in the lecture style)
-_VIEW_SCALE = {"dpi": 1.0}
+#: how much larger the lecture style draws everything a view shows (type, lines, controls)
+LECTURE_SCALE = 1.5
+#: the current view scale: ``use_style`` sets it, views read it when they are built
+_VIEW_SCALE = {"scale": 1.0}
+
+
+def view_scale() -> float:
+    """How much larger than the default views draw now: ``LECTURE_SCALE`` in the lecture
+    style, 1 otherwise."""
+    return _VIEW_SCALE["scale"]
 
 
 def use_style(style: str = "lecture") -> None:
     """Switch figures and views to ``"lecture"`` (large type for projection) or ``"default"``.
 
     Affects figures and views created afterwards: ``use_style("lecture")`` at the top of a
-    notebook before a lecture, ``use_style("default")`` to go back.
+    notebook before a lecture, ``use_style("default")`` to go back. In the lecture style a
+    view draws its text and lines ``LECTURE_SCALE`` times larger in the same picture size
+    (``new_figure``), and its controls, labels and readouts are ``LECTURE_SCALE`` times larger.
     """
     import matplotlib as mpl
 
@@ -54,19 +64,25 @@ def use_style(style: str = "lecture") -> None:
     check_choice("style", style, ("lecture", "default"))
     if style == "lecture":
         mpl.rcParams.update(LECTURE_RC)
-        _VIEW_SCALE["dpi"] = 1.25
+        _VIEW_SCALE["scale"] = LECTURE_SCALE
     else:
         mpl.rcParams.update({k: mpl.rcParamsDefault[k] for k in LECTURE_RC})
-        _VIEW_SCALE["dpi"] = 1.0
+        _VIEW_SCALE["scale"] = 1.0
 
 
 def new_figure(width: float = 9.0, height: float = 4.0, dpi: int = 80) -> Figure:
     """Return a matplotlib Figure on an Agg canvas, outside pyplot's figure registry.
 
     Views own their figure for their whole life, so it must not leak into ``plt.gcf()``
-    nor be closed by ``plt.close("all")``.
+    nor be closed by ``plt.close("all")``. The lecture style gives it ``s = LECTURE_SCALE``
+    times the dpi over ``s ** (1/3)`` times fewer inches: a picture ``s ** (2/3)`` (1.31) times
+    as many pixels wide, on which every point size (type, line widths) takes ``s ** (1/3)``
+    (1.14) times the share: shown at its size, type ``s`` times larger; shrunk to fit a narrow
+    screen, still larger than the default shrunk the same way.
     """
-    fig = Figure(figsize=(width, height), dpi=dpi * _VIEW_SCALE["dpi"], layout="constrained")
+    scale = _VIEW_SCALE["scale"]
+    inches = scale ** (1 / 3)  # part of the scale that enlarges type relative to the picture
+    fig = Figure(figsize=(width / inches, height / inches), dpi=dpi * scale, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 

@@ -8,8 +8,10 @@ Sim, "Computing Receptive Fields of Convolutional Neural Networks", Distill 2019
 - effective stride       ``S_l = S_{l-1} * s_l = prod_{i<=l} s_i``    (``S_0 = 1``), the *jump*
 - effective padding      ``P_l = P_{l-1} + p_l * S_{l-1}``           (``P_0 = 0``)
 
-so that ``r_L = sum_l (k'_l - 1) prod_{i<l} s_i + 1``: the course's recursion
-``RF_l = RF_{l-1} + (k_l - 1) prod_{i<l} s_i`` with the kernel replaced by the dilated kernel.
+so that ``r_L = sum_l (k'_l - 1) prod_{i<l} s_i + 1``: the seed's recursion (written
+``RF_l = RF_{l-1} + (k_l - 1) prod_{i<l} s_i`` there) with the dilated kernel. The course uses
+these symbols everywhere: ``r_l`` for the size, ``S_l`` for the effective stride (jump),
+``P_l`` for the effective padding.
 Unit ``u`` of layer ``l`` sees the input indices ``u * S_l - P_l .. u * S_l - P_l + r_l - 1``
 (inclusive), which may reach past the border into the padding; ``Field.window`` reports that
 interval and its clipped part. The clipped part is clipped layer by layer, not once at the

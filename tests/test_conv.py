@@ -11,7 +11,16 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cnnlib import conv as conv_module
-from cnnlib.conv import avg_pool2d, conv2d, conv2d_naive, convolve2d, max_pool2d, pad2d
+from cnnlib.conv import (
+    avg_pool2d,
+    col2im,
+    conv2d,
+    conv2d_naive,
+    convolve2d,
+    im2col,
+    max_pool2d,
+    pad2d,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 
@@ -546,3 +555,45 @@ def test_max_pool2d_nan_as_torch():
     t_values, t_indices = F.max_pool2d(torch.from_numpy(x)[None], 2, 1, return_indices=True)
     np.testing.assert_array_equal(values, t_values[0].numpy())  # NaN == NaN here
     np.testing.assert_array_equal(indices, t_indices[0].numpy())
+
+
+@given(
+    st.integers(1, 3),
+    st.integers(3, 9),
+    st.integers(3, 9),
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.integers(0, 2),
+    st.integers(1, 2),
+    st.integers(0, 10_000),
+)
+def test_im2col_and_col2im_are_torch_unfold_and_fold(c, h, w, k, s, p, d, seed):
+    assume(d * (k - 1) + 1 <= min(h, w) + 2 * p)
+    x = np.random.default_rng(seed).standard_normal((c, h, w))
+    kw = dict(kernel_size=k, stride=s, padding=p, dilation=d)
+    cols = im2col(x, **kw)
+    ref = torch.nn.functional.unfold(torch.from_numpy(x)[None], **kw)[0].numpy()
+    np.testing.assert_allclose(cols, ref, rtol=0, atol=0)
+    back = col2im(cols, x.shape, **kw)
+    ref_back = torch.nn.functional.fold(torch.from_numpy(ref)[None], (h, w), **kw)[0].numpy()
+    np.testing.assert_allclose(back, ref_back, rtol=1e-12, atol=1e-12)
+    # W_row @ X_col is the convolution
+    weight = np.random.default_rng(seed + 1).standard_normal((2, c, k, k))
+    out = (weight.reshape(2, -1) @ cols).reshape(
+        2, *conv2d(x, weight, stride=s, padding=p, dilation=d).shape[1:]
+    )
+    np.testing.assert_allclose(out, conv2d(x, weight, stride=s, padding=p, dilation=d), atol=1e-10)
+
+
+def test_im2col_by_hand_and_bad_arguments():
+    x = np.arange(9.0).reshape(3, 3)
+    cols = im2col(x, 2)
+    # column (i, j) is the window at (i, j) read row by row
+    assert cols.T.tolist() == [[0, 1, 3, 4], [1, 2, 4, 5], [3, 4, 6, 7], [4, 5, 7, 8]]
+    assert col2im(np.ones((4, 4)), (3, 3), 2).tolist() == [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
+    with pytest.raises(ValueError, match="kernel_size"):
+        im2col(x, 4)
+    with pytest.raises(ValueError, match="cols must have shape"):
+        col2im(np.ones((4, 3)), (3, 3), 2)
+    with pytest.raises(ValueError, match="input_shape"):
+        col2im(np.ones((4, 4)), 3, 2)

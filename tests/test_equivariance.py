@@ -15,6 +15,8 @@ from cnnlib.equivariance import (
     conv2d_matrix,
     equivariance_error,
     interior_is_empty,
+    invariance_error,
+    pooling_invariance,
     shift,
     shift_consistency,
 )
@@ -247,3 +249,49 @@ def test_interior_is_empty_exactly_when_a_border_crop_leaves_nothing(size, dy, d
         assert expected and "interior is empty" in str(e)
     else:
         assert not expected
+
+
+def test_invariance_error_is_the_relative_change_of_the_output():
+    x = np.random.default_rng(0).standard_normal((6, 7))
+    rolled = np.roll(x, (1, 2), axis=(0, 1))  # numpy's own circular shift
+    expected = np.linalg.norm(rolled - x) / np.linalg.norm(x)
+    assert invariance_error(lambda v: v, x, 1, 2) == pytest.approx(expected, rel=1e-12)
+    for dy, dx in [(0, 0), (3, -2), (5, 6)]:  # a global sum ignores every circular shift
+        assert invariance_error(lambda v: np.array([[v.sum()]]), x, dy, dx) < 1e-14
+    assert invariance_error(lambda v: 0 * v, x, 1, 1) == 0.0
+    with pytest.raises(TypeError, match="f must be"):
+        invariance_error(3, x, 1, 1)
+
+
+@given(
+    st.integers(1, 3),
+    st.sampled_from([1, 2, 4]),
+    st.integers(-5, 5),
+    st.sampled_from(["max", "avg"]),
+    st.integers(0, 1000),
+)
+def test_pooling_invariance_matches_torch_pooling_of_rolled_images(b, k, d, kind, seed):
+    images = np.random.default_rng(seed).integers(0, 4, size=(b, 8, 8)).astype(float)  # ties
+    got = pooling_invariance(images, [k], [d], kind)
+    pool = F.max_pool2d if kind == "max" else F.avg_pool2d
+    t = torch.tensor(images)[:, None]
+    a, b_ = pool(torch.roll(t, d, dims=3), k), pool(t, k)
+    per_image = [
+        0.0 if torch.equal(u, v) else float((u - v).norm() / v.norm())
+        for u, v in zip(a, b_, strict=True)
+    ]
+    assert got["error"][0, 0] == pytest.approx(np.mean(per_image), rel=1e-9, abs=1e-12)
+    assert got["unchanged"][0, 0] == pytest.approx(float((a == b_).double().mean()))
+
+
+def test_pooling_invariance_by_hand_and_bad_sizes():
+    x = np.zeros((1, 4, 4))
+    x[0, 1, 0] = 1.0  # one bright pixel in the left half of the top-left 2x2 window
+    got = pooling_invariance(x, [2, 4], [0, 1, 2])
+    # 2x2: a shift by 1 keeps it in its window, by 2 moves it to the next window (2 of 4 change)
+    assert got["unchanged"][0].tolist() == [1.0, 1.0, 0.5]
+    assert got["unchanged"][1].tolist() == [1.0, 1.0, 1.0]  # global max: always the same
+    with pytest.raises(ValueError, match="divide"):
+        pooling_invariance(x, [3], [1])
+    with pytest.raises(ValueError, match="kind"):
+        pooling_invariance(x, [2], [1], kind="median")

@@ -49,11 +49,17 @@ def test_lecture_style_enlarges_type_and_views_and_switches_back():
     try:
         plotting.use_style("lecture")
         assert mpl.rcParams["font.size"] == plotting.LECTURE_RC["font.size"] > default_size
-        assert plotting.new_figure(2, 1, dpi=80).dpi == 100
+        fig = plotting.new_figure(2, 1, dpi=80)
+        # 1.5 times the pixels per point, on 1.5 ** (2/3) times the pixels
+        assert fig.dpi == 120
+        assert tuple(fig.bbox.size) == pytest.approx((160 * 1.5 ** (2 / 3), 80 * 1.5 ** (2 / 3)))
+        assert plotting.view_scale() == 1.5
     finally:
         plotting.use_style("default")
     assert mpl.rcParams["font.size"] == mpl.rcParamsDefault["font.size"]
-    assert plotting.new_figure(2, 1, dpi=80).dpi == 80
+    fig = plotting.new_figure(2, 1, dpi=80)
+    assert fig.dpi == 80 and tuple(fig.bbox.size) == pytest.approx((160, 80))
+    assert plotting.view_scale() == 1.0
 
 
 def test_use_style_names_the_rule():

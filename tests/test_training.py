@@ -267,3 +267,32 @@ def test_init_skip_comparison_refuses_bad_arguments():
         init_skip_comparison(x, y, steps=0, progress=False)
     with pytest.raises(TypeError, match="y"):
         init_skip_comparison(x, y.float(), progress=False)
+
+
+# --------------------------------------------------------------------------------------------
+# The shapes network of notebook 08
+# --------------------------------------------------------------------------------------------
+def test_train_shapes_cnn_is_deterministic_and_fills_a_board():
+    from cnnlib.progress import ProgressBoard
+    from cnnlib.training import train_shapes_cnn
+
+    board = ProgressBoard(2)
+    a = train_shapes_cnn(seed=1, n_train=200, n_test=40, epochs=2, board=board)
+    b = train_shapes_cnn(seed=1, n_train=200, n_test=40, epochs=2)
+    for (name, p), q in zip(
+        a.model.state_dict().items(), b.model.state_dict().values(), strict=True
+    ):
+        assert torch.equal(p, q), name
+    assert a.history == b.history and board.history == a.history
+    assert a.train.images.shape == (200, 1, 32, 32) and a.test.masks.shape == (40, 32, 32)
+    assert not a.model.training
+
+
+def test_trained_shapes_cnn_reaches_95_percent_and_is_cached():
+    from cnnlib.training import accuracy, trained_shapes_cnn
+
+    run = trained_shapes_cnn()
+    assert trained_shapes_cnn() is run
+    x, y = torch.from_numpy(run.test.images), torch.from_numpy(run.test.labels)
+    assert accuracy(run.model, x, y) == run.history["test_accuracy"][-1] >= 0.95
+    assert len(run.test.labels) == 1000 and len(run.train.labels) == 3000

@@ -1,5 +1,7 @@
 """ModelView: its numbers against the real layers, its feature maps against a recomputation."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -82,8 +84,9 @@ def test_resnet18_fields_are_the_published_ones(view):
 
 def test_first_feature_maps_are_the_photo_through_the_first_convolution(view):
     view.set_controls(model="ResNet-18", layer=0)
+    # step 0 gets its weights when the photo reaches it: a fresh layer seeded with 0
     torch.manual_seed(0)
-    conv1 = arch.resnet18().features.conv1
+    conv1 = torch.nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
     img = (photo((1, 3, 224, 224)) - MEAN) / STD
     x = torch.tensor(img.transpose(2, 0, 1), dtype=torch.float32)[None]
     expected = F.conv2d(x, conv1.weight, stride=2, padding=3)[0, :8].detach().numpy()
@@ -136,3 +139,51 @@ def test_as_maps_forms():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="model"):
         ModelView(model="GoogLeNet")
+
+
+def test_the_stored_counting_table_is_what_counting_gives_now():
+    from cnnlib.widgets import model as model_module
+
+    path = Path(model_module.__file__).with_name("_model_table.py")
+    assert path.read_text() == model_module.model_table_source(), (
+        "cnnlib/widgets/_model_table.py is stale: run `python -m cnnlib.widgets.model`"
+    )
+
+
+def test_maps_computed_step_by_step_equal_one_forward_pass_of_the_same_weights():
+    from cnnlib.widgets.model import MapRunner, _counted
+
+    infos = _counted("ResNet-18")
+    runner = MapRunner("ResNet-18", infos)
+    assert runner.lazy
+    runner.run_to(5)
+    assert runner.done == 6 and not infos[6].maps
+    # the same weights, built for real: step i reset under torch.manual_seed(i)
+    real = arch.resnet18().eval()
+    steps = arch.layer_sequence(real)
+    x = runner.__class__("ResNet-18", _counted("ResNet-18")).x
+    with torch.no_grad():
+        for i, (_, step) in enumerate(steps[:6]):
+            torch.manual_seed(i)
+            for m in step.modules():
+                if m._parameters or m._buffers:
+                    m.reset_parameters()
+            x = step(x)
+            assert np.allclose(np.stack(infos[i].maps), x[0, :8].numpy(), atol=1e-4)
+    # the weights of finished steps are given back
+    assert all(p.is_meta for _, s in runner.steps[:6] for p in s.parameters())
+
+
+def test_a_model_switch_keeps_the_layer_unless_it_costs_too_much():
+    from cnnlib.widgets.model import SWITCH_MACS
+
+    view = ModelView()  # nothing computed yet
+    view.set_controls(model="ResNet-18", layer=4)
+    view.controls["model"].value = "VGG-16"
+    assert view.state["layer"] == 4
+    view.controls["model"].value = "ViT-B/16"
+    layer = view.state["layer"]
+    infos = view.model_layers("ViT-B/16", upto=-1)
+    assert sum(i.macs for i in infos[: layer + 1]) <= SWITCH_MACS
+    assert sum(i.macs for i in infos[: layer + 2]) > SWITCH_MACS
+    assert view.message.value == ""  # the busy note is gone once the maps are there

@@ -24,7 +24,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from cnnlib.plotting import figure_png, new_figure
+from cnnlib.plotting import figure_png, new_figure, view_scale
 
 
 class View:
@@ -39,6 +39,8 @@ class View:
         self.controls: dict[str, widgets.Widget] = {}
         self.state: dict[str, Any] = {}
         self.figure = new_figure(*self.figsize)
+        #: the style's scale when the view was built (``use_style``): its controls follow it
+        self.scale = view_scale()
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.image.add_class("cnnlib-figure")
         self.message = widgets.HTML(value="")
@@ -107,15 +109,28 @@ class View:
     def widget(self) -> widgets.Widget:
         """The view as one ipywidgets box: controls, message, readout, figure."""
         if self._widget is None:
+            for control in self.controls.values():
+                if isinstance(control, widgets.ToggleButtons):
+                    # ipywidgets lays its label above the buttons (display: block): one row
+                    control.layout.display = "flex"
+                    control.layout.align_items = "center"
             rows = []
             placed: set[str] = set()
             for names in self.layout_rows:
-                rows.append(widgets.HBox([self.controls[n] for n in names]))
+                # centred, not stretched: a Play button keeps its own height beside a toggle
+                layout = widgets.Layout(align_items="center")
+                rows.append(widgets.HBox([self.controls[n] for n in names], layout=layout))
                 placed.update(names)
             rest = [c for n, c in self.controls.items() if n not in placed]
             if rest:
-                rows.append(widgets.HBox(rest, layout=widgets.Layout(flex_flow="row wrap")))
-            self._widget = widgets.VBox([*rows, self.message, self.readout, self.image])
+                layout = widgets.Layout(flex_flow="row wrap", align_items="center")
+                rows.append(widgets.HBox(rest, layout=layout))
+            parts = [*rows, self.message, self.readout, self.image]
+            if self.scale != 1.0:
+                parts.insert(0, widgets.HTML(_scaled_css(self.scale)))
+            self._widget = widgets.VBox(parts)
+            if self.scale != 1.0:
+                self._widget.add_class("cnnlib-lecture")
             self._widget.add_class("cnnlib-view")
             self._widget.add_class(f"cnnlib-{type(self).__name__}")
         return self._widget
@@ -134,3 +149,20 @@ def check_slider_limits(values: dict[str, int], limits: dict[str, int]) -> None:
     for name, top in limits.items():
         if values[name] > top:
             raise ValueError(f"{name} must be at most {top} in this view, got {values[name]}")
+
+
+def _scaled_css(scale: float) -> str:
+    """A style sheet that draws a view's controls, labels and readouts ``scale`` times their
+    JupyterLab size (13 px type, 28 px controls), scoped to views marked ``cnnlib-lecture``."""
+    font, height, handle, label = (round(v * scale) for v in (13, 28, 16, 80))
+    return (
+        "<style>.cnnlib-lecture{"
+        f"--jp-widgets-font-size:{font}px;--jp-widgets-inline-height:{height}px;"
+        f"--jp-widgets-inline-label-width:{label}px;--jp-widgets-slider-handle-size:{handle}px;"
+        f"--jp-ui-font-size1:{font}px;font-size:{font}px}}"
+        ".cnnlib-lecture .widget-label,.cnnlib-lecture .widget-readout,"
+        ".cnnlib-lecture .jupyter-button,.cnnlib-lecture select,.cnnlib-lecture .widget-html,"
+        f".cnnlib-lecture .cnnlib-readout{{font-size:{font}px}}"
+        ".cnnlib-lecture .jupyter-button{height:auto;min-height:var(--jp-widgets-inline-height)}"
+        "</style>"
+    )

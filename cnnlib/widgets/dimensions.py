@@ -71,6 +71,14 @@ _LEGEND_TAIL = (
     + "· above the grid: every window position along a row</div>"
 )
 _LEGEND = _LEGEND_HEAD + _LEGEND_TAIL
+
+
+def _line(clauses: list[str]) -> str:
+    """One readout line of clauses joined by "; "; the line may break only between clauses."""
+    spans = [f'<span style="white-space:nowrap">{html.escape(c)}</span>' for c in clauses]
+    return '<div class="cnnlib-line" style="font-size:1.1em">' + "; ".join(spans) + "</div>"
+
+
 _LEGEND_TRANSPOSED = _LEGEND_HEAD + _swatch(ZERO, "inserted zero") + _LEGEND_TAIL
 
 
@@ -134,7 +142,7 @@ class DimensionsExplorer(BlitView):
         style = {"description_width": "7.5em"}
 
         def slider(name: str, lo: int, hi: int) -> widgets.IntSlider:
-            label = "out. padding" if name == "output_padding" else name
+            label = "out. padding" if name == "output_padding" else name.replace("_", " ")
             return widgets.IntSlider(value=v[name], min=lo, max=hi, description=label, style=style)
 
         self.controls = {
@@ -277,13 +285,21 @@ class DimensionsExplorer(BlitView):
             self._shape_key = key
         self._draw_window(taps, row, col, out, span)
         self.formula_text.set_text(_title(n, k, s, p, d, a, out, transposed))
-        self.readout.value = (_LEGEND_TRANSPOSED if transposed else _LEGEND) + (
-            '<pre class="cnnlib-formula" style="font-size:1.15em;margin:0">'
-            f"{html.escape(explanation.text)}</pre>"
-            f'<div style="font-size:1.1em">output {out} × {out}; window {step + 1} of '
-            f"{out * out} at row {row}, column {col}; window starts along each axis: "
-            f"{', '.join(str(x) for x in positions[:12])}{' …' if out > 12 else ''}; "
-            f"input pixels no window reads: {', '.join(map(str, unreached)) or 'none'}</div>"
+        # the formula is the figure's title (seen in every copy of the picture); the readout
+        # says what it counts, one clause per unbreakable piece so a line never wraps inside one
+        lines = [line.strip().strip("()") for line in formula[3:]]
+        facts = [
+            f"output {out} × {out}",
+            f"window {step + 1} of {out * out} at row {row}, column {col}",
+            "window starts along each axis: "
+            + ", ".join(str(x) for x in positions[:12])
+            + (" …" if out > 12 else ""),
+            f"input pixels no window reads: {', '.join(map(str, unreached)) or 'none'}",
+        ]
+        self.readout.value = (
+            (_LEGEND_TRANSPOSED if transposed else _LEGEND)
+            + "".join(_line(line.split("; ")) for line in lines)
+            + _line(facts)
         )
 
     def _show_impossible(self, message: str) -> None:

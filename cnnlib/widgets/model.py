@@ -11,10 +11,11 @@ The weights are random (seeded, nothing is downloaded): the maps show what the l
 arithmetic does to an image (edges from random filters, shrinking resolution, more
 channels), not what a trained network has learned.
 
-Counting runs on the meta device (no memory); the real model is built once per architecture,
-run once, and dropped, keeping only the first feature maps of every step. Moving the layer
-slider then only swaps cached arrays; switching to a new architecture costs one build and
-one forward pass (0.1-3 s).
+The counts come from a table computed on the meta device (``_model_table``, checked by a
+test); the photo runs through the model step by step only as far as the slider has been, each
+step getting its random weights when the photo reaches it (``MapRunner``). A model switch
+keeps the layer unless reaching it costs more than ``SWITCH_MACS``; anything slower than a
+moment shows "computing ..." at once. Moving back to a visited layer only swaps cached arrays.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ from cnnlib.widgets._fastdraw import BlitView
 
 #: feature maps drawn per layer
 MAPS = 8
+#: a model switch keeps the layer unless its maps cost more multiply-accumulates than this
+#: (ViT-B/16 then opens at its first encoder block, not its fourth): each switch < 1 s
+SWITCH_MACS = 2_000_000_000
+#: an update that must run more than this many MACs says first that it is working
+BUSY_MACS = 500_000_000
 #: feature maps larger than this are averaged down for drawing (a panel is ~120 pixels wide)
 DISPLAY_SIDE = 112
 #: ImageNet statistics used to normalise the photo (as the reference models expect)
@@ -44,7 +50,7 @@ MEAN = np.array([0.485, 0.456, 0.406])
 STD = np.array([0.229, 0.224, 0.225])
 
 _READOUT = (
-    '<div style="font-family:monospace;font-size:16px;line-height:1.45;white-space:pre">{}</div>'
+    '<div style="font-family:monospace;font-size:1.25em;line-height:1.45;white-space:pre">{}</div>'
 )
 
 
@@ -118,9 +124,9 @@ class LayerInfo:
     images: list[np.ndarray] = field(default_factory=list)
 
 
-def analyse(model: str) -> list[LayerInfo]:
-    """Count every step of ``model`` on the meta device, then run the photo through a
-    seeded random-weight copy once, keeping the first feature maps of each step."""
+def count_layers(model: str) -> list[LayerInfo]:
+    """Count every step of ``model`` on the meta device (no memory, no weights): output
+    shape, parameters, MACs and receptive field on the view's input."""
     build = MODELS[model][0]
     size = input_size(model)
     with torch.device("meta"):
@@ -141,19 +147,92 @@ def analyse(model: str) -> list[LayerInfo]:
         shape = tuple(x.shape[1:])
         params = count_params(step)
         infos.append(LayerInfo(name, type(step).__name__, shape, params, macs, rf_size, is_global))
-    del meta
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        real = build().eval()
-    img = photo(size)
-    if size[1] == 3:
-        img = (img - MEAN) / STD
-    x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1), dtype=np.float32))[None]
-    with torch.no_grad():
-        for info, (_, step) in zip(infos, layer_sequence(real), strict=True):
-            x = step(x)
-            info.maps, info.maps_kind = as_maps(x[0])
-    del real
+    return infos
+
+
+def _counted(model: str) -> list[LayerInfo]:
+    """``count_layers(model)`` from the table computed once and stored in
+    ``cnnlib.widgets._model_table`` (a test recomputes it), or live for a model not in it."""
+    from cnnlib.widgets._model_table import TABLE
+
+    if model not in TABLE:
+        return count_layers(model)
+    return [LayerInfo(*row) for row in TABLE[model]]
+
+
+def _resettable(module: nn.Module) -> bool:
+    """Every parameter and buffer of ``module`` belongs to a submodule that can initialise
+    it again (``reset_parameters``): it can be built on the meta device and filled later."""
+    return all(
+        hasattr(m, "reset_parameters") or hasattr(m, "_reset_parameters")
+        for m in module.modules()
+        if m._parameters or m._buffers
+    )
+
+
+class MapRunner:
+    """Runs the photo through a model's steps on demand, keeping the first feature maps.
+
+    The model is built on the meta device; step ``i`` gets real weights only when the photo
+    reaches it (initialised by its layers' ``reset_parameters`` under ``torch.manual_seed(i)``),
+    runs once and gives its memory back. Showing layer 4 of VGG-16 costs its first five steps,
+    not a 138-million-parameter build and a full forward pass. A model with a layer that cannot
+    initialise itself again (LeNet-5's connection tables) is built whole, seeded with 0.
+    """
+
+    def __init__(self, model: str, infos: list[LayerInfo]) -> None:
+        build = MODELS[model][0]
+        size = input_size(model)
+        with torch.device("meta"):
+            meta = build().eval()
+        steps = layer_sequence(meta)
+        self.lazy = all(_resettable(step) for _, step in steps)
+        if not self.lazy:
+            with torch.random.fork_rng():
+                torch.manual_seed(0)
+                steps = layer_sequence(build().eval())
+        self.steps = steps
+        self.infos = infos
+        img = photo(size)
+        if size[1] == 3:
+            img = (img - MEAN) / STD
+        self.x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1), dtype=np.float32))[
+            None
+        ]
+        self.done = 0
+
+    @staticmethod
+    def materialise(step: nn.Module, seed: int) -> None:
+        """Give a meta-device ``step`` real, freshly initialised weights (seeded)."""
+        step.to_empty(device="cpu")
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            for m in step.modules():
+                if m._parameters or m._buffers:
+                    reset = getattr(m, "reset_parameters", None) or m._reset_parameters
+                    reset()
+
+    def run_to(self, index: int) -> None:
+        """Compute the maps of every step up to ``index`` not computed yet."""
+        with torch.no_grad():
+            while self.done <= index and self.done < len(self.steps):
+                _, step = self.steps[self.done]
+                if self.lazy:
+                    self.materialise(step, self.done)
+                self.x = step(self.x)
+                info = self.infos[self.done]
+                info.maps, info.maps_kind = as_maps(self.x[0])
+                if self.lazy:
+                    step.to_empty(device="meta")  # its weights are not needed again
+                self.done += 1
+        if self.done == len(self.steps):
+            self.steps, self.x = [], None  # finished: keep only the maps
+
+
+def analyse(model: str) -> list[LayerInfo]:
+    """Every step of ``model`` counted, with the first feature maps of the photo."""
+    infos = [LayerInfo(**vars(i)) for i in _counted(model)]
+    MapRunner(model, infos).run_to(len(infos) - 1)
     return infos
 
 
@@ -169,17 +248,27 @@ class ModelView(BlitView):
             raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
         self._initial = (model, layer)
         self._cache: dict[str, list[LayerInfo]] = {}
+        self._runners: dict[str, MapRunner] = {}
         super().__init__()
 
-    def model_layers(self, model: str) -> list[LayerInfo]:
-        """The analysed steps of ``model`` (computed on first use, then cached)."""
+    def model_layers(self, model: str, upto: int | None = None) -> list[LayerInfo]:
+        """The counted steps of ``model``, with feature maps computed up to step ``upto``
+        (every step when None); computed on first use, then cached."""
         if model not in self._cache:
-            self._cache[model] = analyse(model)
-        return self._cache[model]
+            infos = [LayerInfo(**vars(i)) for i in _counted(model)]
+            self._cache[model] = infos
+            self._runners[model] = MapRunner(model, infos)
+        infos = self._cache[model]
+        runner = self._runners.get(model)
+        if runner is not None:
+            runner.run_to(len(infos) - 1 if upto is None else upto)
+            if runner.done == len(infos):
+                del self._runners[model]
+        return infos
 
     def _build(self) -> None:
         model, layer = self._initial
-        infos = self.model_layers(model)
+        infos = self.model_layers(model, upto=-1)
         self.controls["model"] = widgets.Dropdown(
             options=list(MODELS), value=model, description="model"
         )
@@ -198,7 +287,7 @@ class ModelView(BlitView):
         self.photo_im = self.ax_photo.imshow(np.zeros((2, 2)), cmap="gray", vmin=0, vmax=1)
         self.ax_photo.set_xticks([])
         self.ax_photo.set_yticks([])
-        self.ax_photo.set_title("input (random weights)", fontsize=13)
+        self.ax_photo.set_title("input photo", fontsize=13)
         (self.rf_box,) = self.ax_photo.plot([], [], color=HIGHLIGHT, linewidth=2.5)
         self.map_axes = [fig.add_subplot(grid[r, 2 + c]) for r in range(2) for c in range(4)]
         self.map_ims = []
@@ -212,14 +301,37 @@ class ModelView(BlitView):
         self._visible = len(self.map_axes)
         self.set_dynamic([*self.map_ims, self.rf_box, self.title])
 
+    def cost(self, model: str, index: int) -> int:
+        """Multiply-accumulates still to run before step ``index`` of ``model`` has maps."""
+        runner = self._runners.get(model)
+        if model in self._cache and runner is None:
+            return 0
+        infos = self._cache[model] if model in self._cache else _counted(model)
+        done = runner.done if runner is not None else 0
+        return sum(info.macs for info in infos[done : index + 1])
+
+    def _busy(self, model: str) -> None:
+        # sent to the page at once, before the work: the learner sees that it is working
+        self.message.value = (
+            '<div class="cnnlib-busy" style="font-size:1.1em">&#8987; computing the feature '
+            f"maps of {html.escape(model)} (random weights) &hellip;</div>"
+        )
+
     def _on_model(self, change: dict) -> None:
-        # keep the slider inside the new model's steps before the redraw
-        n = len(self.model_layers(change["new"]))
+        # keep the slider inside the new model's steps before the redraw, at a layer whose
+        # maps cost at most SWITCH_MACS to compute: a switch answers in well under a second
+        model = change["new"]
+        if model not in self._cache:
+            self._busy(model)
+        n = len(self.model_layers(model, upto=-1))
         slider = self.controls["layer"]
+        target = min(slider.value, n - 1)
+        while target > 0 and self.cost(model, target) > SWITCH_MACS:
+            target -= 1
         self._updating = True
         try:
-            if slider.value > n - 1:
-                slider.value = n - 1
+            if slider.value != target:
+                slider.value = target
             slider.max = n - 1
         finally:
             self._updating = False
@@ -235,8 +347,11 @@ class ModelView(BlitView):
 
     def _update(self) -> None:
         model = self.controls["model"].value
-        infos = self.model_layers(model)
-        index = min(self.controls["layer"].value, len(infos) - 1)
+        index = self.controls["layer"].value
+        if self.cost(model, index) > BUSY_MACS:
+            self._busy(model)
+        infos = self.model_layers(model, upto=index)
+        index = min(index, len(infos) - 1)
         info = infos[index]
         if model != self._shown_model:
             self._show_photo(model)
@@ -285,7 +400,9 @@ class ModelView(BlitView):
                 ax.set_visible(False)
                 im.set_visible(False)
         shape = " x ".join(str(s) for s in info.output_shape)
-        self.title.set_text(f"{model}  ·  layer {index}: {info.name} ({info.kind})  →  {shape}")
+        self.title.set_text(
+            f"{model} (random weights)  ·  layer {index}: {info.name} ({info.kind})  →  {shape}"
+        )
         note = "  (global: every unit sees the whole image)" if info.is_global else ""
         if not info.is_global and r > w:
             note = "  (larger than the image: the border units see padding)"
@@ -297,3 +414,30 @@ class ModelView(BlitView):
             f"receptive   {r} x {r} pixels of the {w} x {h} input" + note,
         ]
         self.readout.value = _READOUT.format("\n".join(lines))
+
+
+def model_table_source() -> str:
+    """The source of ``cnnlib/widgets/_model_table.py``: ``count_layers`` of every model."""
+    lines = [
+        '"""What ``ModelView`` shows of each step before any weight exists, computed once by',
+        "``cnnlib.widgets.model.count_layers`` and stored so that a model switch costs no",
+        "counting: (name, kind, output shape, parameters, MACs, receptive field, global).",
+        "Regenerate: ``python -m cnnlib.widgets.model``; tests/test_widgets_model.py checks it.",
+        '"""',
+        "",
+        "# fmt: off",
+        "TABLE = {",
+    ]
+    for model in MODELS:
+        lines.append(f"    {model!r}: [")
+        for i in count_layers(model):
+            row = (i.name, i.kind, i.output_shape, i.params, i.macs, i.receptive_field)
+            lines.append(f"        {(*row, i.is_global)!r},")
+        lines.append("    ],")
+    return "\n".join([*lines, "}", "# fmt: on", ""])
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintenance command
+    from pathlib import Path
+
+    Path(__file__).with_name("_model_table.py").write_text(model_table_source())

@@ -52,7 +52,7 @@ _X0 = 8.0  # left edge of the first filter (the input channels sit left of it)
 
 
 _READOUT = (
-    '<div style="font-family:monospace;font-size:17px;line-height:1.5;white-space:pre">{}</div>'
+    '<div style="font-family:monospace;font-size:1.3em;line-height:1.5;white-space:pre">{}</div>'
 )
 
 
@@ -137,13 +137,17 @@ class ParametersView(View):
         v = self._init
         self.controls = {
             "in_channels": widgets.IntSlider(
-                value=v["in_channels"], min=1, max=MAX_IN, description="C_in", style=style
+                value=v["in_channels"], min=1, max=MAX_IN, description="in channels", style=style
             ),
             "out_channels": widgets.IntSlider(
-                value=v["out_channels"], min=1, max=MAX_OUT, description="C_out", style=style
+                value=v["out_channels"], min=1, max=MAX_OUT, description="out channels", style=style
             ),
             "kernel_size": widgets.IntSlider(
-                value=v["kernel_size"], min=1, max=MAX_KERNEL, description="k", style=style
+                value=v["kernel_size"],
+                min=1,
+                max=MAX_KERNEL,
+                description="kernel size",
+                style=style,
             ),
             "groups": widgets.IntSlider(
                 value=v["groups"], min=1, max=MAX_IN, description="groups", style=style

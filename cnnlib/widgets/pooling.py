@@ -103,7 +103,7 @@ class PoolingView(RasterPosition, BlitView):
         self.controls = {
             **self.position_controls(PLAY_INTERVAL),
             "mode": widgets.ToggleButtons(options=list(MODES), value="max", description="mode"),
-            "kernel_size": widgets.IntSlider(value=k0, min=1, max=kmax, description="kernel_size"),
+            "kernel_size": widgets.IntSlider(value=k0, min=1, max=kmax, description="kernel size"),
             "stride": widgets.IntSlider(value=k0, min=1, max=MAX_STRIDE, description="stride"),
             "padding": widgets.IntSlider(value=0, min=0, max=k0 // 2, description="padding"),
         }

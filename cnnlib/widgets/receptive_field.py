@@ -151,8 +151,8 @@ class ReceptiveFieldExplorer(BlitView):
             "kernel_size": widgets.IntSlider(3, 1, MAX_KERNEL, description="kernel", style=style),
             "stride": widgets.IntSlider(1, 1, MAX_STRIDE, description="stride", style=style),
             "dilation": widgets.IntSlider(1, 1, MAX_DILATION, description="dilation", style=style),
-            "unit_row": widgets.IntSlider(0, 0, 1, description="unit_row", style=style),
-            "unit_col": widgets.IntSlider(0, 0, 1, description="unit_col", style=style),
+            "unit_row": widgets.IntSlider(0, 0, 1, description="unit row", style=style),
+            "unit_col": widgets.IntSlider(0, 0, 1, description="unit column", style=style),
             # sweeps unit_col along the top layer (a lecture animation)
             "play": widgets.Play(value=0, min=0, max=1, interval=PLAY_INTERVAL, description="play"),
         }  # fmt: skip
@@ -434,9 +434,12 @@ class ReceptiveFieldExplorer(BlitView):
         ur, uc = st["unit"]
         self.front_title.set_text(f"field of unit ({ur}, {uc}): {r1 - r0 + 1} x {c1 - c0 + 1}")
         self.clipped.set_alpha(0.2 if st["photo"] else 0.35)
+        top = st["output_sizes"][-1]
+        nowrap = '<span style="white-space:nowrap">'
         self.readout.value = (
-            f"<b>receptive field {st['size']} x {st['size']} px</b> &middot; jump {st['jump']}"
-            f" &middot; effective padding {st['padding']} &middot; unit ({ur}, {uc}) of the "
-            f"{st['output_sizes'][-1]} x {st['output_sizes'][-1]} top layer sees rows {r0}..{r1},"
-            f" cols {c0}..{c1} (negative or &ge; {n_in}: padding)"
+            f"<div>{nowrap}<b>receptive field {st['size']} x {st['size']} px</b></span>"
+            f" &middot; {nowrap}jump {st['jump']}</span>"
+            f" &middot; {nowrap}effective padding {st['padding']}</span></div>"
+            f"<div>{nowrap}unit ({ur}, {uc}) of the {top} x {top} top layer sees rows {r0}..{r1},"
+            f" cols {c0}..{c1}</span> {nowrap}(negative or &ge; {n_in}: padding)</span></div>"
         )

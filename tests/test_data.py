@@ -1,0 +1,120 @@
+"""Tests of cnnlib.data.shapes: the images, their labels and masks, checked against an
+independent rasterisation of each object's outline (matplotlib's point-in-polygon test)."""
+
+import numpy as np
+import pytest
+from matplotlib.path import Path
+from scipy import ndimage
+
+from cnnlib.data import SHAPE_CLASSES, shape_outline, shape_params, shapes
+
+
+def test_shapes_dtypes_and_shapes():
+    s = shapes(10, size=40)
+    assert s.images.shape == (10, 1, 40, 40) and s.images.dtype == np.float32
+    assert s.labels.shape == (10,) and s.labels.dtype == np.int64
+    assert s.masks.shape == (10, 40, 40) and s.masks.dtype == bool
+    assert 0 <= s.images.min() and s.images.max() <= 1
+    images, labels, masks = s  # a NamedTuple unpacks
+    assert images is s.images and set(SHAPE_CLASSES) >= {"disc", "square", "triangle", "cross"}
+
+
+def test_same_seed_same_images_other_seed_other_images():
+    a, b, c = shapes(50, seed=3), shapes(50, seed=3), shapes(50, seed=4)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(a.images, c.images)
+
+
+@pytest.mark.parametrize("n", [1, 7, 400, 1001])
+def test_classes_are_balanced(n):
+    counts = np.bincount(shapes(n, seed=1).labels, minlength=len(SHAPE_CLASSES))
+    assert counts.sum() == n and counts.max() - counts.min() <= 1
+
+
+def _boundary_distance(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Distance of each point to the nearest edge of a closed polygon."""
+    a, b = polygon[:-1], polygon[1:]
+    d = b - a
+    t = np.clip(((points[:, None] - a) * d).sum(-1) / (d * d).sum(-1), 0, 1)
+    nearest = a + t[..., None] * d
+    return np.linalg.norm(points[:, None] - nearest, axis=-1).min(1)
+
+
+def test_masks_match_an_independent_rasterisation_of_the_outline():
+    """A pixel is in the mask iff its centre lies inside the outline polygon (matplotlib), for
+    every pixel not within a hair of the boundary (the disc's outline is a 64-gon)."""
+    n, size = 200, 32
+    s, p = shapes(n, size=size, seed=7), shape_params(n, size=size, seed=7)
+    np.testing.assert_array_equal(s.labels, p.labels)
+    yy, xx = np.mgrid[0:size, 0:size]
+    centres = np.stack([xx.ravel(), yy.ravel()], 1).astype(float)
+    for i in range(n):
+        outline = shape_outline(p.labels[i], p.cx[i], p.cy[i], p.r[i], p.angle[i])
+        inside = Path(outline).contains_points(centres)
+        margin = 0.02 * p.r[i] if SHAPE_CLASSES[p.labels[i]] == "disc" else 1e-6
+        clear = _boundary_distance(centres, outline) > margin
+        np.testing.assert_array_equal(s.masks[i].ravel()[clear], inside[clear])
+        assert s.masks[i].sum() >= 20  # an object is never a speck
+
+
+def test_mask_is_exactly_where_the_object_was_drawn():
+    """Without noise or distractors, the image differs from the background exactly on the
+    mask, and every mask pixel has the object's level."""
+    s = shapes(300, seed=2, noise=0.0, distractors=0)
+    p = shape_params(300, seed=2)
+    background, level = p.level[:, 0, None, None], p.level[:, 1, None, None]
+    img = s.images[:, 0]
+    np.testing.assert_array_equal(img != background.astype(np.float32), s.masks)
+    np.testing.assert_array_equal(
+        img[s.masks], np.broadcast_to(level, img.shape)[s.masks].astype(np.float32)
+    )
+    assert np.all(level - background >= 0.35)
+
+
+def test_distractors_are_outside_the_mask_small_and_apart_from_the_object():
+    clean = shapes(300, seed=9, noise=0.0, distractors=0)
+    s = shapes(300, seed=9, noise=0.0, distractors=2)
+    p = shape_params(300, seed=9)
+    np.testing.assert_array_equal(s.masks, clean.masks)  # the same objects
+    img = s.images[:, 0]
+    extra = (img != p.level[:, 0, None, None].astype(np.float32)) & ~s.masks
+    # every image has one or two distractors (a rare one finds no room clear of the object)
+    eight = np.ones((3, 3), bool)  # a thin diagonal segment is 8-connected
+    parts = [ndimage.label(e, eight)[1] for e in extra]
+    assert np.mean([1 <= k <= 2 for k in parts]) > 0.95 and max(parts) <= 2
+    # a distractor (or two that touch) covers at most 18 pixels, an object more than twice that
+    largest = max(np.bincount(ndimage.label(e, eight)[0].ravel())[1:].max(initial=0) for e in extra)
+    assert largest <= 18 and s.masks.sum((1, 2)).min() > 2 * 18
+    grown = ndimage.binary_dilation(s.masks, structure=np.ones((1, 3, 3), bool))
+    assert not (extra & grown).any()  # no distractor touches its object
+
+
+def test_noise_is_gaussian_with_the_given_spread():
+    clean = shapes(200, seed=4, noise=0.0)
+    noisy = shapes(200, seed=4, noise=0.05)
+    diff = (noisy.images - clean.images)[(clean.images > 0.2) & (clean.images < 0.8)]
+    assert abs(diff.mean()) < 2e-3 and abs(diff.std() - 0.05) < 2e-3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"n": 0}, ValueError, "n must be a positive integer"),
+        ({"n": 2.5}, TypeError, "n must be an integer"),
+        ({"n": 4, "size": 8}, ValueError, "size must be an integer >= 16"),
+        ({"n": 4, "seed": -1}, ValueError, "seed must be a non-negative integer"),
+        ({"n": 4, "noise": 2}, ValueError, "noise must be a number between 0 and 1"),
+        ({"n": 4, "noise": "high"}, ValueError, "noise must be a number"),
+        ({"n": 4, "distractors": 3}, ValueError, "distractors must be 0, 1 or 2"),
+        ({"n": 4, "distractors": True}, TypeError, "distractors must be an integer"),
+    ],
+)
+def test_bad_arguments_name_the_argument(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        shapes(**kwargs)
+
+
+def test_shape_outline_refuses_an_unknown_label():
+    with pytest.raises(ValueError, match="label must be below 4"):
+        shape_outline(4, 10, 10, 5, 0)
