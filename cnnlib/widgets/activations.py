@@ -150,7 +150,7 @@ def _text(ax, x: float, y: float, snapped: bool = False, **kwargs: Any) -> Cache
 
 
 def check_model_and_images(
-    model: Any, images: Any, in_channels_name: str = "images"
+    model: Any, images: Any, name: str = "images"
 ) -> tuple[nn.Module, torch.Tensor]:
     """``model`` (an ``nn.Module`` with a ``Conv2d``) and ``images`` as a float32 ``(N, C, H, W)``
     tensor that goes through it; ``TypeError``/``ValueError`` naming the argument otherwise."""
@@ -161,17 +161,17 @@ def check_model_and_images(
         raise ValueError(
             f"model must contain at least one nn.Conv2d layer, {type(model).__name__} has none"
         )
-    arr = check_array(in_channels_name, images, (3, 4))
+    arr = check_array(name, images, (3, 4))
     if arr.ndim == 3:
         arr = arr[None]
     if arr.shape[0] < 1:
-        raise ValueError(f"{in_channels_name} must hold at least one image, got shape {arr.shape}")
+        raise ValueError(f"{name} must hold at least one image, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{in_channels_name} must contain only finite numbers (no NaN or inf)")
+        raise ValueError(f"{name} must contain only finite numbers (no NaN or inf)")
     c = convs[0][1].in_channels
     if arr.shape[1] != c:
         raise ValueError(
-            f"{in_channels_name} must have {c} channel{'s' * (c != 1)} (N, {c}, H, W) as the "
+            f"{name} must have {c} channel{'s' * (c != 1)} (N, {c}, H, W) as the "
             f"model's first convolution takes, got shape {arr.shape}"
         )
     x = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))
@@ -183,7 +183,7 @@ def check_model_and_images(
             model(x[:1])
     except RuntimeError as exc:
         raise ValueError(
-            f"{in_channels_name} of shape {tuple(arr.shape)} cannot go through the model: {exc}"
+            f"{name} of shape {tuple(arr.shape)} cannot go through the model: {exc}"
         ) from None
     return model, x
 
@@ -211,7 +211,7 @@ class ActivationExplorer(BlitView):
     ----------
     model:
         A ``torch.nn.Module`` with at least one ``Conv2d`` (put in eval mode); default the
-        trained shapes network (:func:`cnnlib.architectures.trained_shapes_cnn`).
+        trained shapes network (:func:`cnnlib.training.trained_shapes_cnn`).
     images:
         ``(N, C, H, W)`` or ``(C, H, W)`` array or tensor with the channels the model's first
         convolution takes; default test images of :func:`cnnlib.data.shapes`.
