@@ -9,10 +9,20 @@ Modules are named after what they hold; a notebook and its module share a name:
 - ``cnnlib.equivariance``  shifts and equivariance measurements
 - ``cnnlib.backprop``      gradients of convolution and pooling
 - ``cnnlib.architectures`` LeNet-5 ... ViT in torch
-- ``cnnlib.data``          offline sample data
+- ``cnnlib.data``          offline sample data, generated shapes with ground-truth masks
+- ``cnnlib.training``      deterministic training on the CPU (digits, shapes)
+- ``cnnlib.progress``      a live progress bar and loss / accuracy plot for training
+- ``cnnlib.explain``       activations, one unit opened up, saliency, CAM, Grad-CAM, checks
 - ``cnnlib.plotting``      drawing primitives shared by figures and views
 - ``cnnlib.widgets``       one interactive view per module
 - ``cnnlib.exercises``     checkers for the notebooks' exercises
+
+No function allocates past a memory budget (1 GiB unless ``cnnlib.set_memory_budget`` says
+otherwise): a job estimated to need more is refused up front with a ``ValueError`` naming
+the argument that makes it large.
 """
 
+from cnnlib._validate import get_memory_budget, memory_budget, set_memory_budget
+
 __version__ = "0.1.0"
+__all__ = ["get_memory_budget", "memory_budget", "set_memory_budget"]

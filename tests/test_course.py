@@ -125,3 +125,18 @@ def test_write_nav_leaves_a_correct_notebook_unchanged(tmp_path):
     assert copy.read_text(encoding="utf-8") == (NOTEBOOKS / course.LESSONS[0].file).read_text(
         encoding="utf-8"
     )
+
+
+@pytest.mark.parametrize("item", course.LESSONS, ids=lambda i: i.file)
+def test_navigation_links_render_as_links_in_commonmark(item):
+    # nbconvert's Markdown renderer (what nbviewer shows): a line opening with an HTML
+    # comment stays raw HTML, its links plain text
+    import mistune
+
+    render = mistune.create_markdown(escape=False)
+    for cell in _nav_cells(item):
+        source = "".join(cell["source"])
+        targets = re.findall(r"\]\(([^)]+)\)", source.split("\n")[0])
+        html = render(source)
+        assert targets and all(f'<a href="{t}">' in html for t in targets), html[:300]
+    assert '<a href="' not in render("<!-- nav --> [index](00_index.ipynb)")  # the old form

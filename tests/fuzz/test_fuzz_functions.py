@@ -1,0 +1,158 @@
+"""Bad values for every argument of every public function and view constructor.
+
+The catalogue (``tests/fuzz/catalogue.py``) lists one valid call and a strategy per argument;
+``run_spec`` draws an argument and a bad value for it and judges the call
+(``tests/fuzz/harness.py``). Each spec runs in a child process with a limited address space
+(``tests/fuzz/child.py``), so an allocation past the memory budget fails the test instead of
+killing the runner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import signal
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from .catalogue import SKIPPED, SPECS, Spec, public_callables, qualname
+from .child import FuzzChild
+from .harness import outcome
+from .strategies import Edge
+
+#: one call may take this long (a hang or a runaway computation fails the test)
+CASE_SECONDS = 5.0
+
+#: specs that still fail, with the issue item that fixes them (remove when fixed)
+KNOWN_FAILING: dict[str, str] = {
+    "cnnlib.conv.conv2d": "issue 14 items 1, 4, 5",
+    "cnnlib.conv.conv2d_naive": "issue 14 items 4, 5",
+    "cnnlib.conv.max_pool2d": "issue 14 items 4, 5, 10",
+    "cnnlib.conv.avg_pool2d": "issue 14 items 4, 5",
+    "cnnlib.conv.pad2d": "issue 14 item 8",
+    "cnnlib.shapes.conv_grid": "issue 14 items 4, 8",
+    "cnnlib.backprop.numerical_gradient": "issue 14 item 3",
+    "cnnlib.backprop.max_pool2d_backward": "issue 14 item 5",
+    "cnnlib.backprop.avg_pool2d_backward": "issue 14 item 5",
+    "cnnlib.backprop.dilate": "issue 14 item 4",
+    "cnnlib.backprop.conv2d_backward": "issue 14 item 5",
+    "cnnlib.equivariance.interior_is_empty": "issue 14 item 8",
+    "cnnlib.equivariance.binomial_filter": "issue 14 item 3",
+    "cnnlib.equivariance.blur_pool2d": "issue 14 items 3, 5",
+    "cnnlib.equivariance.conv2d_matrix": "issue 14 item 4",
+    "cnnlib.receptive.erf_moments": "issue 14 item 3",
+    "cnnlib.equivariance.shift_consistency": "issue 14 item 2",
+    "cnnlib.backprop.gradient_check": "issue 14 item 3",
+    "cnnlib.receptive.receptive_field": "issue 14 item 7",
+    "cnnlib.receptive.receptive_field_of": "issue 14 items 7, 10",
+    "cnnlib.params.count_macs": "issue 14 item 7",
+    "cnnlib.params.summary": "issue 14 item 7",
+    "cnnlib.data.grace_hopper": "issue 14 items 4, 10",
+    "cnnlib.data.checkerboard": "issue 14 item 4",
+    "cnnlib.widgets.sliding_kernel.SlidingKernel": "issue 14 item 12",
+    "cnnlib.widgets.pooling.PoolingView": "issue 14 item 12",
+    "cnnlib.widgets.gradient.GradientView": "issue 14 item 12",
+    "cnnlib.widgets.receptive_field.ReceptiveFieldExplorer": "issue 14 item 12",
+    "cnnlib.widgets.model.ModelView": "issue 14 item 12",
+    "cnnlib.data.shapes": "n=2**31 allocates 16 GiB: needs the memory budget (new module)",
+    "cnnlib.equivariance.pooling_invariance": "bad shifts reported as kernel_sizes (new)",
+    "cnnlib.explain.saliency": "target=None: torch's TypeError (new module explain.py)",
+    "cnnlib.explain.gradient_x_input": "target=None: torch's TypeError (explain.py)",
+    "cnnlib.explain.cam": "target=None: torch's TypeError (explain.py)",
+    "cnnlib.explain.grad_cam": "target=None: torch's TypeError (explain.py)",
+    "cnnlib.explain.integrated_gradients": "a meta tensor x: torch's RuntimeError (explain.py)",
+    "cnnlib.explain.upsample": "size=2**62: torch's RuntimeError (explain.py)",
+    "cnnlib.explain.heatmap": "a set: NumPy's TypeError, not naming attribution (explain.py)",
+    "cnnlib.explain.pointing_game": "tolerance=NaN accepted (explain.py)",
+    "cnnlib.explain.rank_correlation": "a complex tensor accepted (explain.py)",
+}
+
+IDS = [f"{s.name}-{i}" for i, s in enumerate(SPECS)]
+
+
+def run_spec(spec: Spec) -> None:
+    """Hypothesis over (argument, bad value) for one spec; raises on the first failure."""
+    fuzzed = sorted(spec.args)
+    optional = {
+        name for name, p in inspect.signature(spec.fn).parameters.items() if p.default is None
+    }
+
+    @settings(
+        max_examples=spec.max_examples,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        phases=[Phase.explicit, Phase.generate],  # no shrinking: a slow case would run again
+    )
+    @given(data=st.data(), arg=st.sampled_from(fuzzed))
+    def run(data, arg):
+        case = data.draw(spec.args[arg], label=arg)
+        if case.value is None and arg in optional:
+            case = Edge(None, "the default")
+        with time_limit(CASE_SECONDS, f"{spec.name}({arg}={case!r})"):
+            outcome(
+                spec.fn,
+                spec.call,
+                arg,
+                case,
+                spec.aliases.get(arg, ()),
+                spec.reference,
+                spec.project,
+            )
+
+    run()
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float, what: str):
+    """Fail a call that runs longer than ``seconds`` (checked when Python code runs)."""
+
+    def expire(signum, frame):
+        raise AssertionError(f"{what} ran for more than {seconds:.0f} s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture(scope="module")
+def child():
+    c = FuzzChild()
+    yield c
+    c.close()
+
+
+def test_catalogue_covers_every_public_callable():
+    specced = {qualname(s.fn) for s in SPECS}
+    missing = sorted(set(public_callables()) - specced - set(SKIPPED))
+    assert not missing, f"add a Spec or a SKIPPED reason in tests/fuzz/catalogue.py for {missing}"
+    stale = sorted(set(SKIPPED) - set(public_callables()))
+    assert not stale, f"SKIPPED names callables that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_spec_covers_every_argument(spec):
+    params = set(inspect.signature(spec.fn).parameters) - {"self", "args", "kwargs"}
+    listed = set(spec.args) | set(spec.skip)
+    assert listed == params, f"{spec.name}: fuzz {params - listed}; unknown {listed - params}"
+    assert not set(spec.args) & set(spec.skip)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_spec_base_call_works(spec):
+    spec.fn(**spec.call)  # the fuzz replaces one argument of a call that works
+
+
+@pytest.mark.parametrize("index", range(len(SPECS)), ids=IDS)
+def test_bad_arguments_are_refused_by_name(child, index):
+    if SPECS[index].name in KNOWN_FAILING:
+        pytest.xfail(KNOWN_FAILING[SPECS[index].name])
+    ok, report = child.run(index)
+    assert ok, report
