@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import html
 import math
-from functools import partial
 from typing import Any
 
 import ipywidgets as widgets
 import matplotlib
 import numpy as np
 import torch
-from matplotlib.backends.backend_agg import RendererAgg
-from matplotlib.text import Text
 from torch import nn
 
 from cnnlib._validate import check_array
@@ -33,8 +30,7 @@ from cnnlib.plotting import DIVERGING, HIGHLIGHT, SEQUENTIAL, move_rect, symmetr
 from cnnlib.plotting import window_rect as _window_rect
 from cnnlib.widgets._fastdraw import (
     BlitView,
-    CachedText,
-    _draw_text_cached,
+    GlyphText,
     cell_grid,
     cell_mesh,
     fit_fontsize,
@@ -125,26 +121,9 @@ def _rgba(values: np.ndarray, cmap: str = SEQUENTIAL) -> np.ndarray:
     return matplotlib.colormaps[cmap].with_extremes(bad="white")(values, bytes=True)
 
 
-class SnappedText(CachedText):
-    """A :class:`CachedText` drawn at whole pixels: numbers that recur (``0.12``) hit the bitmap
-    cache wherever they stand (half a pixel of shift is invisible)."""
-
-    def draw(self, renderer) -> None:
-        if type(renderer) is not RendererAgg or self.get_rotation() % 360:
-            return super().draw(renderer)
-        renderer.draw_text = partial(_draw_snapped, renderer)
-        try:
-            Text.draw(self, renderer)
-        finally:
-            del renderer.draw_text
-
-
-def _draw_snapped(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=None) -> None:
-    _draw_text_cached(renderer, gc, math.floor(x), math.floor(y), s, prop, angle, ismath, mtext)
-
-
-def _text(ax, x: float, y: float, snapped: bool = False, **kwargs: Any) -> CachedText:
-    label = (SnappedText if snapped else CachedText)(x, y, "", clip_on=False, **kwargs)
+def _text(ax, x: float, y: float, **kwargs: Any) -> GlyphText:
+    """A label whose new strings are composed from cached character bitmaps (fast to change)."""
+    label = GlyphText(x, y, "", clip_on=False, **kwargs)
     ax.add_artist(label)
     return label
 
@@ -359,7 +338,7 @@ class ActivationExplorer(BlitView):
             for k in range(ARITH_LINES)
         ]  # fmt: skip
         self.arith_values = [
-            _text(self.ax_text, 0.78, 0.97 - 0.075 * k, True, ha="right", va="top",
+            _text(self.ax_text, 0.78, 0.97 - 0.075 * k, ha="right", va="top",
                   fontsize=11.5, family="monospace", transform=self.ax_text.transAxes)
             for k in range(ARITH_LINES)
         ]  # fmt: skip
@@ -390,13 +369,12 @@ class ActivationExplorer(BlitView):
         self._drawn: dict[str, Any] = {}
 
     @staticmethod
-    def _labels(ax, count: int) -> list[CachedText]:
+    def _labels(ax, count: int) -> list[GlyphText]:
         return [
             _text(
                 ax,
                 0,
                 0,
-                True,
                 ha="center",
                 va="center",
                 fontsize=9,

@@ -20,7 +20,7 @@ from matplotlib.collections import LineCollection
 
 from cnnlib.explain import pointing_game
 from cnnlib.plotting import ACCENT, DIVERGING, HIGHLIGHT, SEQUENTIAL, symmetric_limits
-from cnnlib.widgets._fastdraw import BlitView
+from cnnlib.widgets._fastdraw import BlitView, GlyphText
 from cnnlib.widgets.activations import (
     check_model_and_images,
     default_model_and_images,
@@ -192,9 +192,10 @@ class SaliencyView(BlitView):
             for ax in (self.ax_map, self.ax_over)
         ]  # fmt: skip
         self.titles = [
-            ax.text(0.5, 1.02, "", transform=ax.transAxes, ha="center", va="bottom", fontsize=13)
+            ax.add_artist(GlyphText(0.5, 1.02, "", transform=ax.transAxes, ha="center",
+                                    va="bottom", fontsize=13))
             for ax in (self.ax_img, self.ax_map, self.ax_over)
-        ]
+        ]  # fmt: skip
         # the maps change with every control; the outlines go on top of them
         self.set_layers(
             [*self.img_ims, self.outlines[0], self.titles[0]],
