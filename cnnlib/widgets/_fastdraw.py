@@ -450,25 +450,47 @@ class GlyphText(CachedText):
             del renderer.draw_text
             del renderer.get_text_width_height_descent
 
+    def _get_layout(self, renderer):
+        # the layout is relative to the text's position: the same for the same string, font,
+        # alignment and dpi, whatever the text's place (unless wrapped to its axes)
+        if self.get_wrap() or type(renderer) is not RendererAgg:
+            return super()._get_layout(renderer)
+        key = (self.get_text(), hash(self._fontproperties), self.get_horizontalalignment(),
+               self.get_verticalalignment(), self._multialignment, self.get_rotation(),
+               self.get_transform_rotates_text(), self.get_rotation_mode(), self._linespacing,
+               self.get_usetex(), self.get_parse_math(), renderer.dpi,
+               matplotlib.rcParams["text.hinting"])  # fmt: skip
+        hit = _layouts.get(key)
+        if hit is None:
+            hit = super()._get_layout(renderer)
+            if len(_layouts) > 20_000:
+                _layouts.clear()
+            _layouts[key] = hit
+        return hit
 
+
+_layouts: dict[tuple, tuple] = {}
 _advances: dict[tuple, float] = {}
 _char_metrics: dict[tuple, tuple[float, float, float]] = {}
 
 
-def _pens(renderer, s: str, prop) -> list[float]:
-    """The pen position of each character of ``s`` (sums of cached pair advances)."""
-    pens, x = [0.0], 0.0
+def _pens(renderer, s: str, prop) -> list[float] | None:
+    """The pen position of each character of ``s`` (sums of cached pair advances; a string
+    with a pair not seen before is laid out once, and all its pairs are kept); None if some
+    characters of ``s`` combine (a ligature): such a string is drawn as a whole."""
     key0 = (hash(prop), renderer.dpi, matplotlib.rcParams["text.hinting"])
-    for a, b in zip(s, s[1:], strict=False):
-        key = (a, b, *key0)
-        step = _advances.get(key)
-        if step is None:
-            items = renderer._prepare_font(prop)._layout(a + b, flags=get_hinting_flag())
-            step = float(items[-1].x - items[0].x) if len(items) > 1 else 0.0
-            if len(_advances) > 50_000:
-                _advances.clear()
-            _advances[key] = step
-        x += step
+    pairs = [(a, b, *key0) for a, b in zip(s, s[1:], strict=False)]
+    if any(key not in _advances for key in pairs):
+        items = renderer._prepare_font(prop)._layout(s, flags=get_hinting_flag())
+        if len(items) != len(s) or any(a.char != c for a, c in zip(items, s, strict=True)):
+            return None
+        if len(_advances) > 50_000:
+            _advances.clear()
+        for key, left, right in zip(pairs, items[:-1], items[1:], strict=True):
+            _advances[key] = float(right.x - left.x)
+    pens, x = [0.0], 0.0
+    for key in pairs:
+        x += _advances[key]
         pens.append(x)
     return pens
 
@@ -492,8 +514,10 @@ def _composed_metrics(renderer, s, prop, ismath):
                 renderer, c, prop, False
             )
         ascent, descent = max(ascent, m[1] - m[2]), max(descent, m[2])
-    last = _char_metrics[(s[-1], *key0)]
-    return _pens(renderer, s, prop)[-1] + last[0], ascent + descent, descent
+    pens = _pens(renderer, s, prop)
+    if pens is None:
+        return RendererAgg.get_text_width_height_descent(renderer, s, prop, ismath)
+    return pens[-1] + _char_metrics[(s[-1], *key0)][0], ascent + descent, descent
 
 
 def _draw_text_composed(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=None) -> None:
@@ -507,9 +531,12 @@ def _draw_text_composed(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=
     cache = CachedText._cache
     hit = cache.get(key)
     if hit is None:
+        pens = _pens(renderer, s, prop)
+        if pens is None:
+            return RendererAgg.draw_text(renderer, gc, x, y, s, prop, angle, ismath, mtext)
         parts = [
             (round(p), _char_bitmap(renderer, gc, c, prop, mtext))
-            for p, c in zip(_pens(renderer, s, prop), s, strict=True)
+            for p, c in zip(pens, s, strict=True)
         ]
         parts = [(p, g) for p, g in parts if g[0].size]
         if not parts:

@@ -118,7 +118,12 @@ def mosaic(maps: np.ndarray, max_side: int = DISPLAY_SIDE) -> tuple[np.ndarray, 
 
 
 def _rgba(values: np.ndarray, cmap: str = SEQUENTIAL) -> np.ndarray:
-    return matplotlib.colormaps[cmap].with_extremes(bad="white")(values, bytes=True)
+    if cmap not in _WHITE_BAD:  # built once: a new colormap builds its lookup table on first use
+        _WHITE_BAD[cmap] = matplotlib.colormaps[cmap].with_extremes(bad="white")
+    return _WHITE_BAD[cmap](values, bytes=True)
+
+
+_WHITE_BAD: dict[str, matplotlib.colors.Colormap] = {}
 
 
 def _text(ax, x: float, y: float, **kwargs: Any) -> GlyphText:
@@ -509,11 +514,13 @@ class ActivationExplorer(BlitView):
 
     @staticmethod
     def _set_image(ax, im, rgba: np.ndarray) -> None:
-        im.set_data(rgba)
         h, w = rgba.shape[:2]
-        im.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
-        ax.set_xlim(-0.5, w - 0.5)
-        ax.set_ylim(h - 0.5, -0.5)
+        same = im.get_array() is not None and im.get_array().shape[:2] == (h, w)
+        im.set_data(rgba)
+        if not same:  # new limits cost more than the new pixels
+            im.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
+            ax.set_xlim(-0.5, w - 0.5)
+            ax.set_ylim(h - 0.5, -0.5)
 
     def _place_tile(self, columns, layer, channel) -> None:
         """Outline the channel's map in the overview column of its layer."""
