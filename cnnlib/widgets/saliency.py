@@ -24,6 +24,7 @@ from cnnlib.widgets._fastdraw import BlitView, GlyphText
 from cnnlib.widgets.activations import (
     check_model_and_images,
     default_model_and_images,
+    single_threaded,
 )
 
 #: the methods of the dropdown: words -> method of cnnlib.explain.attribution_map
@@ -203,6 +204,7 @@ class SaliencyView(BlitView):
         )
         self._shown_image: int | None = None
 
+    @single_threaded
     def _update(self) -> None:
         c = self.controls
         image, target, method = c["image"].value, int(c["target"].value), c["method"].value
