@@ -352,9 +352,15 @@ class ActivationExplorer(BlitView):
             _text(ax, 1.08, 0.5, ha="left", va="center", fontsize=11, transform=ax.transAxes)
             for ax in self.ker_axes
         ]
+        # words and numbers apart: the words repeat (their bitmaps are cached), the numbers not
         self.arith = [
             _text(self.ax_text, 0.05, 0.97 - 0.075 * k, ha="left", va="top", fontsize=11.5,
                   family="monospace", transform=self.ax_text.transAxes)
+            for k in range(ARITH_LINES)
+        ]  # fmt: skip
+        self.arith_values = [
+            _text(self.ax_text, 0.78, 0.97 - 0.075 * k, True, ha="right", va="top",
+                  fontsize=11.5, family="monospace", transform=self.ax_text.transAxes)
             for k in range(ARITH_LINES)
         ]  # fmt: skip
         self.win_grids = [cell_grid(ax, (3, 3)) for ax in self.win_axes]
@@ -378,6 +384,7 @@ class ActivationExplorer(BlitView):
             *(t for ls in self.win_labels for t in ls),
             *self.sum_texts,
             *self.arith,
+            *self.arith_values,
         ]
         self.set_layers(overview, channel, unit)
         self._drawn: dict[str, Any] = {}
@@ -441,8 +448,9 @@ class ActivationExplorer(BlitView):
         move_rect(self.unit_rect, row, col, 1, 1)
         self._draw_windows(unit["window"], unit["channel_sums"], inputs)
         lines = arithmetic_lines(unit, inputs, numbers)
-        for k, text in enumerate(self.arith):
-            text.set_text(lines[k] if k < len(lines) else "")
+        for k, (words, value) in enumerate(zip(self.arith, self.arith_values, strict=True)):
+            words.set_text(lines[k][0] if k < len(lines) else "")
+            value.set_text(lines[k][1] if k < len(lines) else "")
         label = dict((v, k) for k, v in c["layer"].options)[layer]
         self.state = {
             "image": image,
@@ -565,7 +573,7 @@ class ActivationExplorer(BlitView):
             if t < values.size:
                 r, c = divmod(t, kw)
                 label.set_position((c, r))
-                label.set_text(short_number(values.flat[t]))
+                label.set_text(cell_number(values.flat[t]))
                 label.set_color(colors[t])
                 label.set_fontsize(size)
                 label.set_visible(True)
@@ -573,8 +581,8 @@ class ActivationExplorer(BlitView):
                 label.set_visible(False)
 
     def _font_size(self, values: np.ndarray) -> float:
-        longest = max(len(short_number(v)) for v in values.ravel()[:2000])
-        return fit_fontsize(self.ker_axes[0], values.shape[-2:], longest, largest=11.0)
+        longest = max(len(cell_number(v)) for v in values.ravel()[:2000])
+        return fit_fontsize(self.ker_axes[0], values.shape[-2:], max(longest, 5), largest=11.0)
 
     def _draw_kernels(self, weights: np.ndarray, inputs: list[int], numbers: list[int]) -> None:
         size = self._font_size(weights)
@@ -601,6 +609,17 @@ class ActivationExplorer(BlitView):
             self.sum_texts[k].set_text(f"sum\n{sums[i]:+.3f}")
 
 
+def cell_number(value: float) -> str:
+    """A cell label: whole numbers as they are, others with two decimals (``-0.0051`` reads
+    ``-0.01``: short enough for a small cell, and few distinct labels draw fast)."""
+    value = float(value)
+    if value == round(value) and abs(value) < 1e6:
+        return str(int(round(value)))
+    if abs(value) >= 100:
+        return short_number(value)
+    return f"{value:.2f}"
+
+
 def mosaic_tile(h: int, w: int, max_side: int = DISPLAY_SIDE) -> tuple[int, int]:
     """The size of a ``h x w`` map's tile in :func:`mosaic`."""
     f = math.ceil(max(h, w) / max_side)
@@ -614,23 +633,24 @@ def shown_inputs(weights: np.ndarray, count: int = SHOWN_INPUTS) -> list[int]:
     return sorted(int(i) for i in np.argsort(-norms, kind="stable")[:count])
 
 
-def arithmetic_lines(unit: dict[str, Any], inputs: list[int], numbers: list[int]) -> list[str]:
-    """The unit's sum written out: the shown channels (``inputs`` index the unit's group,
-    ``numbers`` are their channel numbers), the others together, bias, total, and the steps
-    that follow."""
+def arithmetic_lines(
+    unit: dict[str, Any], inputs: list[int], numbers: list[int]
+) -> list[tuple[str, str]]:
+    """The unit's sum written out as (words, number) lines: the shown channels (``inputs``
+    index the unit's group, ``numbers`` are their channel numbers), the others together, bias,
+    total, and the steps that follow."""
     sums = unit["channel_sums"]
-    lines = ["input channel  sum"]
+    lines = [("input channel", "sum")]
     for i, number in zip(inputs, numbers, strict=True):
-        lines.append(f"  {number:<11} {sums[i]:+9.3f}")
+        lines.append((f"  {number}", f"{sums[i]:+.3f}"))
     rest = [i for i in range(len(sums)) if i not in inputs]
     if rest:
-        lines.append(f"  {len(rest)} others{'':<{max(0, 4 - len(str(len(rest))))}} "
-                     f"{float(sums[rest].sum()):+9.3f}")  # fmt: skip
-    lines.append(f"bias          {unit['bias']:+9.3f}")
-    lines.append("─" * 23)
-    lines.append(f"= output      {unit['pre_activation']:+9.3f}")
+        lines.append((f"  {len(rest)} others", f"{float(sums[rest].sum()):+.3f}"))
+    lines.append(("bias", f"{unit['bias']:+.3f}"))
+    lines.append(("─" * 30, ""))
+    lines.append(("= output", f"{unit['pre_activation']:+.3f}"))
     for name, value in unit["after"]:
-        lines.append(f"{name[:13]:<13} {value:+9.3f}")
+        lines.append((name[:13], f"{value:+.3f}"))
     return lines
 
 
