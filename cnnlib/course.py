@@ -107,6 +107,17 @@ LESSONS: tuple[Lesson, ...] = (
         "parameters, MACs, receptive field), skip connections, training a small CNN on a CPU",
         (3, 4, 6),
     ),
+    Lesson(
+        8,
+        "08_what_a_cnn_sees.ipynb",
+        "What a CNN sees",
+        "What a CNN sees",
+        ("activations, one unit", "saliency, CAM", "checked: pointing game"),
+        "a trained network's activation maps and one unit opened up, what drives a channel, "
+        "saliency maps, CAM and Grad-CAM, and how to check an explanation against ground truth "
+        "(pointing game, deletion, randomisation)",
+        (4, 6, 7),
+    ),
 )
 
 

@@ -33,6 +33,10 @@ What comes back (NumPy ``float32`` arrays unless said otherwise):
   ``correlations`` method -> float64 ``(L+1, N)``.
 - ``rank_correlation(a, b)``: Spearman's rho per image, float64 ``(N,)``.
 
+Integrated gradients, occlusion and the deletion curve run their many forward passes in
+chunks of about half a million input values (2 MB of float32, plus the model's activations for
+that chunk), so memory does not grow with the number of steps or windows.
+
 Bad input raises ``TypeError`` / ``ValueError`` naming the argument: a model without a
 ``Conv2d``, a layer path that does not exist, a target out of range, an image of the wrong
 shape or channel count.
@@ -112,7 +116,7 @@ POOLING = (
     nn.LPPool2d,
 )
 # elements per chunk of the batched forward passes (occlusion, integrated gradients, deletion)
-_CHUNK_ELEMENTS = 1 << 21
+_CHUNK_ELEMENTS = 1 << 19
 
 
 # --------------------------------------------------------------------------------------------
@@ -536,21 +540,20 @@ def integrated_gradients(
         weights = np.full(steps, 1 / (steps - 1))
         weights[[0, -1]] /= 2
     n = len(x)
-    path = (
-        base[None]
-        + torch.tensor(alphas, dtype=torch.float32)[:, None, None, None, None] * (x - base)[None]
-    )  # (steps, N, C, H, W)
-    path = path.reshape(steps * n, *x.shape[1:])
-    targets = _check_target(target, n, _num_classes(model, x)).repeat(steps)
-    grads = torch.empty_like(path)
+    targets = _check_target(target, n, _num_classes(model, x))
+    alphas = torch.tensor(alphas, dtype=torch.float32)
+    weights = torch.tensor(weights, dtype=torch.float32)
+    total = torch.zeros_like(x)
     chunk = _step(x)
     with _evaluating(model):
-        for s in range(0, len(path), chunk):
-            grads[s : s + chunk] = _input_gradient(
-                model, path[s : s + chunk], targets[s : s + chunk]
-            )
-    w = torch.tensor(weights, dtype=torch.float32).view(steps, 1)
-    total = (grads.view(steps, -1) * w).sum(0).view(x.shape)
+        # the (step, image) pairs in chunks, so memory stays at one chunk whatever N and steps
+        for start in range(0, steps * n, chunk):
+            k = torch.arange(start, min(start + chunk, steps * n))
+            step, image = k // n, k % n
+            a = alphas[step].view(-1, 1, 1, 1)
+            path = base[image] + a * (x[image] - base[image])
+            grad = _input_gradient(model, path, targets[image])
+            total.index_add_(0, image, grad * weights[step].view(-1, 1, 1, 1))
     return _out(total * (x - base), single)
 
 

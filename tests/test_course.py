@@ -39,16 +39,16 @@ def test_prerequisites_come_earlier():
 
 
 def test_depth_is_the_longest_chain():
-    # hand-worked from the table: 01 -> 02 -> {03, 04, 05, 06} -> 07
-    assert [course.depth(n) for n in range(1, 8)] == [0, 1, 2, 2, 2, 2, 3]
+    # hand-worked from the table: 01 -> 02 -> {03, 04, 05, 06} -> 07 -> 08
+    assert [course.depth(n) for n in range(1, 9)] == [0, 1, 2, 2, 2, 2, 3, 4]
 
 
 def test_lesson_checks_its_argument():
     assert course.lesson(6).file == "06_backprop.ipynb"
     with pytest.raises(ValueError, match="number"):
         course.lesson(0)
-    with pytest.raises(ValueError, match="at most 7"):
-        course.lesson(8)
+    with pytest.raises(ValueError, match="at most 8"):
+        course.lesson(9)
     with pytest.raises(TypeError, match="number"):
         course.lesson("3")
 
@@ -65,6 +65,7 @@ def test_all_requirements_follow_the_chain():
     assert course.all_requirements(7) == [1, 2, 3, 4, 6]
     assert course.all_requirements(5) == [1, 2]
     assert course.all_requirements(1) == []
+    assert course.all_requirements(8) == [1, 2, 3, 4, 6, 7]
 
 
 def test_index_notebook_shows_the_table_of_contents():
@@ -124,3 +125,18 @@ def test_write_nav_leaves_a_correct_notebook_unchanged(tmp_path):
     assert copy.read_text(encoding="utf-8") == (NOTEBOOKS / course.LESSONS[0].file).read_text(
         encoding="utf-8"
     )
+
+
+@pytest.mark.parametrize("item", course.LESSONS, ids=lambda i: i.file)
+def test_navigation_links_render_as_links_in_commonmark(item):
+    # nbconvert's Markdown renderer (what nbviewer shows): a line opening with an HTML
+    # comment stays raw HTML, its links plain text
+    import mistune
+
+    render = mistune.create_markdown(escape=False)
+    for cell in _nav_cells(item):
+        source = "".join(cell["source"])
+        targets = re.findall(r"\]\(([^)]+)\)", source.split("\n")[0])
+        html = render(source)
+        assert targets and all(f'<a href="{t}">' in html for t in targets), html[:300]
+    assert '<a href="' not in render("<!-- nav --> [index](00_index.ipynb)")  # the old form

@@ -296,7 +296,7 @@ def test_the_time_limit_works_outside_the_main_thread(capsys, monkeypatch):
     t.start()
     t.join(GUARD_S)
     assert not t.is_alive()
-    assert box["ok"] is False
+    assert not box["ok"]
     assert "did not finish" in capsys.readouterr().out
 
 
@@ -366,3 +366,14 @@ def test_patchify_hints_name_common_mistakes(capsys):
     ]:
         out = verdict(capsys, check_patchify, fn)
         assert out.startswith(FAIL) and words in out, (fn.__name__, out)
+
+
+def test_a_checker_result_is_true_on_a_pass_and_shows_nothing_in_a_notebook(capsys):
+    from cnnlib.exercises._report import Result
+
+    right = check_output_value(19, X, K, 0, 0)
+    wrong = check_output_value(20, X, K, 0, 0)
+    capsys.readouterr()
+    assert isinstance(right, Result) and right and right == True  # noqa: E712
+    assert not wrong and wrong == False  # noqa: E712
+    assert right._ipython_display_() is None  # IPython shows no Out[] for it

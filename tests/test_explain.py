@@ -2,8 +2,6 @@
 method, the module's own output for every opened-up unit, torch's functional ops for the
 activations, scipy for the rank correlation, and hand-worked maps for the measurements."""
 
-import warnings
-
 import numpy as np
 import pytest
 import torch
@@ -17,7 +15,9 @@ from cnnlib import explain as ex
 
 captum_attr = pytest.importorskip("captum.attr")
 
-warnings.filterwarnings("ignore", message="Input Tensor 0 did not already require gradients")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Input Tensor 0 did not already require gradients:UserWarning"
+)
 
 
 def _randomise_batchnorm(model: nn.Module, seed: int) -> nn.Module:
@@ -530,3 +530,58 @@ def test_functions_restore_the_training_mode():
     ex.unit_contributions(model, "features.conv1", 0, 0, 0, x[0])
     assert model.training
     assert all(p.grad is None for p in model.parameters())
+
+
+def test_chunked_batches_give_the_same_maps(monkeypatch):
+    """IG, occlusion and deletion run their forward passes in chunks of about
+    ``_CHUNK_ELEMENTS`` input values; tiny chunks (3 images) must not change a number."""
+    model, x, t = _shapes_model()
+    maps = np.random.default_rng(2).random((3, 32, 32))
+    whole = (
+        ex.integrated_gradients(model, x, t, steps=5),
+        ex.occlusion(model, x, t, patch=8, stride=8),
+        ex.deletion_curve(model, x, t, maps, steps=5).scores,
+    )
+    monkeypatch.setattr(ex, "_CHUNK_ELEMENTS", 3 * 32 * 32)
+    chunked = (
+        ex.integrated_gradients(model, x, t, steps=5),
+        ex.occlusion(model, x, t, patch=8, stride=8),
+        ex.deletion_curve(model, x, t, maps, steps=5).scores,
+    )
+    for a, b in zip(whole, chunked, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_a_module_called_twice_appears_twice():
+    conv = nn.Conv2d(2, 2, 3, padding=1)
+    relu = nn.ReLU()
+    model = nn.Sequential(conv, relu, conv, relu)
+    x = torch.rand(2, 5, 5)
+    acts = ex.activations(model, x)
+    assert list(acts) == ["0", "1", "0 (call 2)", "1 (call 2)"]
+    with torch.no_grad():
+        np.testing.assert_allclose(acts["1 (call 2)"], model(x[None])[0].numpy(), atol=1e-6)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.integers(6, 14),
+    st.integers(6, 14),
+    st.integers(1, 6),
+    st.integers(1, 6),
+    st.data(),
+)
+def test_occlusion_matches_captum_for_random_patches_and_strides(h, w, ph, pw, data):
+    """Every patch and stride Captum accepts (stride <= patch), on odd and even image sizes."""
+    ph, pw = min(ph, h), min(pw, w)
+    sh, sw = data.draw(st.integers(1, ph)), data.draw(st.integers(1, pw))
+    torch.manual_seed(h * 100 + w)
+    model = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+        nn.Linear(4, 3),
+    ).eval()  # fmt: skip
+    x = torch.rand(2, 2, h, w)
+    theirs = captum_attr.Occlusion(model).attribute(
+        x, target=[2, 0], sliding_window_shapes=(2, ph, pw), strides=(2, sh, sw)
+    )
+    _close(ex.occlusion(model, x, [2, 0], patch=(ph, pw), stride=(sh, sw)), theirs)

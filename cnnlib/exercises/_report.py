@@ -1,6 +1,7 @@
 """What the exercise checkers share: one message style, and running the learner's code safely.
 
-Every checker prints exactly one verdict, in one of three forms, and returns True on success:
+Every checker prints exactly one verdict, in one of three forms, and returns a :class:`Result`
+that is true on success (and shows nothing in a notebook):
 
 - ``✅ <which answer>: <what was checked>.``
 - ``❌ <which answer>: <the case, expected, got>`` and, on its last line, ``Hint: <a hint>``;
@@ -341,6 +342,33 @@ def _time_limit(seconds: float) -> Iterator[None]:
 
 
 # -- the verdict ----------------------------------------------------------------------------------
+class Result:
+    """What a checker returns: true after a pass. It shows nothing when it ends a notebook
+    cell (the verdict is already printed), so ``check_x(my_x)`` prints no ``True``/``False``."""
+
+    __slots__ = ("ok",)
+
+    def __init__(self, ok: bool) -> None:
+        self.ok = bool(ok)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (bool, Result)):
+            return self.ok == bool(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.ok)
+
+    def __repr__(self) -> str:
+        return f"Result(ok={self.ok})"
+
+    def _ipython_display_(self) -> None:
+        """Display nothing (IPython calls this instead of showing ``Out[n]: ...``)."""
+
+
 class Verdict(Exception):
     """Ends a check inside a :class:`Judge` with this (already formatted) verdict."""
 
@@ -391,6 +419,11 @@ class Judge:
         self.calls = 0  # learner calls that returned
         self.used = 0.0  # seconds spent in the learner's code
         self.fn: Any = None
+
+    @property
+    def result(self) -> Result:
+        """The checker's return value: true after a pass."""
+        return Result(self.ok)
 
     def __enter__(self) -> Judge:
         return self

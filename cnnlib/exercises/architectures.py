@@ -29,6 +29,7 @@ from cnnlib.exercises._report import NO_ANSWER as NO_ANSWER
 from cnnlib.exercises._report import PASS as PASS
 from cnnlib.exercises._report import (
     Judge,
+    Result,
     count,
     fmt,
     name_of,
@@ -58,10 +59,10 @@ def _reference_block_params(c_in: int, c: int, stride: int) -> int:
     return sum(p.numel() for layer in layers for p in layer.parameters())
 
 
-def check_basic_block(cls: Callable[..., Any]) -> bool:
+def check_basic_block(cls: Callable[..., Any]) -> Result:
     """Check a learner's ``BasicBlock`` class: parameters, output shapes and the skip.
 
-    Prints one verdict; returns True on success.
+    Prints one verdict; returns a Result, true on success.
     """
     import torch
     from torch import nn
@@ -120,7 +121,7 @@ def check_basic_block(cls: Callable[..., Any]) -> bool:
                         "add the input x to F(x) before the last ReLU.",
                     )
         j.passed(f"matches on all {len(cases)} cases (parameters, shapes, the skip).")
-    return j.ok
+    return j.result
 
 
 def _patch_hint(images: Any, p: int, got: np.ndarray, expected: np.ndarray) -> str:
@@ -157,10 +158,10 @@ def _patch_hint(images: Any, p: int, got: np.ndarray, expected: np.ndarray) -> s
     return ""
 
 
-def check_patchify(fn: Callable[..., Any]) -> bool:
+def check_patchify(fn: Callable[..., Any]) -> Result:
     """Check ``fn(images, patch_size)`` against ``F.unfold(images, p, stride=p)`` (transposed).
 
-    Prints one verdict; returns True on success.
+    Prints one verdict; returns a Result, true on success.
     """
     import torch
     import torch.nn.functional as F
@@ -196,13 +197,13 @@ def check_patchify(fn: Callable[..., Any]) -> bool:
                     _patch_hint(images, p, got, expected),
                 )
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result
 
 
-def check_compound_scaling(fn: Callable[..., Any]) -> bool:
+def check_compound_scaling(fn: Callable[..., Any]) -> Result:
     """Check ``fn(phi, alpha, beta, gamma)`` returns ``(alpha^phi, beta^phi, gamma^phi)``.
 
-    Prints one verdict; returns True on success.
+    Prints one verdict; returns a Result, true on success.
     """
     require_callable(fn)
     cases = [(0, 1.2, 1.1, 1.15), (1, 1.2, 1.1, 1.15), (3, 1.2, 1.1, 1.15), (2.5, 1.3, 1.05, 1.1)]
@@ -230,7 +231,7 @@ def check_compound_scaling(fn: Callable[..., Any]) -> bool:
                     "scaling is a power, alpha ** phi, not alpha * phi." if why else "",
                 )
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result
 
 
 def _close(got: tuple[float, ...], expected: tuple[float, ...]) -> bool:

@@ -32,6 +32,7 @@ from cnnlib.exercises._report import NO_ANSWER as NO_ANSWER
 from cnnlib.exercises._report import PASS as PASS
 from cnnlib.exercises._report import (
     Judge,
+    Result,
     compare,
     fmt,
     name_of,
@@ -100,11 +101,11 @@ def _correlate_valid(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def check_grad_weight(fn: Callable[..., Any], seed: int = 0) -> bool:
+def check_grad_weight(fn: Callable[..., Any], seed: int = 0) -> Result:
     """Check ``fn(x, grad_out)`` = ``dL/dw`` of ``y = conv2d(x, w)`` (one channel, stride 1).
 
     ``dL/dw[m, n] = sum_{i, j} grad_out[i, j] * x[i + m, j + n]``: ``x`` cross-correlated with
-    ``grad_out``. Prints one verdict; returns True on success.
+    ``grad_out``. Prints one verdict; returns a Result, true on success.
     """
     require_callable(fn)
     cases = _cases(np.random.default_rng(seed))
@@ -116,7 +117,7 @@ def check_grad_weight(fn: Callable[..., Any], seed: int = 0) -> bool:
         for x, w, g in cases:
             _weight_case(j, fn, x, w, g)
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result
 
 
 def _weight_case(
@@ -141,12 +142,12 @@ def _weight_case(
     compare(j, "fn(x, grad_out)", where, got, expected, hint)
 
 
-def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> bool:
+def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> Result:
     """Check ``fn(grad_out, w)`` = ``dL/dx`` of ``y = conv2d(x, w)`` (one channel, stride 1).
 
     ``dL/dx`` is the full convolution of ``grad_out`` with ``w``: pad ``grad_out`` with
     ``k - 1`` zeros on every side and cross-correlate with ``rot180(w)``. Prints one verdict;
-    returns True on success.
+    returns a Result, true on success.
     """
     require_callable(fn)
     cases = _cases(np.random.default_rng(seed))
@@ -158,7 +159,7 @@ def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> bool:
         for x, w, g in cases:
             _input_case(j, fn, x, w, g)
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result
 
 
 def _input_case(
@@ -186,12 +187,12 @@ def _input_case(
     compare(j, "fn(grad_out, w)", where, got, expected, hint)
 
 
-def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> bool:
+def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> Result:
     """Check ``fn(grad_out, x)`` = ``dL/dx`` of ``y = max_pool2d(x, 2)`` (2 x 2, stride 2).
 
     Each window's gradient goes to the cell that held its maximum, all of it; the other three
     cells get 0. With ties (cases with all-zero windows) the first maximum, row by row, takes
-    it, as in torch. Prints one verdict; returns True on success.
+    it, as in torch. Prints one verdict; returns a Result, true on success.
     """
     require_callable(fn)
     rng = np.random.default_rng(seed)
@@ -224,7 +225,7 @@ def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> bool:
         for x, g in cases:
             _pool_case(j, fn, x, g)
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result
 
 
 def _pool_case(j: Judge, fn: Callable[..., Any], x: np.ndarray, g: np.ndarray) -> None:

@@ -34,6 +34,7 @@ from cnnlib.exercises._report import PASS as PASS
 from cnnlib.exercises._report import (
     Judge,
     NotWhole,
+    Result,
     compare,
     fmt,
     name_of,
@@ -132,13 +133,13 @@ def _conv_hint(x: np.ndarray, k: np.ndarray, stride: int, padding: int, got: np.
     return ""
 
 
-def check_conv2d(fn: Callable[..., Any], seed: int = 0) -> bool:
+def check_conv2d(fn: Callable[..., Any], seed: int = 0) -> Result:
     """Check ``fn(x, kernel, stride=1, padding=0)`` against ``torch.nn.functional.conv2d``.
 
     ``x`` is ``(H, W)``, ``kernel`` ``(kH, kW)``; ``fn`` must return the ``(H_out, W_out)``
     cross-correlation with zero padding,
     ``out[i, j] = sum_{m, n} x_pad[i*stride + m, j*stride + n] * kernel[m, n]``.
-    Prints one verdict (see :mod:`cnnlib.exercises._report`); returns True on success.
+    Prints one verdict (see :mod:`cnnlib.exercises._report`); returns a Result, true on success.
     """
     require_callable(fn)
     cases = _conv_cases(np.random.default_rng(seed))
@@ -162,7 +163,7 @@ def check_conv2d(fn: Callable[..., Any], seed: int = 0) -> bool:
                 at="output",
             )
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,13 +193,13 @@ def _flip_hint(x: np.ndarray, k: np.ndarray, got: np.ndarray) -> str:
     return ""
 
 
-def check_convolve2d(fn: Callable[..., Any], seed: int = 0) -> bool:
+def check_convolve2d(fn: Callable[..., Any], seed: int = 0) -> Result:
     """Check ``fn(x, kernel)`` against ``scipy.signal.convolve2d(x, kernel, mode="valid")``.
 
     ``x`` is ``(H, W)`` and ``kernel`` ``(kH, kW)`` with ``kH <= H``, ``kW <= W``; ``fn`` must
     return the true (flipped-kernel) convolution over full overlaps,
     ``out[i, j] = sum_{m, n} x[i + m, j + n] kernel[kH - 1 - m, kW - 1 - n]``.
-    Prints one verdict; returns True on success.
+    Prints one verdict; returns a Result, true on success.
     """
     import scipy.signal
 
@@ -227,7 +228,7 @@ def check_convolve2d(fn: Callable[..., Any], seed: int = 0) -> bool:
             expected = scipy.signal.convolve2d(x, k, mode="valid")
             compare(j, call, where, got, expected, lambda got, x=x, k=k: _flip_hint(x, k, got))
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result
 
 
 # --------------------------------------------------------------------------------------------
@@ -271,12 +272,12 @@ def _pool_hint(x: np.ndarray, k: int, stride: int | None, got: np.ndarray) -> st
     return ""
 
 
-def check_max_pool2d(fn: Callable[..., Any], seed: int = 0) -> bool:
+def check_max_pool2d(fn: Callable[..., Any], seed: int = 0) -> Result:
     """Check ``fn(x, kernel_size, stride=None)`` against ``torch.nn.functional.max_pool2d``.
 
     ``x`` is ``(H, W)``; ``stride=None`` means ``stride = kernel_size``; no padding:
     ``out[i, j] = max_{0 <= m, n < k} x[i*stride + m, j*stride + n]``.
-    Prints one verdict; returns True on success.
+    Prints one verdict; returns a Result, true on success.
     """
     require_callable(fn)
     cases = _pool_cases(np.random.default_rng(seed))
@@ -299,7 +300,7 @@ def check_max_pool2d(fn: Callable[..., Any], seed: int = 0) -> bool:
                 at="output",
             )
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result
 
 
 # --------------------------------------------------------------------------------------------
@@ -315,7 +316,7 @@ def check_output_value(
     col: int,
     stride: int = 1,
     padding: int = 0,
-) -> bool:
+) -> Result:
     """Check a predicted ``conv2d(x, kernel, stride, padding)[row, col]`` (2-D ``x``, ``kernel``).
 
     The reference is ``torch.nn.functional.conv2d``. On a wrong answer it prints the window the
@@ -366,7 +367,7 @@ def check_output_value(
         else:
             why = "redo the products one by one against the window above."
         j.fail("\n".join(lines), why)
-    return j.ok
+    return j.result
 
 
 def check_output_shape(
@@ -375,7 +376,7 @@ def check_output_shape(
     weight_shape: Sequence[int],
     stride: int = 1,
     padding: int = 0,
-) -> bool:
+) -> Result:
     """Check a predicted output shape of ``conv2d`` for an ``(N, C_in, H, W)`` input.
 
     ``weight_shape`` is ``(C_out, C_in, kH, kW)``; the reference is the shape PyTorch returns,
@@ -455,4 +456,4 @@ def check_output_shape(
                     f"{stride}) + 1 = {expected[2]}; W_out likewise = {expected[3]}."
                 )
         j.fail(f"it is not {show(got)}.", " ".join(parts))
-    return j.ok
+    return j.result

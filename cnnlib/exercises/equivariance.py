@@ -25,6 +25,7 @@ from cnnlib.exercises._report import PASS as PASS
 from cnnlib.exercises._report import (
     Judge,
     NotWhole,
+    Result,
     compare,
     fmt,
     name_of,
@@ -44,10 +45,10 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
     return same(a, b, rtol=RTOL, atol=ATOL)
 
 
-def check_shift(fn: Callable[..., Any]) -> bool:
+def check_shift(fn: Callable[..., Any]) -> Result:
     """Check ``fn(x, dy, dx)`` = circular shift down by ``dy``, right by ``dx`` (``np.roll``).
 
-    Prints one verdict; returns True on success.
+    Prints one verdict; returns a Result, true on success.
     """
     require_callable(fn)
     rng = np.random.default_rng(0)
@@ -78,7 +79,7 @@ def check_shift(fn: Callable[..., Any]) -> bool:
                 atol=ATOL,
             )
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result
 
 
 def _shift_hint(x: np.ndarray, dy: int, dx: int, got: np.ndarray) -> str:
@@ -120,7 +121,7 @@ def measured_shift_errors(stride: int, size: int = 24, seed: int = 0) -> dict[in
 CHECK_SIZE = 24
 
 
-def check_equivariant_shifts(answer: Iterable[int] | None, stride: int = 3) -> bool:
+def check_equivariant_shifts(answer: Iterable[int] | None, stride: int = 3) -> Result:
     """Check the set of vertical shifts ``dy`` in ``0 .. 2*stride + 1`` for which a circular
     convolution with ``stride`` is exactly shift-equivariant on a ``CHECK_SIZE`` x ``CHECK_SIZE``
     image; the truth is measured. A shift by the stride rolls the output by one cell only when
@@ -174,7 +175,7 @@ def check_equivariant_shifts(answer: Iterable[int] | None, stride: int = 3) -> b
                 else ""
             )
         )
-    return j.ok
+    return j.result
 
 
 def _torch_circular_conv1d(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -186,11 +187,11 @@ def _torch_circular_conv1d(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return F.conv1d(F.pad(t, (1, 1), mode="circular"), k)[0, 0].numpy()
 
 
-def check_circulant(fn: Callable[..., Any]) -> bool:
+def check_circulant(fn: Callable[..., Any]) -> Result:
     """Check ``fn(kernel, n)``: the ``n x n`` matrix ``A`` with ``A @ x`` equal to the circular
     cross-correlation ``y[i] = sum_m x[(i + m - 1) % n] kernel[m]`` (torch ``conv1d``) for every x.
 
-    Prints one verdict; returns True on success.
+    Prints one verdict; returns a Result, true on success.
     """
     require_callable(fn)
     rng = np.random.default_rng(0)
@@ -223,4 +224,4 @@ def check_circulant(fn: Callable[..., Any]) -> bool:
                     why,
                 )
         j.passed(f"all {len(cases)} matrices reproduce the circular convolution.")
-    return j.ok
+    return j.result

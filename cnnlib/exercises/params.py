@@ -29,7 +29,7 @@ from cnnlib._validate import check_int
 from cnnlib.exercises._report import FAIL as FAIL  # re-exported for tests
 from cnnlib.exercises._report import NO_ANSWER as NO_ANSWER
 from cnnlib.exercises._report import PASS as PASS
-from cnnlib.exercises._report import Judge, count, name_of, require_callable, show
+from cnnlib.exercises._report import Judge, Result, count, name_of, require_callable, show
 
 __all__ = [
     "check_layer_params",
@@ -135,10 +135,10 @@ def check_layer_params(
     kernel_size: int,
     bias: bool = True,
     groups: int = 1,
-) -> bool:
+) -> Result:
     """Check a parameter count made by hand against ``nn.Conv2d(...)``'s real parameters.
 
-    Prints one verdict naming the layer; returns True on success.
+    Prints one verdict naming the layer; returns a Result, true on success.
     """
     c_in = check_int("in_channels", in_channels, 1)
     c_out = check_int("out_channels", out_channels, 1)
@@ -160,7 +160,7 @@ def check_layer_params(
             f"expected {count(expected)}, got {count(answer)}.",
             _params_hint(answer, c_in, c_out, k, bias, groups),
         )
-    return j.ok
+    return j.result
 
 
 def _random_layers(rng: random.Random, n: int) -> list[tuple[int, int, int, bool, int]]:
@@ -184,9 +184,10 @@ def _count_of(j: Judge, call: str, got: Any) -> int:
     return int(got)
 
 
-def check_conv2d_params(fn: Callable[..., Any], seed: int = 0) -> bool:
+def check_conv2d_params(fn: Callable[..., Any], seed: int = 0) -> Result:
     """Check ``fn(in_channels, out_channels, kernel_size, bias=True, groups=1)`` against the
-    parameters of real ``nn.Conv2d`` layers. Prints one verdict; returns True on success."""
+    parameters of real ``nn.Conv2d`` layers. Prints one verdict; returns a Result, true on a
+    pass."""
     require_callable(fn)
     cases = _random_layers(random.Random(seed), 25)
     hint = (
@@ -202,14 +203,14 @@ def check_conv2d_params(fn: Callable[..., Any], seed: int = 0) -> bool:
                 why = j.hint_from(lambda: _fn_params_hint(fn, cases))
                 j.fail(f"{call}: expected {count(expected)}, got {count(got)}.", why)
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result
 
 
-def check_depthwise_separable_params(fn: Callable[..., Any], seed: int = 0) -> bool:
+def check_depthwise_separable_params(fn: Callable[..., Any], seed: int = 0) -> Result:
     """Check ``fn(in_channels, out_channels, kernel_size, bias=True)`` against a real depthwise
     ``nn.Conv2d(C_in, C_in, k, groups=C_in)`` followed by a pointwise ``nn.Conv2d(C_in, C_out,
     1)``: ``C_in k^2 + C_in C_out`` weights and ``C_in + C_out`` biases. Prints one verdict;
-    returns True on success."""
+    returns a Result, true on success."""
     require_callable(fn)
     rng = random.Random(seed)
     cases = [(32, 64, 3, True), (3, 64, 3, False), (1, 1, 1, True)]
@@ -238,13 +239,13 @@ def check_depthwise_separable_params(fn: Callable[..., Any], seed: int = 0) -> b
                     why = "the depthwise convolution has a bias too (one per input channel)."
                 j.fail(f"{call}: expected {count(expected)}, got {count(got)}.", why)
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result
 
 
-def check_conv2d_macs(fn: Callable[..., Any], seed: int = 0) -> bool:
+def check_conv2d_macs(fn: Callable[..., Any], seed: int = 0) -> Result:
     """Check ``fn(in_channels, out_channels, kernel_size, size, stride=1, padding=0)`` (one
     ``size x size`` image) against half the FLOPs FlopCounterMode counts for ``nn.Conv2d``.
-    Prints one verdict; returns True on success."""
+    Prints one verdict; returns a Result, true on success."""
     require_callable(fn)
     rng = random.Random(seed)
     cases = [(3, 64, 3, 32, 1, 1), (3, 8, 3, 8, 1, 0), (4, 4, 3, 9, 2, 1)]
@@ -273,4 +274,4 @@ def check_conv2d_macs(fn: Callable[..., Any], seed: int = 0) -> bool:
                     why,
                 )
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result

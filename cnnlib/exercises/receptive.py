@@ -25,6 +25,7 @@ from cnnlib.exercises._report import PASS as PASS
 from cnnlib.exercises._report import (
     Judge,
     NotWhole,
+    Result,
     name_of,
     read_items,
     require_callable,
@@ -77,10 +78,10 @@ def _hint_size(layers: Sequence[tuple[int, ...]], got: int, dilation: bool) -> s
     return ""
 
 
-def check_receptive_field(fn: Callable, dilation: bool = False) -> bool:
+def check_receptive_field(fn: Callable, dilation: bool = False) -> Result:
     """Check ``fn(layers) -> r`` (see the module docstring) on worked and random stacks.
 
-    Prints one verdict; returns True on success.
+    Prints one verdict; returns a Result, true on success.
     """
     require_callable(fn)
     worked = [[(3, 1)] * 3, [(3, 1), (2, 2), (3, 1)], [(11, 4), (3, 2), (5, 1), (3, 2)]]
@@ -111,14 +112,14 @@ def check_receptive_field(fn: Callable, dilation: bool = False) -> bool:
                     _hint_size(layers, value, dilation),
                 )
         j.passed_cases(len(cases), cases="stacks")
-    return j.ok
+    return j.result
 
 
-def check_window(fn: Callable) -> bool:
+def check_window(fn: Callable) -> Result:
     """Check ``fn(layers, unit) -> (start, end)`` (see the module docstring).
 
     The reference is ``start = unit S - P``, ``end = start + r - 1`` from
-    :func:`cnnlib.receptive.receptive_field`. Prints one verdict; returns True on success.
+    :func:`cnnlib.receptive.receptive_field`. Prints one verdict; returns a Result, true on success.
     """
     require_callable(fn)
     rng = np.random.default_rng(5)
@@ -166,4 +167,4 @@ def check_window(fn: Callable) -> bool:
                     why = f"the window should hold r = {field.size} pixels."
                 j.fail(f"{call}: expected {expected}, got {pair}.", why)
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result

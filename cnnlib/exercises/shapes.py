@@ -28,6 +28,7 @@ from cnnlib.exercises._report import PASS as PASS
 from cnnlib.exercises._report import (
     Judge,
     NotWhole,
+    Result,
     name_of,
     read_items,
     require_callable,
@@ -81,11 +82,11 @@ def _size_cases(rng: np.random.Generator) -> list[tuple[int, int, int, int, int]
     return cases
 
 
-def check_output_size(fn: Callable[..., Any], seed: int = 0) -> bool:
+def check_output_size(fn: Callable[..., Any], seed: int = 0) -> Result:
     """Check ``fn(size, kernel_size, stride, padding, dilation)`` against ``nn.Conv2d``.
 
     The expected answer is ``floor((size + 2p - d(k - 1) - 1) / s) + 1``, the shape torch
-    produces. Prints one verdict; returns True on success.
+    produces. Prints one verdict; returns a Result, true on success.
     """
     require_callable(fn)
     cases = _size_cases(np.random.default_rng(seed))
@@ -107,7 +108,7 @@ def check_output_size(fn: Callable[..., Any], seed: int = 0) -> bool:
                 hint_text = j.hint_from(lambda: _size_hint(fn, cases))
                 j.fail(f"{call} returned {got}, expected {expected}.", hint_text)
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result
 
 
 #: common mistakes: the formula a learner wrote, and what to tell them
@@ -144,12 +145,12 @@ def _size_hint(fn: Callable[..., Any], cases: list) -> str:
 
 
 # -- same padding -------------------------------------------------------------------------------
-def check_same_padding(fn: Callable[..., Any], seed: int = 0) -> bool:
+def check_same_padding(fn: Callable[..., Any], seed: int = 0) -> Result:
     """Check ``fn(kernel_size, dilation)`` = ``(before, after)``, torch's ``padding="same"``.
 
     The total is ``d(k - 1)``; torch puts ``total // 2`` before and the rest after. Checked by
     padding a random input so and comparing the convolution with torch's ``padding="same"``.
-    Prints one verdict; returns True on success.
+    Prints one verdict; returns a Result, true on success.
     """
     require_callable(fn)
     rng = np.random.default_rng(seed)
@@ -201,7 +202,7 @@ def check_same_padding(fn: Callable[..., Any], seed: int = 0) -> bool:
                     why,
                 )
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result
 
 
 def _correlate(x: np.ndarray, w: np.ndarray, d: int) -> np.ndarray:
@@ -217,12 +218,12 @@ def _correlate(x: np.ndarray, w: np.ndarray, d: int) -> np.ndarray:
 
 
 # -- lost pixels --------------------------------------------------------------------------------
-def check_lost_pixels(fn: Callable[..., Any], seed: int = 0) -> bool:
+def check_lost_pixels(fn: Callable[..., Any], seed: int = 0) -> Result:
     """Check ``fn(size, kernel_size, stride)`` = the input indices no window reads.
 
     No padding, no dilation: windows start at ``0, s, 2s, ...`` while they fit and read ``k``
     pixels each. The reference is torch autograd (the gradient is zero exactly there). Prints
-    one verdict; returns True on success.
+    one verdict; returns a Result, true on success.
     """
     require_callable(fn)
     rng = np.random.default_rng(seed)
@@ -260,4 +261,4 @@ def check_lost_pixels(fn: Callable[..., Any], seed: int = 0) -> bool:
                     why = "list the pixels that no window reads, nothing else."
                 j.fail(f"{call} returned {show(items)}, expected {expected}.", why)
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result

@@ -18,6 +18,8 @@ VIEWS = {
     "EquivarianceExplorer": "equivariance",
     "GradientView": "gradient",
     "ModelView": "model",
+    "ActivationExplorer": "activations",
+    "SaliencyView": "saliency",
 }
 
 __all__ = ["View", *VIEWS]

@@ -41,7 +41,10 @@ class View:
         self.figure = new_figure(*self.figsize)
         #: the style's scale when the view was built (``use_style``): its controls follow it
         self.scale = view_scale()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        # shown at its own size (pixel for pixel; the lecture style draws it larger), never
+        # wider than the page: a flex column would otherwise stretch it to the full width
+        layout = widgets.Layout(max_width="100%", align_self="flex-start")
+        self.image = widgets.Image(format="png", layout=layout)
         self.image.add_class("cnnlib-figure")
         self.message = widgets.HTML(value="")
         self.message.add_class("cnnlib-message")

@@ -35,7 +35,7 @@ from hypothesis.extra import numpy as hnp
 
 import cnnlib.exercises
 from cnnlib.exercises import _report
-from cnnlib.exercises._report import FAIL, HINT, NO_ANSWER, PASS
+from cnnlib.exercises._report import FAIL, HINT, NO_ANSWER, PASS, Result
 
 #: the learner's time budget per checker run during the fuzz (the default is seconds)
 LIMIT_S = 0.2
@@ -292,7 +292,7 @@ def judge(checker: Callable, *args, **kwargs) -> str:
     assert elapsed < GUARD_S, f"took {elapsed:.1f} s:\n{text}"
     assert text.startswith((PASS, FAIL, NO_ANSWER)), text
     assert sum(text.count(mark) for mark in (PASS, FAIL, NO_ANSWER)) == 1, text
-    assert isinstance(result, bool) and result == text.startswith(PASS), (result, text)
+    assert isinstance(result, Result) and bool(result) == text.startswith(PASS), (result, text)
     if text.startswith(FAIL):
         parts = text.rsplit(HINT, 1)
         assert len(parts) == 2 and parts[1].strip(), f"no hint:\n{text}"

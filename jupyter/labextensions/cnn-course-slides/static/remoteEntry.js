@@ -7,8 +7,9 @@
 // 1. shares a stand-in @jupyterlab/console that holds just that token: nothing provides it in the
 //    slideshow, so the manager activates without console support and widgets render;
 // 2. keeps arrow keys, Home, End and Space pressed on a widget control (a slider handle, a
-//    button, a drop-down) for the control: otherwise they also turn the slide. PageUp/PageDown
-//    (what presentation clickers send) still turn slides from anywhere.
+//    button, a drop-down) for the control: otherwise they also turn the slide;
+// 3. lets PageUp/PageDown (what presentation clickers send) turn the slide only, even on a
+//    focused control (a slider moved five steps with it).
 // In JupyterLab itself, which shares the real @jupyterlab/console, it does nothing.
 var _JUPYTERLAB;
 (function () {
@@ -37,7 +38,40 @@ var _JUPYTERLAB;
     );
   }
 
+  var CLICKER_KEYS = ["PageUp", "PageDown"];
+
+  function clickerOnWidget(event) {
+    var target = event.target;
+    return (
+      event.isTrusted &&
+      CLICKER_KEYS.indexOf(event.key) !== -1 &&
+      target && target.closest && target.closest(".jupyter-widgets")
+    );
+  }
+
   function keepWidgetKeys() {
+    // Page Up / Page Down (what presentation clickers send) turn the slide and never move the
+    // focused control (a slider handle would jump by five steps): the key is taken from the
+    // control before anything sees it and sent again from the page body, where only the
+    // slideshow's own listeners act on it.
+    window.addEventListener(
+      "keydown",
+      function (event) {
+        if (!clickerOnWidget(event)) return;
+        event.stopPropagation();
+        event.preventDefault();
+        var again = new KeyboardEvent("keydown", {
+          key: event.key,
+          code: event.code,
+          keyCode: event.keyCode,
+          which: event.which,
+          bubbles: true,
+          cancelable: true,
+        });
+        document.body.dispatchEvent(again);
+      },
+      true
+    );
     // Two listeners turn a slide on such keys: the notebook's shortcuts (on the document, in
     // the capture phase: ArrowRight moves to the next heading, and the slideshow follows the
     // active cell) and reveal.js (on the document, bubbling).

@@ -1,0 +1,297 @@
+"""What a person meets in the browser (issue 12): navigation links, control layout, readable
+text, the lecture style measured in pixels, and clicker keys in the slideshow.
+
+The view tests run a small notebook written into the server's copy of notebooks/ (every view
+with its defaults), at the 1440 x 900 window the course was tried in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from cnnlib import course
+from cnnlib.widgets import VIEWS
+
+from .conftest import (
+    _lab,
+    open_notebook,
+    run_all,
+    screenshot,
+    slider_value,
+    view_locator,
+    wait_until,
+)
+
+pytestmark = pytest.mark.browser
+
+WINDOW = {"width": 1440, "height": 900}
+
+
+def _write_notebook(name: str, cells: list[tuple[str, str]]) -> None:
+    nb = {
+        "cells": [
+            {
+                "cell_type": kind,
+                "id": f"c{i}",
+                "metadata": {"slideshow": {"slide_type": "slide"}},
+                "source": source,
+                **({"outputs": [], "execution_count": None} if kind == "code" else {}),
+            }
+            for i, (kind, source) in enumerate(cells)
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (_lab().root / name).write_text(json.dumps(nb))
+
+
+@pytest.fixture
+def wide_page(lab, browser):
+    context = browser.new_context(viewport=WINDOW)
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def _current_path(page) -> str:
+    return page.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
+
+
+# -- 1. navigation ---------------------------------------------------------------------------
+def test_each_navigation_link_opens_its_notebook(wide_page):
+    page = wide_page
+    checked = 0
+    for item in course.LESSONS:
+        open_notebook(page, item.file)
+        source = page.evaluate(_ID_OF, item.file)
+        cells = page.locator(".jp-Notebook .jp-MarkdownCell")
+        for where, cell in (("top", cells.first), ("bottom", cells.last)):
+            expected = re.findall(r"\]\(([^)]+)\)", course.nav_markdown(item.number, where))
+            for k, target in enumerate(expected):
+                page.evaluate("(id) => window.jupyterapp.shell.activateById(id)", source)
+                link = cell.locator(".jp-RenderedMarkdown a").nth(k)
+                link.scroll_into_view_if_needed()
+                assert link.get_attribute("href") == target, (item.file, where, k)
+                link.click()
+                wait_until(
+                    lambda t=target: _current_path(page) == t,
+                    timeout=30,
+                    what=f"{target} after a click in {item.file} ({where})",
+                )
+                checked += 1
+        page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
+        page.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")
+    assert checked >= 4 * len(course.LESSONS) - 2
+
+
+_ID_OF = """(path) => {
+  for (const w of window.jupyterapp.shell.widgets('main')) {
+    if (w.context && w.context.path === path) return w.id;
+  }
+  return null;
+}"""
+
+
+# -- 2-4, 10: the views at 1440 px, in the default and the lecture style -----------------------
+@pytest.fixture(scope="module")
+def views_page(lab, browser):
+    cells = [("code", "import cnnlib.widgets as w\nfrom cnnlib.plotting import use_style")]
+    cells += [("code", f"w.{name}()") for name in sorted(VIEWS)]
+    cells += [("code", 'use_style("lecture")')]
+    cells += [("code", f"w.{name}()") for name in LECTURE_VIEWS]
+    cells += [("code", 'use_style("default")')]
+    _write_notebook("ui_views.ipynb", cells)
+    context = browser.new_context(viewport=WINDOW)
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    open_notebook(page, "ui_views.ipynb")
+    run_all(page)
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_controls_are_words_on_one_row_and_play_buttons_keep_their_height(views_page, name):
+    view = view_locator(views_page, name)
+    labels = view.locator(".widget-label").all_inner_texts()
+    python_names = [t for t in labels if "_" in t]
+    assert not python_names, f"{name}: labels must be words, got {python_names}"
+    for play in view.locator(".widget-play").all():
+        height = play.bounding_box()["height"]
+        assert height <= 40, f"{name}: a Play button {height:.0f} px tall"
+    for toggle in view.locator(".widget-toggle-buttons").all():
+        label = toggle.locator(".widget-label").first.bounding_box()
+        buttons = [b.bounding_box() for b in toggle.locator("button").all()]
+        middles = [b["y"] + b["height"] / 2 for b in buttons]
+        assert max(middles) - min(middles) < 2, f"{name}: toggle buttons stack"
+        assert abs(label["y"] + label["height"] / 2 - middles[0]) < 8, f"{name}: label above"
+
+
+_WRAPPED_JS = """(root) => {
+  const bad = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.textContent.trim()) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+    const pre = getComputedStyle(node.parentElement).whiteSpace.startsWith('pre');
+    const lines = pre ? node.textContent.replace(/\\n+$/, "").split("\\n").length : 1;
+    if (tops.size > lines) bad.push(node.textContent.trim().slice(0, 80));
+  }
+  return bad;
+}"""
+
+
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_readouts_do_not_wrap_a_phrase_at_1440_px(views_page, name):
+    view = view_locator(views_page, name)
+    readout = view.locator(".cnnlib-readout").first
+    wrapped = readout.evaluate(_WRAPPED_JS)
+    assert not wrapped, f"{name}: readout text wraps: {wrapped}"
+    overflow = readout.evaluate("e => e.scrollWidth - e.clientWidth")
+    assert overflow <= 1, f"{name}: readout {overflow} px wider than the view"
+
+
+_CONTRAST_JS = """(root) => {
+  function rgb(s) { const m = s.match(/[\\d.]+/g).map(Number); return m; }
+  function lum(c) {
+    const f = v => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  }
+  function background(el) {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length < 4 || c[3] > 0.99) return c;
+    }
+    return [255, 255, 255];
+  }
+  const out = [];
+  for (const el of root.querySelectorAll('*')) {
+    const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || el.offsetParent === null) continue;
+    const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    out.push([el.textContent.trim().slice(0, 30), ratio]);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_every_text_of_the_controls_and_readouts_has_wcag_contrast(views_page, name):
+    # (the numbers on the figures' cells: tests/test_plotting_contrast.py, on the rendering)
+    view = view_locator(views_page, name)
+    measured = view.evaluate(_CONTRAST_JS)
+    assert measured, f"{name}: no text measured"
+    poor = [(text, round(ratio, 2)) for text, ratio in measured if ratio < 4.5]
+    assert not poor, f"{name}: {poor}"
+
+
+_SIZES_JS = """(view) => {
+  const px = (sel) => {
+    const el = view.querySelector(sel);
+    return el ? parseFloat(getComputedStyle(el).fontSize) : null;
+  };
+  const img = view.querySelector('img.cnnlib-figure, .cnnlib-figure img');
+  const handle = view.querySelector('.noUi-handle');
+  return {label: px('.widget-label'), slider_readout: px('.widget-readout'),
+          readout: px('.cnnlib-readout .cnnlib-position') || px('.cnnlib-readout span')
+            || px('.cnnlib-readout div'),
+          handle: handle ? handle.getBoundingClientRect().height : null,
+          shown: img.getBoundingClientRect().width / img.naturalWidth};
+}"""
+
+
+#: views shown in both styles, and the text of each figure that is measured
+LECTURE_VIEWS = {
+    "SlidingKernel": lambda view: view.ax_out.title,
+    "PoolingView": lambda view: view.ax_out.title,
+    "ParametersView": lambda view: view.title,
+}
+
+
+@pytest.mark.parametrize("name", sorted(LECTURE_VIEWS))
+def test_the_lecture_style_makes_text_and_controls_half_as_large_again(views_page, name):
+    import cnnlib.widgets
+    from cnnlib.plotting import use_style
+
+    default = view_locator(views_page, name, 0).evaluate(_SIZES_JS)
+    lecture = view_locator(views_page, name, 1).evaluate(_SIZES_JS)
+    screenshot(view_locator(views_page, name, 1), f"ui_{name}_lecture")
+    for key in ("label", "slider_readout", "readout", "handle"):
+        assert lecture[key] >= 1.5 * default[key] - 0.5, (key, default, lecture)
+    # figure text: points x pixels per point x the scale the page shows the picture at
+    sizes = {}
+    for style in ("default", "lecture"):
+        use_style(style)
+        try:
+            view = getattr(cnnlib.widgets, name)()
+        finally:
+            use_style("default")
+        sizes[style] = LECTURE_VIEWS[name](view).get_fontsize() * view.figure.dpi / 72
+    shown_default = sizes["default"] * default["shown"]
+    shown_lecture = sizes["lecture"] * lecture["shown"]
+    print(f"{name}: figure text {shown_default:.1f} px -> {shown_lecture:.1f} px")
+    if lecture["shown"] > 0.99:  # the picture fits the page: type 1.5 times as large
+        assert shown_lecture >= 1.5 * shown_default - 0.5, (shown_default, shown_lecture)
+    else:  # shrunk to the page's width (as the default one may be): still larger
+        assert shown_lecture >= 1.1 * shown_default, (shown_default, shown_lecture)
+
+
+# -- 9. clicker keys in the slideshow ---------------------------------------------------------
+def test_page_down_on_a_focused_slider_turns_the_slide_and_leaves_the_slider(wide_page):
+    page = wide_page
+    _write_notebook(
+        "ui_slides.ipynb",
+        [
+            ("markdown", "# first slide"),
+            ("code", "from cnnlib.widgets import SlidingKernel\nSlidingKernel()"),
+            ("markdown", "# third slide"),
+            ("markdown", "# fourth slide"),
+        ],
+    )
+    open_notebook(page, "ui_slides.ipynb")
+    run_all(page)
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_timeout(1000)
+    rise = page.context.new_page()
+    rise.goto(_lab().lab_url("/rise/ui_slides.ipynb"))
+    rise.locator(".reveal .slides > section").first.wait_for(state="attached", timeout=90_000)
+    present = (
+        "() => Array.from(document.querySelectorAll('.reveal .slides > section'))"
+        ".findIndex(s => s.classList.contains('present'))"
+    )
+    rise.wait_for_timeout(1500)
+    rise.locator(".reveal").first.click(position={"x": 5, "y": 5})
+    start = rise.evaluate(present)
+    rise.keyboard.press("PageDown")
+    wait_until(lambda: rise.evaluate(present) == start + 1, what="Page Down to turn the slide")
+    view = rise.locator(".cnnlib-view.cnnlib-SlidingKernel").first
+    view.wait_for(state="attached", timeout=30_000)
+    row = slider_value(view, "row")
+    handle = view.locator(".cnnlib-control-row .noUi-handle").first
+    handle.focus()
+    handle.press("PageDown")
+    wait_until(lambda: rise.evaluate(present) == start + 2, what="Page Down on the slider")
+    rise.wait_for_timeout(800)
+    assert slider_value(view, "row") == row, "Page Down moved the slider"
+    handle.focus()
+    handle.press("PageUp")
+    wait_until(lambda: rise.evaluate(present) == start + 1, what="Page Up on the slider")
+    rise.wait_for_timeout(800)
+    assert slider_value(view, "row") == row, "Page Up moved the slider"
+    handle.focus()
+    handle.press("ArrowRight")  # arrows on a focused control still move it
+    wait_until(lambda: slider_value(view, "row") != row, what="the arrow key to move the slider")
+    assert rise.evaluate(present) == start + 1

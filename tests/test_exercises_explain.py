@@ -1,0 +1,82 @@
+"""The checkers of notebook 08 pass a correct answer and catch the usual wrong ones."""
+
+import numpy as np
+import pytest
+
+from cnnlib.exercises.explain import check_cam, check_pointing_game, check_unit
+
+
+def good_unit(x, weight, bias, row, col, stride=1, padding=0):
+    xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding)))
+    kh, kw = weight.shape[1:]
+    window = xp[:, row * stride : row * stride + kh, col * stride : col * stride + kw]
+    return float((window * weight).sum() + bias)
+
+
+def no_bias(x, weight, bias, row, col, stride=1, padding=0):
+    return good_unit(x, weight, 0.0, row, col, stride, padding)
+
+
+def no_stride(x, weight, bias, row, col, stride=1, padding=0):
+    return good_unit(x, weight, bias, row, col, 1, padding)
+
+
+def starter_unit(x, weight, bias, row, col, stride=1, padding=0):
+    raise NotImplementedError
+
+
+def good_cam(features, weights, target):
+    return np.tensordot(weights[target], features, axes=1)
+
+
+def mean_cam(features, weights, target):
+    return good_cam(features, weights, target) / len(features)
+
+
+def good_pointing(saliency_map, mask):
+    return bool(mask[np.unravel_index(np.argmax(saliency_map), saliency_map.shape)])
+
+
+def argmin_pointing(saliency_map, mask):
+    return bool(mask[np.unravel_index(np.argmin(saliency_map), saliency_map.shape)])
+
+
+@pytest.mark.parametrize(
+    ("check", "fn"),
+    [(check_unit, good_unit), (check_cam, good_cam), (check_pointing_game, good_pointing)],
+)
+def test_a_right_answer_passes(check, fn, capsys):
+    assert check(fn) is True
+    assert capsys.readouterr().out.startswith("✅")
+
+
+@pytest.mark.parametrize(
+    ("check", "fn", "hint"),
+    [
+        (check_unit, no_bias, "bias"),
+        (check_unit, no_stride, "row*stride"),
+        (check_cam, mean_cam, "not a mean"),
+        (check_pointing_game, argmin_pointing, "argmax"),
+    ],
+)
+def test_a_usual_mistake_fails_with_its_hint(check, fn, hint, capsys):
+    assert check(fn) is False
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and hint in out.splitlines()[-1]
+
+
+def test_the_starter_is_no_answer_yet(capsys):
+    assert check_unit(starter_unit) is False
+    assert capsys.readouterr().out.startswith("✏️ No answer yet")
+
+
+def test_the_cs231n_case_by_hand():
+    # unit (0, 0) with padding 1: the window is the top-left 2 x 2 of each channel behind a zero
+    # border; checked against the loops above, themselves checked against torch by check_unit
+    from cnnlib.exercises.explain import _cs231n_case, _reference_unit
+
+    x, w, b = _cs231n_case()
+    by_hand = sum(
+        x[c, i, j] * w[c, i + 1, j + 1] for c in range(3) for i in range(2) for j in range(2)
+    )
+    assert _reference_unit(x, w, b, 0, 0, 2, 1) == pytest.approx(by_hand + b)
