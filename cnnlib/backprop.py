@@ -312,7 +312,8 @@ def numerical_gradient(
     """
     if not callable(f):
         raise TypeError(f"f must be a callable returning a scalar, got {type(f).__name__}")
-    x = np.array(check_array("x", x, tuple(range(0, 9))), dtype=np.float64)
+    # C order: the loop below writes through x.reshape(-1), which must be a view
+    x = np.array(check_array("x", x, tuple(range(0, 9))), dtype=np.float64, order="C")
     eps = check_real("eps", eps, positive=True)
     grad = np.zeros_like(x)
     flat = x.reshape(-1)

@@ -263,6 +263,10 @@ def shift_consistency(
         p1 = predict(shifted(images, s1[0], s1[1]))
         p2 = predict(shifted(images, s2[0], s2[1]))
         return float(np.mean(p1 == p2))
+    if not isinstance(shifts, (list, tuple)):
+        raise TypeError(
+            f"shifts must be an int or a list of (dy, dx) pairs, got {type(shifts).__name__}"
+        )
     pairs = [check_pair("shifts[k]", s) for s in shifts]
     if not pairs:
         raise ValueError("shifts must hold at least one (dy, dx) pair")
@@ -377,6 +381,8 @@ def conv2d_matrix(
         raise ValueError(
             f"weight {w.shape} is larger than the padded input {(h + 2 * ph, wd + 2 * pw)}"
         )
+    culprit = "padding" if ho * wo > 4 * h * wd else f"input_shape {(h, wd)}"
+    check_memory(culprit, 1.0 * ho * wo * h * wd * w.itemsize, "the matrix")
     a = np.zeros((ho * wo, h * wd), dtype=w.dtype)
     for i in range(ho):
         for j in range(wo):
