@@ -24,8 +24,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cnnlib._validate import check_array, check_int, check_pair
+from cnnlib._validate import (
+    check_array,
+    check_bool,
+    check_int,
+    check_memory,
+    check_pair,
+    check_real,
+)
 from cnnlib.conv import avg_pool2d, conv2d, max_pool2d
+from cnnlib.shapes import pool_output_size
 
 __all__ = [
     "GradientCheck",
@@ -36,6 +44,7 @@ __all__ = [
     "max_pool2d_backward",
     "numerical_gradient",
     "rot180",
+    "torch_max_pool_backward_is_safe",
 ]
 
 
@@ -54,6 +63,8 @@ def dilate(grad: np.ndarray, stride: int | tuple[int, int]) -> np.ndarray:
     g = check_array("grad", grad, (2, 3, 4))
     sh, sw = check_pair("stride", stride, 1)
     h, w = g.shape[-2:]
+    size = g[..., :1, :1].size * ((h - 1) * sh + 1) * ((w - 1) * sw + 1)
+    check_memory(f"stride {stride!r}", size * g.itemsize, "the dilated gradient")
     out = np.zeros((*g.shape[:-2], (h - 1) * sh + 1, (w - 1) * sw + 1), dtype=g.dtype)
     out[..., ::sh, ::sw] = g
     return out
@@ -140,6 +151,11 @@ def conv2d_backward(
             f"the padded input ({hp}, {wp})"
         )
     ho, wo = (hp - reach_h) // sh + 1, (wp - reach_w) // sw + 1
+    # a stride used by one window only, or the dilation of a one-tap kernel, does not matter
+    sh, sw = (1 if ho == 1 else sh), (1 if wo == 1 else sw)
+    dh, dw = (1 if kh == 1 else dh), (1 if kw == 1 else dw)
+    culprit = "padding" if 4 * h * w < hp * wp else f"x of shape {x.shape}"
+    check_memory(culprit, 3 * n * c * hp * wp * max(x.itemsize, 4), "conv2d_backward")
     expected = (n, c_out, ho, wo)[4 - x.ndim :]
     if grad_out.shape != expected:
         raise ValueError(
@@ -257,28 +273,32 @@ def avg_pool2d_backward(
     kh, kw = check_pair("kernel_size", kernel_size, 1)
     sh, sw = (kh, kw) if stride is None else check_pair("stride", stride, 1)
     ph, pw = check_pair("padding", padding, 0)
+    count_include_pad = check_bool("count_include_pad", count_include_pad)
     x4 = _as_nchw(x)
     g4 = _as_nchw(grad_out)
     n, c, h, w = x4.shape
     ho, wo = g4.shape[2:]
 
-    def divisor(size: int, pad: int, k: int, s: int, count: int) -> np.ndarray:
-        start = np.arange(count) * s - pad
+    def window(size: int, pad: int, k: int, s: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """``member[i, r]``: input cell ``r`` lies in window ``i``; and each window's divisor."""
+        s = 1 if count == 1 else s
+        k = min(k, size + 2 * pad + 1)  # longer windows are clipped to the same cells
+        start = np.arange(count, dtype=np.int64) * s - pad
         end = np.minimum(start + k, size + pad)
         if count_include_pad:
-            return end - start
-        return np.minimum(end, size) - np.maximum(start, 0)
+            div = end - start
+        else:
+            div = np.minimum(end, size) - np.maximum(start, 0)
+        r = np.arange(size)
+        member = (r[None, :] >= start[:, None]) & (r[None, :] < end[:, None])
+        return member.astype(np.result_type(x, grad_out)), div
 
-    div = np.outer(divisor(h, ph, kh, sh, ho), divisor(w, pw, kw, sw, wo))
-    share = g4 / div
-    # windows may run past the padded input in ceil_mode: give the canvas room for them
-    hp = max(h + 2 * ph, (ho - 1) * sh + kh)
-    wp = max(w + 2 * pw, (wo - 1) * sw + kw)
-    grad_xp = np.zeros((n, c, hp, wp), dtype=np.result_type(x, grad_out))
-    for m in range(kh):
-        for k in range(kw):
-            grad_xp[:, :, m : m + (ho - 1) * sh + 1 : sh, k : k + (wo - 1) * sw + 1 : sw] += share
-    return grad_xp[:, :, ph : ph + h, pw : pw + w].reshape(x.shape)
+    rows, div_h = window(h, ph, kh, sh, ho)
+    cols, div_w = window(w, pw, kw, sw, wo)
+    share = g4 / np.outer(div_h, div_w)
+    # separable: dL/dx[r, q] = sum_{i, j} member_h[i, r] share[i, j] member_w[j, q]
+    grad = np.einsum("ir,ncij,jq->ncrq", rows, share, cols, optimize=True)
+    return grad.reshape(x.shape)
 
 
 def numerical_gradient(
@@ -292,9 +312,9 @@ def numerical_gradient(
     """
     if not callable(f):
         raise TypeError(f"f must be a callable returning a scalar, got {type(f).__name__}")
-    x = np.array(check_array("x", x, tuple(range(0, 9))), dtype=np.float64)
-    if not (isinstance(eps, (int, float)) and eps > 0):
-        raise ValueError(f"eps must be a positive number, got {eps!r}")
+    # C order: the loop below writes through x.reshape(-1), which must be a view
+    x = np.array(check_array("x", x, tuple(range(0, 9))), dtype=np.float64, order="C")
+    eps = check_real("eps", eps, positive=True)
     grad = np.zeros_like(x)
     flat = x.reshape(-1)
     gflat = grad.reshape(-1)
@@ -339,6 +359,8 @@ def gradient_check(
     """
     x = check_array("x", x, tuple(range(0, 9)))
     analytic = check_array("analytic", analytic, tuple(range(0, 9)))
+    tiny = check_real("tiny", tiny, positive=True)
+    eps = check_real("eps", eps, positive=True)
     if analytic.shape != x.shape:
         raise ValueError(f"analytic must have the shape of x {x.shape}, got {analytic.shape}")
     numeric = numerical_gradient(f, x, eps)
@@ -355,3 +377,36 @@ def gradient_check(
         f"numerical {numeric[worst]:.6g}"
     )
     return GradientCheck(err, report)
+
+
+def torch_max_pool_backward_is_safe(
+    input_size: tuple[int, int],
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+    ceil_mode: bool = False,
+) -> bool:
+    """Whether torch's ``max_pool2d`` backward may be called on this configuration.
+
+    torch 2.x writes out of bounds in the backward pass (and can kill the kernel) when a
+    window has no tap inside the input: along an axis, window ``i`` reads
+    ``i s - p + m d`` for ``m < k``, and it is unsafe if none of these lies in ``[0, size)``
+    (possible with dilation: the taps jump over the input). ``max_pool2d_backward`` of this
+    module handles such windows (they pass no gradient); tests and notebooks that compare with
+    torch call its backward only when this returns ``True``.
+    """
+    h, w = check_pair("input_size", input_size, 1)
+    k = check_pair("kernel_size", kernel_size, 1)
+    s = k if stride is None else check_pair("stride", stride, 1)
+    p = check_pair("padding", padding, 0)
+    d = check_pair("dilation", dilation, 1)
+    ceil_mode = check_bool("ceil_mode", ceil_mode)
+    out = pool_output_size((h, w), k, s, p, d, ceil_mode)
+    for a, size in enumerate((h, w)):
+        start = np.arange(out[a], dtype=np.int64) * s[a] - p[a]
+        first = np.where(start < 0, start % d[a], start)  # first tap position >= 0
+        reaches = (first - start) // d[a] < k[a]
+        if not np.all(reaches & (first < size)):
+            return False
+    return True

@@ -16,7 +16,16 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from scipy.linalg import blas
 
-from cnnlib._validate import check_array, check_choice, check_int, check_pair
+from cnnlib._validate import (
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_memory,
+    check_pair,
+    check_real,
+    get_memory_budget,
+)
 from cnnlib.shapes import conv_output_size, pool_output_size
 
 __all__ = [
@@ -63,9 +72,12 @@ def pad2d(
     arr = check_array("x", x, (2, 3, 4))
     mode = check_choice("mode", mode, PADDING_MODES)
     left, right, top, bottom = _four_sides(padding)
+    value = check_real("value", value, finite=False)
     if not (left or right or top or bottom):
         return arr
     height, width = arr.shape[-2:]
+    size = arr[..., :1, :1].size * (height + top + bottom) * (width + left + right)
+    check_memory(f"padding {padding!r}", size * arr.itemsize, "the padded array")
     for pad, size, axis in (
         (max(top, bottom), height, "height"),
         (max(left, right), width, "width"),
@@ -107,12 +119,6 @@ def _check_fits(name: str, kernel: int, dilation: int, padded: int, axis: str) -
 def _float_dtype(*arrays: np.ndarray) -> np.dtype:
     dtype = np.result_type(*arrays)
     return np.dtype(np.float32) if dtype.itemsize < 4 else dtype
-
-
-def _check_bool(name: str, value: object) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,6 +193,24 @@ class _ConvArgs:
         self.bias = None if bias is None else bias.astype(self.dtype, copy=False)
         padded = (height + top + bottom, width + left + right)
         self.out_hw = conv_output_size(padded, (kh, kw), self.stride, 0, self.dilation)
+        # a stride used by one window only, or a dilation of a one-tap kernel, does not matter
+        # (torch takes a stride of 2**62; NumPy's strides would overflow)
+        self.stride = tuple(1 if self.out_hw[a] == 1 else self.stride[a] for a in range(2))
+        self.dilation = tuple(1 if (kh, kw)[a] == 1 else self.dilation[a] for a in range(2))
+        # working memory: the output, and per image the padded input (or the shift form's
+        # channels-last copy) and the shift form's output rows
+        isz = self.dtype.itemsize
+        self.out_bytes = n * c_out * self.out_hw[0] * self.out_hw[1] * isz
+        self.image_bytes = (c_in + c_out) * padded[0] * padded[1] * isz
+        budget = get_memory_budget()
+        if sides != (0, 0, 0, 0) and 4 * height * width < padded[0] * padded[1]:
+            culprit = f"padding {padding!r}"
+        else:
+            culprit = f"x of shape {x.shape}"
+        check_memory(culprit, self.out_bytes + self.image_bytes, "conv2d")
+        # images per chunk: a batch (maybe a broadcast view) is never copied in full
+        room = np.inf if budget is None else (budget - self.out_bytes) // 2
+        self.chunk = int(max(1, min(n, room // self.image_bytes)))
 
     def padded(self) -> np.ndarray:
         """The batched input padded as ``padding`` and ``padding_mode`` say."""
@@ -245,10 +269,22 @@ def conv2d(
     same function as plain loops.
     """
     a = _ConvArgs(x, weight, bias, stride, padding, dilation, groups, padding_mode)
-    if _method(a) == "shift":
-        return a.finish(_conv_shift(a))
-    out = _conv_im2col(a.padded(), a.weight, a.bias, a.stride, a.dilation, a.groups, a.out_hw)
+    n = a.x.shape[0]
+    if a.chunk >= n:
+        return a.finish(_conv_batch(a))
+    out = np.empty((n, a.weight.shape[0], *a.out_hw), dtype=a.dtype)
+    whole = a.x
+    for start in range(0, n, a.chunk):
+        a.x = whole[start : start + a.chunk]
+        out[start : start + a.chunk] = _conv_batch(a)
     return a.finish(out)
+
+
+def _conv_batch(a: _ConvArgs) -> np.ndarray:
+    """``conv2d`` of the images ``a.x``, by the faster method for them."""
+    if _method(a) == "shift":
+        return _conv_shift(a)
+    return _conv_im2col(a.padded(), a.weight, a.bias, a.stride, a.dilation, a.groups, a.out_hw)
 
 
 def conv2d_naive(
@@ -271,6 +307,7 @@ def conv2d_naive(
     output as ``conv2d``.
     """
     a = _ConvArgs(x, weight, bias, stride, padding, dilation, groups, padding_mode)
+    check_memory(f"x of shape {a.x.shape}", a.out_bytes + len(a.x) * a.image_bytes, "conv2d")
     x_pad, w = a.padded(), a.weight
     (sh, sw), (dh, dw) = a.stride, a.dilation
     batch = x_pad.shape[0]
@@ -311,7 +348,8 @@ def _method(a: _ConvArgs) -> str:
     with 32; im2col runs the 3-channel 224x224 layer and the 1-channel 28x28 batch (flattened).
     """
     c_g = a.weight.shape[1]
-    return "shift" if a.stride == (1, 1) and c_g >= 16 else "im2col"
+    blas_dtype = a.dtype in (np.float32, np.float64)  # sgemm/dgemm; longdouble needs matmul
+    return "shift" if a.stride == (1, 1) and c_g >= 16 and blas_dtype else "im2col"
 
 
 def _conv_shift(a: _ConvArgs) -> np.ndarray:
@@ -633,7 +671,7 @@ def _pool_setup(x, kernel_size, stride, padding, dilation, ceil_mode):
     s = k if stride is None else check_pair("stride", stride, 1)
     p = check_pair("padding", padding, 0)
     d = check_pair("dilation", dilation, 1)
-    ceil_mode = _check_bool("ceil_mode", ceil_mode)
+    ceil_mode = check_bool("ceil_mode", ceil_mode)
     for axis in range(2):
         if p[axis] > k[axis] // 2:
             raise ValueError(
@@ -645,25 +683,48 @@ def _pool_setup(x, kernel_size, stride, padding, dilation, ceil_mode):
         for a, axis in enumerate(("height", "width")):
             _check_fits("kernel_size", k[a], d[a], size[a] + 2 * p[a], axis)
     out = pool_output_size(size, k, s, p, d, ceil_mode)
+    # a stride that only one window uses does not matter (torch takes a stride of 2**62)
+    s = tuple(1 if out[a] == 1 else s[a] for a in range(2))
     return x4, form, k, s, p, d, out
 
 
-def _pool_windows(x4, k, s, p, d, out, fill):
-    """``windows[n, c, i, j, m, l] = x_pad[n, c, i s + m d, j s + l d]`` (a view)."""
+def _pool_taps(n_out: int, k: int, s: int, p: int, d: int, size: int):
+    """The taps of each window along one axis that can fall inside the input.
+
+    Window ``i`` reads positions ``i s - p + m d`` for ``m < k``; only those in ``[0, size)``
+    matter (padding never wins a max and adds nothing to a sum), and there are at most
+    ``T = min(k, ceil(size / d))`` of them, from the first ``m`` with a position ``>= 0``.
+    Returns ``pos`` ``(n_out, T)`` with ``size`` (a fill slot) where a tap is outside ``x``.
+    A huge window over a small input is therefore a small job, as in torch.
+    """
+    start = np.arange(n_out, dtype=np.int64) * s - p
+    first = np.where(start < 0, start % d, start)  # first position >= 0 of each window
+    m0 = (first - start) // d  # its tap number
+    taps = min(k, (size - 1) // d + 1)
+    t = np.arange(taps, dtype=np.int64)
+    pos = first[:, None] + t[None, :] * d
+    inside = (pos < size) & (m0[:, None] + t[None, :] < k)
+    return np.where(inside, pos, size)
+
+
+def _pool_gather(x4, k, s, p, d, out, fill, what):
+    """``g[n, c, i, j, t, u]``: the taps of window ``(i, j)`` inside ``x`` (``fill`` elsewhere),
+    in the row-major order of the window; and the positions ``(rows, cols)`` they read."""
     n, c, h, w = x4.shape
-    # pad on the right as far as the last (ceil_mode) window reaches
-    need_h = (out[0] - 1) * s[0] + d[0] * (k[0] - 1) + 1
-    need_w = (out[1] - 1) * s[1] + d[1] * (k[1] - 1) + 1
-    bottom, right = max(need_h - h - p[0], 0), max(need_w - w - p[1], 0)
-    x_pad = np.full((n, c, h + p[0] + bottom, w + p[1] + right), fill, dtype=x4.dtype)
-    x_pad[:, :, p[0] : p[0] + h, p[1] : p[1] + w] = x4
-    sn, sc, sy, sx = x_pad.strides
-    return as_strided(
-        x_pad,
-        shape=(n, c, out[0], out[1], k[0], k[1]),
-        strides=(sn, sc, sy * s[0], sx * s[1], sy * d[0], sx * d[1]),
-        writeable=False,
+    rows = _pool_taps(out[0], k[0], s[0], p[0], d[0], h)
+    cols = _pool_taps(out[1], k[1], s[1], p[1], d[1], w)
+    taps = rows.shape[1] * cols.shape[1]
+    nbytes = n * c * out[0] * out[1] * taps * x4.itemsize
+    culprit = (
+        f"kernel_size {k}"
+        if taps > 1 and nbytes / taps * 4 <= (get_memory_budget() or np.inf)
+        else f"x of shape {x4.shape}"
     )
+    check_memory(culprit, 2 * nbytes + 2 * x4.nbytes, f"{what}'s windows")
+    x_ext = np.full((n, c, h + 1, w + 1), fill, dtype=x4.dtype)
+    x_ext[:, :, :h, :w] = x4
+    g = x_ext[:, :, rows[:, None, :, None], cols[None, :, None, :]]
+    return g, rows, cols
 
 
 def _unbatch(y: np.ndarray, form: int) -> np.ndarray:
@@ -696,12 +757,12 @@ def max_pool2d(
     row-major window order wins a tie; a NaN wins over numbers, the last NaN over NaNs).
     """
     x4, form, k, s, p, d, out = _pool_setup(x, kernel_size, stride, padding, dilation, ceil_mode)
-    return_indices = _check_bool("return_indices", return_indices)
+    return_indices = check_bool("return_indices", return_indices)
     if x4.dtype.itemsize < 4:
         x4 = x4.astype(np.float32)
-    windows = _pool_windows(x4, k, s, p, d, out, -np.inf)
+    g, tap_rows, tap_cols = _pool_gather(x4, k, s, p, d, out, -np.inf, "max_pool2d")
     n, c = x4.shape[:2]
-    flat = windows.reshape(n, c, out[0], out[1], k[0] * k[1])
+    flat = g.reshape(n, c, out[0], out[1], -1)
     values = flat.max(axis=-1)
     if not return_indices:
         return _unbatch(values, form)
@@ -710,9 +771,11 @@ def max_pool2d(
     if nan.any():  # torch keeps the last NaN of a window
         last_nan = flat.shape[-1] - 1 - np.isnan(flat[..., ::-1]).argmax(axis=-1)
         best = np.where(nan, last_nan, best)
-    m, l = np.divmod(best, k[1])
-    rows = np.arange(out[0])[:, None] * s[0] - p[0] + m * d[0]
-    cols = np.arange(out[1])[None, :] * s[1] - p[1] + l * d[1]
+    t, u = np.divmod(best, tap_cols.shape[1])
+    i = np.arange(out[0])[:, None]
+    j = np.arange(out[1])[None, :]
+    rows = tap_rows[i, t]
+    cols = tap_cols[j, u]
     h, w = x4.shape[2:]
     # a window of -inf only (or all padding) keeps torch's choice: its first tap at or after
     # x's first row and column, outside x when no tap of the window falls inside
@@ -751,11 +814,11 @@ def avg_pool2d(
     over the padded border is clipped), and the number inside ``x`` itself without it.
     """
     x4, form, k, s, p, _, out = _pool_setup(x, kernel_size, stride, padding, 1, ceil_mode)
-    count_include_pad = _check_bool("count_include_pad", count_include_pad)
+    count_include_pad = check_bool("count_include_pad", count_include_pad)
     if x4.dtype.itemsize < 4:
         x4 = x4.astype(np.float32)
-    windows = _pool_windows(x4, k, s, p, (1, 1), out, 0.0)
-    sums = windows.sum(axis=(-2, -1))
+    g, _, _ = _pool_gather(x4, k, s, p, (1, 1), out, 0.0, "avg_pool2d")
+    sums = g.sum(axis=(-2, -1))
     h, w = x4.shape[2:]
     div_h = _window_counts(out[0], k[0], s[0], p[0], h, count_include_pad)
     div_w = _window_counts(out[1], k[1], s[1], p[1], w, count_include_pad)
@@ -764,7 +827,8 @@ def avg_pool2d(
 
 def _window_counts(n_out: int, k: int, s: int, p: int, size: int, include_pad: bool):
     """Window lengths along one axis: clipped to the padded input, or to the input itself."""
-    start = np.arange(n_out) * s - p
+    k = min(k, size + 2 * p + 1)  # longer windows are clipped to the same length
+    start = np.arange(n_out, dtype=np.int64) * s - p
     end = np.minimum(start + k, size + p)
     if include_pad:
         return end - start

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cnnlib._validate import check_int
+from cnnlib._validate import check_bool, check_int, check_memory
 
 
 def grace_hopper(gray: bool = True, size: int | None = None) -> np.ndarray:
@@ -26,8 +26,10 @@ def grace_hopper(gray: bool = True, size: int | None = None) -> np.ndarray:
     with cbook.get_sample_data("grace_hopper.jpg") as f:
         img = Image.open(f)
         img.load()
+    gray = check_bool("gray", gray)
     if size is not None:
         size = check_int("size", size, 1)
+        check_memory(f"size {size}", 3.0 * 2 * size * size * 3 * 8, "the resized photo")
         w, h = img.size
         scale = size / min(w, h)
         img = img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.LANCZOS)
@@ -53,6 +55,7 @@ def checkerboard(size: int = 8, square: int = 1) -> np.ndarray:
     """Return a ``size x size`` checkerboard of 0/1 floats with squares of ``square`` pixels."""
     size = check_int("size", size, 1)
     square = check_int("square", square, 1)
+    check_memory(f"size {size}", 3.0 * size * size * 8, "the checkerboard")
     idx = np.arange(size) // square
     return ((idx[:, None] + idx[None, :]) % 2).astype(np.float64)
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnlib._validate import check_array, check_choice, check_int, check_pair
+from cnnlib._validate import check_array, check_choice, check_int, check_memory, check_pair
 from cnnlib.conv import conv2d
 
 __all__ = [
@@ -76,6 +76,10 @@ def interior_is_empty(
     candidate output shift ``o`` of an input shift ``d`` (``floor(d / s)`` and ``ceil(d / s)``);
     it is empty when that covers the output along an axis: ``2 (|o| + margin) >= size``.
     """
+    shape = check_pair("shape", shape, 1)
+    dy, dx = check_int("dy", dy), check_int("dx", dx)
+    stride = check_pair("stride", stride, 1)
+    margin = check_int("margin", margin, 0)
     for d, s, size in ((dy, stride[0], shape[0]), (dx, stride[1], shape[1])):
         if any(2 * (abs(o) + margin) >= size for o in (d // s, -(-d // s))):
             return True
@@ -233,17 +237,23 @@ def shift_consistency(
         if hasattr(out, "detach"):
             out = out.detach().cpu().numpy()
         out = np.asarray(out)
-        if out.ndim == 2:
-            return out.argmax(axis=1)
-        if out.ndim == 1:
-            return out
-        raise ValueError(f"classifier must return (N, K) scores or (N,) labels, got {out.shape}")
+        if out.ndim not in (1, 2):
+            raise ValueError(
+                f"classifier must return (N, K) scores or (N,) labels, got {out.shape}"
+            )
+        if out.shape[0] != len(batch):
+            raise ValueError(
+                f"classifier must return one prediction per image: {len(batch)} images gave "
+                f"an output of shape {out.shape}"
+            )
+        return out.argmax(axis=1) if out.ndim == 2 else out
 
     def shifted(batch: np.ndarray, dys: np.ndarray, dxs: np.ndarray) -> np.ndarray:
         return np.stack(
             [shift(im, int(a), int(b), mode) for im, a, b in zip(batch, dys, dxs, strict=True)]
         )
 
+    seed = check_int("seed", seed, 0)
     n = images.shape[0]
     if isinstance(shifts, (int, np.integer)) and not isinstance(shifts, bool):
         m = check_int("shifts", shifts, 0)
@@ -253,6 +263,10 @@ def shift_consistency(
         p1 = predict(shifted(images, s1[0], s1[1]))
         p2 = predict(shifted(images, s2[0], s2[1]))
         return float(np.mean(p1 == p2))
+    if not isinstance(shifts, (list, tuple)):
+        raise TypeError(
+            f"shifts must be an int or a list of (dy, dx) pairs, got {type(shifts).__name__}"
+        )
     pairs = [check_pair("shifts[k]", s) for s in shifts]
     if not pairs:
         raise ValueError("shifts must hold at least one (dy, dx) pair")
@@ -267,9 +281,15 @@ def binomial_filter(size: int = 3) -> np.ndarray:
     ``size=3`` gives ``[1, 2, 1]^T [1, 2, 1] / 16``, a cheap approximation of a Gaussian blur.
     """
     size = check_int("size", size, 1)
-    row = np.array([1.0])
-    for _ in range(size - 1):
-        row = np.convolve(row, [1.0, 1.0])
+    check_memory(f"size {size}", 2.0 * size * size * 8, "the filter")
+    if size <= 1024:  # exact: the integer coefficients of Pascal's triangle
+        row = np.array([1.0])
+        for _ in range(size - 1):
+            row = np.convolve(row, [1.0, 1.0])
+    else:  # the coefficients overflow float64 beyond row 1029: the binomial pmf instead
+        from scipy.stats import binom
+
+        row = binom.pmf(np.arange(size), size - 1, 0.5)
     k = np.outer(row, row)
     return k / k.sum()
 
@@ -287,6 +307,8 @@ def blur_pool2d(
     x = check_array("x", x, (2, 3, 4))
     stride = check_int("stride", stride, 1)
     filter_size = check_int("filter_size", filter_size, 1)
+    check_memory(f"filter_size {filter_size}", 2.0 * filter_size**2 * 8, "the blur filter")
+    check_memory(f"filter_size {filter_size}", 2.0 * filter_size**2 * 8, "the blur filter")
     padding_mode = check_choice("padding_mode", padding_mode, ("circular", "zeros", "reflect"))
     kernel = binomial_filter(filter_size)
     lo = (filter_size - 1) // 2
@@ -359,6 +381,8 @@ def conv2d_matrix(
         raise ValueError(
             f"weight {w.shape} is larger than the padded input {(h + 2 * ph, wd + 2 * pw)}"
         )
+    culprit = "padding" if ho * wo > 4 * h * wd else f"input_shape {(h, wd)}"
+    check_memory(culprit, 1.0 * ho * wo * h * wd * w.itemsize, "the matrix")
     a = np.zeros((ho * wo, h * wd), dtype=w.dtype)
     for i in range(ho):
         for j in range(wo):

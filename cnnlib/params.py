@@ -42,7 +42,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from cnnlib._validate import check_int, check_pair
+from cnnlib._validate import check_bool, check_int, check_memory, check_pair
 
 __all__ = [
     "conv2d_params",
@@ -59,12 +59,6 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # Closed-form counts of one layer
 # --------------------------------------------------------------------------------------------
-def _check_bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
-    return value
-
-
 def _check_groups(in_channels: int, out_channels: int, groups: object) -> int:
     groups = check_int("groups", groups, 1)
     if in_channels % groups:
@@ -90,7 +84,7 @@ def conv2d_params(
     c_in = check_int("in_channels", in_channels, 1)
     c_out = check_int("out_channels", out_channels, 1)
     kh, kw = check_pair("kernel_size", kernel_size, 1)
-    bias = _check_bool("bias", bias)
+    bias = check_bool("bias", bias)
     g = _check_groups(c_in, c_out, groups)
     return c_out * (c_in // g * kh * kw) + (c_out if bias else 0)
 
@@ -122,7 +116,7 @@ def linear_params(in_features: int, out_features: int, bias: bool = True) -> int
     """
     n_in = check_int("in_features", in_features, 1)
     n_out = check_int("out_features", out_features, 1)
-    bias = _check_bool("bias", bias)
+    bias = check_bool("bias", bias)
     return n_out * n_in + (n_out if bias else 0)
 
 
@@ -286,11 +280,14 @@ def _trace(model: nn.Module, input_size: object) -> list[_Call]:
     model = _check_model(model)
     size = _check_input_size(input_size)
     ref = next((t for t in [*model.parameters(), *model.buffers()] if t.is_floating_point()), None)
-    x = torch.zeros(
-        size,
-        dtype=ref.dtype if ref is not None else torch.float32,
-        device=ref.device if ref is not None else "cpu",
-    )
+    dtype = ref.dtype if ref is not None else torch.float32
+    # the input, and the activations a forward pass keeps alive: taken as 8 inputs' worth
+    nbytes = math.prod(size) * torch.finfo(dtype).bits // 8
+    check_memory(f"input_size {size}", 8.0 * nbytes, "the forward pass")
+    try:
+        x = torch.zeros(size, dtype=dtype, device=ref.device if ref is not None else "cpu")
+    except (RuntimeError, MemoryError) as exc:
+        raise ValueError(f"input_size {size} cannot be allocated: {exc}") from None
     calls: list[_Call] = []
     stack: list[_Call] = []
     names = {m: n for n, m in model.named_modules()}
@@ -326,7 +323,7 @@ def _trace(model: nn.Module, input_size: object) -> list[_Call]:
         torch.backends.mha.set_fastpath_enabled(False)
         with torch.no_grad(), _Tracer(stack):
             model(x)
-    except (RuntimeError, ValueError, IndexError, TypeError) as exc:
+    except (RuntimeError, ValueError, IndexError, TypeError, MemoryError) as exc:
         raise ValueError(f"input_size {size} does not fit the model: {exc}") from exc
     finally:
         for h in handles:

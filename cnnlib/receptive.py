@@ -44,7 +44,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from cnnlib._validate import check_choice, check_int, check_pair
+from cnnlib._validate import (
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_memory,
+    check_pair,
+)
 
 IntOrPair = int | tuple[int, int]
 
@@ -367,6 +374,8 @@ _ADAPTIVE = (
     "adaptive_max_pool2d_with_indices",
 )
 _PAD = ("pad", "_pad")
+#: reductions that, over both image axes, mix every position (``y.mean((2, 3), keepdim=True)``)
+_REDUCE = ("mean", "sum", "amax", "amin", "max", "min", "std", "var", "logsumexp", "norm", "prod")
 
 
 def _bind(args: tuple, kwargs: dict, names: Sequence[str], defaults: dict) -> dict:
@@ -513,6 +522,8 @@ class _Walker:
                 steps = tuple({id(f[2]): f[2] for f in same}.values())
                 step = steps[0] if len(steps) == 1 else _Step("union", steps)
                 self.set(o, (merged, shape, step))
+            elif name in _REDUCE and o.ndim >= 4 and shape == (1, 1):
+                self.set(o, _GLOBAL)  # a reduction over the image, keeping its dimensions
             elif o.ndim >= 4:
                 self.set(o, _Unknown(name))
             else:
@@ -535,6 +546,12 @@ class _Walker:
                 q = n_in // n_out
                 result.append(_through(axes[j], q + n_in % n_out, q, 0, 1))
         return tuple(result)
+
+
+def _input_size_error(input_size: Any, exc: BaseException) -> ValueError:
+    """torch's refusal of an input shape, as a ValueError that names ``input_size``."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ValueError(f"input_size {tuple(input_size)} does not fit the module: {first}")
 
 
 def _input_shape(input_size: Any) -> tuple[int, ...]:
@@ -587,6 +604,7 @@ def receptive_field_of(
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     shape = _input_shape(input_size)
+    per_layer = check_bool("per_layer", per_layer)
     hw = (shape[-2], shape[-1])
     rows: list[Field] = []
 
@@ -622,8 +640,15 @@ def receptive_field_of(
 
     try:
         final = run(to_meta=True)
-    except (NotImplementedError, RuntimeError):  # an operation without a meta kernel
-        final = run(to_meta=False)
+    except (NotImplementedError, RuntimeError) as meta_error:
+        if "meta" not in str(meta_error).lower():  # torch refuses the shape itself
+            raise _input_size_error(input_size, meta_error) from None
+        # an operation without a meta kernel: run on real zeros (their memory counts)
+        check_memory(f"input_size {tuple(shape)}", 8.0 * math.prod(shape) * 4, "a real run")
+        try:
+            final = run(to_meta=False)
+        except RuntimeError as exc:
+            raise _input_size_error(input_size, exc) from None
     if per_layer:
         return list(rows)
     if final is None:
@@ -869,8 +894,10 @@ def erf_moments(erf: np.ndarray) -> Moments:
     its marginal ``p_i``: ``mean = sum i p_i``, ``std^2 = sum (i - mean)^2 p_i``, excess kurtosis
     ``sum (i - mean)^4 p_i / std^4 - 3``: 0 for a Gaussian, -1.2 for a flat (box) profile.
     """
-    erf = np.asarray(erf, dtype=np.float64)
-    if erf.ndim != 2 or erf.sum() <= 0 or (erf < 0).any():
+    erf = check_array("erf", erf, (2,)).astype(np.float64)
+    if not np.all(np.isfinite(erf)):
+        raise ValueError("erf must hold finite numbers only (no NaN or infinity)")
+    if erf.sum() <= 0 or (erf < 0).any():
         raise ValueError("erf must be a 2-D array of non-negative weights with a positive sum")
     p = erf / erf.sum()
     out = []

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cnnlib._validate import check_pair
+from cnnlib._validate import check_bool, check_int, check_memory, check_pair
 
 IntOrPair = int | tuple[int, int]
 
@@ -98,12 +98,6 @@ def _axes(pair: bool) -> tuple[str, str]:
     return ("[0]", "[1]") if pair else ("", "")
 
 
-def _check_bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
-    return value
-
-
 def _result(values: list[int], pair: bool) -> IntOrPair:
     return (values[0], values[1]) if pair else values[0]
 
@@ -166,7 +160,7 @@ def pool_output_size(
         padding=(padding, 0),
         dilation=(dilation, 1),
     )
-    ceil_mode = _check_bool("ceil_mode", ceil_mode)
+    ceil_mode = check_bool("ceil_mode", ceil_mode)
     axes = _axes(pair)
     out = [
         _pool_1d(
@@ -491,18 +485,36 @@ def conv_grid(
     stride-1 convolution over it with the flipped kernel equals ``conv_transpose``.
     Raises the same errors as ``conv_output_size`` / ``conv_transpose_output_size``.
     """
-    if not isinstance(transposed, bool):
-        raise TypeError(f"transposed must be True or False, got {transposed!r}")
-    n, k, s, p, d = size, kernel_size, stride, padding, dilation
+    transposed = check_bool("transposed", transposed)
+    n, k, s, p, d = (
+        check_int(name, value, low)
+        for name, value, low in (
+            ("size", size, 1),
+            ("kernel_size", kernel_size, 1),
+            ("stride", stride, 1),
+            ("padding", padding, 0),
+            ("dilation", dilation, 1),
+        )
+    )
+    output_padding = check_int("output_padding", output_padding, 0)
     if transposed:
         out = conv_transpose_output_size(n, k, s, p, output_padding, d)
         pad = d * (k - 1) - p
         cells = (n - 1) * s + 1 + 2 * pad + output_padding
+        _check_grid_memory(cells, out * k, size, stride, padding, dilation)
         kind = []
         for t in range(cells):
             u = t - pad  # position along the zero-inserted input
             kind.append(0 if u < 0 or u > (n - 1) * s else (1 if u % s == 0 else 2))
         return ConvGrid(tuple(kind), tuple(pad + i * s for i in range(n)), 1, d, k, out, True)
     out = conv_output_size(n, k, s, p, d)
+    _check_grid_memory(n + 2 * p, out * k, size, stride, padding, dilation)
     kind = (0,) * p + (1,) * n + (0,) * p
     return ConvGrid(kind, tuple(p + i for i in range(n)), s, d, k, out, False)
+
+
+def _check_grid_memory(cells: int, taps: int, size, stride, padding, dilation) -> None:
+    """A grid is a picture: tuples of ``cells`` Python ints (about 40 bytes each) and taps."""
+    named = {"size": size, "padding": padding, "stride": stride, "dilation": dilation}
+    culprit = max(named, key=lambda k: named[k])
+    check_memory(f"{culprit} {named[culprit]}", 40.0 * (cells + taps), "the grid")

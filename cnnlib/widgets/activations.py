@@ -54,6 +54,14 @@ DISPLAY_SIDE = 56
 #: lines of the arithmetic panel
 ARITH_LINES = 12
 
+
+def _fold(sentence: str) -> str:
+    """The unit's sentence on three lines (one is too wide for a 1440 px window): what is
+    shown; the sum; what follows it (batch norm, ReLU, pooling)."""
+    head, arrow, tail = sentence.partition(" → ")
+    return head.replace("; ", ";\n", 1) + (f"\n→ {tail}" if arrow else "")
+
+
 _READOUT = (
     '<div style="font-family:monospace;font-size:15px;line-height:1.4;white-space:pre">{}</div>'
 )
@@ -475,7 +483,7 @@ class ActivationExplorer(BlitView):
         self.readout.value = _READOUT.format(
             html.escape(
                 f"{self._titles[image]}  ·  {label}  ·  channel {channel}, unit (row {row}, "
-                f"col {col})\n{unit_sentence(unit, inputs)}"
+                f"col {col})\n{_fold(unit_sentence(unit, inputs))}"
             )
         )
 

@@ -25,7 +25,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 
-from cnnlib._validate import check_int
+from cnnlib._validate import check_bool, check_int
 from cnnlib.plotting import ARITHMETIC_COLORS, HIGHLIGHT, move_rect, window_rect
 from cnnlib.shapes import (
     conv_grid,
@@ -129,8 +129,7 @@ class DimensionsExplorer(BlitView):
         limits = {"size": MAX_SIZE, "kernel_size": MAX_KERNEL, "stride": MAX_STRIDE}
         limits |= {"padding": MAX_PADDING, "dilation": MAX_DILATION}
         check_slider_limits(self._initial, limits | {"output_padding": MAX_OUTPUT_PADDING})
-        if not isinstance(transposed, bool):
-            raise TypeError(f"transposed must be True or False, got {transposed!r}")
+        transposed = check_bool("transposed", transposed)
         self._transposed0 = transposed
         self._last_step = 0
         self._shape_key: tuple | None = None

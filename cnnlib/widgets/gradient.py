@@ -22,7 +22,7 @@ import ipywidgets as widgets
 import numpy as np
 from PIL import Image
 
-from cnnlib._validate import check_array
+from cnnlib._validate import check_array, check_int
 from cnnlib.backprop import conv2d_backward, dilate
 from cnnlib.plotting import (
     ACCENT,
@@ -110,7 +110,7 @@ class GradientView(RasterPosition, View):
             )
         if not (np.all(np.isfinite(self._x)) and np.all(np.isfinite(self._w))):
             raise ValueError("x and weight must contain only finite numbers")
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_int("seed", seed, 0))
         # one gradient for the largest output; each stride/padding uses its top-left corner
         self._g_full = rng.integers(-2, 3, size=(h + 2 * MAX_PADDING, w + 2 * MAX_PADDING))
         self._g_full = self._g_full.astype(float)

@@ -30,10 +30,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from cnnlib._validate import check_int
 from cnnlib.architectures import MODELS, PatchEmbedding, layer_sequence
 from cnnlib.params import count_macs, count_params
 from cnnlib.plotting import HIGHLIGHT, SEQUENTIAL
 from cnnlib.receptive import receptive_field_of
+from cnnlib.widgets._base import check_slider_limits
 from cnnlib.widgets._fastdraw import BlitView
 
 #: feature maps drawn per layer
@@ -244,8 +246,10 @@ class ModelView(BlitView):
     layout_rows = (("model", "layer"),)
 
     def __init__(self, model: str = "ResNet-18", layer: int = 4) -> None:
-        if model not in MODELS:
+        if not isinstance(model, str) or model not in MODELS:
             raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+        layer = check_int("layer", layer, 0)
+        check_slider_limits({"layer": layer}, {"layer": len(_counted(model)) - 1})
         self._initial = (model, layer)
         self._cache: dict[str, list[LayerInfo]] = {}
         self._runners: dict[str, MapRunner] = {}
@@ -273,7 +277,7 @@ class ModelView(BlitView):
             options=list(MODELS), value=model, description="model"
         )
         self.controls["layer"] = widgets.IntSlider(
-            value=min(max(layer, 0), len(infos) - 1),
+            value=layer,
             min=0,
             max=len(infos) - 1,
             description="layer",

@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import to_rgba
 
-from cnnlib._validate import check_int
+from cnnlib._validate import check_bool, check_int
 from cnnlib.params import conv2d_macs, conv2d_params
 from cnnlib.plotting import HIGHLIGHT, MUTED_TEXT
 from cnnlib.widgets._base import View, check_slider_limits
@@ -118,8 +118,7 @@ class ParametersView(View):
         }
         limits = {"in_channels": MAX_IN, "out_channels": MAX_OUT, "kernel_size": MAX_KERNEL}
         check_slider_limits(self._init, limits | {"groups": MAX_IN, "size": MAX_SIZE})
-        if not isinstance(bias, bool):
-            raise TypeError(f"bias must be True or False, got {bias!r}")
+        bias = check_bool("bias", bias)
         self._init_bias = bias
         self._drawn: tuple | None = None
         self._pending: tuple | None = None

@@ -27,6 +27,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Polygon, Rectangle
 
+from cnnlib._validate import check_bool
 from cnnlib.plotting import ACCENT, HIGHLIGHT, MUTED
 from cnnlib.widgets._fastdraw import BlitView, CachedText
 
@@ -133,11 +134,11 @@ class ReceptiveFieldExplorer(BlitView):
     layout_rows = (("preset", "photo"), ("layer", "kernel_size", "stride", "dilation"))
 
     def __init__(self, preset: str = "three 3x3 convs", photo: bool = False) -> None:
-        if preset not in PRESETS:
+        if not isinstance(preset, str) or preset not in PRESETS:
             raise ValueError(
                 f"preset must be one of {', '.join(map(repr, PRESETS))}, got {preset!r}"
             )
-        self._initial = (preset, bool(photo))
+        self._initial = (preset, check_bool("photo", photo))
         super().__init__()
 
     # -- build --------------------------------------------------------------------------------

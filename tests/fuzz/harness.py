@@ -57,6 +57,10 @@ def results_equal(a: object, b: object, rtol: float = 1e-3, atol: float = 1e-6) 
     """Equal results: arrays close (NaN equal NaN; float16 inputs differ by rounding only),
     tuples and lists elementwise, everything else by ``==``."""
     a, b = _as_numpy(a), _as_numpy(b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return False
+        return all(results_equal(a[k], b[k], rtol, atol) for k in a)
     if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
         if len(a) != len(b):
             return False

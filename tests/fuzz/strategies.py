@@ -111,7 +111,9 @@ def ints(minimum: int | None = None) -> st.SearchStrategy[Case]:
         lo = -(2**40)
     cases.append(
         st.sampled_from([np.int8, np.int64, np.uint16, np.intp]).flatmap(
-            lambda t: st.integers(max(lo, 0), 100).map(lambda v: Same(t(v), "NumPy int", int(v)))
+            lambda t: st.integers(max(lo, 0), max(lo, 0) + 20).map(
+                lambda v: Same(t(v), "NumPy int", int(v))
+            )
         )
     )
     cases.append(st.sampled_from([10**6, 2**31, HUGE]).map(lambda v: Edge(v, "huge")))

@@ -1,0 +1,364 @@
+"""Issue 14 (bad input, second round): one regression test per item, written before the fix.
+
+Cases that could allocate a lot run in a child process whose address space is limited
+(``limited``), so that a regression fails this test instead of killing the test runner.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import cnnlib
+from cnnlib import backprop, conv, equivariance, params, receptive, shapes
+from cnnlib._validate import check_bool, memory_budget
+
+LIMIT_BYTES = 3 * 2**30  # on top of the child's own imports
+
+
+def limited(code: str, timeout: float = 120) -> dict:
+    """Run ``code`` (which sets ``result``) in a child limited to its imports + 3 GiB.
+
+    Returns ``{"ok": repr(result)}`` or ``{"error": type name, "message": str}``.
+    """
+    prog = textwrap.dedent(
+        """
+        import json, resource, sys
+        import numpy as np, torch
+        import cnnlib
+        from cnnlib import backprop, conv, equivariance, shapes, params, data
+        def vm():
+            for line in open("/proc/self/status"):
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+        limit = vm() + %d
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        try:
+        %s
+            answer = {"ok": repr(result)[:2000]}
+        except BaseException as exc:
+            answer = {"error": type(exc).__name__, "message": str(exc)[:2000]}
+        print("ANSWER" + json.dumps(answer))
+        """
+    ) % (LIMIT_BYTES, textwrap.indent(textwrap.dedent(code), "    "))
+    proc = subprocess.run(
+        [sys.executable, "-c", prog],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("ANSWER"):
+            return json.loads(line[6:])
+    return {"error": f"died ({proc.returncode})", "message": proc.stderr[-2000:]}
+
+
+def assert_refused(answer: dict, *names: str) -> None:
+    assert answer.get("error") == "ValueError", answer
+    assert any(n in answer["message"] for n in names), answer
+
+
+# -- 1. conv2d with a dtype the BLAS path cannot take --------------------------------------------
+def test_item1_conv2d_longdouble_blas_path_is_right():
+    x = w = np.ones((1, 16, 3, 3), np.longdouble)
+    got = conv.conv2d(x, w)
+    assert got.shape == (1, 1, 1, 1)
+    assert float(got[0, 0, 0, 0]) == 144.0
+    assert np.allclose(conv.conv2d(x, w, padding=1), conv.conv2d_naive(x, w, padding=1))
+
+
+# -- 2. shift_consistency with fewer labels than images ------------------------------------------
+def test_item2_shift_consistency_refuses_wrong_number_of_labels():
+    images = np.zeros((3, 1, 8, 8))
+    with pytest.raises(ValueError, match="classifier"):
+        equivariance.shift_consistency(lambda b: np.array([0, 1]), images, 2)
+    with pytest.raises(ValueError, match="classifier"):
+        equivariance.shift_consistency(lambda b: np.zeros((2, 5)), images, [(1, 0)])
+
+
+# -- 3. eps, binomial_filter, erf_moments ------------------------------------------------------
+def test_item3_numerical_gradient_eps_rules():
+    f = lambda a: float((a**2).sum())  # noqa: E731
+    x = np.array([1.0, -2.0])
+    got = backprop.numerical_gradient(f, x, np.float32(1e-3))
+    assert np.allclose(got, 2 * x, atol=1e-4)
+    for eps in (np.inf, np.nan, -1.0, 0.0):
+        with pytest.raises(ValueError, match="eps"):
+            backprop.numerical_gradient(f, x, eps)
+    with pytest.raises(TypeError, match="eps"):
+        backprop.numerical_gradient(f, x, True)
+
+
+def test_item3_binomial_filter_large_is_finite_and_binomial():
+    k = equivariance.binomial_filter(1100)
+    assert np.all(np.isfinite(k))
+    assert np.isclose(k.sum(), 1.0)
+    # the 1-D marginal is the binomial distribution B(1099, 1/2) (scipy as reference)
+    from scipy.stats import binom
+
+    row = k.sum(axis=1)
+    assert np.allclose(row, binom.pmf(np.arange(1100), 1099, 0.5), rtol=1e-9, atol=1e-300)
+    assert np.allclose(equivariance.binomial_filter(3), np.outer([1, 2, 1], [1, 2, 1]) / 16)
+
+
+@pytest.mark.parametrize(
+    "erf, error",
+    [
+        (np.array([[1.0, np.nan], [1.0, 1.0]]), ValueError),
+        (np.array([[1.0, np.inf], [1.0, 1.0]]), ValueError),
+        (np.ones((2, 2), complex), TypeError),
+        ({"a": 1}, TypeError),
+    ],
+)
+def test_item3_erf_moments_refuses_nan_and_complex(erf, error):
+    with pytest.raises(error, match="erf"):
+        receptive.erf_moments(erf)
+
+
+# -- 4. memory: refuse up front by name, or compute without materialising -------------------------
+def test_item4_huge_pooling_window_is_a_small_job():
+    """torch gives a 1x1 output at once; so must cnnlib, without allocating the window."""
+    x = np.arange(25.0).reshape(5, 5)
+    for code, expected in [
+        ("result = conv.max_pool2d(np.arange(25.0).reshape(5, 5), 10**6, ceil_mode=True)", 24.0),
+        ("result = conv.avg_pool2d(np.arange(25.0).reshape(5, 5), 10**6, ceil_mode=True)", None),
+    ]:
+        answer = limited(code)
+        assert "ok" in answer, answer
+        if expected is not None:
+            assert answer["ok"] == repr(np.array([[expected]])), answer
+    answer = limited("result = conv.max_pool2d(np.ones((5, 5)), 40001, stride=1, padding=20000)")
+    assert answer == {"ok": repr(np.ones((5, 5)))}, answer
+    t = torch.from_numpy(x)[None, None]
+    want = F.avg_pool2d(t, 10**6, ceil_mode=True)[0, 0].numpy()
+    with memory_budget(2**20):
+        got = conv.avg_pool2d(x, 10**6, ceil_mode=True)
+        assert np.allclose(got, want)
+        assert np.allclose(conv.max_pool2d(x, 10**6, ceil_mode=True), [[24.0]])
+
+
+@pytest.mark.parametrize(
+    "code, names",
+    [
+        ("result = conv.conv2d(np.ones((5, 5)), np.ones((3, 3)), padding=20000)", ("padding",)),
+        ("result = backprop.dilate(np.ones((4, 30, 30)), 10**5)", ("stride",)),
+        ("result = shapes.conv_grid(10**8, 3)", ("size",)),
+        ("result = data.checkerboard(10**6)", ("size",)),
+        # a broadcast input of 8.6 GB: the fast path must not copy it in full
+        (
+            "x = np.broadcast_to(np.float32(1), (32, 16, 2048, 2048))\n"
+            "result = conv.conv2d(x, np.ones((16, 16, 3, 3), np.float32))",
+            ("x",),
+        ),
+    ],
+)
+def test_item4_big_jobs_are_refused_by_name_before_allocating(code, names):
+    assert_refused(limited(code), *names)
+
+
+def test_item4_budget_is_settable_and_documented():
+    assert cnnlib.get_memory_budget() == 2**30
+    old = cnnlib.set_memory_budget(2**20)
+    try:
+        with pytest.raises(ValueError, match="memory budget"):
+            conv.conv2d(np.ones((300, 300)), np.ones((3, 3)), padding=100)
+    finally:
+        cnnlib.set_memory_budget(old)
+    assert conv.conv2d(np.ones((300, 300)), np.ones((3, 3)), padding=100).shape == (498, 498)
+    with pytest.raises(ValueError, match="nbytes"):
+        cnnlib.set_memory_budget(0)
+
+
+def test_item4_broadcast_batch_computes_in_chunks_within_budget():
+    x = np.broadcast_to(np.arange(16.0).reshape(1, 16, 1, 1), (64, 16, 64, 64))
+    w = np.ones((2, 16, 3, 3))
+    with memory_budget(8 * 2**20):  # the full copy would need 32 MiB
+        got = conv.conv2d(x, w, padding=1)
+    want = F.conv2d(torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(w), padding=1)
+    assert np.allclose(got, want.numpy())
+
+
+# -- 5. a stride of 2**62 ---------------------------------------------------------------------
+@pytest.mark.parametrize("fn", ["conv2d", "max_pool2d", "avg_pool2d", "conv2d_backward"])
+def test_item5_huge_stride_gives_one_by_one_as_torch(fn):
+    x = np.arange(25.0).reshape(1, 1, 5, 5)
+    s = 2**62
+    tx = torch.from_numpy(x)
+    if fn == "conv2d":
+        w = np.ones((1, 1, 3, 3))
+        got, want = conv.conv2d(x, w, stride=s), F.conv2d(tx, torch.from_numpy(w), stride=s)
+    elif fn == "max_pool2d":  # torch's pooling takes strides up to 2**31 - 1
+        got, want = conv.max_pool2d(x, 3, stride=s), F.max_pool2d(tx, 3, stride=2**31 - 1)
+    elif fn == "avg_pool2d":
+        got, want = conv.avg_pool2d(x, 3, stride=s), F.avg_pool2d(tx, 3, stride=2**31 - 1)
+    else:
+        w = np.ones((1, 1, 3, 3))
+        g = np.ones((1, 1, 1, 1))
+        gx, gw, gb = backprop.conv2d_backward(g, x, w, stride=s)
+        tw = torch.from_numpy(w).requires_grad_()
+        tx.requires_grad_()
+        F.conv2d(tx, tw, stride=s).sum().backward()
+        assert np.allclose(gw, tw.grad.numpy())
+        got, want = gx, tx.grad
+    assert np.allclose(got, want.detach().numpy())
+    gx = backprop.max_pool2d_backward(np.ones((1, 1, 1, 1)), x, 3, stride=s)
+    assert gx.sum() == 1.0
+    with pytest.raises(ValueError, match="stride"):
+        conv.conv2d(x, np.ones((1, 1, 3, 3)), stride=2**63)
+
+
+# -- 6. torch bfloat16 input ------------------------------------------------------------------
+def test_item6_bfloat16_tensor_is_taken_or_refused_by_name():
+    x = torch.arange(16.0).reshape(1, 1, 4, 4).to(torch.bfloat16)
+    got = conv.max_pool2d(x, 2)
+    assert np.array_equal(got, F.max_pool2d(x.float(), 2).numpy())
+    got = conv.conv2d(x, np.ones((1, 1, 2, 2)))
+    assert np.allclose(got, F.conv2d(x.float(), torch.ones(1, 1, 2, 2)).numpy())
+    with pytest.raises(TypeError, match="x"):
+        conv.conv2d(torch.empty(1, 1, 4, 4, device="meta"), np.ones((1, 1, 2, 2)))
+
+
+# -- 7. torch's errors in receptive_field_of, count_macs, summary ------------------------------
+def test_item7_receptive_field_of_names_input_size():
+    with pytest.raises(ValueError, match="input_size"):
+        receptive.receptive_field_of(nn.Conv2d(3, 8, 3), (1, 3, 2, 2))
+    with pytest.raises(ValueError, match="input_size"):
+        receptive.receptive_field_of(nn.Conv2d(3, 8, 3), (1, 4, 8, 8))
+
+
+@pytest.mark.parametrize("fn", ["count_macs", "summary"])
+def test_item7_count_macs_and_summary_refuse_huge_input_by_name(fn):
+    answer = limited(f"result = params.{fn}(torch.nn.Conv2d(3, 8, 3), (1, 3, 40000, 40000))")
+    assert_refused(answer, "input_size")
+    with pytest.raises(ValueError, match="input_size"):
+        getattr(params, fn)(nn.Conv2d(3, 8, 3), (1, 4, 8, 8))
+
+
+# -- 8. ZeroDivisionError, NumPy's and Python's messages ----------------------------------------
+def test_item8_errors_name_the_argument():
+    with pytest.raises(ValueError, match="stride"):
+        equivariance.interior_is_empty((8, 8), 1, 1, (0, 1), 1)
+    with pytest.raises(TypeError, match="size"):
+        shapes.conv_grid((3, 3), 2)
+    with pytest.raises(TypeError, match="value"):
+        conv.pad2d(np.ones((3, 3)), 1, "zeros", "a")
+
+
+# -- 9. receptive_field_of follows a mean over the image ---------------------------------------
+class SqueezeExcite(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 1, 3)
+
+    def forward(self, x):
+        y = self.conv(x)
+        return y * torch.sigmoid(y.mean((2, 3), keepdim=True))
+
+
+def test_item9_receptive_field_of_squeeze_excitation_with_mean_is_global():
+    field = receptive.receptive_field_of(SqueezeExcite(), (1, 1, 16, 16))
+    assert field.is_global
+
+
+# -- 10. one rule for boolean flags ------------------------------------------------------------
+def test_item10_flags_take_bool_and_numpy_bool_everywhere():
+    x = np.arange(16.0).reshape(4, 4)
+    assert np.array_equal(
+        conv.max_pool2d(x, 3, 2, ceil_mode=np.True_), conv.max_pool2d(x, 3, 2, ceil_mode=True)
+    )
+    assert shapes.pool_output_size(4, 3, 2, ceil_mode=np.True_) == 2
+    assert params.conv2d_params(3, 8, 3, bias=np.False_) == 216
+    assert params.linear_params(3, 8, bias=np.True_) == 32
+    assert shapes.conv_grid(5, 3, transposed=np.False_).output_size == 3
+    for fn in (
+        lambda v: conv.max_pool2d(x, 2, ceil_mode=v),
+        lambda v: shapes.pool_output_size(4, 2, ceil_mode=v),
+        lambda v: params.conv2d_params(3, 8, 3, bias=v),
+        lambda v: receptive.receptive_field_of(nn.Conv2d(1, 1, 3), (1, 1, 8, 8), per_layer=v),
+    ):
+        for bad in (1, 0, "True", None):
+            with pytest.raises(TypeError, match="must be True or False"):
+                fn(bad)
+    assert check_bool("flag", np.True_) is True
+
+
+# -- 12. view constructors refuse by name, no silent clamping -----------------------------------
+def test_item12_model_view_refuses_layer_out_of_range_and_wrong_types():
+    from cnnlib.widgets.model import ModelView
+
+    for bad, error in ((10**6, ValueError), (-5, ValueError), ("a", TypeError), (1.0, TypeError)):
+        with pytest.raises(error, match="layer"):
+            ModelView("LeNet-5", bad)
+    with pytest.raises((ValueError, TypeError), match="model"):
+        ModelView(["LeNet-5"])
+
+
+def test_item12_gradient_view_seed_and_receptive_field_photo():
+    from cnnlib.widgets.gradient import GradientView
+    from cnnlib.widgets.receptive_field import ReceptiveFieldExplorer
+
+    with pytest.raises(ValueError, match="seed"):
+        GradientView(seed=-1)
+    for bad in (1.5, "1", None):
+        with pytest.raises(TypeError, match="seed"):
+            GradientView(seed=bad)
+    for bad in (1, 0, "yes", None):
+        with pytest.raises(TypeError, match="photo"):
+            ReceptiveFieldExplorer(photo=bad)
+    with pytest.raises((ValueError, TypeError), match="preset"):
+        ReceptiveFieldExplorer(preset={"a": 1})
+
+
+# -- 13. torch's max_pool2d backward writes out of bounds on some configurations ---------------
+def test_item13_predicate_finds_windows_wholly_in_the_padding():
+    from cnnlib.backprop import torch_max_pool_backward_is_safe as safe
+
+    # the issue's configuration: input (2, 7), kernel (2, 4), stride (1, 4), padding (1, 2),
+    # dilation (3, 3): the first row's windows hold padding rows only (taps -1 and 2 of 2 rows)
+    assert not safe((2, 7), (2, 4), (1, 4), (1, 2), (3, 3))
+    assert safe((8, 8), 3, 2, 1, 1)
+    assert safe((7, 7), (2, 4), (1, 4), (1, 2), (1, 1))
+    # the predicate against a direct count of the taps inside the input
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        h, w = rng.integers(1, 9, 2)
+        k = rng.integers(1, 5, 2)
+        s = rng.integers(1, 5, 2)
+        p = [rng.integers(0, kk // 2 + 1) for kk in k]
+        d = rng.integers(1, 4, 2)
+        ceil = bool(rng.integers(0, 2))
+        try:
+            out = shapes.pool_output_size(
+                (int(h), int(w)),
+                tuple(map(int, k)),
+                tuple(map(int, s)),
+                tuple(map(int, p)),
+                tuple(map(int, d)),
+                ceil,
+            )
+        except ValueError:
+            continue
+        empty = False
+        for axis, size in enumerate((h, w)):
+            for i in range(out[axis]):
+                taps = [i * s[axis] - p[axis] + m * d[axis] for m in range(k[axis])]
+                if not any(0 <= t < size for t in taps):
+                    empty = True
+        args = (
+            (int(h), int(w)),
+            tuple(map(int, k)),
+            tuple(map(int, s)),
+            tuple(map(int, p)),
+            tuple(map(int, d)),
+            ceil,
+        )
+        assert safe(*args) == (not empty), args
