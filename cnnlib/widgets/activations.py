@@ -380,9 +380,13 @@ class ActivationExplorer(BlitView):
         ]  # fmt: skip
         self.win_grids = [cell_grid(ax, (3, 3)) for ax in self.win_axes]
         self.ker_grids = [cell_grid(ax, (3, 3)) for ax in self.ker_axes]
-        overview = [self.input_im, self.input_title, *self.col_ims, *self.col_titles]
+        # the overview's maps change with the image; its titles (bold: the layer) go with
+        # the channel's layer, so that a new layer does not redraw the maps
+        overview = [self.input_im, *self.col_ims]
         # the kernel slices change with the channel, the windows with the unit
         channel = [
+            self.input_title,
+            *self.col_titles,
             self.map_im,
             self.map_title,
             *self.tile_rects,
@@ -445,8 +449,8 @@ class ActivationExplorer(BlitView):
         if self._shown is None or shown[1] != self._shown[1]:
             self.full_redraw = True  # overview columns appear or disappear
         if shown != self._shown:
-            self._draw_overview(image, acts, columns, layer, start)
-            self.redraw_from(1)
+            maps_changed = self._draw_overview(image, acts, columns, layer, start)
+            self.redraw_from(1 if maps_changed else 2)
             self._shown = shown
         weights = conv.weight.detach()[channel].numpy().astype(float)
         inputs = shown_inputs(weights)  # indices into the channel's group of inputs
@@ -511,7 +515,15 @@ class ActivationExplorer(BlitView):
         return self._unit_cache[key]
 
     # -- drawing ------------------------------------------------------------------------
-    def _draw_overview(self, image, acts, columns, layer, start) -> None:
+    def _draw_overview(self, image, acts, columns, layer, start) -> bool:
+        """Titles and (if they changed) maps of the overview; returns whether the maps did."""
+        firsts = []
+        for name in columns:
+            n = acts[name].shape[1]
+            firsts.append(min(start if name == layer else 0, max(0, n - MAX_TILES)))
+        pics = (image, tuple(columns), tuple(firsts))
+        maps_changed = pics != getattr(self, "_pics", None)
+        self._pics = pics
         x = self._x[image].numpy()
         if x.shape[0] == 3:
             lo, hi = x.min(), x.max()
@@ -519,7 +531,8 @@ class ActivationExplorer(BlitView):
             pic = (255 * rgb).astype(np.uint8)
         else:
             pic = _rgba(mosaic(x[:1])[0], "gray")
-        self._set_image(self.ax_input, self.input_im, pic)
+        if maps_changed:
+            self._set_image(self.ax_input, self.input_im, pic)
         h, w = x.shape[1:]
         self.input_title.set_text(f"{self._titles[image]}\n{x.shape[0]} × {h} × {w}")
         self._tiles = {}
@@ -531,11 +544,12 @@ class ActivationExplorer(BlitView):
                 continue
             name = columns[k]
             t = acts[name][0]
-            first = min(start if name == layer else 0, max(0, t.shape[0] - MAX_TILES))
+            first = firsts[k]
             maps = t[first : first + MAX_TILES]
-            pic, ncols = mosaic(maps)
+            ncols = math.ceil(math.sqrt(len(maps)))  # as mosaic() tiles them
             self._tiles[name] = (first, ncols, maps.shape[1:])
-            self._set_image(ax, self.col_ims[k], _rgba(pic))
+            if maps_changed:
+                self._set_image(ax, self.col_ims[k], _rgba(mosaic(maps)[0]))
             words = self.kind(name)
             if words == "conv":
                 words = f"conv {conv_names.index(name) + 1}"
@@ -543,6 +557,7 @@ class ActivationExplorer(BlitView):
             more = "" if len(maps) == t.shape[0] else f"\nmaps {first}–{first + len(maps) - 1}"
             self.col_titles[k].set_text(f"{words}\n{shape}{more}")
             self.col_titles[k].set_fontweight("bold" if name == layer else "normal")
+        return maps_changed
 
     @staticmethod
     def _set_image(ax, im, rgba: np.ndarray) -> None:
