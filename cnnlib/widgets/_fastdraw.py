@@ -442,13 +442,38 @@ class GlyphText(CachedText):
             or self.get_rotation() % 360
         ):
             return Text.draw(self, renderer)
-        renderer.draw_text = partial(_draw_text_composed, renderer)
-        renderer.get_text_width_height_descent = partial(_composed_metrics, renderer)
-        try:
-            Text.draw(self, renderer)
-        finally:
-            del renderer.draw_text
-            del renderer.get_text_width_height_descent
+        text = self.get_text()
+        if not self.get_visible() or not text:
+            return
+        if "\n" in text or "$" in text or self.get_bbox_patch() or self.get_wrap():
+            renderer.draw_text = partial(_draw_text_composed, renderer)
+            try:
+                Text.draw(self, renderer)
+            finally:
+                del renderer.draw_text
+            return
+        # one plain line: Text.draw's steps without its generality
+        self._renderer = renderer
+        _, info, _ = self._get_layout(renderer)
+        line, _, (dx, dy) = info[0]
+        x = float(self.convert_xunits(self._x))
+        y = float(self.convert_yunits(self._y))
+        x, y = self.get_transform().transform((x, y))
+        if not (np.isfinite(x) and np.isfinite(y)):
+            return
+        gc = renderer.new_gc()
+        gc.set_foreground(to_rgba(self.get_color()), isRGBA=True)
+        gc.set_alpha(self.get_alpha())
+        gc.set_url(self._url)
+        gc.set_antialiased(self._antialiased)
+        gc.set_snap(self.get_snap())
+        self._set_gc_clip(gc)
+        _draw_text_composed(
+            renderer, gc, x + dx, renderer.height - (y + dy), line, self._fontproperties, 0,
+            False, self,
+        )  # fmt: skip
+        gc.restore()
+        self.stale = False
 
     def _get_layout(self, renderer):
         # the layout is relative to the text's position: the same for the same string, font,
@@ -462,7 +487,11 @@ class GlyphText(CachedText):
                matplotlib.rcParams["text.hinting"])  # fmt: skip
         hit = _layouts.get(key)
         if hit is None:
-            hit = super()._get_layout(renderer)
+            renderer.get_text_width_height_descent = partial(_composed_metrics, renderer)
+            try:
+                hit = super()._get_layout(renderer)
+            finally:
+                del renderer.get_text_width_height_descent
             if len(_layouts) > 20_000:
                 _layouts.clear()
             _layouts[key] = hit
