@@ -232,7 +232,7 @@ class SaliencyView(BlitView):
         rgba = matplotlib.colormaps[DIVERGING if signed else "inferno"](scaled)
         strength = np.abs(2 * scaled - 1) if signed else scaled
         rgba[..., 3] = 0.8 * strength
-        self.over_im.set_data(rgba)
+        self.over_im.set_data((255 * rgba).round().astype(np.uint8))  # uint8: resampled 2x faster
         self.over_im.set_extent(extent)
         for line in self.peaks:
             line.set_data([peak[1]], [peak[0]])
