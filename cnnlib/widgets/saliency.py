@@ -223,9 +223,10 @@ class SaliencyView(BlitView):
         hit = None if mask is None else pointing_game(m, mask)
         signed = bool(np.min(m) < 0)
         lim = symmetric_limits(m) if signed else (0.0, float(np.max(m)) or 1.0)
-        self.map_im.set_cmap(DIVERGING if signed else SEQUENTIAL)
-        self.map_im.set_data(m)
-        self.map_im.set_clim(*lim)
+        # coloured here (uint8): resampled faster than values through a colormap, same pixels
+        span = lim[1] - lim[0] or 1.0
+        cmap = matplotlib.colormaps[DIVERGING if signed else SEQUENTIAL]
+        self.map_im.set_data(cmap((m - lim[0]) / span, bytes=True))
         extent = (-0.5, w - 0.5, h - 0.5, -0.5)
         self.map_im.set_extent(extent)
         scaled = np.clip((m - lim[0]) / (lim[1] - lim[0] or 1.0), 0, 1)
