@@ -38,7 +38,9 @@ def main() -> None:
     from cnnlib.widgets import ActivationExplorer, SaliencyView
     from cnnlib.widgets.saliency import METHODS
 
-    torch.set_num_threads(1)  # the views' forward passes are tiny: one thread is fastest
+    # the views run their tiny forward passes on one thread themselves (single_threaded):
+    # timed with torch's default thread count, as in a notebook
+    print(f"torch threads: {torch.get_num_threads()}")
     trained_shapes_cnn()
     act = ActivationExplorer()
     layers = [v for _, v in act.controls["layer"].options]

@@ -46,7 +46,7 @@ def argmin_pointing(saliency_map, mask):
     [(check_unit, good_unit), (check_cam, good_cam), (check_pointing_game, good_pointing)],
 )
 def test_a_right_answer_passes(check, fn, capsys):
-    assert check(fn) is True
+    assert bool(check(fn)) is True
     assert capsys.readouterr().out.startswith("✅")
 
 
@@ -60,13 +60,13 @@ def test_a_right_answer_passes(check, fn, capsys):
     ],
 )
 def test_a_usual_mistake_fails_with_its_hint(check, fn, hint, capsys):
-    assert check(fn) is False
+    assert bool(check(fn)) is False
     out = capsys.readouterr().out
     assert out.startswith("❌") and hint in out.splitlines()[-1]
 
 
 def test_the_starter_is_no_answer_yet(capsys):
-    assert check_unit(starter_unit) is False
+    assert bool(check_unit(starter_unit)) is False
     assert capsys.readouterr().out.startswith("✏️ No answer yet")
 
 

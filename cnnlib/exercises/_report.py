@@ -47,8 +47,8 @@ NOT_WRITTEN = (
 )
 #: the todo of a function that returns None on its first case
 RETURNS_NONE = (
-    "it returns None. Finish its body with `return` and your result (did you forget `return`?) "
-    "and run this cell again."
+    "it returns None. Write its body, end it with `return` and your result, and run this cell "
+    "again."
 )
 #: kept for callers of the former API: a function that returned None
 FORGOT_RETURN = "returned None (did you forget `return`?)"

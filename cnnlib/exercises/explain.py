@@ -23,7 +23,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from cnnlib.exercises._report import Judge, compare, name_of, number, require_callable, show
+from cnnlib.exercises._report import (
+    Judge,
+    Result,
+    compare,
+    name_of,
+    number,
+    require_callable,
+    show,
+)
 
 __all__ = ["check_unit", "check_cam", "check_pointing_game"]
 
@@ -51,7 +59,7 @@ def _reference_unit(x, w, b, row, col, stride, padding) -> float:
     return float(out[0, 0, row, col])
 
 
-def check_unit(fn: Callable) -> bool:
+def check_unit(fn: Callable) -> Result:
     """Check ``fn(x, weight, bias, row, col, stride=1, padding=0)`` (see the module docstring).
 
     Prints one verdict; returns True on success.
@@ -98,7 +106,7 @@ def check_unit(fn: Callable) -> bool:
                     why = "output unit (row, col) starts at row*stride, col*stride of the input."
                 j.fail(f"{call}: expected {expected:.6g}, got {value:.6g}.\n{where}", why)
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result
 
 
 def _fits(x, w, row, col, s) -> bool:
@@ -122,7 +130,7 @@ def _reference_cam(features: np.ndarray, weights: np.ndarray, target: int) -> np
     return np.asarray(cam(model, features.astype(np.float32), target), dtype=float)
 
 
-def check_cam(fn: Callable) -> bool:
+def check_cam(fn: Callable) -> Result:
     """Check ``fn(features, weights, target)`` (see the module docstring). Prints one verdict;
     returns True on success."""
     require_callable(fn)
@@ -157,10 +165,10 @@ def check_cam(fn: Callable) -> bool:
 
             compare(j, call, where, got, expected, why, at="CAM", rtol=1e-5, atol=1e-6)
         j.passed_cases(len(cases))
-    return j.ok
+    return j.result
 
 
-def check_pointing_game(fn: Callable) -> bool:
+def check_pointing_game(fn: Callable) -> Result:
     """Check ``fn(saliency_map, mask) -> bool`` (see the module docstring). Prints one
     verdict; returns True on success."""
     from cnnlib.explain import pointing_game
@@ -199,4 +207,4 @@ def check_pointing_game(fn: Callable) -> bool:
                     why = "the peak is the largest value (argmax), not the smallest."
                 j.fail(f"{call}: expected {expected}, got {bool(got)} ({where}).", why)
         j.passed_cases(len(cases), cases="maps")
-    return j.ok
+    return j.result

@@ -22,7 +22,7 @@ import matplotlib
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
 from matplotlib.collections import LineCollection, QuadMesh
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Rectangle
@@ -387,23 +387,7 @@ def _draw_text_cached(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=No
     cache = CachedText._cache
     hit = cache.get(key)
     if hit is None:
-        w, h, d = renderer.get_text_width_height_descent(s, prop, ismath=False)
-        pad = math.ceil(prop.get_size_in_points() * renderer.dpi / 72) + 2
-        width, height = math.ceil(w) + 2 * pad, math.ceil(h) + 2 * pad
-        oy = pad + math.ceil(d)  # the origin at (pad + fx, oy + fy), y up, on a small canvas
-        tmp = RendererAgg(width, height, renderer.dpi)
-        RendererAgg.draw_text(tmp, gc, pad + fx, height - (oy + fy), s, prop, 0, False, mtext)
-        rgba = np.asarray(tmp.buffer_rgba())
-        rows, cols = np.nonzero(rgba[..., 3])
-        if rows.size == 0:
-            hit = (np.zeros((0, 0, 4), np.uint8), 0, 0)
-        else:
-            r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-            # offsets of the crop's top-left pixel from the origin's pixel (x right, y up)
-            hit = (rgba[r0:r1, c0:c1][::-1].copy(), c0 - pad, height - r0 - oy)  # rows bottom up
-        if len(cache) >= CachedText._cache_size:
-            cache.clear()
-        cache[key] = hit
+        hit = _render_to_cache(renderer, gc, s, prop, mtext, fx, fy, key)
     img, dx, dy = hit
     if img.size == 0:
         return
@@ -413,3 +397,210 @@ def _draw_text_cached(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=No
     # draw_image takes the image's bottom-left corner, y up from the canvas' bottom
     renderer.draw_image(gc1, ix + dx, iy + dy - img.shape[0], img)
     gc1.restore()
+
+
+def _render_to_cache(renderer, gc, s, prop, mtext, fx, fy, key) -> tuple[np.ndarray, int, int]:
+    """Render ``s`` with its origin at sub-pixel offset ``(fx, fy)`` on a small canvas, crop it
+    and store ``(bitmap rows bottom up, dx, dy)`` under ``key`` in ``CachedText._cache``."""
+    w, h, d = RendererAgg.get_text_width_height_descent(renderer, s, prop, ismath=False)
+    pad = math.ceil(prop.get_size_in_points() * renderer.dpi / 72) + 2
+    width, height = math.ceil(w) + 2 * pad, math.ceil(h) + 2 * pad
+    oy = pad + math.ceil(d)  # the origin at (pad + fx, oy + fy), y up, on a small canvas
+    tmp = RendererAgg(width, height, renderer.dpi)
+    RendererAgg.draw_text(tmp, gc, pad + fx, height - (oy + fy), s, prop, 0, False, mtext)
+    rgba = np.asarray(tmp.buffer_rgba())
+    rows, cols = np.nonzero(rgba[..., 3])
+    if rows.size == 0:
+        hit = (np.zeros((0, 0, 4), np.uint8), 0, 0)
+    else:
+        r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+        # offsets of the crop's top-left pixel from the origin's pixel (x right, y up)
+        hit = (rgba[r0:r1, c0:c1][::-1].copy(), c0 - pad, height - r0 - oy)  # rows bottom up
+    cache = CachedText._cache
+    if len(cache) >= CachedText._cache_size:
+        cache.clear()
+    cache[key] = hit
+    return hit
+
+
+# -- text composed from cached glyph bitmaps --------------------------------------------------
+class GlyphText(CachedText):
+    """A :class:`CachedText` for text that keeps changing (numbers, titles): a new string is
+    composed from cached bitmaps of its characters, so it costs no FreeType call at all.
+
+    Drawn at whole pixels (half a pixel of shift is invisible). A character is rendered once
+    (matplotlib's own ``draw_text``); pairs of characters are laid out once (their hinted,
+    kerned advance); the string's metrics for the layout come from the same caches. Other
+    renderers, rotated, math and usetex text take matplotlib's own path.
+    """
+
+    def draw(self, renderer) -> None:
+        if (
+            type(renderer) is not RendererAgg
+            or self.get_usetex()
+            or self.get_path_effects()
+            or self.get_rotation() % 360
+        ):
+            return Text.draw(self, renderer)
+        text = self.get_text()
+        if not self.get_visible() or not text:
+            return
+        if "\n" in text or "$" in text or self.get_bbox_patch() or self.get_wrap():
+            renderer.draw_text = partial(_draw_text_composed, renderer)
+            try:
+                Text.draw(self, renderer)
+            finally:
+                del renderer.draw_text
+            return
+        # one plain line: Text.draw's steps without its generality
+        self._renderer = renderer
+        _, info, _ = self._get_layout(renderer)
+        line, _, (dx, dy) = info[0]
+        x = float(self.convert_xunits(self._x))
+        y = float(self.convert_yunits(self._y))
+        x, y = self.get_transform().transform((x, y))
+        if not (np.isfinite(x) and np.isfinite(y)):
+            return
+        gc = renderer.new_gc()
+        gc.set_foreground(to_rgba(self.get_color()), isRGBA=True)
+        gc.set_alpha(self.get_alpha())
+        gc.set_url(self._url)
+        gc.set_antialiased(self._antialiased)
+        gc.set_snap(self.get_snap())
+        self._set_gc_clip(gc)
+        _draw_text_composed(
+            renderer, gc, x + dx, renderer.height - (y + dy), line, self._fontproperties, 0,
+            False, self,
+        )  # fmt: skip
+        gc.restore()
+        self.stale = False
+
+    def _get_layout(self, renderer):
+        # the layout is relative to the text's position: the same for the same string, font,
+        # alignment and dpi, whatever the text's place (unless wrapped to its axes)
+        if self.get_wrap() or type(renderer) is not RendererAgg:
+            return super()._get_layout(renderer)
+        key = (self.get_text(), hash(self._fontproperties), self.get_horizontalalignment(),
+               self.get_verticalalignment(), self._multialignment, self.get_rotation(),
+               self.get_transform_rotates_text(), self.get_rotation_mode(), self._linespacing,
+               self.get_usetex(), self.get_parse_math(), renderer.dpi,
+               matplotlib.rcParams["text.hinting"])  # fmt: skip
+        hit = _layouts.get(key)
+        if hit is None:
+            renderer.get_text_width_height_descent = partial(_composed_metrics, renderer)
+            try:
+                hit = super()._get_layout(renderer)
+            finally:
+                del renderer.get_text_width_height_descent
+            if len(_layouts) > 20_000:
+                _layouts.clear()
+            _layouts[key] = hit
+        return hit
+
+
+_layouts: dict[tuple, tuple] = {}
+_advances: dict[tuple, float] = {}
+_char_metrics: dict[tuple, tuple[float, float, float]] = {}
+
+
+def _pens(renderer, s: str, prop) -> list[float] | None:
+    """The pen position of each character of ``s`` (sums of cached pair advances; a string
+    with a pair not seen before is laid out once, and all its pairs are kept); None if some
+    characters of ``s`` combine (a ligature): such a string is drawn as a whole."""
+    key0 = (hash(prop), renderer.dpi, matplotlib.rcParams["text.hinting"])
+    pairs = [(a, b, *key0) for a, b in zip(s, s[1:], strict=False)]
+    if any(key not in _advances for key in pairs):
+        items = renderer._prepare_font(prop)._layout(s, flags=get_hinting_flag())
+        if len(items) != len(s) or any(a.char != c for a, c in zip(items, s, strict=True)):
+            return None
+        if len(_advances) > 50_000:
+            _advances.clear()
+        for key, left, right in zip(pairs, items[:-1], items[1:], strict=True):
+            _advances[key] = float(right.x - left.x)
+    pens, x = [0.0], 0.0
+    for key in pairs:
+        x += _advances[key]
+        pens.append(x)
+    return pens
+
+
+def _composable(s: str, ismath) -> bool:
+    return not ismath and 0 < len(s) <= 200 and s.isprintable()
+
+
+def _composed_metrics(renderer, s, prop, ismath):
+    """``get_text_width_height_descent`` from per-character metrics and pair advances."""
+    if not _composable(s, ismath):
+        return RendererAgg.get_text_width_height_descent(renderer, s, prop, ismath)
+    key0 = (hash(prop), renderer.dpi, matplotlib.rcParams["text.hinting"])
+    ascent = descent = 0.0
+    for c in set(s):
+        m = _char_metrics.get((c, *key0))
+        if m is None:
+            if len(_char_metrics) > 50_000:
+                _char_metrics.clear()
+            m = _char_metrics[(c, *key0)] = RendererAgg.get_text_width_height_descent(
+                renderer, c, prop, False
+            )
+        ascent, descent = max(ascent, m[1] - m[2]), max(descent, m[2])
+    pens = _pens(renderer, s, prop)
+    if pens is None:
+        return RendererAgg.get_text_width_height_descent(renderer, s, prop, ismath)
+    return pens[-1] + _char_metrics[(s[-1], *key0)][0], ascent + descent, descent
+
+
+def _draw_text_composed(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=None) -> None:
+    """``RendererAgg.draw_text`` through a string bitmap composed from character bitmaps."""
+    if angle % 360 or not _composable(s, ismath):
+        return RendererAgg.draw_text(renderer, gc, x, y, s, prop, angle, ismath, mtext)
+    ix, iy = math.floor(x), math.floor(renderer.height - y)
+    shaping = None if mtext is None else (mtext.get_fontfeatures(), mtext.get_language())
+    key = ("composed", s, hash(prop), shaping, matplotlib.rcParams["text.hinting"],
+           renderer.dpi, tuple(gc.get_rgb()), gc.get_alpha(), gc.get_antialiased())  # fmt: skip
+    cache = CachedText._cache
+    hit = cache.get(key)
+    if hit is None:
+        pens = _pens(renderer, s, prop)
+        if pens is None:
+            return RendererAgg.draw_text(renderer, gc, x, y, s, prop, angle, ismath, mtext)
+        parts = [
+            (round(p), _char_bitmap(renderer, gc, c, prop, mtext))
+            for p, c in zip(pens, s, strict=True)
+        ]
+        parts = [(p, g) for p, g in parts if g[0].size]
+        if not parts:
+            hit = (np.zeros((0, 0, 4), np.uint8), 0, 0)
+        else:
+            left = min(p + dx for p, (_, dx, _) in parts)
+            right = max(p + dx + img.shape[1] for p, (img, dx, _) in parts)
+            top = max(dy for _, (_, _, dy) in parts)
+            bottom = min(dy - img.shape[0] for _, (img, _, dy) in parts)
+            out = np.zeros((top - bottom, right - left, 4), np.uint8)
+            for p, (img, dx, dy) in parts:  # rows bottom up, as the character bitmaps
+                r0, c0 = dy - img.shape[0] - bottom, p + dx - left
+                view = out[r0 : r0 + img.shape[0], c0 : c0 + img.shape[1]]
+                np.maximum(view, img, out=view)
+            hit = (out, left, top)
+        if len(cache) >= CachedText._cache_size:
+            cache.clear()
+        cache[key] = hit
+    img, dx, dy = hit
+    if img.size == 0:
+        return
+    gc1 = renderer.new_gc()
+    gc1.copy_properties(gc)
+    gc1.set_alpha(1.0)  # the bitmap carries the text's alpha already
+    renderer.draw_image(gc1, ix + dx, iy + dy - img.shape[0], img)
+    gc1.restore()
+
+
+def _char_bitmap(renderer, gc, c, prop, mtext) -> tuple[np.ndarray, int, int]:
+    """One character's cropped bitmap (rows bottom up) and its offsets, as ``_draw_text_cached``
+    caches it (drawn at a whole-pixel origin)."""
+    shaping = None if mtext is None else (mtext.get_fontfeatures(), mtext.get_language())
+    key = (c, hash(prop), shaping, matplotlib.rcParams["text.hinting"], renderer.dpi,
+           tuple(gc.get_rgb()), gc.get_alpha(), gc.get_antialiased(), 0, 0)  # fmt: skip
+    hit = CachedText._cache.get(key)
+    if hit is None:
+        hit = _render_to_cache(renderer, gc, c, prop, mtext, 0.0, 0.0, key)
+    return hit

@@ -15,17 +15,16 @@ then what follows the unit (ReLU, pooling). The view works for any ``torch.nn.Mo
 
 from __future__ import annotations
 
+import functools
 import html
 import math
-from functools import partial
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
 import matplotlib
 import numpy as np
 import torch
-from matplotlib.backends.backend_agg import RendererAgg
-from matplotlib.text import Text
 from torch import nn
 
 from cnnlib._validate import check_array
@@ -33,8 +32,7 @@ from cnnlib.plotting import DIVERGING, HIGHLIGHT, SEQUENTIAL, move_rect, symmetr
 from cnnlib.plotting import window_rect as _window_rect
 from cnnlib.widgets._fastdraw import (
     BlitView,
-    CachedText,
-    _draw_text_cached,
+    GlyphText,
     cell_grid,
     cell_mesh,
     fit_fontsize,
@@ -55,6 +53,14 @@ MAX_LABELLED_TAPS = 25
 DISPLAY_SIDE = 56
 #: lines of the arithmetic panel
 ARITH_LINES = 12
+
+
+def _fold(sentence: str) -> str:
+    """The unit's sentence on three lines (one is too wide for a 1440 px window): what is
+    shown; the sum; what follows it (batch norm, ReLU, pooling)."""
+    head, arrow, tail = sentence.partition(" → ")
+    return head.replace("; ", ";\n", 1) + (f"\n→ {tail}" if arrow else "")
+
 
 _READOUT = (
     '<div style="font-family:monospace;font-size:15px;line-height:1.4;white-space:pre">{}</div>'
@@ -122,31 +128,40 @@ def mosaic(maps: np.ndarray, max_side: int = DISPLAY_SIDE) -> tuple[np.ndarray, 
 
 
 def _rgba(values: np.ndarray, cmap: str = SEQUENTIAL) -> np.ndarray:
-    return matplotlib.colormaps[cmap].with_extremes(bad="white")(values, bytes=True)
+    if cmap not in _WHITE_BAD:  # built once: a new colormap builds its lookup table on first use
+        _WHITE_BAD[cmap] = matplotlib.colormaps[cmap].with_extremes(bad="white")
+    return _WHITE_BAD[cmap](values, bytes=True)
 
 
-class SnappedText(CachedText):
-    """A :class:`CachedText` drawn at whole pixels: numbers that recur (``0.12``) hit the bitmap
-    cache wherever they stand (half a pixel of shift is invisible)."""
-
-    def draw(self, renderer) -> None:
-        if type(renderer) is not RendererAgg or self.get_rotation() % 360:
-            return super().draw(renderer)
-        renderer.draw_text = partial(_draw_snapped, renderer)
-        try:
-            Text.draw(self, renderer)
-        finally:
-            del renderer.draw_text
+_WHITE_BAD: dict[str, matplotlib.colors.Colormap] = {}
 
 
-def _draw_snapped(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=None) -> None:
-    _draw_text_cached(renderer, gc, math.floor(x), math.floor(y), s, prop, angle, ismath, mtext)
-
-
-def _text(ax, x: float, y: float, snapped: bool = False, **kwargs: Any) -> CachedText:
-    label = (SnappedText if snapped else CachedText)(x, y, "", clip_on=False, **kwargs)
+def _text(ax, x: float, y: float, **kwargs: Any) -> GlyphText:
+    """A label whose new strings are composed from cached character bitmaps (fast to change)."""
+    label = GlyphText(x, y, "", clip_on=False, **kwargs)
     ax.add_artist(label)
     return label
+
+
+def single_threaded(method: Callable) -> Callable:
+    """Run ``method`` with torch on one thread, then restore the caller's thread count.
+
+    A view's forward and backward passes are tiny (one image, or 50 for integrated
+    gradients): with two threads on a busy machine they took 10-25 times longer than on one.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        threads = torch.get_num_threads()
+        if threads == 1:
+            return method(*args, **kwargs)
+        torch.set_num_threads(1)
+        try:
+            return method(*args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+
+    return wrapper
 
 
 def check_model_and_images(
@@ -359,15 +374,19 @@ class ActivationExplorer(BlitView):
             for k in range(ARITH_LINES)
         ]  # fmt: skip
         self.arith_values = [
-            _text(self.ax_text, 0.78, 0.97 - 0.075 * k, True, ha="right", va="top",
+            _text(self.ax_text, 0.78, 0.97 - 0.075 * k, ha="right", va="top",
                   fontsize=11.5, family="monospace", transform=self.ax_text.transAxes)
             for k in range(ARITH_LINES)
         ]  # fmt: skip
         self.win_grids = [cell_grid(ax, (3, 3)) for ax in self.win_axes]
         self.ker_grids = [cell_grid(ax, (3, 3)) for ax in self.ker_axes]
-        overview = [self.input_im, self.input_title, *self.col_ims, *self.col_titles]
+        # the overview's maps change with the image; its titles (bold: the layer) go with
+        # the channel's layer, so that a new layer does not redraw the maps
+        overview = [self.input_im, *self.col_ims]
         # the kernel slices change with the channel, the windows with the unit
         channel = [
+            self.input_title,
+            *self.col_titles,
             self.map_im,
             self.map_title,
             *self.tile_rects,
@@ -390,13 +409,12 @@ class ActivationExplorer(BlitView):
         self._drawn: dict[str, Any] = {}
 
     @staticmethod
-    def _labels(ax, count: int) -> list[CachedText]:
+    def _labels(ax, count: int) -> list[GlyphText]:
         return [
             _text(
                 ax,
                 0,
                 0,
-                True,
                 ha="center",
                 va="center",
                 fontsize=9,
@@ -406,6 +424,7 @@ class ActivationExplorer(BlitView):
             for _ in range(count)
         ]
 
+    @single_threaded
     def _update(self) -> None:
         c = self.controls
         image, layer = c["image"].value, c["layer"].value
@@ -430,8 +449,8 @@ class ActivationExplorer(BlitView):
         if self._shown is None or shown[1] != self._shown[1]:
             self.full_redraw = True  # overview columns appear or disappear
         if shown != self._shown:
-            self._draw_overview(image, acts, columns, layer, start)
-            self.redraw_from(1)
+            maps_changed = self._draw_overview(image, acts, columns, layer, start)
+            self.redraw_from(1 if maps_changed else 2)
             self._shown = shown
         weights = conv.weight.detach()[channel].numpy().astype(float)
         inputs = shown_inputs(weights)  # indices into the channel's group of inputs
@@ -468,7 +487,7 @@ class ActivationExplorer(BlitView):
         self.readout.value = _READOUT.format(
             html.escape(
                 f"{self._titles[image]}  ·  {label}  ·  channel {channel}, unit (row {row}, "
-                f"col {col})\n{unit_sentence(unit, inputs)}"
+                f"col {col})\n{_fold(unit_sentence(unit, inputs))}"
             )
         )
 
@@ -496,7 +515,15 @@ class ActivationExplorer(BlitView):
         return self._unit_cache[key]
 
     # -- drawing ------------------------------------------------------------------------
-    def _draw_overview(self, image, acts, columns, layer, start) -> None:
+    def _draw_overview(self, image, acts, columns, layer, start) -> bool:
+        """Titles and (if they changed) maps of the overview; returns whether the maps did."""
+        firsts = []
+        for name in columns:
+            n = acts[name].shape[1]
+            firsts.append(min(start if name == layer else 0, max(0, n - MAX_TILES)))
+        pics = (image, tuple(columns), tuple(firsts))
+        maps_changed = pics != getattr(self, "_pics", None)
+        self._pics = pics
         x = self._x[image].numpy()
         if x.shape[0] == 3:
             lo, hi = x.min(), x.max()
@@ -504,7 +531,8 @@ class ActivationExplorer(BlitView):
             pic = (255 * rgb).astype(np.uint8)
         else:
             pic = _rgba(mosaic(x[:1])[0], "gray")
-        self._set_image(self.ax_input, self.input_im, pic)
+        if maps_changed:
+            self._set_image(self.ax_input, self.input_im, pic)
         h, w = x.shape[1:]
         self.input_title.set_text(f"{self._titles[image]}\n{x.shape[0]} × {h} × {w}")
         self._tiles = {}
@@ -516,11 +544,12 @@ class ActivationExplorer(BlitView):
                 continue
             name = columns[k]
             t = acts[name][0]
-            first = min(start if name == layer else 0, max(0, t.shape[0] - MAX_TILES))
+            first = firsts[k]
             maps = t[first : first + MAX_TILES]
-            pic, ncols = mosaic(maps)
+            ncols = math.ceil(math.sqrt(len(maps)))  # as mosaic() tiles them
             self._tiles[name] = (first, ncols, maps.shape[1:])
-            self._set_image(ax, self.col_ims[k], _rgba(pic))
+            if maps_changed:
+                self._set_image(ax, self.col_ims[k], _rgba(mosaic(maps)[0]))
             words = self.kind(name)
             if words == "conv":
                 words = f"conv {conv_names.index(name) + 1}"
@@ -528,14 +557,17 @@ class ActivationExplorer(BlitView):
             more = "" if len(maps) == t.shape[0] else f"\nmaps {first}–{first + len(maps) - 1}"
             self.col_titles[k].set_text(f"{words}\n{shape}{more}")
             self.col_titles[k].set_fontweight("bold" if name == layer else "normal")
+        return maps_changed
 
     @staticmethod
     def _set_image(ax, im, rgba: np.ndarray) -> None:
-        im.set_data(rgba)
         h, w = rgba.shape[:2]
-        im.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
-        ax.set_xlim(-0.5, w - 0.5)
-        ax.set_ylim(h - 0.5, -0.5)
+        same = im.get_array() is not None and im.get_array().shape[:2] == (h, w)
+        im.set_data(rgba)
+        if not same:  # new limits cost more than the new pixels
+            im.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
+            ax.set_xlim(-0.5, w - 0.5)
+            ax.set_ylim(h - 0.5, -0.5)
 
     def _place_tile(self, columns, layer, channel) -> None:
         """Outline the channel's map in the overview column of its layer."""

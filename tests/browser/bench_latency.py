@@ -30,6 +30,8 @@ DRIVEN = [
     ("EquivarianceExplorer", "shift_x", "w.EquivarianceExplorer()"),
     ("GradientView", "col", "w.GradientView()"),
     ("ModelView", "layer", "w.ModelView()"),
+    ("ActivationExplorer", "col", "w.ActivationExplorer()"),
+    ("SaliencyView", "image", "w.SaliencyView()"),
 ]
 
 _ARM_JS = """(img) => {
@@ -104,7 +106,7 @@ def test_print_browser_latency_table(lab, browser):
         run_all(page)
         rows = []
         for view_class, control, _ in DRIVEN:
-            if view_class == "ModelView":  # first visits compute the maps: warm up once
+            if view_class in ("ModelView", "SaliencyView"):  # first visits compute: warm up
                 _measure(page, view_class, control)
             times = _measure(page, view_class, control)
             assert times, f"{view_class}: no picture followed a key press"
