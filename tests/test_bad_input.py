@@ -362,3 +362,11 @@ def test_item13_predicate_finds_windows_wholly_in_the_padding():
             ceil,
         )
         assert safe(*args) == (not empty), args
+
+
+# -- found by the fuzz suite (a Same value: the numbers of x in Fortran order) -------------------
+def test_numerical_gradient_of_a_fortran_ordered_x():
+    """The loop wrote through ``x.reshape(-1)``, a copy for Fortran order: zeros came back."""
+    x = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    got = backprop.numerical_gradient(lambda v: float((v**2).sum()), x, 1e-3)
+    assert np.allclose(got, 2 * x)
