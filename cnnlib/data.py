@@ -193,6 +193,8 @@ def shapes(
     most one).
     """
     n, size, seed, noise, distractors = _check_shapes_args(n, size, seed, noise, distractors)
+    # images (float32), masks (bool) and about four float32 temporaries per pixel while drawing
+    check_memory(f"n={n} with size={size}", 21.0 * n * size * size, "the images")
     p = shape_params(n, size, seed)
     _, rng_distract, rng_noise = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)

@@ -174,6 +174,15 @@ def invariance_error(
     return 0.0 if num == 0 else (num / den if den > 0 else float("inf"))
 
 
+def _check_sequence(name: str, value: object) -> list:
+    """``value`` as a list: a list, tuple or 1-D array (not a string, set or scalar)."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        return list(value)
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"{name} must be a list of integers, got {type(value).__name__}")
+    return list(value)
+
+
 def pooling_invariance(
     images: np.ndarray,
     kernel_sizes: Sequence[int],
@@ -194,11 +203,13 @@ def pooling_invariance(
     kind = check_choice("kind", kind, ("max", "avg"))
     pool = max_pool2d if kind == "max" else avg_pool2d
     h, w = images.shape[1:]
-    sizes = [check_int("kernel_sizes[]", k, 1) for k in kernel_sizes]
+    sizes = [
+        check_int("kernel_sizes[]", k, 1) for k in _check_sequence("kernel_sizes", kernel_sizes)
+    ]
     for k in sizes:
         if h % k or w % k:
             raise ValueError(f"kernel_sizes: {k} must divide the image size {h}x{w}")
-    moves = [check_int("shifts[]", d) for d in shifts]
+    moves = [check_int("shifts[]", d) for d in _check_sequence("shifts", shifts)]
     error = np.zeros((len(sizes), len(moves)))
     unchanged = np.zeros_like(error)
     for i, k in enumerate(sizes):

@@ -54,7 +54,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib._validate import check_choice, check_int, check_pair
+from cnnlib._validate import (
+    INT64_MAX,
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_memory,
+    check_pair,
+    check_real,
+)
 
 __all__ = [
     "METHODS",
@@ -140,6 +149,10 @@ def _check_input(model: nn.Module, x: object) -> tuple[torch.Tensor, bool]:
         raise TypeError(f"x must be a torch.Tensor or a NumPy array, got {type(x).__name__}")
     if x.is_complex() or x.dtype == torch.bool:
         raise TypeError(f"x must hold real numbers, got {x.dtype}")
+    if x.is_meta or x.layout != torch.strided or x.is_quantized:
+        raise TypeError(
+            f"x must be an ordinary (dense, CPU) tensor, got a {x.layout} tensor on {x.device}"
+        )
     if x.ndim not in (3, 4):
         raise ValueError(
             f"x must be one image (C, H, W) or a batch (N, C, H, W), got shape {tuple(x.shape)}"
@@ -159,10 +172,30 @@ def _check_input(model: nn.Module, x: object) -> tuple[torch.Tensor, bool]:
     return x, single
 
 
-def _check_target(target: object, n: int, num_classes: int) -> torch.Tensor:
-    t = torch.as_tensor(np.asarray(target))
-    if t.dtype.is_floating_point or t.dtype == torch.bool or t.is_complex():
+def _target_tensor(target: object) -> torch.Tensor:
+    """``target`` as an integer tensor, or a ``TypeError`` naming it (None, str, float ...)."""
+    try:
+        a = np.asarray(target)
+    except Exception:  # noqa: BLE001 - a ragged list, an object that refuses conversion
+        a = np.asarray(None)
+    if a.dtype.kind not in "iu":
         raise TypeError(f"target must be an int or a sequence of ints, got {target!r}")
+    if a.dtype.kind == "u" and a.size and a.max() > INT64_MAX:
+        raise ValueError(f"target {target!r} is out of range")
+    return torch.as_tensor(a.astype(np.int64))
+
+
+def _check_call(model: object, x: object, target: object) -> tuple[nn.Module, torch.Tensor, bool]:
+    """The checks every method shares: ``model``, ``x`` (as ``_check_input``) and the type of
+    ``target`` (its range is checked against the model's outputs by ``_check_target``)."""
+    model = _check_model(model)
+    x, single = _check_input(model, x)
+    _target_tensor(target)
+    return model, x, single
+
+
+def _check_target(target: object, n: int, num_classes: int) -> torch.Tensor:
+    t = _target_tensor(target)
     if t.ndim == 0:
         t = t.expand(n)
     if t.shape != (n,):
@@ -474,8 +507,7 @@ def saliency(
     model: nn.Module, x: torch.Tensor | np.ndarray, target: int | Sequence[int]
 ) -> np.ndarray:
     """Saliency (Simonyan et al. 2014): ``|dy_t / dx|``, per pixel and channel."""
-    model = _check_model(model)
-    x, single = _check_input(model, x)
+    model, x, single = _check_call(model, x, target)
     with _evaluating(model):
         return _out(_input_gradient(model, x, target).abs(), single)
 
@@ -484,8 +516,7 @@ def gradient_x_input(
     model: nn.Module, x: torch.Tensor | np.ndarray, target: int | Sequence[int]
 ) -> np.ndarray:
     """Gradient times input (Shrikumar et al. 2016): ``x * dy_t / dx``."""
-    model = _check_model(model)
-    x, single = _check_input(model, x)
+    model, x, single = _check_call(model, x, target)
     with _evaluating(model):
         return _out(x * _input_gradient(model, x, target), single)
 
@@ -527,12 +558,13 @@ def integrated_gradients(
     ``"riemann_trapezoid"`` uses ``1/steps`` instead, so its weights sum to
     ``(steps-1)/steps``). By completeness, ``sum IG ~ y_t(x) - y_t(x')``.
     """
-    model = _check_model(model)
-    x, single = _check_input(model, x)
+    model, x, single = _check_call(model, x, target)
     steps = check_int("steps", steps, 2)
     method = check_choice("method", method, ("gausslegendre", "trapezoid"))
     base = _baseline(baseline, x, single)
     if method == "gausslegendre":
+        # leggauss solves a steps x steps eigenproblem
+        check_memory(f"steps {steps}", 3 * 8.0 * steps * steps, "the Gauss-Legendre nodes")
         nodes, weights = np.polynomial.legendre.leggauss(steps)
         alphas, weights = 0.5 * (nodes + 1), 0.5 * weights
     else:
@@ -584,8 +616,7 @@ def occlusion(
     there, as Captum does), so every pixel is covered when ``stride <= patch``; a pixel no
     window covers gets 0.
     """
-    model = _check_model(model)
-    x, single = _check_input(model, x)
+    model, x, single = _check_call(model, x, target)
     ph, pw = check_pair("patch", patch, 1)
     sh, sw = check_pair("stride", stride, 1)
     if isinstance(baseline, bool) or not isinstance(baseline, int | float):
@@ -628,8 +659,7 @@ def cam(model: nn.Module, x: torch.Tensor | np.ndarray, target: int | Sequence[i
 
     ``A`` is the input of the last ``AdaptiveAvgPool2d(1)``, at its own resolution ``(h, w)``.
     """
-    model = _check_model(model)
-    x, single = _check_input(model, x)
+    model, x, single = _check_call(model, x, target)
     seen: dict[str, torch.Tensor] = {}
     gaps = [m for m in model.modules() if _is_global_average(m)]
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
@@ -709,8 +739,8 @@ def grad_cam(
     ``Conv2d``. On a GAP + linear head at that layer, ``alpha_k = w_tk / hw``, so Grad-CAM
     without ReLU is ``CAM / hw``.
     """
-    model = _check_model(model)
-    x, single = _check_input(model, x)
+    model, x, single = _check_call(model, x, target)
+    relu = check_bool("relu", relu)
     if layer is None:
         layer = _default_layer(model, x)
     module = _get_layer(model, layer)
@@ -743,9 +773,7 @@ def grad_cam(
 # --------------------------------------------------------------------------------------------
 def heatmap(attribution: np.ndarray) -> np.ndarray:
     """An input attribution ``(C, H, W)`` or ``(N, C, H, W)`` summed over its channels."""
-    a = np.asarray(attribution, dtype=np.float32)
-    if a.ndim not in (3, 4):
-        raise ValueError(f"attribution must be (C, H, W) or (N, C, H, W), got shape {a.shape}")
+    a = check_array("attribution", attribution, (3, 4)).astype(np.float32, copy=False)
     return a.sum(axis=-3)
 
 
@@ -753,9 +781,9 @@ def upsample(maps: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
     """Bilinear resize of maps ``(h, w)`` or ``(N, h, w)`` to ``size`` (half-pixel centres,
     ``F.interpolate(..., align_corners=False)``, as Captum's ``LayerAttribution.interpolate``)."""
     size = check_pair("size", size, 1)
-    m = np.asarray(maps, dtype=np.float32)
-    if m.ndim not in (2, 3):
-        raise ValueError(f"maps must be (h, w) or (N, h, w), got shape {m.shape}")
+    m = check_array("maps", maps, (2, 3)).astype(np.float32)
+    n = int(np.prod(m.shape[:-2]))
+    check_memory(f"size {size}", 4.0 * n * size[0] * size[1], "the upsampled maps")
     t = torch.from_numpy(m.reshape(-1, 1, *m.shape[-2:]))
     out = F.interpolate(t, size=size, mode="bilinear", align_corners=False)
     return out.numpy().reshape(*m.shape[:-2], *size)
@@ -805,13 +833,15 @@ def pointing_game(
     ``on_grid=True`` plays on the map's own coarser grid instead (its size must divide the
     mask's): a cell counts as object when any of its pixels is, and the peak cell must be
     one (no upsampling, no tolerance)."""
-    m = np.asarray(maps, dtype=np.float32)
+    m = check_array("maps", maps, (2, 3)).astype(np.float32)
+    on_grid = check_bool("on_grid", on_grid)
     k = np.asarray(masks)
     if k.dtype != bool:
         raise TypeError(f"masks must be boolean, got {k.dtype}")
     if m.ndim != k.ndim or m.ndim not in (2, 3) or (m.ndim == 3 and len(m) != len(k)):
         raise ValueError(f"maps {m.shape} and masks {k.shape} must both be (H, W) or (N, H, W)")
-    if not isinstance(tolerance, int | float) or tolerance < 0:
+    tolerance = check_real("tolerance", tolerance)
+    if tolerance < 0:
         raise ValueError(f"tolerance must be a non-negative number, got {tolerance!r}")
     single = m.ndim == 2
     m, k = m.reshape(-1, *m.shape[-2:]), k.reshape(-1, *k.shape[-2:])
@@ -857,8 +887,7 @@ def deletion_curve(
     in order of decreasing ``maps`` value (ties: first pixel first) and follow
     ``p_t = softmax(model(x))[t]`` at the fractions ``s / steps`` removed,
     ``AUC = int_0^1 p_t(f) df``. ``maps``: ``(H, W)`` or ``(N, H, W)`` at the image's size."""
-    model = _check_model(model)
-    x, single = _check_input(model, x)
+    model, x, single = _check_call(model, x, target)
     steps = check_int("steps", steps, 1)
     n, c, h, w = x.shape
     m = (
@@ -896,7 +925,9 @@ def rank_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     correlation of the ranks (ties get their mean rank). A constant map gives nan."""
     from scipy.stats import rankdata
 
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    ranks = tuple(range(2, 33))
+    a = check_array("a", a, ranks).astype(np.float64, copy=False)
+    b = check_array("b", b, ranks).astype(np.float64, copy=False)
     if a.shape != b.shape or a.ndim < 2:
         raise ValueError(
             f"a and b must be stacks of maps of one shape, got {a.shape} and {b.shape}"
@@ -936,8 +967,7 @@ def cascading_randomization(
     decorrelates as the layers go; one that stays high is explaining the input, not the model.
     ``options``: per-method keyword arguments for ``attribution_map``. ``model`` is not changed.
     """
-    model = _check_model(model)
-    x, single = _check_input(model, x)
+    model, x, single = _check_call(model, x, target)
     seed = check_int("seed", seed, 0)
     methods = [check_choice("methods", m, METHODS) for m in methods]
     options = options or {}

@@ -370,3 +370,18 @@ def test_numerical_gradient_of_a_fortran_ordered_x():
     x = np.asfortranarray(np.arange(6.0).reshape(2, 3))
     got = backprop.numerical_gradient(lambda v: float((v**2).sum()), x, 1e-3)
     assert np.allclose(got, 2 * x)
+
+
+def test_shapes_huge_n_is_refused_by_the_memory_budget():
+    from cnnlib import data
+
+    with pytest.raises(ValueError, match="n=2147483648"):
+        data.shapes(2**31)
+
+
+def test_pooling_invariance_bad_shifts_named():
+    from cnnlib import equivariance
+
+    images = np.zeros((1, 4, 4))
+    with pytest.raises(TypeError, match="shifts"):
+        equivariance.pooling_invariance(images, [2], {1, 2})

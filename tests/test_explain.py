@@ -585,3 +585,43 @@ def test_occlusion_matches_captum_for_random_patches_and_strides(h, w, ph, pw, d
         x, target=[2, 0], sliding_window_shapes=(2, ph, pw), strides=(2, sh, sw)
     )
     _close(ex.occlusion(model, x, [2, 0], patch=(ph, pw), stride=(sh, sw)), theirs)
+
+
+# -- issue 14: bad arguments found by the fuzz suite, each refused by name
+@pytest.mark.parametrize("fn", [ex.saliency, ex.gradient_x_input, ex.cam, ex.grad_cam])
+def test_target_none_is_refused_by_name(fn):
+    model, x = _shapes_model()[0], torch.rand(1, 32, 32)
+    with pytest.raises(TypeError, match="target"):
+        fn(model, x, None)
+
+
+def test_meta_tensor_x_is_refused_by_name():
+    with pytest.raises(TypeError, match="^x "):
+        ex.integrated_gradients(_shapes_model()[0], torch.empty(1, 32, 32, device="meta"), 0)
+
+
+def test_huge_steps_is_refused_by_the_memory_budget():
+    with pytest.raises(ValueError, match="steps"):
+        ex.integrated_gradients(_shapes_model()[0], torch.rand(1, 32, 32), 0, steps=10**6)
+
+
+def test_huge_upsample_size_is_refused_by_name():
+    with pytest.raises(ValueError, match="size"):
+        ex.upsample(np.zeros((4, 4)), 2**62)
+
+
+def test_heatmap_of_a_set_is_refused_by_name():
+    with pytest.raises(TypeError, match="attribution"):
+        ex.heatmap({1, 2})
+
+
+def test_pointing_game_refuses_nan_tolerance():
+    maps, masks = np.zeros((8, 8)), np.ones((8, 8), dtype=bool)
+    with pytest.raises(ValueError, match="tolerance"):
+        ex.pointing_game(maps, masks, tolerance=float("nan"))
+
+
+def test_rank_correlation_refuses_complex():
+    a = torch.zeros(2, 4, 4, dtype=torch.complex64)
+    with pytest.raises(TypeError, match="^a "):
+        ex.rank_correlation(a, np.zeros((2, 4, 4)))

@@ -588,7 +588,7 @@ SPECS += [
         max_examples=40,
     ),
     Spec(explain.upsample, dict(maps=X2, size=12), {"maps": arrays(X2, (2, 3)), "size": sizes(1)}),
-    Spec(explain.heatmap, dict(attribution=X4[0]), {"attribution": arrays(X4[0], (2, 3))}),
+    Spec(explain.heatmap, dict(attribution=X4[0]), {"attribution": arrays(X4[0], (3, 4))}),
     Spec(
         explain.pointing_game,
         dict(maps=X2, masks=X2 > 0),
