@@ -524,7 +524,7 @@ def gradient_x_input(
 def _baseline(baseline: object, x: torch.Tensor, single: bool) -> torch.Tensor:
     if baseline is None:
         return torch.zeros_like(x)
-    if isinstance(baseline, bool):
+    if isinstance(baseline, bool | np.bool_):
         raise TypeError("baseline must be a number or an array like x, got a bool")
     if isinstance(baseline, int | float):
         return torch.full_like(x, float(baseline))
@@ -687,6 +687,8 @@ def cam(model: nn.Module, x: torch.Tensor | np.ndarray, target: int | Sequence[i
     weights = linear.weight.detach()[t]  # (N, K)
     maps = torch.einsum("nk,nkij->nij", weights, A)
     explained = F.linear(A.mean((2, 3)), linear.weight, linear.bias)
+    if not torch.isfinite(logits).all():
+        raise ValueError("x gives the model non-finite logits (inf or NaN in x?): no CAM")
     if not torch.allclose(explained, logits, rtol=1e-4, atol=1e-4 * (1 + logits.abs().max())):
         raise ValueError(
             "model must end in global average pooling and one Linear layer for CAM: "

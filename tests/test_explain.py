@@ -625,3 +625,13 @@ def test_rank_correlation_refuses_complex():
     a = torch.zeros(2, 4, 4, dtype=torch.complex64)
     with pytest.raises(TypeError, match="^a "):
         ex.rank_correlation(a, np.zeros((2, 4, 4)))
+
+
+def test_cam_of_an_infinite_image_is_refused_by_name():
+    with pytest.raises(ValueError, match="x gives"):
+        ex.cam(_shapes_model()[0], torch.full((1, 32, 32), float("inf")), 0)
+
+
+def test_integrated_gradients_refuses_numpy_bool_baseline():
+    with pytest.raises(TypeError, match="baseline"):
+        ex.integrated_gradients(_shapes_model()[0], torch.rand(1, 32, 32), 0, baseline=np.True_)
