@@ -163,6 +163,7 @@ def reals(positive: bool = False) -> st.SearchStrategy[Case]:
 def choices(options: tuple[str, ...]) -> st.SearchStrategy[Case]:
     """One of a few strings (padding_mode, mode)."""
     wrong = [o.upper() for o in options] + [o + " " for o in options] + ["", "a"]
+    wrong = [w for w in wrong if w not in options]  # "0".upper() is still "0"
     return st.one_of(junk(), _bad(*wrong, 0, why="not one of the choices"))
 
 

@@ -27,7 +27,6 @@ CASE_SECONDS = 5.0
 
 #: specs that still fail, with the issue item that fixes them (remove when fixed)
 KNOWN_FAILING: dict[str, str] = {
-    "cnnlib.explain.grad_cam": "layer='0' is a real module of the fuzz model (catalogue issue)",
     "cnnlib.explain.pointing_game": "masks fuzzed as floats; masks must be bool (catalogue)",
 }
 
