@@ -58,6 +58,7 @@ from cnnlib._validate import (
     INT64_MAX,
     check_array,
     check_bool,
+    check_bool_array,
     check_choice,
     check_int,
     check_memory,
@@ -824,7 +825,10 @@ def pointing_game(
     """The pointing game (Zhang et al. 2016): does the map's peak ``argmax_p map[p]`` fall on
     the object (within ``tolerance`` pixels of a mask pixel)? ``maps`` ``(H, W)`` or
     ``(N, H, W)`` at any resolution (upsampled bilinearly to the mask's); the first maximum
-    counts. Returns a bool per image; ``mean()`` is the pointing accuracy.
+    counts. ``masks``: boolean ``(H, W)`` or ``(N, H, W)``, True on the object (as
+    ``cnnlib.data.shapes`` gives them; NumPy, torch or nested lists); a numeric array is
+    refused, even one of exact 0s and 1s (write ``m > 0``): a mask is not a weighting.
+    Returns a bool per image; ``mean()`` is the pointing accuracy.
 
     Zhang et al. count a hit within 15 pixels on 224 x 224 images (about 7 % of the side), so
     that a coarse map is not failed for peaking just beside a small object; on 32 x 32 images
@@ -837,15 +841,17 @@ def pointing_game(
     one (no upsampling, no tolerance)."""
     m = check_array("maps", maps, (2, 3)).astype(np.float32)
     on_grid = check_bool("on_grid", on_grid)
-    k = np.asarray(masks)
-    if k.dtype != bool:
-        raise TypeError(f"masks must be boolean, got {k.dtype}")
+    k = check_bool_array("masks", masks, (2, 3))
     if m.ndim != k.ndim or m.ndim not in (2, 3) or (m.ndim == 3 and len(m) != len(k)):
         raise ValueError(f"maps {m.shape} and masks {k.shape} must both be (H, W) or (N, H, W)")
+    if 0 in m.shape[-2:] or 0 in k.shape[-2:]:
+        raise ValueError(f"maps {m.shape} and masks {k.shape} must have at least one pixel")
     tolerance = check_real("tolerance", tolerance)
     if tolerance < 0:
         raise ValueError(f"tolerance must be a non-negative number, got {tolerance!r}")
     single = m.ndim == 2
+    if not len(m):
+        return np.zeros(0, bool)
     m, k = m.reshape(-1, *m.shape[-2:]), k.reshape(-1, *k.shape[-2:])
     if on_grid:
         (gh, gw), (mh, mw) = m.shape[-2:], k.shape[-2:]

@@ -38,6 +38,7 @@ from .strategies import (
     Bad,
     Case,
     arrays,
+    bool_arrays,
     callables,
     choices,
     flags,
@@ -594,7 +595,7 @@ SPECS += [
         dict(maps=X2, masks=X2 > 0),
         {
             "maps": arrays(X2, (2, 3)),
-            "masks": arrays(X2 > 0, (2, 3)),
+            "masks": bool_arrays(X2 > 0, (2, 3)),
             "tolerance": reals(),
             "on_grid": flags(),
         },

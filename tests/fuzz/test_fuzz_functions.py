@@ -26,9 +26,7 @@ from .strategies import Edge
 CASE_SECONDS = 5.0
 
 #: specs that still fail, with the issue item that fixes them (remove when fixed)
-KNOWN_FAILING: dict[str, str] = {
-    "cnnlib.explain.pointing_game": "masks fuzzed as floats; masks must be bool (catalogue)",
-}
+KNOWN_FAILING: dict[str, str] = {}
 
 IDS = [f"{s.name}-{i}" for i, s in enumerate(SPECS)]
 
