@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import numbers
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -527,9 +528,12 @@ def _baseline(baseline: object, x: torch.Tensor, single: bool) -> torch.Tensor:
         return torch.zeros_like(x)
     if isinstance(baseline, bool | np.bool_):
         raise TypeError("baseline must be a number or an array like x, got a bool")
-    if isinstance(baseline, int | float):
-        return torch.full_like(x, float(baseline))
-    b = torch.as_tensor(np.asarray(baseline, dtype=np.float32))
+    if isinstance(baseline, numbers.Real):
+        return torch.full_like(x, check_real("baseline", baseline))
+    b = check_array("baseline", baseline, (0, 1, 2, 3, 4))
+    if not np.all(np.isfinite(b)):
+        raise ValueError("baseline must contain only finite numbers (no NaN or inf)")
+    b = torch.as_tensor(b.astype(np.float32))
     if single and b.ndim == 3:
         b = b[None]
     try:

@@ -472,3 +472,44 @@ def test_pointing_game_masks_are_boolean_by_name():
     with pytest.raises(ValueError, match="at least one pixel"):
         pointing_game(np.zeros((6, 0)), mask)
     assert pointing_game(np.zeros((0, 6, 7)), np.zeros((0, 6, 7), bool)).shape == (0,)
+
+
+def test_vision_transformer_heads_must_divide_the_width():
+    """Built with dim 4 and 3 heads, the model failed only in forward (a reshape)."""
+    from cnnlib import architectures as arch
+
+    with pytest.raises(ValueError, match="num_heads 3"):
+        arch.VisionTransformer(8, 4, 1, 3, 4, 8, 2)
+    model = arch.VisionTransformer(8, 4, 1, 2, 4, 8, 2)
+    assert model(torch.zeros(1, 3, 8, 8)).shape == (1, 2)
+
+
+# -- found by the fuzz suite once its draws changed (new seeds for the same strategies) ---------
+def test_im2col_huge_padding_is_refused_by_the_memory_budget():
+    answer = limited("result = conv.im2col(np.ones((4, 6, 7)), 3, padding=10**6)")
+    assert_refused(answer, "padding (1000000, 1000000)")
+
+
+@pytest.mark.parametrize("baseline", [print, "3", object(), 1 + 2j, {"a": 1}])
+def test_integrated_gradients_names_a_junk_baseline(baseline):
+    from cnnlib import explain
+
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    with pytest.raises(TypeError, match="baseline"):
+        explain.integrated_gradients(model, torch.zeros(1, 1, 5, 5), 0, baseline=baseline)
+
+
+def test_torch_max_pool_backward_is_safe_on_a_huge_input_allocates_little():
+    """It built every window position (8 GiB for 2**31 windows); only the windows starting
+    outside the input can miss it."""
+    assert limited("result = backprop.torch_max_pool_backward_is_safe(2**31, 1)") == {"ok": "True"}
+    assert backprop.torch_max_pool_backward_is_safe(3, 2, 1, 1, 4) is False  # taps at -1, 3
+
+
+@pytest.mark.parametrize("baseline", [float("nan"), np.float32("nan"), np.full((1, 5, 5), np.inf)])
+def test_integrated_gradients_refuses_a_non_finite_baseline(baseline):
+    from cnnlib import explain
+
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    with pytest.raises(ValueError, match="baseline"):
+        explain.integrated_gradients(model, torch.zeros(1, 1, 5, 5), 0, baseline=baseline)
