@@ -1131,6 +1131,8 @@ class VisionTransformer(nn.Module):
             mlp_dim=mlp_dim,
             num_classes=num_classes,
         )
+        if dim % num_heads:
+            raise ValueError(f"dim {dim} must be divisible by num_heads {num_heads}")
         self.patch_embed = PatchEmbedding(image_size, patch_size, dim)
         blocks = (EncoderBlock(dim, num_heads, mlp_dim) for _ in range(depth))
         self.encoder = nn.Sequential(*blocks)

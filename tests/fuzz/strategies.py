@@ -291,3 +291,38 @@ def bool_arrays(valid: np.ndarray, ndims: tuple[int, ...]) -> st.SearchStrategy[
         ]
     )
     return st.one_of(junk(), bad, st.sampled_from(same), edge)
+
+
+def int_tuples(valid: tuple[int, ...]) -> st.SearchStrategy[Case]:
+    """A non-empty sequence of positive integers (layer widths): a list or NumPy ints are the
+    same widths; an empty, zero, negative, float or bool entry is refused; a NumPy array (not a
+    sequence) may be taken or refused by name; huge widths must meet the memory budget."""
+    valid = tuple(valid)
+    bad = _bad(
+        (),
+        [],
+        (0,),
+        valid + (-1,),
+        (1.5,) + valid,
+        (True,) + valid,
+        "".join(map(str, valid)),
+        5,
+        {2, 3},
+        (2**63,),
+        why="not a non-empty sequence of positive ints",
+    )
+    same = st.sampled_from(
+        [
+            Same(list(valid), "a list", valid),
+            Same(tuple(np.int64(v) for v in valid), "NumPy ints", valid),
+        ]
+    )
+    edge = st.sampled_from(
+        [
+            Edge(np.array(valid), "a NumPy array"),
+            Edge((10**6,), "huge"),
+            Edge(valid + (2**31,), "huge"),
+            Edge((HUGE,) * 2, "2**62"),
+        ]
+    )
+    return st.one_of(junk(), bad, same, edge)
