@@ -40,6 +40,7 @@ from cnnlib._validate import (
     check_choice,
     check_int,
     check_memory,
+    check_real,
     get_memory_budget,
 )
 
@@ -96,6 +97,14 @@ def _check_positive_ints(name: str, values: Sequence[int]) -> tuple[int, ...]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
         raise TypeError(f"{name} must be a non-empty sequence of positive integers, got {values!r}")
     return tuple(check_int(f"{name}[{i}]", v, 1) for i, v in enumerate(values))
+
+
+def _check_probability(name: str, value: object, closed: bool = True) -> float:
+    """A dropout-like probability: a real number in ``[0, 1]`` (``[0, 1)`` unless ``closed``)."""
+    p = check_real(name, value)
+    if not (0 <= p <= 1 if closed else 0 <= p < 1):
+        raise ValueError(f"{name} must be in [0, {'1]' if closed else '1)'}, got {value!r}")
+    return p
 
 
 # --------------------------------------------------------------------------------------------
@@ -582,6 +591,7 @@ class AlexNet(ImageClassifier):
     def __init__(self, num_classes: int = 1000, dropout: float = 0.5) -> None:
         super().__init__()
         num_classes = check_int("num_classes", num_classes, 1)
+        dropout = _check_probability("dropout", dropout)
 
         def size(num_classes: int) -> tuple[int, int]:
             convs = [(3, 64, 11), (64, 192, 5), (192, 384, 3), (384, 256, 3), (256, 256, 3)]
@@ -652,18 +662,32 @@ class VGG(ImageClassifier):
         dropout: float = 0.5,
     ) -> None:
         super().__init__()
+        if isinstance(config, (str, bytes)) or not isinstance(config, Sequence) or not config:
+            raise TypeError(
+                f"config must be a non-empty sequence of widths and 'M', got {config!r}"
+            )
+        config = tuple(
+            v if v == "M" else check_int(f"config[{i}]", v, 1) for i, v in enumerate(config)
+        )
+        batch_norm = check_bool("batch_norm", batch_norm)
         num_classes = check_int("num_classes", num_classes, 1)
-        widths = [int(v) for v in config if v != "M"]
+        dropout = _check_probability("dropout", dropout)
 
-        def size(num_classes: int) -> tuple[int, int]:
+        def size(config: tuple, num_classes: int) -> tuple[int, int]:
             params, c = 0, 3
-            for w in widths:
-                params += _conv_params(c, w, 3) + 2 * w * batch_norm
-                c = w
+            for w in config:
+                if w != "M":
+                    params += _conv_params(c, w, 3) + 2 * w * batch_norm
+                    c = w
             fcs = [(c * 7 * 7, 4096), (4096, 4096), (4096, num_classes)]
             return params + sum(_linear_params(*f) for f in fcs), 3 * len(config) + 9
 
-        _check_model_memory(size, {}, num_classes=num_classes)
+        _check_model_memory(
+            size,
+            dict(config=VGG16_CONFIG, num_classes=1000),
+            config=config,
+            num_classes=num_classes,
+        )
         layers: list[nn.Module] = []
         c = 3
         for v in config:
@@ -762,6 +786,8 @@ class ResNet(ImageClassifier):
         self, block: type[BasicBlock], depths: Sequence[int], num_classes: int = 1000
     ) -> None:
         super().__init__()
+        if not (isinstance(block, type) and issubclass(block, BasicBlock)):
+            raise TypeError(f"block must be BasicBlock or Bottleneck (a class), got {block!r}")
         num_classes = check_int("num_classes", num_classes, 1)
         depths = _check_positive_ints("depths", depths)
         if len(depths) != 4:
@@ -858,6 +884,7 @@ class MobileNetV2(ImageClassifier):
     def __init__(self, num_classes: int = 1000, dropout: float = 0.2) -> None:
         super().__init__()
         num_classes = check_int("num_classes", num_classes, 1)
+        dropout = _check_probability("dropout", dropout)
 
         def size(num_classes: int) -> tuple[int, int]:
             params, c = _conv_params(3, 32, 3, False) + 2 * 32, 32
@@ -965,6 +992,8 @@ class EfficientNet(ImageClassifier):
     ) -> None:
         super().__init__()
         num_classes = check_int("num_classes", num_classes, 1)
+        dropout = _check_probability("dropout", dropout)
+        stochastic_depth = _check_probability("stochastic_depth", stochastic_depth, closed=False)
 
         def size(num_classes: int) -> tuple[int, int]:
             params, c = _conv_params(3, 32, 3, False) + 2 * 32, 32

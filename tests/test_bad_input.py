@@ -513,3 +513,25 @@ def test_integrated_gradients_refuses_a_non_finite_baseline(baseline):
     model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
     with pytest.raises(ValueError, match="baseline"):
         explain.integrated_gradients(model, torch.zeros(1, 1, 5, 5), 0, baseline=baseline)
+
+
+@pytest.mark.parametrize(
+    "build, error, name",
+    [
+        (lambda a: a.AlexNet(dropout=1.5), ValueError, "dropout"),
+        (lambda a: a.AlexNet(dropout="0.5"), TypeError, "dropout"),
+        (lambda a: a.MobileNetV2(dropout=-0.1), ValueError, "dropout"),
+        (lambda a: a.EfficientNet(stochastic_depth=1.0), ValueError, "stochastic_depth"),
+        (lambda a: a.VGG(config=(64, "N")), TypeError, "config[1]"),
+        (lambda a: a.VGG(config=()), TypeError, "config"),
+        (lambda a: a.VGG(config=(2**31,)), ValueError, "config=(2147483648,)"),
+        (lambda a: a.VGG(batch_norm=1), TypeError, "batch_norm"),
+        (lambda a: a.ResNet("BasicBlock", (2, 2, 2, 2)), TypeError, "block"),
+    ],
+)
+def test_model_classes_name_their_bad_arguments(build, error, name):
+    from cnnlib import architectures
+
+    with torch.device("meta"), pytest.raises(error) as info:
+        build(architectures)
+    assert name in str(info.value)

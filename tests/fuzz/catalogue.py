@@ -37,6 +37,8 @@ from cnnlib import (
 from .strategies import (
     Bad,
     Case,
+    Edge,
+    Same,
     arrays,
     bool_arrays,
     callables,
@@ -700,6 +702,30 @@ def _within_budget(model: object, context: str) -> None:
 
 
 _MODEL = dict(project=_layout, check=_within_budget, max_examples=40)
+_DROPOUT = st.one_of(
+    reals(),
+    st.sampled_from(
+        [Bad(1.5, "above 1"), Bad(-0.25, "negative"), Edge(1.0, "drops all"), Edge(0.0, "none")]
+    ),
+)
+_VGG_CONFIG = st.one_of(
+    junk(),
+    st.sampled_from(
+        [
+            Bad((), "empty"),
+            Bad((4, "N"), "not M"),
+            Bad((0, "M"), "zero width"),
+            Bad((4.0, "M"), "float width"),
+            Bad((True, "M"), "bool width"),
+            Bad("4M8", "a string"),
+            Same([4, "M", 8], "a list", (4, "M", 8)),
+            Same((np.int64(4), "M", np.int16(8)), "NumPy ints", (4, "M", 8)),
+            Edge(("M",), "no convolution"),
+            Edge((10**6,), "huge"),
+            Edge((4, 2**31), "huge"),
+        ]
+    ),
+)
 _CNN_ARGS = {"in_channels": ints(1), "num_classes": ints(1), "widths": int_tuples((2, 3))}
 SPECS += [
     *[
@@ -771,6 +797,66 @@ SPECS += [
         },
         **_MODEL,
     ),
+    Spec(
+        architectures.AlexNet,
+        dict(num_classes=3),
+        {"num_classes": ints(1), "dropout": _DROPOUT},
+        **_MODEL,
+        device="meta",
+    ),
+    Spec(
+        architectures.VGG,
+        dict(config=(4, "M", 8), num_classes=3),
+        {
+            "config": _VGG_CONFIG,
+            "batch_norm": flags(),
+            "num_classes": ints(1),
+            "dropout": _DROPOUT,
+        },
+        **_MODEL,
+        device="meta",
+    ),
+    Spec(
+        architectures.ResNet,
+        dict(block=architectures.BasicBlock, depths=(1, 1, 1, 1), num_classes=3),
+        {
+            "block": st.one_of(
+                junk(),
+                st.sampled_from(
+                    [
+                        Bad("BasicBlock", "a name"),
+                        Bad(torch.nn.ReLU, "another module class"),
+                        Bad(architectures.BasicBlock(4, 4), "an instance"),
+                        Edge(architectures.Bottleneck, "the other block"),
+                    ]
+                ),
+            ),
+            "depths": int_tuples((1, 1, 1, 1)),
+            "num_classes": ints(1),
+        },
+        **{**_MODEL, "max_examples": 25},
+    ),
+    Spec(
+        architectures.MobileNetV2,
+        dict(num_classes=3),
+        {"num_classes": ints(1), "dropout": _DROPOUT},
+        **{**_MODEL, "max_examples": 20},
+    ),
+    Spec(
+        architectures.EfficientNet,
+        dict(num_classes=3),
+        {
+            "num_classes": ints(1),
+            "dropout": _DROPOUT,
+            "stochastic_depth": st.one_of(
+                reals(),
+                st.sampled_from(
+                    [Bad(1.0, "drops every block"), Bad(-0.1, "negative"), Edge(0.0, "none")]
+                ),
+            ),
+        },
+        **{**_MODEL, "max_examples": 20},
+    ),
     *[
         Spec(fn, dict(model=TINY), {"model": modules()})
         for fn in (
@@ -841,10 +927,9 @@ SKIPPED: dict[str, str] = {
             if callable(getattr(architectures, n))
             and getattr(architectures, n) not in {s.fn for s in SPECS}
         ],
-        "a building block or a model class behind a builder fuzzed above (the builder checks "
-        "its sizes and the memory budget; ResNet's num_classes/depths are budget-checked too); "
-        "its other arguments (dropout, VGG's config, ResNet's block, a block's channels) go "
-        "to torch unchecked by name",
+        "a building block (or the abstract ImageClassifier, ScaledTanh, ClassToken: no "
+        "arguments) inside the models fuzzed above: its channel and kernel arguments go to "
+        "torch.nn layers without a memory estimate (a huge channel count is torch's error)",
     ),
     **dict.fromkeys(
         [
