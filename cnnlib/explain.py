@@ -624,8 +624,7 @@ def occlusion(
     model, x, single = _check_call(model, x, target)
     ph, pw = check_pair("patch", patch, 1)
     sh, sw = check_pair("stride", stride, 1)
-    if isinstance(baseline, bool) or not isinstance(baseline, int | float):
-        raise TypeError(f"baseline must be a number, got {baseline!r}")
+    baseline = check_real("baseline", baseline)
     n, c, h, w = x.shape
     if ph > h or pw > w:
         raise ValueError(f"patch ({ph}, {pw}) is larger than the image ({h}, {w})")

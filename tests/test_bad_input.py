@@ -535,3 +535,33 @@ def test_model_classes_name_their_bad_arguments(build, error, name):
     with torch.device("meta"), pytest.raises(error) as info:
         build(architectures)
     assert name in str(info.value)
+
+
+# -- found by a wider fuzz sweep (4x the examples, random seeds) ---------------------------------
+def test_shape_params_huge_n_is_refused_by_the_memory_budget():
+    assert_refused(limited("result = data.shape_params(2**31)"), "n=2147483648")
+
+
+def test_shift_consistency_shifts_are_pairs_not_ints():
+    """``(2, 3)`` read as two diagonal shifts (2, 2) and (3, 3) (check_pair's int rule)."""
+    images = np.zeros((2, 1, 6, 6))
+    with pytest.raises(TypeError, match=r"shifts\[0\] must be a \(dy, dx\) pair"):
+        equivariance.shift_consistency(lambda b: np.zeros((len(b), 2)), images, (2, 3))
+    assert equivariance.shift_consistency(lambda b: np.zeros((len(b), 2)), images, [(2, 3)]) == 1
+
+
+def test_occlusion_refuses_a_non_finite_baseline():
+    from cnnlib import explain
+
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    with pytest.raises(ValueError, match="baseline"):
+        explain.occlusion(model, torch.zeros(1, 1, 5, 5), 0, patch=2, baseline=float("nan"))
+    got = explain.occlusion(model, torch.zeros(1, 1, 5, 5), 0, patch=2, baseline=np.float32(0.5))
+    assert got.shape == (1, 1, 5, 5)
+
+
+def test_gradient_view_refuses_an_empty_weight_by_name():
+    from cnnlib.widgets import GradientView
+
+    with pytest.raises(ValueError, match="weight must be between 1 x 1"):
+        GradientView(weight=np.zeros((3, 0)))
