@@ -40,6 +40,7 @@ from cnnlib._validate import (
     check_choice,
     check_int,
     check_memory,
+    check_pair,
     check_real,
     get_memory_budget,
 )
@@ -115,9 +116,12 @@ def _check_probability(name: str, value: object, closed: bool = True) -> float:
 MODULE_BYTES = 4096
 
 
-def _conv_params(c_in: int, c_out: int, k: int, bias: bool = True, groups: int = 1) -> int:
-    """``C_out (C_in / groups) k^2`` weights, plus ``C_out`` biases."""
-    return c_out * (c_in // groups) * k * k + (c_out if bias else 0)
+def _conv_params(
+    c_in: int, c_out: int, k: int | tuple[int, int], bias: bool = True, groups: int = 1
+) -> int:
+    """``C_out (C_in / groups) k_h k_w`` weights, plus ``C_out`` biases."""
+    kh, kw = (k, k) if isinstance(k, int) else k
+    return c_out * (c_in // groups) * kh * kw + (c_out if bias else 0)
 
 
 def _linear_params(n_in: int, n_out: int) -> int:
@@ -145,7 +149,7 @@ def _check_model_memory(
         return
 
     def shrinks(name: str) -> tuple[float, float]:
-        unit = (1,) if isinstance(sizes[name], tuple) else 1
+        unit = (1,) * len(sizes[name]) if isinstance(sizes[name], tuple) else 1
         default = defaults.get(name, unit)
         return total - nbytes(**{**sizes, name: default}), total - nbytes(**{**sizes, name: unit})
 
@@ -204,6 +208,18 @@ class ConvBlock(nn.Module):
         super().__init__()
         in_channels = check_int("in_channels", in_channels, 1)
         out_channels = check_int("out_channels", out_channels, 1)
+        kernel_size = check_pair("kernel_size", kernel_size, 1)
+        stride, padding = check_pair("stride", stride, 1), check_pair("padding", padding, 0)
+        _check_model_memory(
+            lambda in_channels, out_channels, kernel_size: (
+                _conv_params(in_channels, out_channels, kernel_size) + 2 * out_channels,
+                4,
+            ),
+            {},
+            in_channels=in_channels,
+            out_channels=out_channels,
+            kernel_size=kernel_size,
+        )
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding)
         self.bn = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
@@ -230,6 +246,19 @@ class DepthwiseSeparableConv(nn.Module):
         super().__init__()
         in_channels = check_int("in_channels", in_channels, 1)
         out_channels = check_int("out_channels", out_channels, 1)
+        kernel_size = check_pair("kernel_size", kernel_size, 1)
+        stride, padding = check_pair("stride", stride, 1), check_pair("padding", padding, 0)
+        _check_model_memory(
+            lambda in_channels, out_channels, kernel_size: (
+                _conv_params(in_channels, in_channels, kernel_size, groups=in_channels)
+                + _conv_params(in_channels, out_channels, 1),
+                3,
+            ),
+            {},
+            in_channels=in_channels,
+            out_channels=out_channels,
+            kernel_size=kernel_size,
+        )
         self.depthwise = nn.Conv2d(
             in_channels,
             in_channels,
@@ -371,9 +400,15 @@ class StackBlock(nn.Module):
     def __init__(self, channels: int, skip: bool = False, batch_norm: bool = False) -> None:
         super().__init__()
         channels = check_int("channels", channels, 1)
+        skip, batch_norm = check_bool("skip", skip), check_bool("batch_norm", batch_norm)
+        _check_model_memory(
+            lambda channels: (_conv_params(channels, channels, 3) + 2 * channels, 4),
+            {},
+            channels=channels,
+        )
         self.conv = nn.Conv2d(channels, channels, 3, padding=1, bias=not batch_norm)
         self.bn = nn.BatchNorm2d(channels) if batch_norm else nn.Identity()
-        self.skip = bool(skip)
+        self.skip = skip
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = torch.relu(self.bn(self.conv(x)))
@@ -465,7 +500,9 @@ class Subsampling(nn.Module):
     def __init__(self, channels: int, kernel_size: int = 2) -> None:
         super().__init__()
         self.kernel_size = check_int("kernel_size", kernel_size, 1)
-        self.weight = nn.Parameter(torch.ones(check_int("channels", channels, 1)))
+        channels = check_int("channels", channels, 1)
+        _check_model_memory(lambda channels: (2 * channels, 1), {}, channels=channels)
+        self.weight = nn.Parameter(torch.ones(channels))
         self.bias = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -532,6 +569,12 @@ class RBFOutput(nn.Module):
         super().__init__()
         in_features = check_int("in_features", in_features, 1)
         out_features = check_int("out_features", out_features, 1)
+        _check_model_memory(
+            lambda in_features, out_features: (in_features * out_features, 1),
+            {},
+            in_features=in_features,
+            out_features=out_features,
+        )
         self.register_buffer("weight", torch.empty(out_features, in_features).uniform_(-1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -920,6 +963,18 @@ class SqueezeExcitation(nn.Module):
 
     def __init__(self, channels: int, squeeze_channels: int) -> None:
         super().__init__()
+        channels = check_int("channels", channels, 1)
+        squeeze_channels = check_int("squeeze_channels", squeeze_channels, 1)
+        _check_model_memory(
+            lambda channels, squeeze_channels: (
+                _conv_params(channels, squeeze_channels, 1)
+                + _conv_params(squeeze_channels, channels, 1),
+                4,
+            ),
+            {},
+            channels=channels,
+            squeeze_channels=squeeze_channels,
+        )
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc1 = nn.Conv2d(channels, squeeze_channels, 1)
         self.fc2 = nn.Conv2d(squeeze_channels, channels, 1)
@@ -1039,6 +1094,12 @@ class SelfAttention(nn.Module):
 
     def __init__(self, dim: int, num_heads: int) -> None:
         super().__init__()
+        dim, num_heads = check_int("dim", dim, 1), check_int("num_heads", num_heads, 1)
+        if dim % num_heads:
+            raise ValueError(f"dim {dim} must be divisible by num_heads {num_heads}")
+        _check_model_memory(
+            lambda dim: (_linear_params(dim, 3 * dim) + _linear_params(dim, dim), 3), {}, dim=dim
+        )
         self.num_heads = num_heads
         self.qkv = nn.Linear(dim, 3 * dim)
         self.proj = nn.Linear(dim, dim)
@@ -1055,6 +1116,16 @@ class EncoderBlock(nn.Module):
 
     def __init__(self, dim: int, num_heads: int, mlp_dim: int, dropout: float = 0.0) -> None:
         super().__init__()
+        dim, mlp_dim = check_int("dim", dim, 1), check_int("mlp_dim", mlp_dim, 1)
+        dropout = _check_probability("dropout", dropout)
+
+        def size(dim: int, mlp_dim: int) -> tuple[int, int]:
+            attention = _linear_params(dim, 3 * dim) + _linear_params(dim, dim)
+            return 4 * dim + attention + _linear_params(dim, mlp_dim) + _linear_params(
+                mlp_dim, dim
+            ), 12
+
+        _check_model_memory(size, {}, dim=dim, mlp_dim=mlp_dim)
         self.ln_1 = nn.LayerNorm(dim, eps=1e-6)
         self.self_attention = SelfAttention(dim, num_heads)
         self.ln_2 = nn.LayerNorm(dim, eps=1e-6)
@@ -1084,6 +1155,13 @@ class PatchEmbedding(nn.Module):
             raise ValueError(
                 f"image_size {image_size} must be divisible by patch_size {patch_size}"
             )
+        dim = check_int("dim", dim, 1)
+
+        def size(image_size: int, patch_size: int, dim: int) -> tuple[int, int]:
+            tokens = (image_size // patch_size) ** 2 + 1
+            return _conv_params(3, dim, patch_size) + dim + tokens * dim, 2
+
+        _check_model_memory(size, {}, image_size=image_size, patch_size=patch_size, dim=dim)
         self.image_size = image_size
         self.conv_proj = nn.Conv2d(3, dim, patch_size, stride=patch_size)
         self.class_token = nn.Parameter(torch.zeros(1, 1, dim))

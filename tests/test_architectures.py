@@ -435,8 +435,9 @@ def test_mbconv_stochastic_depth():
 # The closed-form parameter counts behind the memory-budget check agree with torch's
 # --------------------------------------------------------------------------------------------
 def estimated_and_real(build, *args, **kwargs) -> tuple[int, int]:
-    """(the closed-form count the builder checks against the budget, torch's numel count of
-    the model it builds on the meta device: parameters plus LeNet-5's RBF centres)."""
+    """(the closed-form count the builder checks against the budget (its first check: its
+    blocks check their own sizes after it), torch's numel count of the model it builds on the
+    meta device: parameters plus LeNet-5's RBF centres)."""
     seen = []
     check = arch._check_model_memory
 
@@ -448,7 +449,7 @@ def estimated_and_real(build, *args, **kwargs) -> tuple[int, int]:
         model = build(*args, **kwargs)
     rbf = sum(b.numel() for n, b in model.named_buffers() if n == "output.weight")
     assert len(seen) >= 1, "the builder did not check its size"
-    return seen[-1], sum(p.numel() for p in model.parameters()) + rbf
+    return seen[0], sum(p.numel() for p in model.parameters()) + rbf
 
 
 FIXED = ["alexnet", "vgg16", "vgg16_bn", "resnet18", "resnet50", "mobilenet_v2"]

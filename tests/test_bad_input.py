@@ -565,3 +565,22 @@ def test_gradient_view_refuses_an_empty_weight_by_name():
 
     with pytest.raises(ValueError, match="weight must be between 1 x 1"):
         GradientView(weight=np.zeros((3, 0)))
+
+
+@pytest.mark.parametrize(
+    "code, names",
+    [
+        ("result = architectures.ConvBlock(10**5, 10**5)", ("_channels=100000",)),
+        ("result = architectures.ConvBlock(3, 4, kernel_size=10**5)", ("kernel_size=",)),
+        ("result = architectures.DepthwiseSeparableConv(10**5, 10**5)", ("=100000",)),
+        ("result = architectures.StackBlock(10**5)", ("channels=100000",)),
+        ("result = architectures.Subsampling(2**40)", ("channels=",)),
+        ("result = architectures.RBFOutput(10**5, 10**5)", ("=100000",)),
+        ("result = architectures.SqueezeExcitation(10**5, 10**5)", ("=100000",)),
+        ("result = architectures.SelfAttention(10**5, 1)", ("dim=100000",)),
+        ("result = architectures.EncoderBlock(8, 2, 10**9)", ("mlp_dim=1000000000",)),
+        ("result = architectures.PatchEmbedding(2**20, 1, 8)", ("image_size=",)),
+    ],
+)
+def test_architecture_blocks_refuse_sizes_past_the_memory_budget(code, names):
+    assert_refused(limited("from cnnlib import architectures\n" + code, timeout=60), *names)

@@ -858,6 +858,64 @@ SPECS += [
         },
         **{**_MODEL, "max_examples": 20},
     ),
+    # building blocks
+    *[
+        Spec(
+            fn,
+            dict(in_channels=2, out_channels=3),
+            {
+                "in_channels": ints(1),
+                "out_channels": ints(1),
+                "kernel_size": sizes(1),
+                "stride": sizes(1),
+                "padding": sizes(0),
+            },
+            **_MODEL,
+        )
+        for fn in (architectures.ConvBlock, architectures.DepthwiseSeparableConv)
+    ],
+    Spec(
+        architectures.StackBlock,
+        dict(channels=2),
+        {"channels": ints(1), "skip": flags(), "batch_norm": flags()},
+        **_MODEL,
+    ),
+    Spec(
+        architectures.Subsampling,
+        dict(channels=2),
+        {"channels": ints(1), "kernel_size": ints(1)},
+        **_MODEL,
+    ),
+    Spec(
+        architectures.RBFOutput,
+        dict(in_features=3, out_features=2),
+        {"in_features": ints(1), "out_features": ints(1)},
+        **_MODEL,
+    ),
+    Spec(
+        architectures.SqueezeExcitation,
+        dict(channels=4, squeeze_channels=2),
+        {"channels": ints(1), "squeeze_channels": ints(1)},
+        **_MODEL,
+    ),
+    Spec(
+        architectures.SelfAttention,
+        dict(dim=4, num_heads=2),
+        {"dim": ints(1), "num_heads": ints(1)},
+        **_MODEL,
+    ),
+    Spec(
+        architectures.EncoderBlock,
+        dict(dim=4, num_heads=2, mlp_dim=8),
+        {"dim": ints(1), "num_heads": ints(1), "mlp_dim": ints(1), "dropout": _DROPOUT},
+        **_MODEL,
+    ),
+    Spec(
+        architectures.PatchEmbedding,
+        dict(image_size=8, patch_size=4, dim=4),
+        {"image_size": ints(1), "patch_size": ints(1), "dim": ints(1)},
+        **_MODEL,
+    ),
     *[
         Spec(fn, dict(model=TINY), {"model": modules()})
         for fn in (
@@ -928,9 +986,11 @@ SKIPPED: dict[str, str] = {
             if callable(getattr(architectures, n))
             and getattr(architectures, n) not in {s.fn for s in SPECS}
         ],
-        "a building block (or the abstract ImageClassifier, ScaledTanh, ClassToken: no "
-        "arguments) inside the models fuzzed above: its channel and kernel arguments go to "
-        "torch.nn layers without a memory estimate (a huge channel count is torch's error)",
+        "ImageClassifier, ScaledTanh, ClassToken take no arguments; BasicBlock, Bottleneck, "
+        "InvertedResidual, MBConv and PartialConv2d are the inner blocks of ResNet, "
+        "MobileNetV2, EfficientNet and LeNet-5 (fuzzed above, which check their sizes): "
+        "called alone, their channel/stride/expansion/kernel arguments go to torch.nn layers "
+        "without a memory estimate (a huge channel count is torch's error) (follow-up)",
     ),
     **dict.fromkeys(
         [
