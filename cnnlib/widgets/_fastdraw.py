@@ -621,12 +621,9 @@ class GlyphText(CachedText):
         if key is not None and memo is not None and memo[0] == key:
             self._replay(renderer, memo[1])
             return
-        self._recording: list | None = []  # filled by _draw_text_composed
-        try:
-            self._draw_composed(renderer, text)
-        finally:
-            recorded, self._recording = self._recording, None
-        self._memo = None if key is None or recorded is None else (key, recorded)
+        recorded: list = []  # filled by _draw_text_composed; None in it: drawn another way
+        self._draw_composed(renderer, text, recorded)
+        self._memo = None if key is None or None in recorded else (key, recorded)
 
     def _memo_key(self, renderer) -> tuple | None:
         """Everything the drawn pixels and their place depend on; None: do not memoize."""
@@ -655,9 +652,9 @@ class GlyphText(CachedText):
         gc.restore()
         self.stale = False
 
-    def _draw_composed(self, renderer, text: str) -> None:
+    def _draw_composed(self, renderer, text: str, record: list) -> None:
         if "\n" in text or "$" in text or self.get_bbox_patch() or self.get_wrap():
-            renderer.draw_text = partial(_draw_text_composed, renderer)
+            renderer.draw_text = partial(_draw_text_composed, renderer, record=record)
             try:
                 Text.draw(self, renderer)
             finally:
@@ -681,7 +678,7 @@ class GlyphText(CachedText):
         self._set_gc_clip(gc)
         _draw_text_composed(
             renderer, gc, x + dx, renderer.height - (y + dy), line, self._fontproperties, 0,
-            False, self,
+            False, self, record=record,
         )  # fmt: skip
         gc.restore()
         self.stale = False
@@ -798,14 +795,17 @@ def _composed_metrics(renderer, s, prop, ismath):
     return pens[-1] + _char_metrics[(s[-1], *key0)][0], ascent + descent, descent
 
 
-def _draw_text_composed(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=None) -> None:
+def _draw_text_composed(
+    renderer, gc, x, y, s, prop, angle, ismath=False, mtext=None, *, record: list | None = None
+) -> None:
     """``RendererAgg.draw_text`` through a string bitmap composed from character bitmaps.
 
-    If ``mtext`` is recording (``mtext._recording``, a list), each pasted bitmap is appended
-    as ``(x, y, bitmap)``; a line drawn another way stops the recording (sets it to None).
+    With a ``record`` list, each pasted bitmap is appended to it as ``(x, y, bitmap)``, and
+    None for a line drawn another way (matplotlib's own ``draw_text``).
     """
     if angle % 360 or not _composable(s, ismath):
-        _stop_recording(mtext)
+        if record is not None:
+            record.append(None)
         return RendererAgg.draw_text(renderer, gc, x, y, s, prop, angle, ismath, mtext)
     ix, iy = math.floor(x), math.floor(renderer.height - y)
     shaping = None if mtext is None else (mtext.get_fontfeatures(), mtext.get_language())
@@ -816,7 +816,8 @@ def _draw_text_composed(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=
     if hit is None:
         pens = _pens(renderer, s, prop)
         if pens is None:
-            _stop_recording(mtext)
+            if record is not None:
+                record.append(None)
             return RendererAgg.draw_text(renderer, gc, x, y, s, prop, angle, ismath, mtext)
         parts = [
             (round(p), _char_bitmap(renderer, gc, c, prop, mtext))
@@ -847,14 +848,8 @@ def _draw_text_composed(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=
     gc1.set_alpha(1.0)  # the bitmap carries the text's alpha already
     renderer.draw_image(gc1, ix + dx, iy + dy - img.shape[0], img)
     gc1.restore()
-    recording = getattr(mtext, "_recording", None)
-    if recording is not None:
-        recording.append((ix + dx, iy + dy - img.shape[0], img))
-
-
-def _stop_recording(mtext) -> None:
-    if getattr(mtext, "_recording", None) is not None:
-        mtext._recording = None
+    if record is not None:
+        record.append((ix + dx, iy + dy - img.shape[0], img))
 
 
 def _char_bitmap(renderer, gc, c, prop, mtext) -> tuple[np.ndarray, int, int]:
