@@ -291,11 +291,11 @@ def _nearest_placement(shape, origin, extent, matrix, out_bbox, clip_bbox):
     (sx, _, tx), (_, sy, ty) = matrix[:2]
     xd = (x0 + np.arange(width) + 0.5 - tx) / sx  # output pixel centres in data coordinates
     yd = (y0 + np.arange(height) + 0.5 - ty) / sy  # bottom up
-    cols = np.floor((xd - l) / (r - l) * w).astype(np.intp)
-    if origin == "upper":
-        rows = np.floor((t - yd) / (t - b) * h).astype(np.intp)
-    else:
-        rows = np.floor((yd - b) / (t - b) * h).astype(np.intp)
+    u = (xd - l) / (r - l) * w  # in cells, as the resampler reads the array
+    v = (t - yd) / (t - b) * h if origin == "upper" else (yd - b) / (t - b) * h
+    # a pixel centre on a cell border (in float) may go either way: matplotlib's fixed-point
+    # resampler picks the cell on the other side for a few of them
+    cols, rows = np.floor(u).astype(np.intp), np.floor(v).astype(np.intp)
     keep_c = np.flatnonzero((cols >= 0) & (cols < w))
     keep_r = np.flatnonzero((rows >= 0) & (rows < h))
     if keep_c.size == 0 or keep_r.size == 0:
