@@ -146,7 +146,8 @@ def cell_text_colors(values, cmap: str, vmin: float, vmax: float) -> list[str]:
     """``text_color`` of the cells that ``values`` get through colormap ``cmap`` on
     ``[vmin, vmax]`` (values clipped to it, as matplotlib draws them)."""
     span = vmax - vmin if vmax > vmin else 1.0
-    t = np.clip((np.ravel(np.asarray(values, dtype=float)) - vmin) / span, 0.0, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):  # a tiny span: every value an end
+        t = np.clip((np.ravel(np.asarray(values, dtype=float)) - vmin) / span, 0.0, 1.0)
     black, n = _black_text_table(cmap)
     # the colormap's own lookup: entry int(t N), t = 1 taking the last entry; NaN: "bad"
     index = np.where(np.isnan(t), n, np.minimum(np.nan_to_num(t) * n, n - 1)).astype(int)

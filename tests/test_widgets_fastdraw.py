@@ -332,6 +332,7 @@ def test_cell_text_colors_from_table_equal_the_colormap_rule(cmap, values, lo, s
     from cnnlib.plotting import cell_text_colors, text_color
 
     hi = lo + span
-    t = np.clip((np.asarray(values) - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        t = np.clip((np.asarray(values) - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0)
     expected = text_color(matplotlib.colormaps[cmap](t).reshape(-1, 4))
     assert cell_text_colors(values, cmap, lo, hi) == expected
