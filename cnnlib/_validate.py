@@ -180,6 +180,30 @@ def check_array(name: str, value: object, ndims: tuple[int, ...]) -> np.ndarray:
     return arr
 
 
+def check_bool_array(name: str, value: object, ndims: tuple[int, ...]) -> np.ndarray:
+    """Return ``value`` as a boolean NumPy array (a mask) whose rank is one of ``ndims``.
+
+    A NumPy or torch boolean array, or nested lists of bools; numbers are refused, even
+    exactly 0 and 1 (a mask is not a weighting: write ``m > 0``), as ``check_bool`` refuses
+    ``0`` and ``1`` for a flag.
+    """
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a boolean array, got a string")
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
+        value = _tensor_to_numpy(name, value)
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # noqa: BLE001 - whatever a learner's object raises, name it
+        raise TypeError(f"{name} must be a boolean array: {type(exc).__name__}: {exc}") from None
+    if arr.dtype != bool:
+        hint = " (write m > 0 for a 0/1 array)" if arr.dtype.kind in "fiu" else ""
+        raise TypeError(f"{name} must be boolean, got dtype {arr.dtype}{hint}")
+    if arr.ndim not in ndims:
+        ranks = " or ".join(str(n) for n in ndims)
+        raise ValueError(f"{name} must have {ranks} dimensions, got shape {arr.shape}")
+    return arr
+
+
 def _tensor_to_numpy(name: str, value) -> np.ndarray:
     """A torch tensor as a NumPy array; ``bfloat16`` (which NumPy lacks) as float32."""
     try:

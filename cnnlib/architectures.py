@@ -17,19 +17,32 @@ model                  parameters   reference
 =====================  ===========  ================================================
 
 Weights are random (no downloads): the models are for counting, inspecting and training.
+
+Every builder estimates its memory before it allocates, from the closed-form parameter count
+``P`` of its layers (``k^2 C_in C_out / groups + C_out`` per convolution, ``(n_in + 1) n_out``
+per linear map, ``2 C`` per batch norm): ``4 P`` bytes plus about 4 KiB per module for the
+Python objects, and refuses sizes past cnnlib's memory budget with a ``ValueError`` naming the
+argument that makes the model large (``cnnlib.set_memory_budget`` changes the budget).
 """
 
 from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib._validate import check_choice, check_int
+from cnnlib._validate import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_memory,
+    check_real,
+    get_memory_budget,
+)
 
 __all__ = [
     "ConvBlock",
@@ -84,6 +97,70 @@ def _check_positive_ints(name: str, values: Sequence[int]) -> tuple[int, ...]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
         raise TypeError(f"{name} must be a non-empty sequence of positive integers, got {values!r}")
     return tuple(check_int(f"{name}[{i}]", v, 1) for i, v in enumerate(values))
+
+
+def _check_probability(name: str, value: object, closed: bool = True) -> float:
+    """A dropout-like probability: a real number in ``[0, 1]`` (``[0, 1)`` unless ``closed``)."""
+    p = check_real(name, value)
+    if not (0 <= p <= 1 if closed else 0 <= p < 1):
+        raise ValueError(f"{name} must be in [0, {'1]' if closed else '1)'}, got {value!r}")
+    return p
+
+
+# --------------------------------------------------------------------------------------------
+# Parameter counts in closed form, to refuse a model past the memory budget before building it
+# --------------------------------------------------------------------------------------------
+#: a torch module's Python objects with its tensors' headers (measured: 3-5 KiB per layer), so
+#: that a million tiny layers is refused as well as one huge one
+MODULE_BYTES = 4096
+
+
+def _conv_params(c_in: int, c_out: int, k: int, bias: bool = True, groups: int = 1) -> int:
+    """``C_out (C_in / groups) k^2`` weights, plus ``C_out`` biases."""
+    return c_out * (c_in // groups) * k * k + (c_out if bias else 0)
+
+
+def _linear_params(n_in: int, n_out: int) -> int:
+    """``n_in n_out`` weights plus ``n_out`` biases."""
+    return (n_in + 1) * n_out
+
+
+def _check_model_memory(
+    size_of: Callable[..., tuple[int, int]], defaults: dict[str, object], **sizes: object
+) -> None:
+    """Refuse a model whose ``4 P + MODULE_BYTES M`` bytes exceed the memory budget, where
+    ``(P, M) = size_of(**sizes)`` are its parameter (and float buffer) count and module count.
+
+    The error names the argument whose reset to its default (in ``defaults``) shrinks the
+    model most; when every size is at its default, the one whose reset to 1 (or ``(1,)``) does.
+    """
+    budget = get_memory_budget()
+
+    def nbytes(**s: object) -> float:
+        params, modules = size_of(**s)
+        return 4.0 * params + MODULE_BYTES * modules
+
+    total = nbytes(**sizes)
+    if budget is None or total <= budget:
+        return
+
+    def shrinks(name: str) -> tuple[float, float]:
+        unit = (1,) if isinstance(sizes[name], tuple) else 1
+        default = defaults.get(name, unit)
+        return total - nbytes(**{**sizes, name: default}), total - nbytes(**{**sizes, name: unit})
+
+    culprit = max(sizes, key=shrinks)
+    check_memory(f"{culprit}={sizes[culprit]!r}", total, "the model's parameters")
+
+
+def _plain_cnn_size(in_channels: int, num_classes: int, widths: tuple[int, ...]) -> tuple[int, int]:
+    """``SimpleCNN`` / ``ShapesCNN``: a 3x3 convolution and a batch norm per width, then a
+    linear classifier."""
+    params, c = 0, in_channels
+    for w in widths:
+        params += _conv_params(c, w, 3) + 2 * w
+        c = w
+    return params + _linear_params(c, num_classes), 5 * len(widths) + 3
 
 
 class ImageClassifier(nn.Module):
@@ -186,6 +263,13 @@ class SimpleCNN(ImageClassifier):
         in_channels = check_int("in_channels", in_channels, 1)
         num_classes = check_int("num_classes", num_classes, 1)
         widths = _check_positive_ints("widths", widths)
+        _check_model_memory(
+            _plain_cnn_size,
+            dict(in_channels=3, num_classes=10, widths=(64, 128, 256, 512)),
+            in_channels=in_channels,
+            num_classes=num_classes,
+            widths=widths,
+        )
         layers: list[nn.Module] = []
         c = in_channels
         for i, w in enumerate(widths):
@@ -219,6 +303,13 @@ class ShapesCNN(ImageClassifier):
         in_channels = check_int("in_channels", in_channels, 1)
         num_classes = check_int("num_classes", num_classes, 1)
         widths = _check_positive_ints("widths", widths)
+        _check_model_memory(
+            _plain_cnn_size,
+            dict(in_channels=1, num_classes=4, widths=(8, 16, 32)),
+            in_channels=in_channels,
+            num_classes=num_classes,
+            widths=widths,
+        )
         layers: OrderedDict[str, nn.Module] = OrderedDict()
         c = in_channels
         for i, w in enumerate(widths, start=1):
@@ -248,7 +339,20 @@ def mlp(
     linear classifier; ``sum (n_in + 1) n_out`` parameters and no notion of neighbouring pixels."""
     in_features = check_int("in_features", in_features, 1)
     num_classes = check_int("num_classes", num_classes, 1)
-    widths = (in_features, *_check_positive_ints("hidden", hidden))
+    hidden = _check_positive_ints("hidden", hidden)
+
+    def size(in_features: int, hidden: tuple[int, ...], num_classes: int) -> tuple[int, int]:
+        w = (in_features, *hidden, num_classes)
+        return sum(_linear_params(a, b) for a, b in zip(w, w[1:], strict=False)), 2 * len(w)
+
+    _check_model_memory(
+        size,
+        dict(in_features=64, hidden=(256,), num_classes=10),
+        in_features=in_features,
+        hidden=hidden,
+        num_classes=num_classes,
+    )
+    widths = (in_features, *hidden)
     layers: list[nn.Module] = [nn.Flatten()]
     for a, b in zip(widths, widths[1:], strict=False):
         layers += [nn.Linear(a, b), nn.ReLU(inplace=True)]
@@ -313,13 +417,31 @@ def deep_stack(
     """
     depth = check_int("depth", depth, 1)
     channels = check_int("channels", channels, 1)
+    skip = check_bool("skip", skip)
+    in_channels = check_int("in_channels", in_channels, 1)
+    num_classes = check_int("num_classes", num_classes, 1)
     init = check_choice("init", init, STACK_INITS)
+    batch_norm = check_bool("batch_norm", batch_norm)
+
+    def size(depth: int, channels: int, in_channels: int, num_classes: int) -> tuple[int, int]:
+        block = _conv_params(channels, channels, 3, not batch_norm) + 2 * channels * batch_norm
+        stem, head = _conv_params(in_channels, channels, 3), _linear_params(channels, num_classes)
+        return stem + depth * block + head, 3 * depth + 5
+
+    _check_model_memory(
+        size,
+        dict(channels=16, in_channels=1, num_classes=10),
+        depth=depth,
+        channels=channels,
+        in_channels=in_channels,
+        num_classes=num_classes,
+    )
     model = nn.Sequential(
-        nn.Conv2d(check_int("in_channels", in_channels, 1), channels, 3, padding=1),
+        nn.Conv2d(in_channels, channels, 3, padding=1),
         *(StackBlock(channels, skip, batch_norm) for _ in range(depth)),
         nn.AdaptiveAvgPool2d(1),
         nn.Flatten(),
-        nn.Linear(channels, check_int("num_classes", num_classes, 1)),
+        nn.Linear(channels, num_classes),
     )
     return he_init_(model) if init == "he" else model
 
@@ -426,7 +548,19 @@ def lenet5(modern: bool = False, num_classes: int = 10) -> nn.Sequential:
     ``modern=True``: the same widths with ReLU, max pooling, a full C3 (2,416) and a linear
     output (850), as it is usually taught today.
     """
+    modern = check_bool("modern", modern)
     num_classes = check_int("num_classes", num_classes, 1)
+
+    def size(num_classes: int) -> tuple[int, int]:
+        c3 = sum(len(row) * 25 + 1 for row in LENET5_C3_TABLE)  # 1,516: the partial C3
+        if modern:  # full C3, max pooling, a linear output
+            c3, subsampling, output = _conv_params(6, 16, 5), 0, _linear_params(84, num_classes)
+        else:  # S2 and S4: 2 per map; the RBF centres: 84 per class (a buffer)
+            subsampling, output = 2 * (6 + 16), 84 * num_classes
+        trunk = _conv_params(1, 6, 5) + c3 + _conv_params(16, 120, 5) + _linear_params(120, 84)
+        return trunk + subsampling + output, 20
+
+    _check_model_memory(size, {}, num_classes=num_classes)
     act = nn.ReLU if modern else ScaledTanh
 
     def pool(c: int) -> nn.Module:
@@ -456,6 +590,16 @@ class AlexNet(ImageClassifier):
 
     def __init__(self, num_classes: int = 1000, dropout: float = 0.5) -> None:
         super().__init__()
+        num_classes = check_int("num_classes", num_classes, 1)
+        dropout = _check_probability("dropout", dropout)
+
+        def size(num_classes: int) -> tuple[int, int]:
+            convs = [(3, 64, 11), (64, 192, 5), (192, 384, 3), (384, 256, 3), (256, 256, 3)]
+            fcs = [(256 * 6 * 6, 4096), (4096, 4096), (4096, num_classes)]
+            params = sum(_conv_params(*c) for c in convs) + sum(_linear_params(*f) for f in fcs)
+            return params, 22
+
+        _check_model_memory(size, {}, num_classes=num_classes)
         self.features = nn.Sequential(
             nn.Conv2d(3, 64, 11, stride=4, padding=2),
             nn.ReLU(inplace=True),
@@ -518,6 +662,32 @@ class VGG(ImageClassifier):
         dropout: float = 0.5,
     ) -> None:
         super().__init__()
+        if isinstance(config, (str, bytes)) or not isinstance(config, Sequence) or not config:
+            raise TypeError(
+                f"config must be a non-empty sequence of widths and 'M', got {config!r}"
+            )
+        config = tuple(
+            v if v == "M" else check_int(f"config[{i}]", v, 1) for i, v in enumerate(config)
+        )
+        batch_norm = check_bool("batch_norm", batch_norm)
+        num_classes = check_int("num_classes", num_classes, 1)
+        dropout = _check_probability("dropout", dropout)
+
+        def size(config: tuple, num_classes: int) -> tuple[int, int]:
+            params, c = 0, 3
+            for w in config:
+                if w != "M":
+                    params += _conv_params(c, w, 3) + 2 * w * batch_norm
+                    c = w
+            fcs = [(c * 7 * 7, 4096), (4096, 4096), (4096, num_classes)]
+            return params + sum(_linear_params(*f) for f in fcs), 3 * len(config) + 9
+
+        _check_model_memory(
+            size,
+            dict(config=VGG16_CONFIG, num_classes=1000),
+            config=config,
+            num_classes=num_classes,
+        )
         layers: list[nn.Module] = []
         c = 3
         for v in config:
@@ -616,6 +786,32 @@ class ResNet(ImageClassifier):
         self, block: type[BasicBlock], depths: Sequence[int], num_classes: int = 1000
     ) -> None:
         super().__init__()
+        if not (isinstance(block, type) and issubclass(block, BasicBlock)):
+            raise TypeError(f"block must be BasicBlock or Bottleneck (a class), got {block!r}")
+        num_classes = check_int("num_classes", num_classes, 1)
+        depths = _check_positive_ints("depths", depths)
+        if len(depths) != 4:
+            raise ValueError(f"depths must give 4 stages' block counts, got {len(depths)}")
+        e = block.expansion
+
+        def block_params(c: int, width: int, stride: int) -> int:
+            if e == 1:  # 3x3, 3x3
+                convs = [(c, width, 3), (width, width, 3)]
+            else:  # 1x1 reduce, 3x3, 1x1 expand
+                convs = [(c, width, 1), (width, width, 3), (width, width * e, 1)]
+            if stride != 1 or c != width * e:  # the projection shortcut
+                convs.append((c, width * e, 1))
+            return sum(_conv_params(*v, False) + 2 * v[1] for v in convs)
+
+        def size(num_classes: int, depths: tuple[int, ...]) -> tuple[int, int]:
+            params, c = _conv_params(3, 64, 7, False) + 2 * 64, 64
+            for i, (width, n) in enumerate(zip((64, 128, 256, 512), depths, strict=False)):
+                first = block_params(c, width, 2 if i > 0 else 1)
+                params += first + (n - 1) * block_params(width * e, width, 1)
+                c = width * e
+            return params + _linear_params(c, num_classes), 5 + 12 * sum(depths)
+
+        _check_model_memory(size, dict(num_classes=1000), num_classes=num_classes, depths=depths)
         conv1, bn1 = _conv_bn(3, 64, 7, 2)
         layers = OrderedDict(
             conv1=conv1, bn1=bn1, relu=nn.ReLU(inplace=True), maxpool=nn.MaxPool2d(3, 2, 1)
@@ -687,6 +883,21 @@ class MobileNetV2(ImageClassifier):
 
     def __init__(self, num_classes: int = 1000, dropout: float = 0.2) -> None:
         super().__init__()
+        num_classes = check_int("num_classes", num_classes, 1)
+        dropout = _check_probability("dropout", dropout)
+
+        def size(num_classes: int) -> tuple[int, int]:
+            params, c = _conv_params(3, 32, 3, False) + 2 * 32, 32
+            for t, width, n, _ in MOBILENET_V2_CONFIG:
+                for _ in range(n):
+                    h = c * t  # expand 1x1 (t > 1), depthwise 3x3, project 1x1
+                    convs = [(c, h, 1)] * (t != 1) + [(h, h, 3, False, h), (h, width, 1)]
+                    params += sum(_conv_params(*v[:3], False, *v[4:]) + 2 * v[1] for v in convs)
+                    c = width
+            params += _conv_params(c, 1280, 1, False) + 2 * 1280
+            return params + _linear_params(1280, num_classes), 160
+
+        _check_model_memory(size, {}, num_classes=num_classes)
         layers: list[nn.Module] = [_conv_bn_act(3, 32, 3, 2)]
         c = 32
         for t, width, n, s in MOBILENET_V2_CONFIG:
@@ -780,6 +991,23 @@ class EfficientNet(ImageClassifier):
         self, num_classes: int = 1000, dropout: float = 0.2, stochastic_depth: float = 0.2
     ) -> None:
         super().__init__()
+        num_classes = check_int("num_classes", num_classes, 1)
+        dropout = _check_probability("dropout", dropout)
+        stochastic_depth = _check_probability("stochastic_depth", stochastic_depth, closed=False)
+
+        def size(num_classes: int) -> tuple[int, int]:
+            params, c = _conv_params(3, 32, 3, False) + 2 * 32, 32
+            for t, k, _, width, n in EFFICIENTNET_B0_CONFIG:
+                for _ in range(n):
+                    h, sq = c * t, max(1, c // 4)
+                    convs = [(c, h, 1)] * (t != 1) + [(h, h, k, False, h), (h, width, 1)]
+                    params += sum(_conv_params(*v[:3], False, *v[4:]) + 2 * v[1] for v in convs)
+                    params += _conv_params(h, sq, 1) + _conv_params(sq, h, 1)  # excitation
+                    c = width
+            params += _conv_params(c, 1280, 1, False) + 2 * 1280
+            return params + _linear_params(1280, num_classes), 240
+
+        _check_model_memory(size, {}, num_classes=num_classes)
         layers: list[nn.Module] = [_conv_bn_act(3, 32, 3, 2, act=nn.SiLU)]
         c = 32
         total = sum(n for *_, n in EFFICIENTNET_B0_CONFIG)
@@ -904,6 +1132,36 @@ class VisionTransformer(nn.Module):
         num_classes: int = 1000,
     ) -> None:
         super().__init__()
+        image_size = check_int("image_size", image_size, 1)
+        patch_size = check_int("patch_size", patch_size, 1)
+        depth = check_int("depth", depth, 1)
+        num_heads = check_int("num_heads", num_heads, 1)
+        dim = check_int("dim", dim, 1)
+        mlp_dim = check_int("mlp_dim", mlp_dim, 1)
+        num_classes = check_int("num_classes", num_classes, 1)
+
+        def size(
+            image_size: int, depth: int, dim: int, mlp_dim: int, num_classes: int
+        ) -> tuple[int, int]:
+            tokens = (image_size // patch_size) ** 2 + 1
+            embed = _conv_params(3, dim, patch_size) + dim + tokens * dim  # + class token
+            attention = _linear_params(dim, 3 * dim) + _linear_params(dim, dim)
+            block = (
+                4 * dim + attention + _linear_params(dim, mlp_dim) + _linear_params(mlp_dim, dim)
+            )
+            return embed + depth * block + 2 * dim + _linear_params(dim, num_classes), 12 * depth
+
+        _check_model_memory(
+            size,
+            dict(image_size=224, depth=12, dim=768, mlp_dim=3072, num_classes=1000),
+            image_size=image_size,
+            depth=depth,
+            dim=dim,
+            mlp_dim=mlp_dim,
+            num_classes=num_classes,
+        )
+        if dim % num_heads:
+            raise ValueError(f"dim {dim} must be divisible by num_heads {num_heads}")
         self.patch_embed = PatchEmbedding(image_size, patch_size, dim)
         blocks = (EncoderBlock(dim, num_heads, mlp_dim) for _ in range(depth))
         self.encoder = nn.Sequential(*blocks)

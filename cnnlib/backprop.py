@@ -404,7 +404,15 @@ def torch_max_pool_backward_is_safe(
     ceil_mode = check_bool("ceil_mode", ceil_mode)
     out = pool_output_size((h, w), k, s, p, d, ceil_mode)
     for a, size in enumerate((h, w)):
-        start = np.arange(out[a], dtype=np.int64) * s[a] - p[a]
+        # a window starting inside the input has its first tap there: only the windows
+        # starting before it (i s < p) or past its end (i s >= size + p) can miss it
+        lead = min(out[a], -(-p[a] // s[a]))
+        tail = min(out[a], max(lead, -(-(size + p[a]) // s[a])))
+        check_memory(
+            f"padding {p} with stride {s}", 32.0 * (lead + out[a] - tail), "the window positions"
+        )
+        i = np.r_[0:lead, tail : out[a]].astype(np.int64)
+        start = i * s[a] - p[a]
         first = np.where(start < 0, start % d[a], start)  # first tap position >= 0
         reaches = (first - start) // d[a] < k[a]
         if not np.all(reaches & (first < size)):

@@ -559,6 +559,13 @@ def im2col(
     (kh, kw), (sh, sw), (ph, pw), (dh, dw), (h_out, w_out) = _unfold_args(
         x3.shape, kernel_size, stride, padding, dilation
     )
+    c, h, w = x3.shape
+    check_memory(
+        f"x of shape {x.shape} with kernel_size {(kh, kw)}, stride {(sh, sw)}, padding "
+        f"{(ph, pw)}, dilation {(dh, dw)}",
+        x.itemsize * c * ((h + 2 * ph) * (w + 2 * pw) + kh * kw * h_out * w_out),
+        "the padded image and its columns",
+    )
     xp = np.pad(x3, ((0, 0), (ph, ph), (pw, pw)))
     cols = np.empty((x3.shape[0], kh, kw, h_out, w_out), dtype=xp.dtype)
     for m in range(kh):

@@ -116,6 +116,8 @@ def shape_params(n: int, size: int = 32, seed: int = 0) -> ShapeParams:
     image, a uniform rotation, background level in [0, 0.3] and object level 0.35..0.7 above it.
     """
     n, size, seed, _, _ = _check_shapes_args(n, size, seed, 0.0, 0)
+    # about a dozen float64/int64 numbers per object (the draws, their permutation, the stack)
+    check_memory(f"n={n}", 96.0 * n, "the shape parameters")
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[0])
     labels = rng.permutation(np.arange(n) % len(SHAPE_CLASSES)).astype(np.int64)
     r = rng.uniform(0.18, 0.3, n) * size

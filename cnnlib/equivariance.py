@@ -278,7 +278,10 @@ def shift_consistency(
         raise TypeError(
             f"shifts must be an int or a list of (dy, dx) pairs, got {type(shifts).__name__}"
         )
-    pairs = [check_pair("shifts[k]", s) for s in shifts]
+    for k, s in enumerate(shifts):  # check_pair would take an int v as (v, v): (2, 3) is not
+        if not isinstance(s, (list, tuple)) or len(s) != 2:  # two shifts (2, 2) and (3, 3)
+            raise TypeError(f"shifts[{k}] must be a (dy, dx) pair, got {s!r}")
+    pairs = [check_pair(f"shifts[{k}]", s) for k, s in enumerate(shifts)]
     if not pairs:
         raise ValueError("shifts must hold at least one (dy, dx) pair")
     base = predict(images)

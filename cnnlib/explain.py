@@ -47,6 +47,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import numbers
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -59,6 +60,7 @@ from cnnlib._validate import (
     INT64_MAX,
     check_array,
     check_bool,
+    check_bool_array,
     check_choice,
     check_int,
     check_memory,
@@ -527,9 +529,12 @@ def _baseline(baseline: object, x: torch.Tensor, single: bool) -> torch.Tensor:
         return torch.zeros_like(x)
     if isinstance(baseline, bool | np.bool_):
         raise TypeError("baseline must be a number or an array like x, got a bool")
-    if isinstance(baseline, int | float):
-        return torch.full_like(x, float(baseline))
-    b = torch.as_tensor(np.asarray(baseline, dtype=np.float32))
+    if isinstance(baseline, numbers.Real):
+        return torch.full_like(x, check_real("baseline", baseline))
+    b = check_array("baseline", baseline, (0, 1, 2, 3, 4))
+    if not np.all(np.isfinite(b)):
+        raise ValueError("baseline must contain only finite numbers (no NaN or inf)")
+    b = torch.as_tensor(b.astype(np.float32))
     if single and b.ndim == 3:
         b = b[None]
     try:
@@ -626,8 +631,7 @@ def occlusion(
     model, x, single = _check_call(model, x, target)
     ph, pw = check_pair("patch", patch, 1)
     sh, sw = check_pair("stride", stride, 1)
-    if isinstance(baseline, bool) or not isinstance(baseline, int | float):
-        raise TypeError(f"baseline must be a number, got {baseline!r}")
+    baseline = check_real("baseline", baseline)
     n, c, h, w = x.shape
     if ph > h or pw > w:
         raise ValueError(f"patch ({ph}, {pw}) is larger than the image ({h}, {w})")
@@ -831,7 +835,10 @@ def pointing_game(
     """The pointing game (Zhang et al. 2016): does the map's peak ``argmax_p map[p]`` fall on
     the object (within ``tolerance`` pixels of a mask pixel)? ``maps`` ``(H, W)`` or
     ``(N, H, W)`` at any resolution (upsampled bilinearly to the mask's); the first maximum
-    counts. Returns a bool per image; ``mean()`` is the pointing accuracy.
+    counts. ``masks``: boolean ``(H, W)`` or ``(N, H, W)``, True on the object (as
+    ``cnnlib.data.shapes`` gives them; NumPy, torch or nested lists); a numeric array is
+    refused, even one of exact 0s and 1s (write ``m > 0``): a mask is not a weighting.
+    Returns a bool per image; ``mean()`` is the pointing accuracy.
 
     Zhang et al. count a hit within 15 pixels on 224 x 224 images (about 7 % of the side), so
     that a coarse map is not failed for peaking just beside a small object; on 32 x 32 images
@@ -844,15 +851,17 @@ def pointing_game(
     one (no upsampling, no tolerance)."""
     m = check_array("maps", maps, (2, 3)).astype(np.float32)
     on_grid = check_bool("on_grid", on_grid)
-    k = np.asarray(masks)
-    if k.dtype != bool:
-        raise TypeError(f"masks must be boolean, got {k.dtype}")
+    k = check_bool_array("masks", masks, (2, 3))
     if m.ndim != k.ndim or m.ndim not in (2, 3) or (m.ndim == 3 and len(m) != len(k)):
         raise ValueError(f"maps {m.shape} and masks {k.shape} must both be (H, W) or (N, H, W)")
+    if 0 in m.shape[-2:] or 0 in k.shape[-2:]:
+        raise ValueError(f"maps {m.shape} and masks {k.shape} must have at least one pixel")
     tolerance = check_real("tolerance", tolerance)
     if tolerance < 0:
         raise ValueError(f"tolerance must be a non-negative number, got {tolerance!r}")
     single = m.ndim == 2
+    if not len(m):
+        return np.zeros(0, bool)
     m, k = m.reshape(-1, *m.shape[-2:]), k.reshape(-1, *k.shape[-2:])
     if on_grid:
         (gh, gw), (mh, mw) = m.shape[-2:], k.shape[-2:]

@@ -1,5 +1,7 @@
 """Tests of cnnlib.architectures against published parameter counts and torch references."""
 
+from unittest import mock
+
 import numpy as np
 import pytest
 import torch
@@ -427,3 +429,94 @@ def test_mbconv_stochastic_depth():
     assert probs == [0.2 * i / 16 for i in range(16)]  # torchvision's linear schedule
     with pytest.raises(ValueError, match="drop_prob"):
         arch.MBConv(16, 16, 3, 1, 6, drop_prob=1.0)
+
+
+# --------------------------------------------------------------------------------------------
+# The closed-form parameter counts behind the memory-budget check agree with torch's
+# --------------------------------------------------------------------------------------------
+def estimated_and_real(build, *args, **kwargs) -> tuple[int, int]:
+    """(the closed-form count the builder checks against the budget, torch's numel count of
+    the model it builds on the meta device: parameters plus LeNet-5's RBF centres)."""
+    seen = []
+    check = arch._check_model_memory
+
+    def spy(size_of, defaults, **sizes):
+        seen.append(size_of(**sizes)[0])
+        return check(size_of, defaults, **sizes)
+
+    with mock.patch.object(arch, "_check_model_memory", spy), torch.device("meta"):
+        model = build(*args, **kwargs)
+    rbf = sum(b.numel() for n, b in model.named_buffers() if n == "output.weight")
+    assert len(seen) >= 1, "the builder did not check its size"
+    return seen[-1], sum(p.numel() for p in model.parameters()) + rbf
+
+
+FIXED = ["alexnet", "vgg16", "vgg16_bn", "resnet18", "resnet50", "mobilenet_v2"]
+FIXED += ["efficientnet_b0", "vit_b_16"]
+
+
+@pytest.mark.parametrize("name", FIXED)
+@pytest.mark.parametrize("num_classes", [1, 10, 1000, 4321])
+def test_size_estimate_of_reference_models(name, num_classes):
+    est, real = estimated_and_real(getattr(arch, name), num_classes)
+    assert est == real
+    if num_classes == 1000:
+        assert est == PUBLISHED[name][0]
+
+
+@pytest.mark.parametrize("modern", [False, True])
+@pytest.mark.parametrize("num_classes", [1, 10, 333])
+def test_size_estimate_of_lenet5(modern, num_classes):
+    est, real = estimated_and_real(arch.lenet5, modern, num_classes)
+    assert est == real
+    if num_classes == 10:  # the paper's 60,000 trainable parameters plus 840 fixed centres
+        assert est == (61_706 if modern else 60_000 + 840)
+
+
+widths = st.lists(st.integers(1, 40), min_size=1, max_size=4).map(tuple)
+
+
+@given(st.integers(1, 5), st.integers(1, 30), widths, st.booleans())
+def test_size_estimate_of_small_cnns(c_in, classes, ws, shapes):
+    build = arch.shapes_cnn if shapes else arch.simple_cnn
+    est, real = estimated_and_real(build, c_in, classes, ws)
+    assert est == real
+
+
+@given(st.integers(1, 50), widths, st.integers(1, 30))
+def test_size_estimate_of_mlp(n_in, hidden, classes):
+    assert len(set(estimated_and_real(arch.mlp, n_in, hidden, classes))) == 1
+
+
+@given(st.integers(1, 6), st.integers(1, 20), st.integers(1, 4), st.integers(1, 12), st.booleans())
+def test_size_estimate_of_deep_stack(depth, channels, c_in, classes, bn):
+    est, real = estimated_and_real(
+        arch.deep_stack,
+        depth,
+        channels,
+        in_channels=c_in,
+        num_classes=classes,
+        batch_norm=bn,
+    )
+    assert est == real
+
+
+@given(st.tuples(*[st.integers(1, 3)] * 4), st.booleans(), st.integers(1, 20))
+def test_size_estimate_of_resnets(depths, bottleneck, classes):
+    block = arch.Bottleneck if bottleneck else arch.BasicBlock
+    assert len(set(estimated_and_real(arch.ResNet, block, depths, classes))) == 1
+
+
+@given(
+    st.sampled_from([(8, 4), (8, 2), (12, 3), (16, 16)]),
+    st.integers(1, 3),
+    st.sampled_from([(1, 4), (2, 8), (3, 12)]),
+    st.integers(1, 40),
+    st.integers(1, 20),
+)
+def test_size_estimate_of_vision_transformers(sizes, depth, heads, mlp, classes):
+    (image, patch), (num_heads, dim) = sizes, heads
+    est, real = estimated_and_real(
+        arch.VisionTransformer, image, patch, depth, num_heads, dim, mlp, classes
+    )
+    assert est == real

@@ -385,3 +385,183 @@ def test_pooling_invariance_bad_shifts_named():
     images = np.zeros((1, 4, 4))
     with pytest.raises(TypeError, match="shifts"):
         equivariance.pooling_invariance(images, [2], {1, 2})
+
+
+# -- follow-up: the architecture builders against the memory budget -----------------------------
+@pytest.mark.parametrize(
+    "code, names",
+    [
+        ("result = architectures.resnet18(num_classes=10**7)", ("num_classes=10000000",)),
+        ("result = architectures.resnet50(num_classes=10**7)", ("num_classes=10000000",)),
+        ("result = architectures.vgg16(num_classes=2**31)", ("num_classes=2147483648",)),
+        ("result = architectures.vgg16_bn(num_classes=10**7)", ("num_classes=10000000",)),
+        ("result = architectures.alexnet(num_classes=10**7)", ("num_classes=10000000",)),
+        ("result = architectures.mobilenet_v2(num_classes=10**7)", ("num_classes=10000000",)),
+        ("result = architectures.efficientnet_b0(num_classes=10**7)", ("num_classes=10000000",)),
+        ("result = architectures.vit_b_16(num_classes=10**7)", ("num_classes=10000000",)),
+        ("result = architectures.lenet5(num_classes=10**8)", ("num_classes=100000000",)),
+        ("result = architectures.lenet5(True, num_classes=10**8)", ("num_classes=100000000",)),
+        ("result = architectures.shapes_cnn(num_classes=2**40)", ("num_classes=",)),
+        ("result = architectures.shapes_cnn(in_channels=10**8)", ("in_channels=100000000",)),
+        (
+            "result = architectures.simple_cnn(widths=(8, 10**4, 10**4))",
+            ("widths=(8, 10000, 10000)",),
+        ),
+        ("result = architectures.mlp(hidden=(10**5, 10**5))", ("hidden=(100000, 100000)",)),
+        ("result = architectures.mlp(in_features=2**62)", ("in_features=",)),
+        # a million tiny layers: 148 parameters each, but about 4 KiB of Python objects
+        ("result = architectures.deep_stack(10**6, channels=4)", ("depth=1000000",)),
+        ("result = architectures.deep_stack(4, channels=10**5)", ("channels=100000",)),
+        ("result = architectures.ResNet(architectures.BasicBlock, (2, 2, 2**40, 2))", ("depths",)),
+        ("result = architectures.VisionTransformer(dim=10**5)", ("dim=100000",)),
+        (
+            "result = architectures.VisionTransformer(image_size=2**20, patch_size=1)",
+            ("image_size",),
+        ),
+    ],
+)
+def test_architecture_builders_refuse_models_past_the_memory_budget(code, names):
+    assert_refused(limited("from cnnlib import architectures\n" + code, timeout=60), *names)
+
+
+def test_architecture_budget_follows_set_memory_budget():
+    from cnnlib import architectures as arch
+
+    with memory_budget(4_000_000):
+        with torch.device("meta"), pytest.raises(ValueError, match="depths=.*memory budget"):
+            arch.resnet18(num_classes=10)  # 11.2 M parameters: 45 MB
+        model = arch.shapes_cnn()  # 6,132 parameters: 24 KB (and 18 modules, about 72 KiB)
+    assert sum(p.numel() for p in model.parameters()) == 6_132
+    with memory_budget(None), torch.device("meta"):
+        big = arch.vgg16(num_classes=10**7)  # 41 G parameters: no limit (meta allocates nothing)
+    assert big.classifier[-1].out_features == 10**7
+
+
+def test_architecture_flags_are_bools():
+    from cnnlib import architectures as arch
+
+    with pytest.raises(TypeError, match="modern"):
+        arch.lenet5(modern=1)
+    with pytest.raises(TypeError, match="skip"):
+        arch.deep_stack(2, skip=1)
+    with pytest.raises(TypeError, match="batch_norm"):
+        arch.deep_stack(2, batch_norm="yes")
+    with pytest.raises(ValueError, match="depths must give 4"):
+        arch.ResNet(arch.BasicBlock, (2, 2, 2))
+
+
+def test_pointing_game_masks_are_boolean_by_name():
+    """A 0/1 mask of numbers is refused (a mask is not a weighting); any container of bools is a
+    mask; an empty image is refused by name, not by NumPy's reshape."""
+    from cnnlib.explain import pointing_game
+
+    maps = np.zeros((6, 7))
+    maps[2, 3] = 1.0
+    mask = np.zeros((6, 7), bool)
+    mask[2, 3] = True
+    assert pointing_game(maps, mask) is True
+    assert pointing_game(maps, torch.from_numpy(mask)) is True
+    assert pointing_game(maps, mask.tolist()) is True
+    for numbers in (mask.astype(np.float64), mask.astype(np.int64), mask.astype(np.uint8)):
+        with pytest.raises(TypeError, match="masks must be boolean.*m > 0"):
+            pointing_game(maps, numbers)
+    with pytest.raises(TypeError, match="masks"):
+        pointing_game(maps, torch.empty(6, 7, dtype=torch.bool, device="meta"))
+    with pytest.raises(ValueError, match="at least one pixel"):
+        pointing_game(maps, np.zeros((6, 0), bool))
+    with pytest.raises(ValueError, match="at least one pixel"):
+        pointing_game(np.zeros((6, 0)), mask)
+    assert pointing_game(np.zeros((0, 6, 7)), np.zeros((0, 6, 7), bool)).shape == (0,)
+
+
+def test_vision_transformer_heads_must_divide_the_width():
+    """Built with dim 4 and 3 heads, the model failed only in forward (a reshape)."""
+    from cnnlib import architectures as arch
+
+    with pytest.raises(ValueError, match="num_heads 3"):
+        arch.VisionTransformer(8, 4, 1, 3, 4, 8, 2)
+    model = arch.VisionTransformer(8, 4, 1, 2, 4, 8, 2)
+    assert model(torch.zeros(1, 3, 8, 8)).shape == (1, 2)
+
+
+# -- found by the fuzz suite once its draws changed (new seeds for the same strategies) ---------
+def test_im2col_huge_padding_is_refused_by_the_memory_budget():
+    answer = limited("result = conv.im2col(np.ones((4, 6, 7)), 3, padding=10**6)")
+    assert_refused(answer, "padding (1000000, 1000000)")
+
+
+@pytest.mark.parametrize("baseline", [print, "3", object(), 1 + 2j, {"a": 1}])
+def test_integrated_gradients_names_a_junk_baseline(baseline):
+    from cnnlib import explain
+
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    with pytest.raises(TypeError, match="baseline"):
+        explain.integrated_gradients(model, torch.zeros(1, 1, 5, 5), 0, baseline=baseline)
+
+
+def test_torch_max_pool_backward_is_safe_on_a_huge_input_allocates_little():
+    """It built every window position (8 GiB for 2**31 windows); only the windows starting
+    outside the input can miss it."""
+    assert limited("result = backprop.torch_max_pool_backward_is_safe(2**31, 1)") == {"ok": "True"}
+    assert backprop.torch_max_pool_backward_is_safe(3, 2, 1, 1, 4) is False  # taps at -1, 3
+
+
+@pytest.mark.parametrize("baseline", [float("nan"), np.float32("nan"), np.full((1, 5, 5), np.inf)])
+def test_integrated_gradients_refuses_a_non_finite_baseline(baseline):
+    from cnnlib import explain
+
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    with pytest.raises(ValueError, match="baseline"):
+        explain.integrated_gradients(model, torch.zeros(1, 1, 5, 5), 0, baseline=baseline)
+
+
+@pytest.mark.parametrize(
+    "build, error, name",
+    [
+        (lambda a: a.AlexNet(dropout=1.5), ValueError, "dropout"),
+        (lambda a: a.AlexNet(dropout="0.5"), TypeError, "dropout"),
+        (lambda a: a.MobileNetV2(dropout=-0.1), ValueError, "dropout"),
+        (lambda a: a.EfficientNet(stochastic_depth=1.0), ValueError, "stochastic_depth"),
+        (lambda a: a.VGG(config=(64, "N")), TypeError, "config[1]"),
+        (lambda a: a.VGG(config=()), TypeError, "config"),
+        (lambda a: a.VGG(config=(2**31,)), ValueError, "config=(2147483648,)"),
+        (lambda a: a.VGG(batch_norm=1), TypeError, "batch_norm"),
+        (lambda a: a.ResNet("BasicBlock", (2, 2, 2, 2)), TypeError, "block"),
+    ],
+)
+def test_model_classes_name_their_bad_arguments(build, error, name):
+    from cnnlib import architectures
+
+    with torch.device("meta"), pytest.raises(error) as info:
+        build(architectures)
+    assert name in str(info.value)
+
+
+# -- found by a wider fuzz sweep (4x the examples, random seeds) ---------------------------------
+def test_shape_params_huge_n_is_refused_by_the_memory_budget():
+    assert_refused(limited("result = data.shape_params(2**31)"), "n=2147483648")
+
+
+def test_shift_consistency_shifts_are_pairs_not_ints():
+    """``(2, 3)`` read as two diagonal shifts (2, 2) and (3, 3) (check_pair's int rule)."""
+    images = np.zeros((2, 1, 6, 6))
+    with pytest.raises(TypeError, match=r"shifts\[0\] must be a \(dy, dx\) pair"):
+        equivariance.shift_consistency(lambda b: np.zeros((len(b), 2)), images, (2, 3))
+    assert equivariance.shift_consistency(lambda b: np.zeros((len(b), 2)), images, [(2, 3)]) == 1
+
+
+def test_occlusion_refuses_a_non_finite_baseline():
+    from cnnlib import explain
+
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    with pytest.raises(ValueError, match="baseline"):
+        explain.occlusion(model, torch.zeros(1, 1, 5, 5), 0, patch=2, baseline=float("nan"))
+    got = explain.occlusion(model, torch.zeros(1, 1, 5, 5), 0, patch=2, baseline=np.float32(0.5))
+    assert got.shape == (1, 1, 5, 5)
+
+
+def test_gradient_view_refuses_an_empty_weight_by_name():
+    from cnnlib.widgets import GradientView
+
+    with pytest.raises(ValueError, match="weight must be between 1 x 1"):
+        GradientView(weight=np.zeros((3, 0)))

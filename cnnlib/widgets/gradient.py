@@ -104,9 +104,9 @@ class GradientView(RasterPosition, View):
         kh, kw = self._w.shape
         if not (3 <= h <= 10 and 3 <= w <= 10):
             raise ValueError(f"x must be between 3 x 3 and 10 x 10, got {self._x.shape}")
-        if kh > min(h, 5) or kw > min(w, 5):
+        if kh > min(h, 5) or kw > min(w, 5) or min(kh, kw) < 1:
             raise ValueError(
-                f"weight must be at most 5 x 5 and no larger than x {self._x.shape}, "
+                f"weight must be between 1 x 1 and 5 x 5 and no larger than x {self._x.shape}, "
                 f"got {self._w.shape}"
             )
         if not (np.all(np.isfinite(self._x)) and np.all(np.isfinite(self._w))):

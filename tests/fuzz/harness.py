@@ -9,7 +9,8 @@ drawn value and asserts:
 - a ``Bad`` value is refused;
 - a ``Same`` value gives the result of the call with its canonical value (``results_equal``),
   and, if ``reference`` is given, the reference's result too;
-- an ``Edge`` value gives a result or a named error.
+- an ``Edge`` value gives a result or a named error;
+- a result passes the spec's ``check`` (if any).
 """
 
 from __future__ import annotations
@@ -90,8 +91,11 @@ def outcome(
     aliases: tuple[str, ...] = (),
     reference: Callable | None = None,
     project: Callable = lambda result: result,
+    check: Callable[[object, str], None] | None = None,
 ) -> None:
-    """Call ``fn(**kwargs)`` with ``arg`` set to ``case.value`` and judge it (module docstring)."""
+    """Call ``fn(**kwargs)`` with ``arg`` set to ``case.value`` and judge it (module docstring);
+    ``check(result, context)`` asserts what every result must satisfy (e.g. a model within the
+    memory budget, for builders fuzzed on the meta device where nothing is allocated)."""
     name = getattr(fn, "__qualname__", repr(fn))
     context = f"{name}({arg}={case!r})"
     got, exc = call(fn, {**kwargs, arg: case.value})
@@ -112,6 +116,8 @@ def outcome(
         assert_named_error(exc, (arg, *aliases), context)
         return
     assert not isinstance(case, Bad), f"{context}: accepted a bad value, returned {got!r:.200}"
+    if check is not None:
+        check(got, context)
     if isinstance(case, Same):
         got, want = project(got), project(want)
         assert results_equal(got, want, rtol=_rtol(case)), (

@@ -253,3 +253,76 @@ def shape_tuples(valid: tuple[int, ...]) -> st.SearchStrategy[Case]:
         [Edge(valid[:-2] + (40000, 40000), "huge image"), Edge(valid[:-2] + (HUGE, 2), "2**62")]
     )
     return st.one_of(junk(), bad, same, edge)
+
+
+def bool_arrays(valid: np.ndarray, ndims: tuple[int, ...]) -> st.SearchStrategy[Case]:
+    """A boolean array argument (a mask): the same truth values in another container are
+    ``Same``; numbers, even exactly 0 and 1, are ``Bad`` (a mask is not a weighting, the rule
+    of ``check_bool`` for arrays), and so are the wrong ranks and containers of ``arrays``."""
+    valid = np.asarray(valid)
+    assert valid.dtype == bool, "bool_arrays needs a valid boolean array"
+    same = [
+        Same(torch.from_numpy(valid.copy()), "torch bool tensor", valid),
+        Same(valid.tolist(), "nested list of bools", valid),
+        Same(np.asfortranarray(valid), "Fortran order", valid),
+    ]
+    if valid.ndim:
+        same.append(Same(valid[..., ::-1].copy()[..., ::-1], "negative strides", valid))
+        b = np.broadcast_to(valid[..., :1, :1] if valid.ndim >= 2 else valid[:1], valid.shape)
+        same.append(Same(b, "broadcast view", np.array(b)))
+    numbers = [valid.astype(t) for t in (np.float64, np.float32, np.int64, np.uint8)]
+    wrong_rank = [np.zeros((2,) * n, bool) for n in range(0, 7) if n not in ndims]
+    bad = _bad(
+        *numbers,
+        torch.from_numpy(valid.astype(np.float32)),
+        valid.astype(np.float64) * 0.5,
+        *wrong_rank,
+        valid.astype(np.complex128),
+        valid.astype(object),
+        valid.astype(str),
+        torch.empty(valid.shape, dtype=torch.bool, device="meta"),
+        why="numbers, or the wrong rank, dtype or container",
+    )
+    edge = st.sampled_from(
+        [
+            Edge(np.zeros(valid.shape, bool), "no object"),
+            Edge(np.ones(valid.shape, bool), "all object"),
+            Edge(np.zeros(valid.shape[:-1] + (0,), bool), "empty axis"),
+        ]
+    )
+    return st.one_of(junk(), bad, st.sampled_from(same), edge)
+
+
+def int_tuples(valid: tuple[int, ...]) -> st.SearchStrategy[Case]:
+    """A non-empty sequence of positive integers (layer widths): a list or NumPy ints are the
+    same widths; an empty, zero, negative, float or bool entry is refused; a NumPy array (not a
+    sequence) may be taken or refused by name; huge widths must meet the memory budget."""
+    valid = tuple(valid)
+    bad = _bad(
+        (),
+        [],
+        (0,),
+        valid + (-1,),
+        (1.5,) + valid,
+        (True,) + valid,
+        "".join(map(str, valid)),
+        5,
+        {2, 3},
+        (2**63,),
+        why="not a non-empty sequence of positive ints",
+    )
+    same = st.sampled_from(
+        [
+            Same(list(valid), "a list", valid),
+            Same(tuple(np.int64(v) for v in valid), "NumPy ints", valid),
+        ]
+    )
+    edge = st.sampled_from(
+        [
+            Edge(np.array(valid), "a NumPy array"),
+            Edge((10**6,), "huge"),
+            Edge(valid + (2**31,), "huge"),
+            Edge((HUGE,) * 2, "2**62"),
+        ]
+    )
+    return st.one_of(junk(), bad, same, edge)

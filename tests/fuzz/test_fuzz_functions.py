@@ -13,21 +13,44 @@ import contextlib
 import inspect
 import signal
 
+import numpy as np
 import pytest
+import torch
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from .catalogue import SKIPPED, SPECS, Spec, public_callables, qualname
 from .child import FuzzChild
 from .harness import outcome
-from .strategies import Edge
+from .strategies import Bad, Case, Edge
 
 #: one call may take this long (a hang or a runaway computation fails the test)
 CASE_SECONDS = 5.0
 
 #: specs that still fail, with the issue item that fixes them (remove when fixed)
-KNOWN_FAILING: dict[str, str] = {
-    "cnnlib.explain.pointing_game": "masks fuzzed as floats; masks must be bool (catalogue)",
+KNOWN_FAILING: dict[str, str] = {}
+
+_SALIENCY = "cnnlib.widgets.saliency.SaliencyView"
+_MASKS_FIX = (
+    "SaliencyView._check_masks (saliency.py, held by the lead for speed work) {}; its "
+    "docstring and pointing_game say 'Boolean (N, H, W)'. Fix: m = check_bool_array('masks', "
+    "masks, (2, 3)) from cnnlib._validate, then drop this case and catalogue._not_known_failing"
+)
+#: single cases that still fail, left out of their spec's strategy (see catalogue.py) so that
+#: the rest of the spec is fuzzed; each runs here and must still fail (a fix fails this test)
+KNOWN_FAILING_CASES: dict[str, tuple[str, str, Case, str]] = {
+    "SaliencyView-int-masks": (
+        _SALIENCY,
+        "masks",
+        Bad(np.ones((6, 6), np.int64), "int 0/1 mask"),
+        _MASKS_FIX.format("takes integer masks (dtype kinds b, u, i; 2 becomes True)"),
+    ),
+    "SaliencyView-meta-masks": (
+        _SALIENCY,
+        "masks",
+        Bad(torch.empty(6, 6, dtype=torch.bool, device="meta"), "meta tensor"),
+        _MASKS_FIX.format("raises NotImplementedError for a meta-device mask"),
+    ),
 }
 
 IDS = [f"{s.name}-{i}" for i, s in enumerate(SPECS)]
@@ -53,7 +76,8 @@ def run_spec(spec: Spec) -> None:
         case = data.draw(spec.args[arg], label=arg)
         if case.value is None and arg in optional:
             case = Edge(None, "the default")
-        with time_limit(CASE_SECONDS, f"{spec.name}({arg}={case!r})"):
+        device = torch.device(spec.device) if spec.device else contextlib.nullcontext()
+        with time_limit(CASE_SECONDS, f"{spec.name}({arg}={case!r})"), device:
             outcome(
                 spec.fn,
                 spec.call,
@@ -62,6 +86,7 @@ def run_spec(spec: Spec) -> None:
                 spec.aliases.get(arg, ()),
                 spec.reference,
                 spec.project,
+                spec.check,
             )
 
     run()
@@ -108,7 +133,10 @@ def test_spec_covers_every_argument(spec):
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_spec_base_call_works(spec):
-    spec.fn(**spec.call)  # the fuzz replaces one argument of a call that works
+    with torch.device(spec.device) if spec.device else contextlib.nullcontext():
+        result = spec.fn(**spec.call)  # the fuzz replaces one argument of a call that works
+    if spec.check is not None:
+        spec.check(result, spec.name)
 
 
 @pytest.mark.parametrize("index", range(len(SPECS)), ids=IDS)
@@ -117,3 +145,14 @@ def test_bad_arguments_are_refused_by_name(child, index):
         pytest.xfail(KNOWN_FAILING[SPECS[index].name])
     ok, report = child.run(index)
     assert ok, report
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN_FAILING_CASES))
+def test_known_failing_cases_still_fail(name):
+    spec_name, arg, case, reason = KNOWN_FAILING_CASES[name]
+    spec = next(s for s in SPECS if s.name == spec_name)
+    try:
+        outcome(spec.fn, spec.call, arg, case, spec.aliases.get(arg, ()), None, spec.project)
+    except AssertionError:
+        pytest.xfail(reason)
+    pytest.fail(f"{name} passes now: remove it from KNOWN_FAILING_CASES and from the catalogue")
