@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import numbers
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -570,8 +571,7 @@ def integrated_gradients(
     if method == "gausslegendre":
         # leggauss solves a steps x steps eigenproblem
         check_memory(f"steps {steps}", 3 * 8.0 * steps * steps, "the Gauss-Legendre nodes")
-        nodes, weights = np.polynomial.legendre.leggauss(steps)
-        alphas, weights = 0.5 * (nodes + 1), 0.5 * weights
+        alphas, weights = _gauss_legendre(steps)
     else:
         alphas = np.linspace(0, 1, steps)
         weights = np.full(steps, 1 / (steps - 1))
@@ -592,6 +592,13 @@ def integrated_gradients(
             grad = _input_gradient(model, path, targets[image])
             total.index_add_(0, image, grad * weights[step].view(-1, 1, 1, 1))
     return _out(total * (x - base), single)
+
+
+@functools.lru_cache(maxsize=16)
+def _gauss_legendre(steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights of the ``steps``-point Gauss-Legendre rule on [0, 1]."""
+    nodes, weights = np.polynomial.legendre.leggauss(steps)
+    return 0.5 * (nodes + 1), 0.5 * weights
 
 
 def _step(x: torch.Tensor) -> int:

@@ -8,6 +8,7 @@ values (kernels, gradients), centred on zero by ``symmetric_limits``.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
 
@@ -144,11 +145,31 @@ def text_color(cell) -> str | list[str]:
 def cell_text_colors(values, cmap: str, vmin: float, vmax: float) -> list[str]:
     """``text_color`` of the cells that ``values`` get through colormap ``cmap`` on
     ``[vmin, vmax]`` (values clipped to it, as matplotlib draws them)."""
+    span = vmax - vmin if vmax > vmin else 1.0
+    with np.errstate(over="ignore", invalid="ignore"):  # a tiny span: every value an end
+        t = np.clip((np.ravel(np.asarray(values, dtype=float)) - vmin) / span, 0.0, 1.0)
+    black, n = _black_text_table(cmap)
+    # the colormap's own lookup: entry int(t N), t = 1 taking the last entry; NaN: "bad"
+    index = np.where(np.isnan(t), n, np.minimum(np.nan_to_num(t) * n, n - 1)).astype(int)
+    return ["black" if b else "white" for b in black[index]]
+
+
+@functools.lru_cache(maxsize=64)
+def colormap(name: str):
+    """``matplotlib.colormaps[name]``, built once (the registry hands out a new copy, with a
+    new lookup table, on every access). Shared: do not modify it."""
     import matplotlib
 
-    span = vmax - vmin if vmax > vmin else 1.0
-    t = np.clip((np.ravel(np.asarray(values, dtype=float)) - vmin) / span, 0.0, 1.0)
-    return text_color(matplotlib.colormaps[cmap](t).reshape(-1, 4))
+    return matplotlib.colormaps[name]
+
+
+@functools.lru_cache(maxsize=64)
+def _black_text_table(cmap: str) -> tuple[np.ndarray, int]:
+    """Per entry of colormap ``cmap``'s lookup table: does black text read best on it?"""
+    lut = colormap(cmap)
+    n = lut.N
+    colors = np.vstack([lut(np.arange(n)), lut(np.nan)])  # the last: "bad"
+    return np.array(text_color(colors)) == "black", n
 
 
 def show_grid(

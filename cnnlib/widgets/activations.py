@@ -36,6 +36,7 @@ from cnnlib.widgets._fastdraw import (
     cell_grid,
     cell_mesh,
     fit_fontsize,
+    imshow,
     short_number,
     text_colors,
     update_mesh,
@@ -333,19 +334,19 @@ class ActivationExplorer(BlitView):
             ax.set_aspect("equal")
 
         blank = np.zeros((2, 2, 4), np.uint8)
-        self.input_im = self.ax_input.imshow(blank, interpolation="nearest")
+        self.input_im = imshow(self.ax_input, blank, interpolation="nearest")
         self.input_title = _text(self.ax_input, 0.5, 1.02, ha="center", va="bottom", fontsize=10,
                                  transform=self.ax_input.transAxes)  # fmt: skip
         self.col_ims, self.col_titles = [], []
         for ax in self.col_axes:
-            self.col_ims.append(ax.imshow(blank, interpolation="nearest"))
+            self.col_ims.append(imshow(ax, blank, interpolation="nearest"))
             self.col_titles.append(
                 _text(ax, 0.5, 1.02, ha="center", va="bottom", fontsize=9, transform=ax.transAxes)
             )
         self.tile_rects = [
             _window_rect(ax, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=2) for ax in self.col_axes
         ]
-        self.map_im = self.ax_map.imshow(np.zeros((2, 2)), cmap=DIVERGING, interpolation="nearest")
+        self.map_im = imshow(self.ax_map, np.zeros((2, 2)), cmap=DIVERGING, interpolation="nearest")
         self.map_title = _text(self.ax_map, 0.5, 1.01, ha="center", va="bottom", fontsize=11,
                                transform=self.ax_map.transAxes)  # fmt: skip
         self.unit_rect = _window_rect(self.ax_map, 0, 0, 1, 1, color="black", linewidth=2.5)
@@ -620,12 +621,15 @@ class ActivationExplorer(BlitView):
         size = self._font_size(weights)
         for k in range(SHOWN_INPUTS):
             on = k < len(inputs)
-            for artist in (self.ker_axes[k], self.win_axes[k], self.ker_titles[k],
-                           self.win_titles[k], self.sum_texts[k]):  # fmt: skip
-                if artist.get_visible() != on:
-                    artist.set_visible(on)
-                    self.full_redraw = True
+            # the panels' own artists (all layered), not their axes: hiding an axes would
+            # need a full redraw, and an axes with its axis off draws nothing itself
+            for artist in (self.ker_meshes[k], self.win_meshes[k], self.ker_grids[k],
+                           self.win_grids[k], self.ker_titles[k], self.win_titles[k],
+                           self.sum_texts[k]):  # fmt: skip
+                artist.set_visible(on)
             if not on:
+                for label in (*self.ker_labels[k], *self.win_labels[k]):
+                    label.set_visible(False)
                 continue
             i = inputs[k]
             self._draw_cells(

@@ -29,6 +29,7 @@ from cnnlib.plotting import (
     DIVERGING,
     HIGHLIGHT,
     SEQUENTIAL,
+    colormap,
     move_rect,
     symmetric_limits,
     text_color,
@@ -208,7 +209,7 @@ class GradientView(RasterPosition, View):
         lo, hi = lim
         data = np.ma.getdata(values).astype(float)
         t = np.clip((data - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0)
-        rgba = matplotlib.colormaps[cmap](t)
+        rgba = colormap(cmap)(t)
         bad = np.ma.getmaskarray(values)
         rgba[bad] = matplotlib.colors.to_rgba(_PAD_COLOR)
         if overlay is not None:

@@ -13,14 +13,12 @@ import html
 from typing import Any
 
 import ipywidgets as widgets
-import matplotlib
 import numpy as np
 import torch
-from matplotlib.collections import LineCollection
 
 from cnnlib.explain import pointing_game
-from cnnlib.plotting import ACCENT, DIVERGING, HIGHLIGHT, SEQUENTIAL, symmetric_limits
-from cnnlib.widgets._fastdraw import BlitView, GlyphText
+from cnnlib.plotting import ACCENT, DIVERGING, HIGHLIGHT, SEQUENTIAL, colormap, symmetric_limits
+from cnnlib.widgets._fastdraw import BlitView, GlyphText, imshow
 from cnnlib.widgets.activations import (
     check_model_and_images,
     default_model_and_images,
@@ -57,6 +55,12 @@ def outline_segments(mask: np.ndarray) -> np.ndarray:
     y, c = i - 0.5, j - 1.0
     horizontal = np.stack([np.c_[c - 0.5, y], np.c_[c + 0.5, y]], axis=1)
     return np.concatenate([vertical, horizontal]).astype(float)
+
+
+def broken_line(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(S, 2, 2)`` segments as the x and y of one line, a NaN after each segment."""
+    pts = np.concatenate([segments, np.full((len(segments), 1, 2), np.nan)], axis=1)
+    return pts[..., 0].ravel(), pts[..., 1].ravel()
 
 
 class SaliencyView(BlitView):
@@ -175,17 +179,18 @@ class SaliencyView(BlitView):
         self.ax_img, self.ax_map, self.ax_over = fig.subplots(1, 3)
         blank = np.zeros((2, 2))
         self.img_ims = [
-            ax.imshow(blank, cmap="gray", interpolation="nearest")
+            imshow(ax, blank, cmap="gray", interpolation="nearest")
             for ax in (self.ax_img, self.ax_over)
         ]
-        self.map_im = self.ax_map.imshow(blank, cmap=SEQUENTIAL, interpolation="nearest")
+        self.map_im = imshow(self.ax_map, blank, cmap=SEQUENTIAL, interpolation="nearest")
         self.over_im = self.ax_over.imshow(np.zeros((2, 2, 4)), interpolation="bilinear", zorder=2)
         self.outlines = []
         for ax in (self.ax_img, self.ax_map, self.ax_over):
             ax.set_xticks([])
             ax.set_yticks([])
-            lines = LineCollection([], colors=ACCENT, linewidths=2.0, zorder=3)
-            ax.add_collection(lines, autolim=False)
+            # one line broken by NaNs: ~20x faster to update than a LineCollection's paths
+            (lines,) = ax.plot([], [], color=ACCENT, linewidth=2.0, zorder=3,
+                               solid_capstyle="projecting", scalex=False, scaley=False)  # fmt: skip
             self.outlines.append(lines)
         self.peaks = [
             ax.plot([], [], marker="X", markersize=14, color=HIGHLIGHT, markeredgecolor="white",
@@ -225,12 +230,12 @@ class SaliencyView(BlitView):
         lim = symmetric_limits(m) if signed else (0.0, float(np.max(m)) or 1.0)
         # coloured here (uint8): resampled faster than values through a colormap, same pixels
         span = lim[1] - lim[0] or 1.0
-        cmap = matplotlib.colormaps[DIVERGING if signed else SEQUENTIAL]
+        cmap = colormap(DIVERGING if signed else SEQUENTIAL)
         self.map_im.set_data(cmap((m - lim[0]) / span, bytes=True))
         extent = (-0.5, w - 0.5, h - 0.5, -0.5)
         self.map_im.set_extent(extent)
         scaled = np.clip((m - lim[0]) / (lim[1] - lim[0] or 1.0), 0, 1)
-        rgba = matplotlib.colormaps[DIVERGING if signed else "inferno"](scaled)
+        rgba = colormap(DIVERGING if signed else "inferno")(scaled)
         strength = np.abs(2 * scaled - 1) if signed else scaled
         rgba[..., 3] = 0.8 * strength
         self.over_im.set_data((255 * rgba).round().astype(np.uint8))  # uint8: resampled 2x faster
@@ -287,7 +292,8 @@ class SaliencyView(BlitView):
             ax.set_xlim(-0.5, w - 0.5)
             ax.set_ylim(h - 0.5, -0.5)
         segs = outline_segments(mask) if mask is not None else np.zeros((0, 2, 2))
+        xs, ys = broken_line(segs)
         for lines in self.outlines:
-            lines.set_segments(segs)
+            lines.set_data(xs, ys)
         name = f"image {image}" + ("" if label is None else f": {self._classes[label]}")
         self.titles[0].set_text(name + (", true outline" if mask is not None else ""))
