@@ -48,9 +48,15 @@ def test_02_output_dimensions_runs_and_the_explorer_responds(page):
 
     # an impossible combination: a message in the view, not a traceback
     move_slider(view, "size", -6)  # size 7 -> 1, with kernel 3 and padding 1: still fits
-    wait_for_change(lambda: slider_value(view, "size"), "7", what="the size slider to move")
+    wait_until(lambda: slider_value(view, "size") == "1", what="the size slider to reach 1")
     move_slider(view, "padding", -1)  # padding 0: a kernel of 3 on 1 pixel does not fit
+    wait_until(lambda: slider_value(view, "padding") == "0", what="the padding slider to reach 0")
     message = view.locator(".cnnlib-message").first
-    wait_until(lambda: "larger than the padded input" in message.inner_text(), what="a message")
+    try:
+        wait_until(lambda: "larger than the padded input" in message.inner_text(), timeout=60)
+    except pytest.fail.Exception:
+        shown = {"message": message.inner_text(), "readout": readout.inner_text()}
+        screenshot(view, "02_dimensions_explorer_no_message")
+        pytest.fail(f"no 'larger than the padded input' message after 60 s; the view shows {shown}")
     assert "Traceback" not in message.inner_text()
     screenshot(view, "02_dimensions_explorer_impossible")
