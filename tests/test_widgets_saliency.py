@@ -120,6 +120,13 @@ def test_bad_input_names_the_argument():
         SaliencyView(images=np.zeros((2, 1, 32, 32)), masks=np.zeros((2, 16, 16), bool))
     with pytest.raises(TypeError, match="masks"):
         SaliencyView(images=np.zeros((1, 1, 32, 32)), masks=np.zeros((1, 32, 32)))
+    # a mask is not a weighting: integer 0/1 arrays are refused with the fix, as pointing_game does
+    with pytest.raises(TypeError, match=r"masks must be boolean.*m > 0"):
+        SaliencyView(images=np.zeros((1, 1, 8, 8)), masks=np.ones((8, 8), np.int64))
+    with pytest.raises(TypeError, match="masks"):
+        SaliencyView(
+            images=np.zeros((1, 1, 8, 8)), masks=torch.ones(8, 8, dtype=torch.bool, device="meta")
+        )
     conv = nn.Sequential(nn.Conv2d(1, 2, 3))
     with pytest.raises(ValueError, match="model must return class scores"):
         SaliencyView(model=conv, images=np.zeros((1, 1, 8, 8)))

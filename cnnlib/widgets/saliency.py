@@ -16,6 +16,7 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
+from cnnlib._validate import check_bool_array
 from cnnlib.explain import pointing_game
 from cnnlib.plotting import ACCENT, DIVERGING, HIGHLIGHT, SEQUENTIAL, colormap, symmetric_limits
 from cnnlib.widgets._fastdraw import BlitView, GlyphText, imshow
@@ -118,17 +119,13 @@ class SaliencyView(BlitView):
     def _check_masks(masks: Any, x: torch.Tensor) -> np.ndarray | None:
         if masks is None:
             return None
-        if hasattr(masks, "detach"):
-            masks = masks.detach().cpu().numpy()
-        m = np.asarray(masks)
-        if m.dtype.kind not in "bui":
-            raise TypeError(f"masks must be a boolean array, got dtype {m.dtype}")
+        m = check_bool_array("masks", masks, (2, 3))
         if m.ndim == 2:
             m = m[None]
         n, _, h, w = x.shape
         if m.shape != (n, h, w):
             raise ValueError(f"masks must have shape (N, H, W) = {(n, h, w)}, got {m.shape}")
-        return m.astype(bool)
+        return m
 
     # -- data ---------------------------------------------------------------------------
     def prediction(self, image: int) -> tuple[int, float]:

@@ -13,7 +13,6 @@ import contextlib
 import inspect
 import signal
 
-import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, Phase, given, settings
@@ -22,7 +21,7 @@ from hypothesis import strategies as st
 from .catalogue import SKIPPED, SPECS, Spec, public_callables, qualname
 from .child import FuzzChild
 from .harness import outcome
-from .strategies import Bad, Case, Edge
+from .strategies import Case, Edge
 
 #: one call may take this long (a hang or a runaway computation fails the test)
 CASE_SECONDS = 5.0
@@ -30,28 +29,9 @@ CASE_SECONDS = 5.0
 #: specs that still fail, with the issue item that fixes them (remove when fixed)
 KNOWN_FAILING: dict[str, str] = {}
 
-_SALIENCY = "cnnlib.widgets.saliency.SaliencyView"
-_MASKS_FIX = (
-    "SaliencyView._check_masks (saliency.py, held by the lead for speed work) {}; its "
-    "docstring and pointing_game say 'Boolean (N, H, W)'. Fix: m = check_bool_array('masks', "
-    "masks, (2, 3)) from cnnlib._validate, then drop this case and catalogue._not_known_failing"
-)
 #: single cases that still fail, left out of their spec's strategy (see catalogue.py) so that
 #: the rest of the spec is fuzzed; each runs here and must still fail (a fix fails this test)
-KNOWN_FAILING_CASES: dict[str, tuple[str, str, Case, str]] = {
-    "SaliencyView-int-masks": (
-        _SALIENCY,
-        "masks",
-        Bad(np.ones((6, 6), np.int64), "int 0/1 mask"),
-        _MASKS_FIX.format("takes integer masks (dtype kinds b, u, i; 2 becomes True)"),
-    ),
-    "SaliencyView-meta-masks": (
-        _SALIENCY,
-        "masks",
-        Bad(torch.empty(6, 6, dtype=torch.bool, device="meta"), "meta tensor"),
-        _MASKS_FIX.format("raises NotImplementedError for a meta-device mask"),
-    ),
-}
+KNOWN_FAILING_CASES: dict[str, tuple[str, str, Case, str]] = {}
 
 IDS = [f"{s.name}-{i}" for i, s in enumerate(SPECS)]
 
