@@ -9,7 +9,8 @@ values (kernels, gradients), centred on zero by ``symmetric_limits``.
 from __future__ import annotations
 
 import functools
-import io
+import struct
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -286,15 +287,36 @@ def set_labels(
 
 
 def figure_png(fig: Figure) -> bytes:
-    """Render ``fig`` and return PNG bytes (fast: Agg buffer, light compression)."""
-    from PIL import Image
-
+    """Render ``fig`` and return its PNG bytes (``png_bytes`` of the Agg buffer)."""
     canvas = fig.canvas
     canvas.draw()
-    buf = np.asarray(canvas.buffer_rgba())
-    out = io.BytesIO()
-    Image.fromarray(buf).save(out, format="png", compress_level=1)
-    return out.getvalue()
+    return png_bytes(np.asarray(canvas.buffer_rgba()))
+
+
+def png_bytes(rgba: np.ndarray) -> bytes:
+    """A PNG (RGBA, no row filter, zlib level 1) of an ``(H, W, 4)`` uint8 buffer.
+
+    Flat-coloured cells compress well without PNG's row filters, and skipping them halves the
+    encoding time of Pillow's writer. The alpha channel is kept: copying the rows whole costs
+    less than dropping every fourth byte (~1 ms against ~3 ms for a 1040 x 528 figure), and
+    the constant alpha adds ~10 % to the compressed size.
+    """
+    h, w = rgba.shape[:2]
+    raw = np.empty((h, 1 + 4 * w), dtype=np.uint8)
+    raw[:, 0] = 0  # filter type "none" on every row
+    raw[:, 1:] = rgba.reshape(h, 4 * w)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)  # 8-bit RGBA, no interlace
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 1))
+        + chunk(b"IEND", b"")
+    )
 
 
 def label_cells(im: AxesImage, fmt: str = "{:g}", fontsize: float | None = None) -> list[Text]:

@@ -32,6 +32,10 @@ def test_figure_png_is_the_rendered_figure():
     img = Image.open(io.BytesIO(data))
     assert img.format == "PNG"
     assert img.size == (100, 50)
+    # the pixels Agg drew, unchanged (Pillow decodes the PNG independently of our writer)
+    fig.add_subplot().plot([0, 1], [1, 0])
+    img = Image.open(io.BytesIO(plotting.figure_png(fig)))
+    np.testing.assert_array_equal(np.asarray(img), np.asarray(fig.canvas.buffer_rgba()))
 
 
 def test_set_labels_writes_values_and_hides_the_rest():

@@ -314,7 +314,7 @@ def test_png_bytes_round_trip() -> None:
 
     from PIL import Image
 
-    from cnnlib.widgets._fastdraw import png_bytes
+    from cnnlib.plotting import png_bytes
 
     rgba = np.random.default_rng(3).integers(0, 256, (37, 53, 4)).astype(np.uint8)
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png_bytes(rgba)))), rgba)

@@ -1000,6 +1000,7 @@ SKIPPED: dict[str, str] = {
                 "draw_box_graph",
                 "draw_conv_grid",
                 "figure_png",
+                "png_bytes",
                 "label_cells",
                 "move_rect",
                 "new_figure",
