@@ -35,7 +35,7 @@ from cnnlib.shapes import (
     explain_conv_transpose_output_size,
 )
 from cnnlib.widgets._base import check_slider_limits
-from cnnlib.widgets._fastdraw import BlitView
+from cnnlib.widgets._fastdraw import BlitView, imshow
 
 MAX_SIZE = 10
 MAX_KERNEL = 5
@@ -168,7 +168,7 @@ class DimensionsExplorer(BlitView):
             ax.set_yticks([])
             for spine in ax.spines.values():
                 spine.set_visible(False)
-        self.im_in = self.ax_in.imshow(np.ones((1, 1, 4)), interpolation="nearest")
+        self.im_in = imshow(self.ax_in, np.ones((1, 1, 4)), interpolation="nearest")
         self.input_border = window_rect(self.ax_in, 0, 0, 1, 1, color="black", linewidth=1.5)
         self.input_border.set_linestyle("--")
         self.grid_in = LineCollection([], colors="white", linewidths=1.0, zorder=2)

@@ -22,6 +22,7 @@ from cnnlib.conv import conv2d, max_pool2d
 from cnnlib.equivariance import blur_pool2d, equivariance_error, interior_is_empty, shift
 from cnnlib.plotting import DIVERGING, SEQUENTIAL, symmetric_limits
 from cnnlib.widgets._base import View
+from cnnlib.widgets._fastdraw import imshow
 
 #: the 3 x 3 kernel of the convolution layers: an oblique edge detector (asymmetric on purpose)
 KERNEL = np.array([[1.0, 2.0, 0.0], [2.0, 0.0, -2.0], [0.0, -2.0, -1.0]]) / 4.0
@@ -113,12 +114,12 @@ class EquivarianceExplorer(View):
         axes = self.figure.subplots(1, 4)
         self.ax_in, self.ax_a, self.ax_b, self.ax_d = axes
         lo, hi = float(self._image.min()), float(self._image.max())
-        self.im_in = self.ax_in.imshow(
-            self._image, cmap=SEQUENTIAL, vmin=lo, vmax=hi, interpolation="nearest"
+        self.im_in = imshow(
+            self.ax_in, self._image, cmap=SEQUENTIAL, vmin=lo, vmax=hi, interpolation="nearest"
         )
-        self.im_a = self.ax_a.imshow(np.zeros((1, 1)), cmap=DIVERGING, interpolation="nearest")
-        self.im_b = self.ax_b.imshow(np.zeros((1, 1)), cmap=DIVERGING, interpolation="nearest")
-        self.im_d = self.ax_d.imshow(np.zeros((1, 1)), cmap=DIVERGING, interpolation="nearest")
+        self.im_a = imshow(self.ax_a, np.zeros((1, 1)), cmap=DIVERGING, interpolation="nearest")
+        self.im_b = imshow(self.ax_b, np.zeros((1, 1)), cmap=DIVERGING, interpolation="nearest")
+        self.im_d = imshow(self.ax_d, np.zeros((1, 1)), cmap=DIVERGING, interpolation="nearest")
         _frame(self.ax_in, (h, w))
         for ax in axes:
             # a fixed title position spares matplotlib a layout pass on every redraw

@@ -36,6 +36,7 @@ from cnnlib.plotting import (
     window_rect,
 )
 from cnnlib.widgets._base import View
+from cnnlib.widgets._fastdraw import imshow
 from cnnlib.widgets._position import RasterPosition
 
 MODES = ("dL/dx", "dL/dw")
@@ -145,18 +146,18 @@ class GradientView(RasterPosition, View):
         self._xlim = (xlo, xhi if xhi > xlo else xlo + 1)
         blank = np.zeros((1, 1, 4))
         # every panel is one RGBA image coloured here: one image per axes draws fastest
-        self.im_x = self.ax_x.imshow(blank, interpolation="nearest")
+        self.im_x = imshow(self.ax_x, blank, interpolation="nearest")
         self.rect_x = window_rect(self.ax_x, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3)
         self.border_x = window_rect(self.ax_x, 0, 0, 1, 1, color=ACCENT, linewidth=1.5)
         self.border_x.set_linestyle("--")
-        self.im_g = self.ax_g.imshow(blank, interpolation="nearest")
-        self.im_work = self.ax_work.imshow(blank, interpolation="nearest")
+        self.im_g = imshow(self.ax_g, blank, interpolation="nearest")
+        self.im_work = imshow(self.ax_work, blank, interpolation="nearest")
         self.rect_work = window_rect(self.ax_work, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3)
         self.work_labels = self._labels(self.ax_work, 25)
-        self.im_k = self.ax_k.imshow(blank, interpolation="nearest")
+        self.im_k = imshow(self.ax_k, blank, interpolation="nearest")
         self.rect_k = window_rect(self.ax_k, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3)
         self.k_labels = self._labels(self.ax_k, 25)
-        self.im_res = self.ax_res.imshow(blank, interpolation="nearest")
+        self.im_res = imshow(self.ax_res, blank, interpolation="nearest")
         self.rect_res = window_rect(self.ax_res, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3)
         self.res_label = self._labels(self.ax_res, 1)[0]
         # What moves while Play walks dL/dx is drawn over a cached background (blitting);

@@ -36,7 +36,7 @@ from cnnlib.params import count_macs, count_params
 from cnnlib.plotting import HIGHLIGHT, SEQUENTIAL
 from cnnlib.receptive import receptive_field_of
 from cnnlib.widgets._base import check_slider_limits
-from cnnlib.widgets._fastdraw import BlitView
+from cnnlib.widgets._fastdraw import BlitView, imshow
 
 #: feature maps drawn per layer
 MAPS = 8
@@ -288,7 +288,7 @@ class ModelView(BlitView):
         fig = self.figure
         grid = fig.add_gridspec(2, 6, width_ratios=[2.2, 0.08, 1, 1, 1, 1])
         self.ax_photo = fig.add_subplot(grid[:, 0])
-        self.photo_im = self.ax_photo.imshow(np.zeros((2, 2)), cmap="gray", vmin=0, vmax=1)
+        self.photo_im = imshow(self.ax_photo, np.zeros((2, 2)), cmap="gray", vmin=0, vmax=1)
         self.ax_photo.set_xticks([])
         self.ax_photo.set_yticks([])
         self.ax_photo.set_title("input photo", fontsize=13)
@@ -296,7 +296,7 @@ class ModelView(BlitView):
         self.map_axes = [fig.add_subplot(grid[r, 2 + c]) for r in range(2) for c in range(4)]
         self.map_ims = []
         for ax in self.map_axes:
-            im = ax.imshow(np.zeros((2, 2, 4), np.uint8), interpolation="nearest")
+            im = imshow(ax, np.zeros((2, 2, 4), np.uint8), interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
             self.map_ims.append(im)

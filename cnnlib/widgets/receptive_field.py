@@ -29,7 +29,7 @@ from matplotlib.patches import Polygon, Rectangle
 
 from cnnlib._validate import check_bool
 from cnnlib.plotting import ACCENT, HIGHLIGHT, MUTED
-from cnnlib.widgets._fastdraw import BlitView, CachedText
+from cnnlib.widgets._fastdraw import BlitView, CachedText, imshow
 
 #: a layer: (kind, kernel_size, stride, dilation); convolutions are padded d(k-1)//2, pools 0
 PRESETS: dict[str, list[tuple[str, int, int, int]]] = {
@@ -193,7 +193,7 @@ class ReceptiveFieldExplorer(BlitView):
                                 fontsize=13)  # fmt: skip
 
         axf = self.ax_front
-        self.front = axf.imshow(np.zeros((GRID_SIZE, GRID_SIZE)), cmap="gray", vmin=0, vmax=1,
+        self.front = imshow(axf, np.zeros((GRID_SIZE, GRID_SIZE)), cmap="gray", vmin=0, vmax=1,
                                 interpolation="nearest", zorder=0)  # fmt: skip
         self.outline = Rectangle((0, 0), 1, 1, fill=False, edgecolor=HIGHLIGHT, linewidth=2.5,
                                  linestyle="--", zorder=3)  # fmt: skip
