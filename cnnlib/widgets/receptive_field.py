@@ -194,7 +194,7 @@ class ReceptiveFieldExplorer(BlitView):
 
         axf = self.ax_front
         self.front = imshow(axf, np.zeros((GRID_SIZE, GRID_SIZE)), cmap="gray", vmin=0, vmax=1,
-                                interpolation="nearest", zorder=0)  # fmt: skip
+                            interpolation="nearest", zorder=0)  # fmt: skip
         self.outline = Rectangle((0, 0), 1, 1, fill=False, edgecolor=HIGHLIGHT, linewidth=2.5,
                                  linestyle="--", zorder=3)  # fmt: skip
         self.clipped = Rectangle((0, 0), 1, 1, facecolor=HIGHLIGHT, alpha=0.35,
