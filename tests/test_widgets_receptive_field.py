@@ -433,3 +433,28 @@ def test_impossible_stack_is_a_message_not_an_exception(view):
 def test_bad_preset_names_the_argument():
     with pytest.raises(ValueError, match="preset must be one of"):
         ReceptiveFieldExplorer(preset="resnet")
+
+
+@pytest.mark.parametrize("style", ["default", "lecture"])
+def test_every_layer_label_fits_in_the_figure(style):
+    # the lecture style draws the labels larger; the widest one ("max pool 7x7 s4 d4 -> ...")
+    # was cut off at the figure's left edge
+    from cnnlib.plotting import use_style
+
+    use_style(style)
+    try:
+        for preset in PRESETS:
+            view = ReceptiveFieldExplorer(preset=preset, photo=True)
+            for layer in range(1, len(PRESETS[preset]) + 1):
+                view.set_controls(
+                    layer=layer, kernel_size=MAX_KERNEL, stride=MAX_STRIDE, dilation=MAX_DILATION
+                )
+                fig = view.figure
+                fig.canvas.draw()
+                renderer = fig.canvas.get_renderer()
+                for label in view.left_labels + view.right_labels:
+                    if label.get_visible() and label.get_text():
+                        box = label.get_window_extent(renderer)
+                        assert 0 <= box.x0 and box.x1 <= fig.bbox.width, (preset, label.get_text())
+    finally:
+        use_style("default")

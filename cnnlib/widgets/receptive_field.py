@@ -56,6 +56,7 @@ GRID_SIZE = 32  # input size in grid mode
 PHOTO_SIZE = 128  # input size in photo mode
 MAX_LAYERS = max(len(v) for v in PRESETS.values())
 MAX_KERNEL, MAX_STRIDE, MAX_DILATION = 7, 4, 4
+LABEL_SIZE = 12  # points, the layer labels beside the side view
 PLAY_INTERVAL = 400  # milliseconds per step of the Play button
 
 _UNIT = to_rgba("#d9d9d9")
@@ -174,7 +175,14 @@ class ReceptiveFieldExplorer(BlitView):
         # fixed positions (figure fractions) with room for the row labels: no layout engine to
         # re-solve when a preset changes the labels
         fig.set_layout_engine("none")
-        self.ax_side = fig.add_axes((0.175, 0.03, 0.44, 0.86))
+        # the left edge leaves room for the widest row label any slider setting can write
+        widest = fig.text(0, 0, describe("pool", MAX_KERNEL, MAX_STRIDE, MAX_DILATION)
+                          + f" \u2192 {PHOTO_SIZE}", fontsize=LABEL_SIZE)  # fmt: skip
+        label_width = widest.get_window_extent(fig.canvas.get_renderer()).width / fig.bbox.width
+        widest.remove()
+        right = 0.615  # labels end 0.01 axes widths left of the axes, plus a 0.005 margin
+        left = max(0.175, (label_width + 0.005 + 0.01 * right) / 1.01)
+        self.ax_side = fig.add_axes((left, 0.03, right - left, 0.86))
         self.ax_front = fig.add_axes((0.74, 0.06, 0.245, 0.80))
         ax = self.ax_side
         ax.set_axis_off()
@@ -186,7 +194,7 @@ class ReceptiveFieldExplorer(BlitView):
         # labels just outside the axes at every row (x in axes fractions, y in data): they stay
         # put when the limits change, so their cached bitmaps can be pasted again
         rows = ax.get_yaxis_transform()
-        kw = {"fontsize": 12, "va": "center", "transform": rows}
+        kw = {"fontsize": LABEL_SIZE, "va": "center", "transform": rows}
         self.left_labels = [_text(ax, -0.01, i, ha="right", **kw) for i in range(MAX_LAYERS + 1)]
         self.right_labels = [_text(ax, 1.01, i, ha="left", **kw) for i in range(MAX_LAYERS + 1)]
         self.side_title = _text(ax, 0.5, 1.0, transform=ax.transAxes, ha="center", va="bottom",
