@@ -64,7 +64,7 @@ def _fold(sentence: str) -> str:
 
 
 _READOUT = (
-    '<div style="font-family:monospace;font-size:15px;line-height:1.4;white-space:pre">{}</div>'
+    '<div style="font-family:monospace;font-size:15px;line-height:1.4;white-space:pre-wrap">{}</div>'
 )
 
 _KINDS = {

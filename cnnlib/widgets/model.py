@@ -52,7 +52,7 @@ MEAN = np.array([0.485, 0.456, 0.406])
 STD = np.array([0.229, 0.224, 0.225])
 
 _READOUT = (
-    '<div style="font-family:monospace;font-size:1.25em;line-height:1.45;white-space:pre">{}</div>'
+    '<div style="font-family:monospace;font-size:1.25em;line-height:1.45;white-space:pre-wrap">{}</div>'
 )
 
 
@@ -407,9 +407,9 @@ class ModelView(BlitView):
         self.title.set_text(
             f"{model} (random weights)  ·  layer {index}: {info.name} ({info.kind})  →  {shape}"
         )
-        note = "  (global: every unit sees the whole image)" if info.is_global else ""
+        note = "  (global: the whole image)" if info.is_global else ""
         if not info.is_global and r > w:
-            note = "  (larger than the image: the border units see padding)"
+            note = "  (larger than the image: border units see padding)"
         lines = [
             f"layer       {index}: {html.escape(info.name)}  ({info.kind})",
             f"output      {shape}",
