@@ -64,7 +64,8 @@ def _fold(sentence: str) -> str:
 
 
 _READOUT = (
-    '<div style="font-family:monospace;font-size:15px;line-height:1.4;white-space:pre-wrap">{}</div>'
+    '<div style="font-family:monospace;font-size:15px;line-height:1.4;'
+    'white-space:pre-wrap">{}</div>'
 )
 
 _KINDS = {

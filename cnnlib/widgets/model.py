@@ -52,7 +52,8 @@ MEAN = np.array([0.485, 0.456, 0.406])
 STD = np.array([0.229, 0.224, 0.225])
 
 _READOUT = (
-    '<div style="font-family:monospace;font-size:1.25em;line-height:1.45;white-space:pre-wrap">{}</div>'
+    '<div style="font-family:monospace;font-size:1.25em;line-height:1.45;'
+    'white-space:pre-wrap">{}</div>'
 )
 
 

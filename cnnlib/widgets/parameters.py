@@ -52,7 +52,8 @@ _X0 = 8.0  # left edge of the first filter (the input channels sit left of it)
 
 
 _READOUT = (
-    '<div style="font-family:monospace;font-size:1.3em;line-height:1.5;white-space:pre-wrap">{}</div>'
+    '<div style="font-family:monospace;font-size:1.3em;line-height:1.5;'
+    'white-space:pre-wrap">{}</div>'
 )
 
 

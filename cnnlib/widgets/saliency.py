@@ -41,7 +41,8 @@ MAX_CLASS_NAMES = 30
 CACHE_SIZE = 600
 
 _READOUT = (
-    '<div style="font-family:monospace;font-size:15px;line-height:1.45;white-space:pre-wrap">{}</div>'
+    '<div style="font-family:monospace;font-size:15px;line-height:1.45;'
+    'white-space:pre-wrap">{}</div>'
 )
 
 
