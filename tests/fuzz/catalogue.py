@@ -1099,4 +1099,17 @@ SKIPPED: dict[str, str] = {
         ["cnnlib.course.nav_markdown", "cnnlib.course.write_nav"],
         "the course's navigation cells: fixed data, tested in test_course.py",
     ),
+    **dict.fromkeys(
+        [
+            f"cnnlib.hosting.{n}"
+            for n in (
+                "badges_markdown",
+                "binder_url",
+                "colab_cell_source",
+                "colab_url",
+                "write_launchers",
+            )
+        ],
+        "the notebooks' Colab and Binder launchers: fixed data, tested in test_hosting.py",
+    ),
 }
