@@ -10,6 +10,7 @@ else
 PYTHON := $(firstword $(foreach v,$(SUPPORTED_PYTHONS),$(if $(filter $(v),$(call python_version,python$(v))),python$(v))) $(if $(filter $(SUPPORTED_PYTHONS),$(call python_version,python3)),python3))
 endif
 PYTHON_VERSION := $(if $(PYTHON),$(call python_version,$(PYTHON)))
+comma := ,
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -38,12 +39,11 @@ venv: $(STAMP)
 # removes .venv, so the next `make` starts again rather than trusting a half-made one.
 $(STAMP): pyproject.toml $(CONSTRAINTS) $(REBUILD)
 	@case " $(SUPPORTED_PYTHONS) " in *" $(PYTHON_VERSION) "*) ;; *) \
-	  echo "make: no supported Python: $(if $(PYTHON),$(PYTHON) is $(or $(PYTHON_VERSION),not runnable),none of python3.13, python3.12, python3.11 or python3 is on PATH); the course needs 3.11, 3.12 or 3.13. Install one, or run: make $(or $(MAKECMDGOALS),venv) PYTHON=/path/to/python3.13"; \
+	  echo "make: no supported Python (3.11, 3.12 or 3.13): $(if $(PYTHON),$(PYTHON) is $(or $(PYTHON_VERSION),not runnable),no python3.13, python3.12 or python3.11 on PATH and python3 is $(or $(call python_version,python3),missing)). Install one, or run: make $(or $(MAKECMDGOALS),venv) PYTHON=/path/to/python3.13"; \
 	  exit 1;; esac
-	@if [ -n "$(REBUILD)" ]; then \
-	  echo "make: .venv was made by Python $(or $(VENV_VERSION),unknown), not $(PYTHON_VERSION): rebuilding it"; \
-	  rm -rf $(VENV); fi
-	@echo "make: setting up .venv with $(PYTHON) (Python $(PYTHON_VERSION))"
+	$(if $(REBUILD),@echo "make: $(VENV) was made by Python $(or $(VENV_VERSION),unknown)$(comma) not $(PYTHON_VERSION): rebuilding it")
+	$(if $(REBUILD),rm -rf $(VENV))
+	@echo "make: setting up $(VENV) with $(PYTHON) (Python $(PYTHON_VERSION))"
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 	$(PY) -m pip install --upgrade --quiet pip || { rm -rf $(VENV); exit 1; }
 	# the slides extension and the lab settings install with cnnlib (pyproject's shared-data)
