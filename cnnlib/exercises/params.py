@@ -2,7 +2,7 @@
 
 The reference is PyTorch itself: the parameters of a real ``nn.Conv2d`` (built on the
 ``meta`` device, so no memory is spent) and half the FLOPs that
-``torch.utils.flop_counter.FlopCounterMode`` counts for it. Each checker tries the seed's
+``torch.utils.flop_counter.FlopCounterMode`` counts for it. Each checker tries the notebook's
 worked case first (``nn.Conv2d(3, 64, 3)``: 1,792 parameters), then random ones, and prints
 one success line or the first case that fails: the arguments, expected, got, and a hint when
 the mistake is a common one (a forgotten bias, ``k`` instead of ``k^2``, groups ignored).
