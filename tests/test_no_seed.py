@@ -107,9 +107,7 @@ def test_the_sources_were_found():
 
 
 def test_no_learner_facing_text_cites_the_seed():
-    found = [
-        f"{where}: {line}" for where, text in learner_facing() for line in offending(text)
-    ]
+    found = [f"{where}: {line}" for where, text in learner_facing() for line in offending(text)]
     assert not found, (
         "learner-facing text cites the brief ('the seed'), which no learner has; state the "
         "claim as the course's own and cite the paper or book:\n" + "\n".join(found)
