@@ -4,10 +4,18 @@ Every checker prints exactly one verdict, in one of three forms, and returns a :
 that is true on success (and shows nothing in a notebook):
 
 - ``✅ <which answer>: <what was checked>.``
-- ``❌ <which answer>: <the case, expected, got>`` and, on its last line, ``Hint: <a hint>``;
+- ``❌ <which answer>: <what is wrong>`` and then ``Hint: <a hint>``;
 - ``✏️ No answer yet for <which answer>: <what to do>.`` while the answer is still the
   notebook's starter (``None``, a function that raises ``NotImplementedError`` or returns
   ``None``); nothing about the solution is shown before a first attempt.
+
+**A hint first, the answer second.** A checker that has a worked answer (the sum worked
+out for a predicted value, the formula filled in for a predicted shape, the key lines of a
+function) keeps it back on the first wrong answer: the verdict ends with the hint and a line
+saying how to see it (:data:`ASK`). From the second wrong answer to the same exercise in this
+kernel, or at once when the checker is called with ``show_answer=True``, the verdict ends with
+``Answer: <the worked answer>``. One mechanism for every checker: :class:`Judge` counts the
+misses (:func:`misses`, keyed by ``<which answer>``) and a pass starts the count again.
 
 ``<which answer>`` is the learner's function name (``my_conv2d``) or the value predicted
 (``output[1, 2]``). A checker never crashes and never hangs on what the learner's code returns
@@ -39,6 +47,25 @@ PASS = "✅"
 FAIL = "❌"
 NO_ANSWER = "✏️ No answer yet"
 HINT = "Hint:"
+ANSWER = "Answer:"
+#: the last line of a first miss when a worked answer is kept back
+ASK = (
+    "(Not the answer yet: try again. A second miss, or show_answer=True, shows the worked answer.)"
+)
+
+#: wrong answers so far in this kernel, per exercise (the verdict's ``<which answer>``)
+_MISSES: dict[str, int] = {}
+
+
+def misses(what: str) -> int:
+    """How many wrong answers the exercise ``what`` has had since its last pass."""
+    return _MISSES.get(what, 0)
+
+
+def forget_misses() -> None:
+    """Start every exercise's count of wrong answers again (tests; a fresh attempt)."""
+    _MISSES.clear()
+
 
 #: the todo of a starter function that still raises NotImplementedError
 NOT_WRITTEN = (
@@ -407,8 +434,20 @@ class Judge:
     ``j.ok`` is True after a pass.
     """
 
-    def __init__(self, what: str, hint: str, reference: str = "", result_hint: str = "") -> None:
+    def __init__(
+        self,
+        what: str,
+        hint: str,
+        reference: str = "",
+        result_hint: str = "",
+        answer: str | Callable[[], str] = "",
+        show_answer: bool = False,
+    ) -> None:
+        if not isinstance(show_answer, (bool, np.bool_)):
+            raise TypeError(f"show_answer must be True or False, got {show(show_answer)}")
         self.what = what
+        self.answer = answer
+        self.show_answer = bool(show_answer)
         self.result_hint = result_hint or (
             "return a NumPy array (or a torch tensor) of numbers, e.g. `return out` where "
             "out = np.zeros((rows, cols)) is filled in your loops."
@@ -434,6 +473,8 @@ class Judge:
         if issubclass(et, Verdict):
             print(ev.text)
             self.ok = ev.passed
+            if ev.passed:
+                _MISSES.pop(self.what, None)
             return True
         if issubclass(et, Exception):  # a case no branch foresaw: still a verdict
             print(
@@ -449,7 +490,23 @@ class Judge:
         if hint.startswith(HINT):
             hint = hint[len(HINT) :].strip()
         detail = detail.rstrip()
-        raise Verdict(f"{FAIL} {self.what}: {detail}\n{HINT} {hint or self.hint}")
+        text = f"{FAIL} {self.what}: {detail}\n{HINT} {hint or self.hint}"
+        raise Verdict(text + self._answer_lines())
+
+    def _answer_lines(self) -> str:
+        """Count this miss; then the worked answer (second miss, or on request) or :data:`ASK`."""
+        _MISSES[self.what] = misses(self.what) + 1
+        worked = self.answer
+        if callable(worked):
+            try:
+                worked = worked()
+            except Exception:  # a worked answer that cannot be built: the hint still stands
+                worked = ""
+        if not worked:
+            return ""
+        if self.show_answer or misses(self.what) >= 2:
+            return f"\n{ANSWER} {worked.strip()}"
+        return f"\n{ASK}"
 
     def no_answer(self, todo: str) -> NoReturn:
         raise Verdict(f"{NO_ANSWER} for {self.what}: {todo}")
