@@ -1,9 +1,10 @@
 """A hint first, the worked answer second: the one mechanism every checker shares.
 
 On the first wrong answer to an exercise a checker prints what is wrong and a hint, never the
-answer; from the second wrong answer on (or at once with ``show_answer=True``) it also prints
-``Answer: <the worked answer>``. A pass starts the count again. And 02's Exercise 1 refuses
-``int(room / stride)``, which truncates a negative room toward zero.
+answer; from the second *different* wrong answer on (or at once with ``show_answer=True``) it
+also prints ``Answer: <the worked answer>``. The same answer run again is not a new miss (a
+notebook run twice shows the same verdicts); a pass starts the count again. And 02's
+Exercise 1 refuses ``int(room / stride)``, which truncates a negative room toward zero.
 """
 
 from __future__ import annotations
@@ -32,37 +33,45 @@ def _fresh_misses():
 X_EX = np.array([[2.0, 0, 1, 3], [1, 4, 2, 0], [0, 1, 3, 1], [2, 2, 0, 1]])
 K_EX = np.array([[1.0, 0], [-1, 2]])
 
-#: (a checker of one predicted value, a wrong answer, the right one, text only the answer has)
+#: (a checker of one predicted value, two different wrong answers, the right one, and a text
+#: only the worked answer has)
 PREDICTIONS = [
-    (lambda a, **kw: check_output_value(a, X_EX, K_EX, 1, 2, **kw), 3, 1, "sum = 1"),
+    (lambda a, **kw: check_output_value(a, X_EX, K_EX, 1, 2, **kw), (3, 4), 1, "sum = 1"),
     (
         # (32 + 2*1 - 5) // 2 + 1 = 15 by hand
         lambda a, **kw: check_output_shape(a, (8, 3, 32, 32), (16, 3, 5, 5), 2, 1, **kw),
-        (8, 3, 15, 15),
+        ((8, 3, 15, 15), (8, 16, 16, 16)),
         (8, 16, 15, 15),
         "(8, 16, 15, 15)",
     ),
     # 128 filters of 64 x 5 x 5 weights and a bias: 128 * 1601 = 204,928
-    (lambda a, **kw: check_layer_params(a, 64, 128, 5, **kw), 204_800, 204_928, "204,928"),
+    (lambda a, **kw: check_layer_params(a, 64, 128, 5, **kw), (204_800, 5), 204_928, "204,928"),
     # stride 3 divides 24: the shifts 0, 3, 6 of 0..7 carry the grid of windows onto itself
-    (lambda a, **kw: check_equivariant_shifts(a, 3, **kw), {0, 1, 2}, {0, 3, 6}, "[0, 3, 6]"),
+    (
+        lambda a, **kw: check_equivariant_shifts(a, 3, **kw),
+        ({0, 1, 2}, {0, 3}),
+        {0, 3, 6},
+        "[0, 3, 6]",
+    ),
 ]
 
 
 @pytest.mark.parametrize("check, wrong, right, answer", PREDICTIONS)
 def test_the_first_miss_gives_a_hint_without_the_answer(capsys, check, wrong, right, answer):
-    assert not check(wrong)
+    assert not check(wrong[0])
     out = capsys.readouterr().out
     assert out.startswith(FAIL) and HINT in out
     assert answer not in out and ANSWER not in out
     assert out.rstrip().endswith(ASK)
+    check(wrong[0])  # the same answer again (the cell run again) is not a second miss
+    assert capsys.readouterr().out == out
 
 
 @pytest.mark.parametrize("check, wrong, right, answer", PREDICTIONS)
 def test_the_second_miss_gives_the_worked_answer(capsys, check, wrong, right, answer):
-    check(wrong)
+    check(wrong[0])
     capsys.readouterr()
-    assert not check(wrong)
+    assert not check(wrong[1])
     out = capsys.readouterr().out
     assert out.startswith(FAIL) and HINT in out
     assert f"\n{ANSWER} " in out and answer in out.split(ANSWER, 1)[1]
@@ -70,12 +79,12 @@ def test_the_second_miss_gives_the_worked_answer(capsys, check, wrong, right, an
 
 @pytest.mark.parametrize("check, wrong, right, answer", PREDICTIONS)
 def test_the_answer_on_request_and_a_pass_starts_again(capsys, check, wrong, right, answer):
-    check(wrong, show_answer=True)  # on request, at the first miss
+    check(wrong[0], show_answer=True)  # on request, at the first miss
     out = capsys.readouterr().out
     assert answer in out.split(ANSWER, 1)[1]
     assert check(right)
     assert capsys.readouterr().out.startswith(PASS)
-    check(wrong)  # after a pass, a miss is a first miss again
+    check(wrong[1])  # after a pass, a miss is a first miss again
     out = capsys.readouterr().out
     assert ANSWER not in out and answer not in out
 
@@ -90,6 +99,14 @@ def test_a_function_checker_keeps_its_worked_answer_for_the_second_miss(capsys):
     first = capsys.readouterr().out
     assert first.startswith(FAIL) and ASK in first and "kernel[::-1, ::-1]" not in first
     assert misses("my_convolve2d") == 1
+    check_convolve2d(my_convolve2d)  # run again unchanged: the same verdict
+    assert capsys.readouterr().out == first and misses("my_convolve2d") == 1
+
+    def my_convolve2d(x, kernel):  # edited, still wrong: a transpose is not a 180-degree turn
+        return torch.nn.functional.conv2d(
+            torch.tensor(x)[None, None], torch.tensor(kernel.T.copy())[None, None]
+        )[0, 0].numpy()
+
     check_convolve2d(my_convolve2d)
     second = capsys.readouterr().out
     assert "kernel[::-1, ::-1]" in second.split(ANSWER, 1)[1]
@@ -133,14 +150,18 @@ def test_the_no_room_cases_are_what_truncation_gets_wrong():
 
 
 def test_output_size_refuses_int_of_room_over_stride(capsys):
-    def truncating(size, kernel_size, stride, padding, dilation):
+    def my_output_size(size, kernel_size, stride, padding, dilation):
         return int(_room(size, kernel_size, stride, padding, dilation) / stride) + 1
 
-    assert not check_output_size(truncating)
+    assert not check_output_size(my_output_size)
     out = capsys.readouterr().out
     assert out.startswith(FAIL) and "returned 1, expected 0" in out
     assert "int() rounds toward zero" in out and ANSWER not in out
-    check_output_size(truncating)
+
+    def my_output_size(size, kernel_size, stride, padding, dilation):  # edited, still truncating
+        return math.trunc((size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1
+
+    assert not check_output_size(my_output_size)  # the second miss: the worked answer
     assert "room // stride + 1" in capsys.readouterr().out.split(ANSWER, 1)[1]
 
 

@@ -389,7 +389,9 @@ def check_output_value(
             f"sum = {fmt(expected)}",
         ]
     )
-    with Judge(f"output[{row}, {col}]", hint, answer=worked, show_answer=show_answer) as j:
+    with Judge(
+        f"output[{row}, {col}]", hint, answer=worked, show_answer=show_answer, given=answer
+    ) as j:
         if answer is None:
             j.no_answer("replace None with your prediction and run this cell again.")
         try:
@@ -469,7 +471,7 @@ def check_output_shape(
         f"2*{padding} - {kh}) / {stride}) + 1 = {expected[2]}; W_out = floor(({w} + 2*{padding} "
         f"- {kw}) / {stride}) + 1 = {expected[3]}."
     )
-    with Judge("the output shape", hint, answer=worked, show_answer=show_answer) as j:
+    with Judge("the output shape", hint, answer=worked, show_answer=show_answer, given=answer) as j:
         if answer is None:
             j.no_answer(
                 "replace None with your predicted shape (N, C_out, H_out, W_out) and run this "

@@ -151,7 +151,11 @@ def check_equivariant_shifts(
     )
     worked = f"exactly {sorted(truth)}; measured on a {size} x {size} image:\n{table}"
     judge = Judge(
-        f"the equivariant shifts of stride {stride}", hint, answer=worked, show_answer=show_answer
+        f"the equivariant shifts of stride {stride}",
+        hint,
+        answer=worked,
+        show_answer=show_answer,
+        given=answer,
     )
     with judge as j:
         if answer is None:

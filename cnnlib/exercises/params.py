@@ -159,7 +159,9 @@ def check_layer_params(
         + (" and one bias" if bias else " and no bias")
         + f": {c_out} x ({per_filter}) = {count(expected)}."
     )
-    judge = Judge(f"the parameters of {layer}", hint, answer=worked, show_answer=show_answer)
+    judge = Judge(
+        f"the parameters of {layer}", hint, answer=worked, show_answer=show_answer, given=answer
+    )
     with judge as j:
         if answer is None:
             j.no_answer("replace None with your count and run this cell again.")
