@@ -21,7 +21,7 @@ from cnnlib.exercises._report import ANSWER, ASK, FAIL, HINT, PASS, forget_misse
 from cnnlib.exercises.conv import check_convolve2d, check_output_shape, check_output_value
 from cnnlib.exercises.equivariance import check_equivariant_shifts
 from cnnlib.exercises.params import check_layer_params
-from cnnlib.exercises.shapes import NO_ROOM_CASES, check_output_size
+from cnnlib.exercises.shapes import NO_ROOM_CASES, check_lost_pixels, check_output_size
 
 
 @pytest.fixture(autouse=True)
@@ -175,3 +175,23 @@ def test_output_size_refuses_int_of_room_over_stride(capsys):
 def test_output_size_accepts_the_floor(capsys, fn):
     assert check_output_size(fn)
     assert capsys.readouterr().out.startswith(PASS)
+
+
+def test_lost_pixels_asks_before_it_shows(capsys):
+    """02 Ex. 3 asks to predict the lost pixels of size 7, kernel 2 first: stride 3 reads the
+    windows 0-1 and 3-4 and loses 2, 5 and 6, which only the worked answer may show."""
+
+    def my_lost_pixels(size, kernel_size, stride):
+        return list(range((size - kernel_size) // stride * stride + kernel_size, size))  # tail
+
+    assert not check_lost_pixels(my_lost_pixels)
+    first = capsys.readouterr().out
+    assert "fn(size=7, kernel_size=2, stride=3) returned [5, 6]." in first
+    assert "[2, 5, 6]" not in first and first.rstrip().endswith(ASK)
+
+    def my_lost_pixels(size, kernel_size, stride):  # edited, still wrong: nothing lost
+        return []
+
+    assert not check_lost_pixels(my_lost_pixels)
+    second = capsys.readouterr().out.split(ANSWER, 1)[1]
+    assert "fn(size=7, kernel_size=2, stride=3) is [2, 5, 6]." in second

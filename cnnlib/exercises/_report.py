@@ -515,15 +515,18 @@ class Judge:
         return False
 
     # -- ending the check
-    def fail(self, detail: str, hint: str = "") -> NoReturn:
+    def fail(self, detail: str, hint: str = "", withheld: str = "") -> NoReturn:
+        """End the check with ``detail`` and a hint. ``withheld`` is what this case's answer
+        would give away (the expected value of a case the exercise asked to predict): it is
+        shown only with the worked answer."""
         hint = hint.strip()
         if hint.startswith(HINT):
             hint = hint[len(HINT) :].strip()
         detail = detail.rstrip()
         text = f"{FAIL} {self.what}: {detail}\n{HINT} {hint or self.hint}"
-        raise Verdict(text + self._answer_lines())
+        raise Verdict(text + self._answer_lines(withheld))
 
-    def _answer_lines(self) -> str:
+    def _answer_lines(self, withheld: str = "") -> str:
         """Count this miss; then the worked answer (second miss, or on request) or :data:`ASK`."""
         answer = self.fn if self.fn is not None else self.given
         _MISSES.setdefault(self.what, set()).add(fingerprint(answer))
@@ -533,6 +536,7 @@ class Judge:
                 worked = worked()
             except Exception:  # a worked answer that cannot be built: the hint still stands
                 worked = ""
+        worked = f"{withheld.strip()} {worked or ''}".strip()
         if not worked:
             return ""
         if self.show_answer or misses(self.what) >= 2:

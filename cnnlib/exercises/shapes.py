@@ -322,6 +322,7 @@ def check_lost_pixels(fn: Callable[..., Any], seed: int = 0, show_answer: bool =
                     why = f"the last window ends at pixel {last - 1}: the pixels after it are lost."
                 else:
                     why = "list the pixels that no window reads, nothing else."
-                j.fail(f"{call} returned {show(items)}, expected {expected}.", why)
+                # the notebook asks to predict the first cases: their answer waits for a 2nd miss
+                j.fail(f"{call} returned {show(items)}.", why, withheld=f"{call} is {expected}.")
         j.passed_cases(len(cases))
     return j.result
