@@ -192,7 +192,7 @@ class ImageClassifier(nn.Module):
 
 
 # --------------------------------------------------------------------------------------------
-# The seed's building blocks
+# The course's own building blocks (the notebooks' ConvBlock and SimpleCNN)
 # --------------------------------------------------------------------------------------------
 class ConvBlock(nn.Module):
     """Convolution, batch normalisation, ReLU: ``y = max(0, BN(W * x + b))``."""
@@ -274,11 +274,11 @@ class DepthwiseSeparableConv(nn.Module):
 
 
 class SimpleCNN(ImageClassifier):
-    """The seed's small CNN: ``ConvBlock``s separated by 2x2 max pooling, global average
+    """The course's small CNN: ``ConvBlock``s separated by 2x2 max pooling, global average
     pooling, one linear classifier.
 
-    ``widths`` are the channels of the blocks; the seed's network is ``(64, 128, 256, 512)`` on
-    RGB input. Each block but the last is followed by ``MaxPool2d(2)``, so an input must be at
+    ``widths`` are the channels of the blocks; the default network is ``(64, 128, 256, 512)``
+    on RGB input. Each block but the last is followed by ``MaxPool2d(2)``, so an input must be at
     least ``2 ** (len(widths) - 1)`` pixels on a side.
     """
 
@@ -313,7 +313,7 @@ class SimpleCNN(ImageClassifier):
 def simple_cnn(
     in_channels: int = 3, num_classes: int = 10, widths: Sequence[int] = (64, 128, 256, 512)
 ) -> SimpleCNN:
-    """The seed's ``SimpleCNN``; e.g. ``simple_cnn(1, 10, (16, 32, 64))`` for 8x8 digits."""
+    """The course's ``SimpleCNN``; e.g. ``simple_cnn(1, 10, (16, 32, 64))`` for 8x8 digits."""
     return SimpleCNN(in_channels, num_classes, widths)
 
 

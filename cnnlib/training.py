@@ -4,8 +4,8 @@
 ``train()`` runs mini-batch Adam on the cross-entropy loss with a progress bar and returns
 the history (loss and accuracies per epoch). With the same seed, two runs give the same
 numbers bit for bit: the shuffling comes from a seeded generator, torch runs its
-deterministic kernels on one thread, and the model's initial weights are drawn under the
-seed when ``model`` is a builder (a callable) rather than a built module.
+deterministic kernels on one thread, and the model's initial weights are drawn under
+``seed`` when ``model`` is a builder (a callable) rather than a built module.
 """
 
 from __future__ import annotations
@@ -122,8 +122,8 @@ def train(
 ) -> tuple[nn.Module, dict[str, list[float]]]:
     """Train with Adam on ``loss = mean_i -log softmax(f(x_i))[y_i]``; return ``(model, history)``.
 
-    ``model`` is a module, or a builder called under the seed (so the initial weights are
-    fixed too). ``history`` has one entry per epoch: ``"loss"`` (mean training loss),
+    ``model`` is a module, or a builder called under ``seed`` (so the initial weights
+    are fixed too). ``history`` has one entry per epoch: ``"loss"`` (mean training loss),
     ``"train_accuracy"`` and ``"test_accuracy"``. ``progress`` shows a tqdm bar (the notebook
     widget in Jupyter) with the latest loss and test accuracy. ``board`` (a
     ``cnnlib.progress.ProgressBoard``) receives each epoch's three numbers as it ends.
