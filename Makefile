@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv lab test unit browser notebooks bench chromium lint format clean
+.PHONY: help venv lab test unit browser notebooks bench chromium lint format clean mutation
 
 help:
 	@echo "make lab        start JupyterLab on notebooks/ (sets up .venv on first use)"
@@ -68,6 +68,12 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# Mutation testing of the core modules with mutmut (not part of `make test`; tools/mutation.py
+# says how). `make mutation MODULE=shapes` runs one module; MUTATION_JOBS=2 runs two mutants at once.
+MODULE ?=
+mutation: $(STAMP)
+	$(PY) tools/mutation.py $(MODULE)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
