@@ -22,7 +22,7 @@ VENV_VERSION := $(if $(wildcard $(PY)),$(call python_version,$(PY)))
 REBUILD := $(if $(wildcard $(VENV)),$(if $(filter $(PYTHON_VERSION),$(VENV_VERSION)),,rebuild))
 
 .PHONY: help venv lab test unit browser notebooks bench chromium lint format clean lock \
-	test-pythons test-oldest rebuild
+	test-pythons test-oldest rebuild mutation
 
 help:
 	@echo "make lab           start JupyterLab on notebooks/ (sets up .venv on first use)"
@@ -32,6 +32,7 @@ help:
 	@echo "make test-pythons  unit, property and nbval tests on every supported Python found"
 	@echo "make test-oldest   the unit tests with the lowest versions pyproject.toml allows"
 	@echo "make lock          rewrite constraints.txt from .venv"
+	@echo "make mutation     mutation testing of the core modules (MODULE=shapes for one)"
 
 venv: $(STAMP)
 
@@ -129,6 +130,12 @@ test-oldest: $(STAMP)
 	.venv-oldest/bin/pip install --quiet -c .oldest.txt -e ".[dev]"
 	.venv-oldest/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider \
 	  -m "not browser" tests
+
+# Mutation testing of the core modules with mutmut (not part of `make test`; tools/mutation.py
+# says how). `make mutation MODULE=shapes` runs one module; MUTATION_JOBS=2 runs two mutants at once.
+MODULE ?=
+mutation: $(STAMP)
+	$(PY) tools/mutation.py $(MODULE)
 
 clean:
 	rm -rf $(VENV) .venv-3.* .venv-oldest .oldest.txt .pytest_cache .ruff_cache .hypothesis
