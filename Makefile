@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv lab test unit browser notebooks bench chromium lint format clean
+.PHONY: help venv lab test test-thorough unit browser notebooks bench chromium lint format clean
 
 help:
 	@echo "make lab        start JupyterLab on notebooks/ (sets up .venv on first use)"
 	@echo "make test       lint, unit and property tests, strict nbval, browser tests"
+	@echo "make test-thorough  the unit tests with every fuzz example and 500 per property"
 	@echo "make notebooks  re-execute every notebook in place"
 	@echo "make bench      print the benchmark tables"
 
@@ -53,6 +54,12 @@ format: $(STAMP)
 test: $(STAMP) chromium lint
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile \
 	  --nbval --nbval-current-env --nbval-cell-timeout=300 tests notebooks
+
+# The same unit tests with the exhaustive draws: every example of every fuzz spec and the
+# "thorough" hypothesis profile (500 examples per property). Slow; for CI nights and releases.
+test-thorough: $(STAMP) lint
+	HYPOTHESIS_PROFILE=thorough $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile \
+	  -m "not browser" tests
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not browser" tests
