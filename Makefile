@@ -22,17 +22,18 @@ VENV_VERSION := $(if $(wildcard $(PY)),$(call python_version,$(PY)))
 REBUILD := $(if $(wildcard $(VENV)),$(if $(filter $(PYTHON_VERSION),$(VENV_VERSION)),,rebuild))
 
 .PHONY: help venv lab test unit browser notebooks bench chromium lint format clean lock \
-	test-pythons test-oldest rebuild mutation
+	test-pythons test-oldest rebuild mutation test-thorough
 
 help:
-	@echo "make lab           start JupyterLab on notebooks/ (sets up .venv on first use)"
-	@echo "make test          lint, unit and property tests, strict nbval, browser tests"
-	@echo "make notebooks     re-execute every notebook in place"
-	@echo "make bench         print the benchmark tables"
-	@echo "make test-pythons  unit, property and nbval tests on every supported Python found"
-	@echo "make test-oldest   the unit tests with the lowest versions pyproject.toml allows"
-	@echo "make lock          rewrite constraints.txt from .venv"
-	@echo "make mutation     mutation testing of the core modules (MODULE=shapes for one)"
+	@echo "make lab            start JupyterLab on notebooks/ (sets up .venv on first use)"
+	@echo "make test           lint, unit and property tests, strict nbval, browser tests"
+	@echo "make test-thorough  the unit tests with every fuzz example and 500 per property"
+	@echo "make notebooks      re-execute every notebook in place"
+	@echo "make bench          print the benchmark tables"
+	@echo "make test-pythons   unit, property and nbval tests on every supported Python found"
+	@echo "make test-oldest    the unit tests with the lowest versions pyproject.toml allows"
+	@echo "make lock           rewrite constraints.txt from .venv"
+	@echo "make mutation       mutation testing of the core modules (MODULE=shapes for one)"
 
 venv: $(STAMP)
 
@@ -82,6 +83,12 @@ test: $(STAMP) chromium lint
 	@echo "make: testing with $$($(PY) --version) from .venv"
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile \
 	  --nbval --nbval-current-env --nbval-cell-timeout=300 tests notebooks
+
+# The same unit tests with the exhaustive draws: every example of every fuzz spec and the
+# "thorough" hypothesis profile (500 examples per property). Slow; for CI nights and releases.
+test-thorough: $(STAMP) lint
+	HYPOTHESIS_PROFILE=thorough $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile \
+	  -m "not browser" tests
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not browser" tests

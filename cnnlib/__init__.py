@@ -1,6 +1,7 @@
 """cnnlib: the helpers and interactive views behind the CNN teaching notebooks.
 
-Modules are named after what they hold; a notebook and its module share a name:
+Modules are named after what they hold (which notebook uses which modules, views and checkers
+is recorded in ``cnnlib.course.LESSONS``):
 
 - ``cnnlib.conv``          convolution, cross-correlation, pooling (NumPy, torch semantics)
 - ``cnnlib.shapes``        output-size arithmetic

@@ -33,7 +33,7 @@ from cnnlib._validate import (
     check_real,
 )
 from cnnlib.conv import avg_pool2d, conv2d, max_pool2d
-from cnnlib.shapes import pool_output_size
+from cnnlib.shapes import conv_output_size, pool_output_size
 
 __all__ = [
     "GradientCheck",
@@ -41,6 +41,7 @@ __all__ = [
     "conv2d_backward",
     "dilate",
     "gradient_check",
+    "gradient_terms",
     "max_pool2d_backward",
     "numerical_gradient",
     "rot180",
@@ -150,7 +151,7 @@ def conv2d_backward(
             f"the dilated kernel ({reach_h}, {reach_w}) is larger than "
             f"the padded input ({hp}, {wp})"
         )
-    ho, wo = (hp - reach_h) // sh + 1, (wp - reach_w) // sw + 1
+    ho, wo = conv_output_size((hp, wp), (kh, kw), (sh, sw), 0, (dh, dw))
     # a stride used by one window only, or the dilation of a one-tap kernel, does not matter
     sh, sw = (1 if ho == 1 else sh), (1 if wo == 1 else sw)
     dh, dw = (1 if kh == 1 else dh), (1 if kw == 1 else dw)
@@ -206,6 +207,76 @@ def conv2d_backward(
         grad_w.reshape(weight.shape),
         grad_b,
     )
+
+
+def gradient_terms(
+    grad_out: np.ndarray,
+    x: np.ndarray,
+    weight: np.ndarray,
+    cell: tuple[int, int],
+    wrt: str = "x",
+    stride: int = 1,
+    padding: int = 0,
+) -> list[dict]:
+    """The products that add up to one entry of ``dL/dx`` or ``dL/dw`` (2-D, dilation 1).
+
+    For ``y = conv2d(x, w, stride=s, padding=p)`` with ``g = dL/dy`` and ``xp`` the padded input:
+
+    - ``wrt="x"``, ``cell = (r, c)``: ``dL/dx[r, c] = sum g[i, j] * w[a, b]`` over the taps
+      ``(a, b)`` with ``s i + a = r + p`` and ``s j + b = c + p`` for an output cell ``(i, j)``:
+      the outputs whose window put pixel ``(r, c)`` under tap ``(a, b)``. Taps are visited in
+      row-major order.
+    - ``wrt="weight"``, ``cell = (m, n)``: ``dL/dw[m, n] = sum_{i, j} g[i, j] xp[s i + m,
+      s j + n]``: every output gradient meets the pixel its window put under that tap. Output
+      cells are visited in row-major order.
+
+    Returns one dict per product: ``grad_out`` (the cell ``(i, j)`` of ``g``), ``weight`` (the
+    tap, for ``wrt="x"``) or ``input`` (the pixel of ``x``, negative or past the end in the
+    padding, for ``wrt="weight"``), ``grad_value``, ``other_value`` and their ``product``. Their
+    sum is ``conv2d_backward``'s entry.
+    """
+    x = check_array("x", x, (2,))
+    weight = check_array("weight", weight, (2,))
+    g = check_array("grad_out", grad_out, (2,))
+    if not isinstance(wrt, str) or wrt not in ("x", "weight"):
+        raise ValueError(f"wrt must be one of 'x', 'weight', got {wrt!r}")
+    s = check_int("stride", stride, 1)
+    p = check_int("padding", padding, 0)
+    r, c = check_pair("cell", cell, 0)
+    kh, kw = weight.shape
+    ho, wo = conv_output_size(x.shape, (kh, kw), s, p)
+    if g.shape != (ho, wo):
+        raise ValueError(
+            f"grad_out must have the shape of the forward output {(ho, wo)}, got {g.shape}"
+        )
+    limit = x.shape if wrt == "x" else weight.shape
+    if r >= limit[0] or c >= limit[1]:
+        raise ValueError(f"cell {(r, c)} must lie inside the {wrt} of shape {limit}")
+    terms = []
+    if wrt == "x":
+        for a in range(kh):
+            for b in range(kw):
+                i, j = r + p - a, c + p - b
+                if i % s == 0 and j % s == 0 and 0 <= i // s < ho and 0 <= j // s < wo:
+                    gi, gj = i // s, j // s
+                    terms.append(_term("weight", (gi, gj), (a, b), g[gi, gj], weight[a, b]))
+        return terms
+    xp = np.pad(x, p)
+    for gi in range(ho):
+        for gj in range(wo):
+            pr, pc = s * gi + r, s * gj + c
+            terms.append(_term("input", (gi, gj), (pr - p, pc - p), g[gi, gj], xp[pr, pc]))
+    return terms
+
+
+def _term(other: str, out_cell, other_cell, grad_value, other_value) -> dict:
+    return {
+        "grad_out": out_cell,
+        other: other_cell,
+        "grad_value": float(grad_value),
+        "other_value": float(other_value),
+        "product": float(grad_value * other_value),
+    }
 
 
 def _pool_output_check(grad_out: np.ndarray, y: np.ndarray, what: str) -> None:

@@ -2,7 +2,11 @@
 
 ``LESSONS`` is the single source of the order, the titles and the prerequisite graph; the index
 notebook prints its table from it and draws the map of ideas (``course_map``) from it, and a test
-checks that it lists exactly the files in ``notebooks/``.
+checks that it lists exactly the files in ``notebooks/``. Each entry also records the code
+behind its notebook: the ``cnnlib`` modules it teaches from, its interactive views, its exercise
+checkers (a module of ``cnnlib.exercises``) and its time budget; ``tests/test_course.py``
+checks these against the notebooks' own imports, and the browser smoke test and the notebook
+benchmark read them (``smoke``: which control of which view to move).
 """
 
 from __future__ import annotations
@@ -32,6 +36,16 @@ class Lesson:
     learn: str
     requires: tuple[int, ...] = ()
     outside: tuple[str, ...] = ()
+    #: the cnnlib modules whose formulas the notebook teaches (``conv`` for ``cnnlib.conv``)
+    modules: tuple[str, ...] = ()
+    #: the interactive views it shows (classes of ``cnnlib.widgets``)
+    views: tuple[str, ...] = ()
+    #: the module of ``cnnlib.exercises`` that checks its exercises
+    checkers: str = ""
+    #: seconds a fresh kernel may take to run it top to bottom on a quiet 2-core machine
+    budget_s: float = 15.0
+    #: the browser smoke test's move: ``(view, control, key presses)``
+    smoke: tuple[str, str, int] | None = None
 
 
 LESSONS: tuple[Lesson, ...] = (
@@ -45,6 +59,11 @@ LESSONS: tuple[Lesson, ...] = (
         "photo, channels and bias, pooling; loops, NumPy and PyTorch agree",
         (),
         ("NumPy arrays: indexing, slicing, broadcasting",),
+        modules=("conv",),
+        views=("SlidingKernel", "PoolingView", "ActivationExplorer"),
+        checkers="conv",
+        budget_s=15.0,
+        smoke=("SlidingKernel", "col", 1),
     ),
     Lesson(
         2,
@@ -55,6 +74,11 @@ LESSONS: tuple[Lesson, ...] = (
         "the output-size formula and its proof, 'same' and 'valid' padding, stride, ceil_mode, "
         "transposed convolution",
         (1,),
+        modules=("shapes",),
+        views=("DimensionsExplorer",),
+        checkers="shapes",
+        budget_s=15.0,
+        smoke=("DimensionsExplorer", "stride", 1),
     ),
     Lesson(
         3,
@@ -65,6 +89,11 @@ LESSONS: tuple[Lesson, ...] = (
         "where a layer's parameters live, why convolutions need so few, multiply-accumulates "
         "and memory, grouped / depthwise / 1x1 convolutions, summary()",
         (2,),
+        modules=("params",),
+        views=("ParametersView",),
+        checkers="params",
+        budget_s=15.0,
+        smoke=("ParametersView", "kernel_size", 2),
     ),
     Lesson(
         4,
@@ -75,6 +104,11 @@ LESSONS: tuple[Lesson, ...] = (
         "which input pixels one output unit sees, how stride and dilation grow it layer by "
         "layer, the effective stride and padding of a whole network",
         (2,),
+        modules=("receptive",),
+        views=("ReceptiveFieldExplorer",),
+        checkers="receptive",
+        budget_s=15.0,
+        smoke=("ReceptiveFieldExplorer", "unit_col", 2),
     ),
     Lesson(
         5,
@@ -85,6 +119,11 @@ LESSONS: tuple[Lesson, ...] = (
         "shift the input and the output shifts (proved and checked), where it breaks (borders, "
         "stride, pooling) and the blur-pooling remedy",
         (2,),
+        modules=("equivariance",),
+        views=("EquivarianceExplorer",),
+        checkers="equivariance",
+        budget_s=15.0,
+        smoke=("EquivarianceExplorer", "shift_x", 1),
     ),
     Lesson(
         6,
@@ -96,6 +135,11 @@ LESSONS: tuple[Lesson, ...] = (
         "stride as dilation, max-pool routing, numerical gradient checks",
         (2,),
         ("a little calculus: partial derivatives and the chain rule",),
+        modules=("backprop",),
+        views=("GradientView",),
+        checkers="backprop",
+        budget_s=15.0,
+        smoke=("GradientView", "col", 1),
     ),
     Lesson(
         7,
@@ -106,6 +150,11 @@ LESSONS: tuple[Lesson, ...] = (
         "LeNet-5 to the Vision Transformer built from scratch and counted live (depth, "
         "parameters, MACs, receptive field), skip connections, training a small CNN on a CPU",
         (3, 4, 6),
+        modules=("architectures", "params", "receptive", "training"),
+        views=("ModelView",),
+        checkers="architectures",
+        budget_s=15.0,
+        smoke=("ModelView", "layer", 2),
     ),
     Lesson(
         8,
@@ -117,6 +166,11 @@ LESSONS: tuple[Lesson, ...] = (
         "saliency maps, CAM and Grad-CAM, and how to check an explanation against ground truth "
         "(pointing game, deletion, randomisation)",
         (4, 6, 7),
+        modules=("explain",),
+        views=("ActivationExplorer", "SaliencyView"),
+        checkers="explain",
+        budget_s=60.0,
+        smoke=("ActivationExplorer", "col", -1),
     ),
 )
 

@@ -2,6 +2,9 @@
 
 - ``grace_hopper()``: the photo of Grace Hopper that ships with matplotlib (512 x 600 RGB).
 - ``digits()``: scikit-learn's 1,797 handwritten digits, 8 x 8, shipped with the package.
+- the views' sample pictures: ``house()`` (12 x 12, small integers), ``default_feature_map()``
+  (8 x 8, the numbers 0..63), ``default_image()`` (a crop of the photo: her face) and
+  ``photo(size)`` (the photo centre-cropped to a model's input size).
 """
 
 from __future__ import annotations
@@ -58,6 +61,54 @@ def checkerboard(size: int = 8, square: int = 1) -> np.ndarray:
     check_memory(f"size {size}", 3.0 * size * size * 8, "the checkerboard")
     idx = np.arange(size) // square
     return ((idx[:, None] + idx[None, :]) % 2).astype(np.float64)
+
+
+def house() -> np.ndarray:
+    """Return a ``12 x 12`` picture of a house with integer grey levels (``SlidingKernel``'s).
+
+    Small integers (0 = sky, 9 = walls, 5 = roof, 2 = door and window) keep every product
+    checkable by hand, and the picture has vertical, horizontal and sloping edges.
+    """
+    img = np.zeros((12, 12))
+    for r in range(1, 5):  # roof: a triangle over columns 1..10
+        img[r, 6 - r - 1 : 6 + r + 1] = 5.0
+    img[5:11, 2:10] = 9.0  # walls
+    img[7:11, 3:5] = 2.0  # door
+    img[6:8, 6:9] = 2.0  # window
+    return img
+
+
+def default_feature_map() -> np.ndarray:
+    """An ``8 x 8`` feature map: the numbers 0..63 in a fixed random order (no ties)."""
+    return np.random.default_rng(0).permutation(64).reshape(8, 8).astype(np.float64)
+
+
+def default_image(size: int = 32) -> np.ndarray:
+    """A ``size x size`` crop of :func:`grace_hopper` (her face), values in [0, 1]."""
+    size = check_int("size", size, 1)
+    img = grace_hopper(size=2 * size)
+    h, w = img.shape
+    top, left = h // 6, (w - 2 * size) // 2 + size // 2
+    return img[top : top + size, left : left + size].copy()
+
+
+def photo(size: tuple[int, int, int, int]) -> np.ndarray:
+    """Grace Hopper's photo centre-cropped to ``size = (N, C, H, W)``, as ``(H, W, C)``.
+
+    ``C`` is 1 (grey) or 3 (RGB); the shorter side is resized to ``H`` first.
+    """
+    if not isinstance(size, (tuple, list)) or len(size) != 4:
+        raise ValueError(f"size must be a tuple (N, C, H, W), got {size!r}")
+    _, c, h, w = (check_int(f"size[{i}]", v, 1) for i, v in enumerate(size))
+    if c not in (1, 3):
+        raise ValueError(f"size[1] (channels) must be 1 or 3, got {c}")
+    img = grace_hopper(gray=c == 1, size=h)
+    if w > img.shape[1]:
+        raise ValueError(f"size[3] {w} is wider than the photo resized to height {h}")
+    top = (img.shape[0] - h) // 2
+    left = (img.shape[1] - w) // 2
+    img = img[top : top + h, left : left + w]
+    return img[..., None] if c == 1 else img
 
 
 # --------------------------------------------------------------------------------------------

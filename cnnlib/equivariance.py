@@ -21,6 +21,7 @@ from torch import nn
 
 from cnnlib._validate import check_array, check_choice, check_int, check_memory, check_pair
 from cnnlib.conv import conv2d
+from cnnlib.shapes import conv_output_size
 
 __all__ = [
     "BlurPool2d",
@@ -30,6 +31,7 @@ __all__ = [
     "equivariance_error",
     "interior_is_empty",
     "invariance_error",
+    "output_shifts",
     "pooling_invariance",
     "shift",
     "shift_consistency",
@@ -67,6 +69,18 @@ def _as_array(name: str, value: object) -> np.ndarray:
     return check_array(name, value, (2, 3, 4, 5))
 
 
+def output_shifts(d: int, stride: int) -> tuple[int, ...]:
+    """The whole-cell output shifts that match an input shift ``d`` through stride ``s``:
+    ``floor(d / s)`` and ``ceil(d / s)``, sorted (one value when ``s`` divides ``d``).
+
+    >>> output_shifts(3, 2), output_shifts(-3, 2), output_shifts(4, 2)
+    ((1, 2), (-2, -1), (2,))
+    """
+    d = check_int("d", d)
+    s = check_int("stride", stride, 1)
+    return tuple(sorted({d // s, -(-d // s)}))
+
+
 def interior_is_empty(
     shape: tuple[int, int], dy: int, dx: int, stride: tuple[int, int], margin: int
 ) -> bool:
@@ -81,7 +95,7 @@ def interior_is_empty(
     stride = check_pair("stride", stride, 1)
     margin = check_int("margin", margin, 0)
     for d, s, size in ((dy, stride[0], shape[0]), (dx, stride[1], shape[1])):
-        if any(2 * (abs(o) + margin) >= size for o in (d // s, -(-d // s))):
+        if any(2 * (abs(o) + margin) >= size for o in output_shifts(d, s)):
             return True
     return False
 
@@ -126,8 +140,8 @@ def equivariance_error(
             f"f changed its output shape under a shift: {y.shape} vs {y_shifted.shape}"
         )
     best = np.inf
-    for oy in sorted({dy // sy, -(-dy // sy)}):
-        for ox in sorted({dx // sx, -(-dx // sx)}):
+    for oy in output_shifts(dy, sy):
+        for ox in output_shifts(dx, sx):
             ref = shift(y, oy, ox, mode)
             a, b = y_shifted, ref
             if region == "interior":
@@ -390,11 +404,11 @@ def conv2d_matrix(
     ph, pw = check_pair("padding", padding, 0)
     padding_mode = check_choice("padding_mode", padding_mode, ("zeros", "circular"))
     kh, kw = w.shape
-    ho, wo = (h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1
-    if ho < 1 or wo < 1:
+    if kh > h + 2 * ph or kw > wd + 2 * pw:
         raise ValueError(
             f"weight {w.shape} is larger than the padded input {(h + 2 * ph, wd + 2 * pw)}"
         )
+    ho, wo = conv_output_size((h, wd), (kh, kw), (sh, sw), (ph, pw))
     culprit = "padding" if ho * wo > 4 * h * wd else f"input_shape {(h, wd)}"
     check_memory(culprit, 1.0 * ho * wo * h * wd * w.itemsize, "the matrix")
     a = np.zeros((ho * wo, h * wd), dtype=w.dtype)

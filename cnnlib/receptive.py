@@ -52,6 +52,7 @@ from cnnlib._validate import (
     check_memory,
     check_pair,
 )
+from cnnlib.shapes import _windows, conv_output_size
 
 IntOrPair = int | tuple[int, int]
 
@@ -63,6 +64,7 @@ __all__ = [
     "SIMPLE_CNN_LAYERS",
     "VGG16_LAYERS",
     "Field",
+    "UnitWindows",
     "Window",
     "conv_stack",
     "effective_receptive_field",
@@ -71,6 +73,7 @@ __all__ = [
     "positive_copy",
     "receptive_field",
     "receptive_field_of",
+    "unit_windows",
     "train_box_average",
 ]
 
@@ -149,11 +152,7 @@ _INPUT_STEP = _Step("input")
 def _out_size(n: int, k: int, s: int, before: int, after: int, d: int, ceil: bool) -> int:
     """torch's output size of a window layer: ``floor((n + p_b + p_a - d(k-1) - 1) / s) + 1``
     (ceil in ceil mode, minus the last window if it would start past ``n + p_b``)."""
-    span = n + before + after - d * (k - 1) - 1
-    out = (span + (s - 1 if ceil else 0)) // s + 1
-    if ceil and (out - 1) * s >= n + before:
-        out -= 1
-    return max(out, 0)
+    return max(_windows(n, k, s, before, after, d, ceil), 0)
 
 
 class _Clipper:
@@ -347,6 +346,68 @@ def receptive_field(layers: Sequence[Sequence[IntOrPair]]) -> list[Field]:
         step = _Step("window", (step,), prm)
         rows.append(_field(axes if paired else axes[:1], paired, step, name=f"layer {i + 1}"))
     return rows
+
+
+class UnitWindows(NamedTuple):
+    """Result of ``unit_windows``: per layer ``0 .. L`` (the input first), along one axis."""
+
+    #: the number of units of each layer (``n_0`` is the input size)
+    sizes: tuple[int, ...]
+    #: the unclipped range ``(first, last)`` of the unit's field in each layer
+    windows: tuple[tuple[int, int], ...]
+    #: the sorted indices of the units the unit depends on (a dilated layer leaves gaps)
+    reads: tuple[np.ndarray, ...]
+    #: the same walk with the borders ignored: indices outside ``0 .. n - 1`` are padding
+    taps: tuple[np.ndarray, ...]
+
+
+def unit_windows(layers: Sequence[Sequence[int]], unit: int, n_in: int) -> UnitWindows:
+    """Walk down from ``unit`` of the top layer: which units of each layer below does it see?
+
+    ``layers`` holds one ``(kernel_size, stride, padding, dilation)`` tuple of ints per layer,
+    input first (``padding`` and ``dilation`` may be left out), along one axis of an input of
+    ``n_in`` units. Layer sizes follow ``cnnlib.shapes.conv_output_size``. Unit ``a`` of a layer
+    (kernel ``k``, stride ``s``, padding ``p``, dilation ``d``) reads the units
+    ``a s - p + m d`` (``m = 0 .. k - 1``) of the layer below, so a window of units ``a .. b``
+    spans ``a s - p .. b s - p + d(k - 1)`` there; at the input this is the field
+    ``u S - P .. u S - P + r - 1`` of ``receptive_field``. ``reads`` keeps, layer by layer, the
+    taps that land inside ``0 .. n - 1`` (the units the gradient of ``unit`` reaches); ``taps``
+    keeps them all.
+
+    >>> unit_windows([(3, 1, 1), (2, 2)], 1, 8).windows
+    ((1, 4), (2, 3), (1, 1))
+    """
+    if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence):
+        raise TypeError(f"layers must be a sequence of tuples, got {type(layers).__name__}")
+    if len(layers) == 0:
+        raise ValueError("layers must hold at least one layer, got an empty sequence")
+    params = []
+    for i, layer in enumerate(layers):
+        prm = _layer_params(i, layer)
+        if any(isinstance(v, (tuple, list)) for v in layer):
+            raise TypeError(f"layers[{i}] must hold ints: unit_windows works along one axis")
+        params.append(tuple(v[0] for v in prm))
+    sizes = [check_int("n_in", n_in, 1)]
+    for i, (k, s, p, d) in enumerate(params):
+        try:
+            sizes.append(conv_output_size(sizes[-1], k, s, p, d))
+        except ValueError as exc:
+            raise ValueError(f"layers[{i}]: {exc}") from None
+    unit = check_int("unit", unit, 0)
+    if unit >= sizes[-1]:
+        raise ValueError(f"unit must be below the top layer's size {sizes[-1]}, got {unit}")
+    windows = [(unit, unit)]
+    reads, taps = [np.array([unit])], [np.array([unit])]
+    for level in range(len(params) - 1, -1, -1):
+        k, s, p, d = params[level]
+        check_memory("layers", 16.0 * k * taps[-1].size, "the windows of unit_windows")
+        a, b = windows[-1]
+        windows.append((a * s - p, b * s - p + d * (k - 1)))
+        offsets = np.arange(k) * d - p
+        taps.append(np.unique(taps[-1][:, None] * s + offsets))
+        seen = np.unique(reads[-1][:, None] * s + offsets)
+        reads.append(seen[(seen >= 0) & (seen < sizes[level])])
+    return UnitWindows(tuple(sizes), tuple(windows[::-1]), tuple(reads[::-1]), tuple(taps[::-1]))
 
 
 # -- a torch module -----------------------------------------------------------------------------

@@ -37,8 +37,20 @@ __all__ = [
 
 
 # -- one axis -----------------------------------------------------------------------------------
+def _windows(size: int, k: int, s: int, before: int, after: int, d: int, ceil: bool) -> int:
+    """The number of windows along one axis (the formula of every function here, with the
+    padding ``before`` and ``after`` the input given apart): ``floor((size + before + after -
+    d(k-1) - 1) / s) + 1``, or ``ceil`` in ceil mode minus a last window that would start in the
+    right padding (``(out - 1) s >= size + before``). May be < 1: the callers refuse that."""
+    span = size + before + after - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil else 0)) // s + 1
+    if ceil and (out - 1) * s >= size + before:
+        out -= 1  # the last window would start in the right padding: torch drops it
+    return out
+
+
 def _conv_1d(size: int, k: int, s: int, p: int, d: int, axis: str) -> int:
-    out = (size + 2 * p - d * (k - 1) - 1) // s + 1
+    out = _windows(size, k, s, p, p, d, False)
     if out < 1:
         raise ValueError(_too_small(size, k, p, d, out, axis))
     return out
@@ -59,10 +71,7 @@ def _pool_1d(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool, axis: s
             f"padding{axis} {p} is more than half of kernel_size{axis} {k}: torch's pooling "
             f"requires padding <= kernel_size // 2 = {k // 2}"
         )
-    span = size + 2 * p - d * (k - 1) - 1
-    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
-    if ceil_mode and (out - 1) * s >= size + p:
-        out -= 1  # the last window would start in the right padding: torch drops it
+    out = _windows(size, k, s, p, p, d, ceil_mode)
     if out < 1:
         raise ValueError(_too_small(size, k, p, d, out, axis))
     return out

@@ -12,6 +12,7 @@ from cnnlib.backprop import (
     conv2d_backward,
     dilate,
     gradient_check,
+    gradient_terms,
     max_pool2d_backward,
     numerical_gradient,
     rot180,
@@ -340,3 +341,70 @@ def test_max_pool_tie_in_an_all_zero_window_goes_to_its_top_left_cell():
     xt = torch.tensor(x[None, None], requires_grad=True)
     (F.max_pool2d(xt, 2) * torch.tensor(g)).sum().backward()
     assert np.array_equal(xt.grad[0, 0].numpy(), expected)  # torch: the same rule
+
+
+# -- gradient_terms: the products behind one entry, against torch autograd and brute force --------
+def test_gradient_terms_hand_example():
+    x = np.arange(9.0).reshape(3, 3)
+    w = np.array([[1.0, 2.0], [3.0, 4.0]])
+    g = np.array([[1.0, -1.0], [2.0, 0.5]])
+    # pixel (0, 0) is read only by output (0, 0), under tap (0, 0): 1 * 1
+    (t,) = gradient_terms(g, x, w, (0, 0))
+    assert (t["grad_out"], t["weight"], t["product"]) == ((0, 0), (0, 0), 1.0)
+    # dL/dw[0, 0] = sum_ij g[i, j] x[i, j] = 1*0 - 1*1 + 2*3 + 0.5*4 = 7
+    terms = gradient_terms(g, x, w, (0, 0), wrt="weight")
+    assert [t["input"] for t in terms] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert sum(t["product"] for t in terms) == 7.0
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("padding", [0, 1, 2])
+def test_gradient_terms_sum_to_autograd_and_are_the_covering_windows(stride, padding):
+    rng = np.random.default_rng(10 * stride + padding)
+    x = rng.integers(-3, 4, size=(6, 5)).astype(float)
+    w = rng.integers(-2, 3, size=(3, 2)).astype(float)
+    xt = torch.tensor(x[None, None], requires_grad=True)
+    wt = torch.tensor(w[None, None], requires_grad=True)
+    y = F.conv2d(xt, wt, stride=stride, padding=padding)
+    g = rng.integers(-2, 3, size=tuple(y.shape[2:])).astype(float)
+    (y * torch.tensor(g)).sum().backward()
+    gx, gw = xt.grad[0, 0].numpy(), wt.grad[0, 0].numpy()
+    ho, wo = g.shape
+    for r in range(6):
+        for c in range(5):
+            terms = gradient_terms(g, x, w, (r, c), "x", stride, padding)
+            assert sum(t["product"] for t in terms) == pytest.approx(gx[r, c], abs=1e-12)
+            expected = {
+                ((i, j), (a, b), g[i, j] * w[a, b])
+                for i in range(ho)
+                for j in range(wo)
+                for a in range(3)
+                for b in range(2)
+                if i * stride + a - padding == r and j * stride + b - padding == c
+            }
+            assert {(t["grad_out"], t["weight"], t["product"]) for t in terms} == expected
+    xp = np.pad(x, padding)
+    for m in range(3):
+        for n in range(2):
+            terms = gradient_terms(g, x, w, (m, n), "weight", stride, padding)
+            assert len(terms) == g.size
+            assert sum(t["product"] for t in terms) == pytest.approx(gw[m, n], abs=1e-12)
+            for t in terms:
+                i, j = t["grad_out"]
+                assert t["other_value"] == xp[i * stride + m, j * stride + n]
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(cell=(6, 0)), "cell (6, 0) must lie inside the x of shape (6, 6)"),
+        (dict(cell=(0, 3), wrt="weight"), "inside the weight of shape (3, 3)"),
+        (dict(wrt="bias"), "wrt must be one of"),
+        (dict(grad_out=np.zeros((3, 3))), "grad_out must have the shape of the forward output"),
+        (dict(stride=0), "stride must be a positive integer"),
+    ],
+)
+def test_gradient_terms_bad_input_names_the_argument(kwargs, words):
+    args = dict(grad_out=np.zeros((4, 4)), x=np.zeros((6, 6)), weight=np.ones((3, 3)), cell=(0, 0))
+    with pytest.raises(ValueError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        gradient_terms(**{**args, **kwargs})

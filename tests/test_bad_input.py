@@ -6,9 +6,12 @@ Cases that could allocate a lot run in a child process whose address space is li
 
 from __future__ import annotations
 
+import atexit
 import json
+import select
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 import numpy as np
@@ -23,43 +26,93 @@ from cnnlib._validate import check_bool, memory_budget
 
 LIMIT_BYTES = 3 * 2**30  # on top of the child's own imports
 
+# One child serves every call (importing torch once, not once per case): it limits its own
+# address space after its imports, then runs each snippet in a fresh namespace. A snippet
+# that kills it (or hangs) is reported as "died", and the next call starts a new child.
+_SERVER = (
+    f"LIMIT_BYTES = {LIMIT_BYTES}\n"
+    + """
+import gc, json, resource, sys
+import numpy as np, torch
+import cnnlib
+from cnnlib import architectures, backprop, conv, data, equivariance, params, shapes
+
+def vm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+
+limit = vm() + LIMIT_BYTES
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+out, sys.stdout = sys.stdout, sys.stderr  # a stray print must not break the protocol
+out.write("READY\\n")
+out.flush()
+for line in sys.stdin:
+    scope = dict(np=np, torch=torch, cnnlib=cnnlib, backprop=backprop, conv=conv, data=data,
+                 equivariance=equivariance, params=params, shapes=shapes)
+    try:
+        exec(json.loads(line), scope)
+        answer = {"ok": repr(scope["result"])[:2000]}
+    except BaseException as exc:
+        answer = {"error": type(exc).__name__, "message": str(exc)[:2000]}
+    scope = None
+    gc.collect()
+    out.write("ANSWER" + json.dumps(answer) + "\\n")
+    out.flush()
+"""
+)
+
+
+class _Child:
+    """The one limited child process (started on first use, restarted after a death)."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+        self.errors = None
+
+    def _line(self, timeout: float) -> str | None:
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        return self.proc.stdout.readline() if ready else None
+
+    def _stop(self) -> dict:
+        self.proc.kill()
+        code = self.proc.wait()
+        self.errors.seek(0)
+        message = self.errors.read()[-2000:]
+        self.proc = None
+        return {"error": f"died ({code})", "message": message}
+
+    def ask(self, code: str, timeout: float) -> dict:
+        if self.proc is None:
+            self.errors = tempfile.TemporaryFile("w+")
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", _SERVER],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.errors,
+                text=True,
+                env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
+            )
+            if self._line(120) != "READY\n":
+                return self._stop()
+        self.proc.stdin.write(json.dumps(code) + "\n")
+        self.proc.stdin.flush()
+        line = self._line(timeout)
+        if not line or not line.startswith("ANSWER"):
+            return self._stop()
+        return json.loads(line[6:])
+
+
+_CHILD = _Child()
+atexit.register(lambda: _CHILD.proc and _CHILD.proc.kill())
+
 
 def limited(code: str, timeout: float = 120) -> dict:
     """Run ``code`` (which sets ``result``) in a child limited to its imports + 3 GiB.
 
     Returns ``{"ok": repr(result)}`` or ``{"error": type name, "message": str}``.
     """
-    prog = textwrap.dedent(
-        """
-        import json, resource, sys
-        import numpy as np, torch
-        import cnnlib
-        from cnnlib import backprop, conv, equivariance, shapes, params, data
-        def vm():
-            for line in open("/proc/self/status"):
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-        limit = vm() + %d
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        try:
-        %s
-            answer = {"ok": repr(result)[:2000]}
-        except BaseException as exc:
-            answer = {"error": type(exc).__name__, "message": str(exc)[:2000]}
-        print("ANSWER" + json.dumps(answer))
-        """
-    ) % (LIMIT_BYTES, textwrap.indent(textwrap.dedent(code), "    "))
-    proc = subprocess.run(
-        [sys.executable, "-c", prog],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
-    )
-    for line in proc.stdout.splitlines():
-        if line.startswith("ANSWER"):
-            return json.loads(line[6:])
-    return {"error": f"died ({proc.returncode})", "message": proc.stderr[-2000:]}
+    return _CHILD.ask(textwrap.dedent(code), timeout)
 
 
 def assert_refused(answer: dict, *names: str) -> None:

@@ -140,3 +140,33 @@ def test_navigation_links_render_as_links_in_commonmark(item):
         html = render(source)
         assert targets and all(f'<a href="{t}">' in html for t in targets), html[:300]
     assert '<a href="' not in render("<!-- nav --> [index](00_index.ipynb)")  # the old form
+
+
+# -- the registry's record of the code behind each notebook ----------------------------------------
+def _code(item) -> str:
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOKS / item.file, as_version=4)
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("item", course.LESSONS, ids=lambda item: item.file)
+def test_registry_records_the_notebooks_modules_views_and_checkers(item):
+    """What LESSONS says a notebook uses is what its code cells import and build."""
+    from cnnlib.widgets import VIEWS
+
+    code = _code(item)
+    imported = set(re.findall(r"from cnnlib\.(\w+) import", code))
+    imported |= {
+        m
+        for names in re.findall(r"from cnnlib import ([\w, ]+)", code)
+        for m in re.split(r"[\s,]+", names)
+        if m
+    }
+    imported |= set(re.findall(r"cnnlib\.(\w+)\.", code))
+    assert item.modules and set(item.modules) <= imported, (item.modules, imported)
+    built = {name for name in VIEWS if re.search(rf"\b{name}\(", code)}
+    assert set(item.views) == built, (item.views, built)
+    assert re.search(rf"from cnnlib\.exercises\.{item.checkers} import", code), item.checkers
+    assert item.smoke is None or item.smoke[0] in item.views
+    assert 0 < item.budget_s <= 60

@@ -16,6 +16,7 @@ from cnnlib.equivariance import (
     equivariance_error,
     interior_is_empty,
     invariance_error,
+    output_shifts,
     pooling_invariance,
     shift,
     shift_consistency,
@@ -295,3 +296,20 @@ def test_pooling_invariance_by_hand_and_bad_sizes():
         pooling_invariance(x, [3], [1])
     with pytest.raises(ValueError, match="kind"):
         pooling_invariance(x, [2], [1], kind="median")
+
+
+@pytest.mark.parametrize(
+    "d, stride, expected",
+    [(0, 1, (0,)), (3, 1, (3,)), (4, 2, (2,)), (3, 2, (1, 2)), (-3, 2, (-2, -1)), (5, 3, (1, 2))],
+)
+def test_output_shifts_are_floor_and_ceil_of_the_shift_over_the_stride(d, stride, expected):
+    assert output_shifts(d, stride) == expected
+    # the whole-cell output shifts are those nearest d / s (by hand: 3 / 2 = 1.5 -> 1 and 2)
+    assert all(abs(o - d / stride) < 1 for o in expected)
+
+
+def test_output_shifts_bad_input():
+    with pytest.raises(ValueError, match="stride must be a positive integer"):
+        output_shifts(1, 0)
+    with pytest.raises(TypeError, match="d must be an integer"):
+        output_shifts(1.5, 2)

@@ -30,6 +30,7 @@ from cnnlib.receptive import (
     receptive_field,
     receptive_field_of,
     train_box_average,
+    unit_windows,
 )
 
 
@@ -636,3 +637,66 @@ def test_cnnlib_architectures_trunks():
     # squeeze-and-excitation gates pool the whole image: every unit sees everything
     g = receptive_field_of(architectures.trunk(architectures.efficientnet_b0()), (3, 64, 64))
     assert g.is_global
+
+
+# -- unit_windows: the walk down from one unit, against hand examples and torch autograd ----------
+def test_unit_windows_hand_examples():
+    # 3x3 conv (padding 1) then 2x2 pool on 8 pixels: 8 -> 8 -> 4 units
+    w = unit_windows([(3, 1, 1), (2, 2)], 1, 8)
+    assert w.sizes == (8, 8, 4)
+    assert w.windows == ((1, 4), (2, 3), (1, 1))
+    assert [r.tolist() for r in w.reads] == [[1, 2, 3, 4], [2, 3], [1]]
+    # at the border: unit 0 of two padded 3x3 convs reaches two padding cells on the input
+    w = unit_windows([(3, 1, 1)] * 2, 0, 5)
+    assert w.windows == ((-2, 2), (-1, 1), (0, 0))
+    assert [r.tolist() for r in w.reads] == [[0, 1, 2], [0, 1], [0]]
+    assert [t.tolist() for t in w.taps] == [[-2, -1, 0, 1, 2], [-1, 0, 1], [0]]
+    # a dilated kernel leaves gaps: taps 0, 2, 4
+    assert unit_windows([(3, 1, 0, 2)], 0, 9).reads[0].tolist() == [0, 2, 4]
+
+
+def test_unit_windows_agree_with_autograd_and_receptive_field():
+    rng = np.random.default_rng(0)
+    checked = 0
+    while checked < 40:
+        layers = []
+        for _ in range(rng.integers(1, 5)):
+            k, s, d = (int(v) for v in rng.integers(1, [5, 4, 4]))
+            layers.append((k, s, int(rng.integers(0, d * (k - 1) // 2 + 1)), d))
+        n = int(rng.integers(6, 40))
+        net = nn.Sequential(*(nn.Conv1d(1, 1, k, s, p, d, bias=False) for k, s, p, d in layers))
+        for m in net:
+            nn.init.ones_(m.weight)
+        x = torch.ones(1, 1, n, dtype=torch.float64, requires_grad=True)
+        acts = [x]
+        try:
+            for m in net.double():
+                acts.append(m(acts[-1]))
+        except RuntimeError:  # torch refuses the stack: so does unit_windows
+            with pytest.raises(ValueError, match="larger than the padded input"):
+                unit_windows(layers, 0, n)
+            continue
+        unit = int(rng.integers(acts[-1].shape[-1]))
+        w = unit_windows(layers, unit, n)
+        assert w.sizes == tuple(a.shape[-1] for a in acts)
+        grads = torch.autograd.grad(acts[-1][0, 0, unit], acts[:-1])
+        for level, g in enumerate(grads):
+            assert w.reads[level].tolist() == np.flatnonzero(g[0, 0].numpy()).tolist(), level
+        field = receptive_field(layers)[-1].window(unit)
+        assert w.windows[0] == (field.start, field.end)
+        checked += 1
+
+
+@pytest.mark.parametrize(
+    "args, error, words",
+    [
+        (([(3, 1)], 5, 5), ValueError, "unit must be below the top layer's size 3"),
+        (([(9, 1)], 0, 5), ValueError, r"layers\[0\]: kernel_size 9 is larger"),
+        (([((3, 3), 1)], 0, 5), TypeError, "works along one axis"),
+        (([], 0, 5), ValueError, "at least one layer"),
+        (([(3, 1)], 0, 0), ValueError, "n_in must be a positive integer"),
+    ],
+)
+def test_unit_windows_bad_input_names_the_argument(args, error, words):
+    with pytest.raises(error, match=words):
+        unit_windows(*args)

@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from cnnlib.equivariance import equivariance_error, output_shifts
 from cnnlib.widgets.equivariance import KERNEL, LAYERS, EquivarianceExplorer
 
 
@@ -90,12 +91,20 @@ def test_blur_pooling_aliases_less_than_max_pooling(view):
     assert errs["blur + pooling"] < errs["max pooling 2x2"]
 
 
-def test_full_control_sweep_never_errors(view):
+def test_full_control_sweep_shows_the_library(view):
     for name in LAYERS:
         for dy in range(-8, 9, 2):
             for dx in (-8, -3, 0, 5, 8):
                 view.set_controls(layer=name, shift_y=dy, shift_x=dx)
-                assert "error" not in view.state, view.state.get("error")
+                st = view.state
+                assert "error" not in st, st.get("error")
+                # the numbers are the library's (tested against torch in test_equivariance.py)
+                f, stride = LAYERS[name]
+                assert st["equivariance_error"] == equivariance_error(
+                    f, view._image, dy, dx, stride=stride
+                )
+                oy, ox = st["output_shift"]
+                assert oy in output_shifts(dy, stride) and ox in output_shifts(dx, stride)
 
 
 def test_custom_image_and_bad_input():

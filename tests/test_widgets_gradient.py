@@ -7,6 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from cnnlib.backprop import gradient_terms
+from cnnlib.shapes import conv_output_size
 from cnnlib.widgets.gradient import GradientView
 
 
@@ -82,14 +84,21 @@ def test_play_walks_dx_in_raster_order(view):
         assert view.controls["row"].value * 6 + view.controls["col"].value == step
 
 
-def test_full_control_sweep_never_errors(view):
+def test_full_control_sweep_shows_the_library(view):
+    """Over the stride x padding x mode grid: the output size is cnnlib.shapes', the terms are
+    cnnlib.backprop.gradient_terms' (tested against autograd in test_backprop.py)."""
     for mode, s, p in itertools.product(("dL/dx", "dL/dw"), range(1, 4), range(0, 3)):
         for a, b in itertools.product(range(0, 6, 2), range(0, 6, 3)):
             view.set_controls(
                 mode=mode, stride=s, padding=p, row=a, col=b, weight_row=a % 3, weight_col=b % 3
             )
-            assert "error" not in view.state, (mode, s, p, a, b, view.state.get("error"))
-            assert np.isfinite(view.state["value"])
+            st = view.state
+            assert "error" not in st, (mode, s, p, a, b, st.get("error"))
+            assert np.isfinite(st["value"])
+            assert st["output_shape"] == conv_output_size(view._x.shape, view._w.shape, s, p)
+            cell, wrt = ((a, b), "x") if mode == "dL/dx" else ((a % 3, b % 3), "weight")
+            assert st["cell"] == cell
+            assert st["terms"] == gradient_terms(st["grad_out"], view._x, view._w, cell, wrt, s, p)
 
 
 def test_custom_data_and_bad_input():

@@ -10,7 +10,8 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from cnnlib import architectures as arch
-from cnnlib.widgets.model import MEAN, STD, ModelView, as_maps, photo
+from cnnlib.data import photo
+from cnnlib.widgets.model import MEAN, STD, ModelView, as_maps
 
 
 @pytest.fixture(scope="module")

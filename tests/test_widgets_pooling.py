@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnnlib.conv import avg_pool2d, max_pool2d
-from cnnlib.widgets.pooling import PoolingView, default_feature_map
+from cnnlib.data import default_feature_map
+from cnnlib.shapes import pool_output_size
+from cnnlib.widgets.pooling import PoolingView
 
 
 def torch_pool(x, mode, k, s, p):
@@ -45,6 +47,7 @@ def check_state(view, x):
     expected, where = torch_pool(x, mode, k, stride, p)
     assert (s["mode"], s["kernel_size"], s["stride"], s["padding"]) == (mode, k, stride, p)
     assert s["output_shape"] == expected.shape
+    assert s["output_shape"] == pool_output_size(np.shape(x), k, stride, p)  # the library's
     np.testing.assert_allclose(s["output_map"], expected, rtol=1e-12, atol=1e-12)
     assert c["row"].max == expected.shape[0] - 1 and c["col"].max == expected.shape[1] - 1
     assert c["play"].value == row * expected.shape[1] + col

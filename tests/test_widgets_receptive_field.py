@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from cnnlib.receptive import empirical_field, positive_copy, receptive_field
+from cnnlib.receptive import empirical_field, positive_copy, receptive_field, unit_windows
 from cnnlib.widgets import ReceptiveFieldExplorer
 from cnnlib.widgets.receptive_field import (
     _FIELD,
@@ -148,6 +148,13 @@ def check_state(view):
             w = f.window(u)
             assert windows[level] == (w.start, w.end)
     assert st["windows"][-1] == (uc, uc)
+    # the walk is the library's (unit_windows is tested against autograd in test_receptive.py)
+    walk_r, walk_c = unit_windows(tuples, ur, n), unit_windows(tuples, uc, n)
+    assert st["output_sizes"] == list(walk_c.sizes[1:])
+    assert st["windows"] == list(walk_c.windows) and st["row_windows"] == list(walk_r.windows)
+    assert st["dependencies"] == [tuple(v.tolist()) for v in walk_c.reads]
+    assert st["row_dependencies"] == [tuple(v.tolist()) for v in walk_r.reads]
+    assert st["field_taps"] == [tuple(v.tolist()) for v in walk_c.taps]
     wr, wc = rows[-1].window(ur, n), rows[-1].window(uc, n)
     assert st["input_window"] == (wr.start, wr.end, wc.start, wc.end)
     check_dependencies(view)

@@ -12,7 +12,9 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnlib.widgets.sliding_kernel import SlidingKernel, house
+from cnnlib.data import house
+from cnnlib.shapes import conv_output_size
+from cnnlib.widgets.sliding_kernel import SlidingKernel
 
 # The presets written out independently of the module under test.
 KERNELS = {
@@ -52,6 +54,9 @@ def check_state(view, image, kernel):
     row, col = c["row"].value, c["col"].value
     expected_map = torch_map(image, kernel, stride, padding, dilation, bias)
     assert s["output_shape"] == expected_map.shape
+    # the view's size is the library's (the one formula, in cnnlib.shapes)
+    shape = conv_output_size(np.shape(image), np.shape(kernel), stride, padding, dilation)
+    assert s["output_shape"] == shape
     np.testing.assert_allclose(s["output_map"], expected_map, atol=1e-9)
     assert (s["row"], s["col"]) == (row, col)
     assert c["row"].max == expected_map.shape[0] - 1

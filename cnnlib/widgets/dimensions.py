@@ -82,6 +82,32 @@ def _line(clauses: list[str]) -> str:
 _LEGEND_TRANSPOSED = _LEGEND_HEAD + _swatch(ZERO, "inserted zero") + _LEGEND_TAIL
 
 
+def dimensions_state(n: int, k: int, s: int, p: int, d: int, a: int, transposed: bool) -> dict:
+    """What the view shows for these numbers (no drawing), all from ``cnnlib.shapes``: the
+    ``output_size`` (``conv_output_size`` or ``conv_transpose_output_size``), its step-by-step
+    ``explanation`` and the grid of ``conv_grid`` (``cells``, ``kind`` per cell, ``input_at``,
+    the ``taps`` of every window, the ``unreached`` input pixels)."""
+    a = a if transposed else 0
+    if transposed:
+        out = conv_transpose_output_size(n, k, s, p, a, d)
+        explanation = explain_conv_transpose_output_size(n, k, s, p, a, d)
+    else:
+        out = conv_output_size(n, k, s, p, d)
+        explanation = explain_conv_output_size(n, k, s, p, d)
+    grid = conv_grid(n, k, s, p, d, transposed, a)
+    return {
+        "output_size": out,
+        "explanation": explanation,
+        "effective_kernel": d * (k - 1) + 1,
+        "padding_cells": d * (k - 1) - p if transposed else p,  # per side (< 0: cropped)
+        "cells": grid.cells,
+        "kind": np.array(grid.kind),
+        "input_at": np.array(grid.input_cells),
+        "taps": np.array(grid.taps),
+        "unreached": grid.unreached,
+    }
+
+
 class DimensionsExplorer(BlitView):
     """Input, padding, every window position and the output of a convolution, to scale.
 
@@ -226,26 +252,14 @@ class DimensionsExplorer(BlitView):
             "output_padding": a if transposed else 0,
         }
         try:
-            if transposed:
-                out = conv_transpose_output_size(n, k, s, p, a, d)
-                explanation = explain_conv_transpose_output_size(n, k, s, p, a, d)
-            else:
-                out = conv_output_size(n, k, s, p, d)
-                explanation = explain_conv_output_size(n, k, s, p, d)
+            geo = dimensions_state(n, k, s, p, d, a, transposed)
         except ValueError as exc:
             self._show_impossible(str(exc))
             raise
         self.error_text.set_visible(False)
-
-        span = d * (k - 1) + 1
-        grid = conv_grid(n, k, s, p, d, transposed, a if transposed else 0)
-        pad = d * (k - 1) - p if transposed else p  # padding cells per side (< 0: cropped)
-        cells = grid.cells
-        kind = np.array(grid.kind)
-        input_at = np.array(grid.input_cells)
-        taps = np.array(grid.taps)
-        positions = taps[:, 0]
-        unreached = grid.unreached
+        out, explanation, span = geo["output_size"], geo["explanation"], geo["effective_kernel"]
+        cells, kind, input_at, taps = geo["cells"], geo["kind"], geo["input_at"], geo["taps"]
+        positions, unreached, pad = taps[:, 0], geo["unreached"], geo["padding_cells"]
         shown = (input_at >= 0) & (input_at < cells)
         input_reached = np.ones(n, dtype=bool)
         input_reached[unreached] = False

@@ -19,7 +19,14 @@ import numpy as np
 
 from cnnlib._validate import check_array
 from cnnlib.conv import conv2d, max_pool2d
-from cnnlib.equivariance import blur_pool2d, equivariance_error, interior_is_empty, shift
+from cnnlib.data import default_image
+from cnnlib.equivariance import (
+    blur_pool2d,
+    equivariance_error,
+    interior_is_empty,
+    output_shifts,
+    shift,
+)
 from cnnlib.plotting import DIVERGING, SEQUENTIAL, symmetric_limits
 from cnnlib.widgets._base import View
 from cnnlib.widgets._fastdraw import imshow
@@ -56,14 +63,54 @@ def _frame(ax, shape: tuple[int, ...]) -> None:
     ax.set_axis_off()
 
 
-def default_image(size: int = 32) -> np.ndarray:
-    """A ``size x size`` crop of matplotlib's Grace Hopper photo (her face), values in [0, 1]."""
-    from cnnlib.data import grace_hopper
-
-    img = grace_hopper(size=2 * size)
-    h, w = img.shape
-    top, left = h // 6, (w - 2 * size) // 2 + size // 2
-    return img[top : top + size, left : left + size].copy()
+def equivariance_state(image: np.ndarray, name: str, dy: int, dx: int) -> dict:
+    """What the view shows for a layer and a shift (no drawing), from ``cnnlib.equivariance``:
+    ``f(shift(x))`` next to ``shift(f(x))`` for the nearer of the ``output_shifts`` (whole-map
+    error, as ``equivariance_error`` measures it), the relative errors and the difference.
+    Keys starting with ``_`` are for the drawing only (not part of the view's ``state``)."""
+    f, stride = LAYERS[name]
+    xs = shift(image, dy, dx)
+    y = f(image)
+    a = f(xs)
+    best = None
+    for oy in output_shifts(dy, stride):
+        for ox in output_shifts(dx, stride):
+            b = shift(y, oy, ox)
+            err = float(np.linalg.norm(a - b))
+            if best is None or err < best[0]:
+                best = (err, (oy, ox), b)
+    _, out_shift, b = best
+    diff = a - b
+    error = equivariance_error(f, image, dy, dx, stride=stride)
+    margin = 1 if stride == 1 else 2
+    # the interior drops |output shift| + margin cells at every border (for each candidate
+    # output shift); on a small output or a large shift nothing is left: then it is n/a
+    h, w = y.shape
+    if interior_is_empty((h, w), dy, dx, (stride, stride), margin):
+        interior = float("nan")
+        note = (
+            f"interior n/a: the output shift plus the layer's reach ({margin}) "
+            f"covers the whole {h}×{w} output"
+        )
+    else:
+        interior = equivariance_error(
+            f, image, dy, dx, region="interior", margin=margin, stride=stride
+        )
+        note = f"interior {interior:.2e}"
+    return {
+        "layer": name,
+        "shift": (dy, dx),
+        "stride": stride,
+        "output_shift": out_shift,
+        "equivariance_error": error,
+        "interior_error": interior,
+        "max_abs_difference": float(np.max(np.abs(diff))),
+        "shifted_output": a,
+        "output_shifted": b,
+        "_shifted_input": xs,
+        "_diff": diff,
+        "_note": note,
+    }
 
 
 class EquivarianceExplorer(View):
@@ -131,48 +178,15 @@ class EquivarianceExplorer(View):
         c = self.controls
         name = c["layer"].value
         dy, dx = int(c["shift_y"].value), int(c["shift_x"].value)
-        f, stride = LAYERS[name]
-        x = self._image
-        xs = shift(x, dy, dx)
-        y = f(x)
-        a = f(xs)
-        # the output shift: d / stride; when it is not whole, the nearer of floor and ceil
-        best = None
-        for oy in sorted({dy // stride, -(-dy // stride)}):
-            for ox in sorted({dx // stride, -(-dx // stride)}):
-                b = shift(y, oy, ox)
-                err = float(np.linalg.norm(a - b))
-                if best is None or err < best[0]:
-                    best = (err, (oy, ox), b)
-        _, out_shift, b = best
-        diff = a - b
-        error = equivariance_error(f, x, dy, dx, stride=stride)
-        margin = 1 if stride == 1 else 2
-        # the interior drops |output shift| + margin cells at every border (for each candidate
-        # output shift); on a small output or a large shift nothing is left: then it is n/a
-        h, w = y.shape
-        if interior_is_empty((h, w), dy, dx, (stride, stride), margin):
-            interior = float("nan")
-            interior_text = (
-                f"interior n/a: the output shift plus the layer's reach ({margin}) "
-                f"covers the whole {h}×{w} output"
-            )
-        else:
-            interior = equivariance_error(
-                f, x, dy, dx, region="interior", margin=margin, stride=stride
-            )
-            interior_text = f"interior {interior:.2e}"
-        self.state = {
-            "layer": name,
-            "shift": (dy, dx),
-            "stride": stride,
-            "output_shift": out_shift,
-            "equivariance_error": error,
-            "interior_error": interior,
-            "max_abs_difference": float(np.max(np.abs(diff))),
-            "shifted_output": a,
-            "output_shifted": b,
-        }
+        st = equivariance_state(self._image, name, dy, dx)
+        self.state = {k: v for k, v in st.items() if not k.startswith("_")}
+        xs, a, b, diff = (
+            st["_shifted_input"],
+            st["shifted_output"],
+            st["output_shifted"],
+            st["_diff"],
+        )
+        error, out_shift, interior_text = st["equivariance_error"], st["output_shift"], st["_note"]
 
         self.im_in.set_data(xs)
         self.ax_in.title.set_text(f"shift(x), ({dy}, {dx})")

@@ -9,8 +9,10 @@ For ``y = conv2d(x, w, stride=s, padding=p)`` and a loss with output gradient ``
 - mode ``dL/dw``: ``dL/dw[m, n] = sum_{i, j} g[i, j] * x_pad[s*i + m, s*j + n]``: every output
   gradient meets the one input pixel its window put under tap ``(m, n)``.
 
-The maps come from ``cnnlib.backprop.conv2d_backward``; the highlighted number is recomputed
-term by term from the definition, so the view shows both and they must agree.
+The maps come from ``cnnlib.backprop.conv2d_backward`` and the highlighted number's terms from
+``cnnlib.backprop.gradient_terms`` (the definition, term by term), so the view shows both and
+they must agree; the output size is ``cnnlib.shapes.conv_output_size``. ``gradient_state``
+computes what the view shows from the control values, without drawing.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from cnnlib._validate import check_array, check_int
-from cnnlib.backprop import conv2d_backward, dilate
+from cnnlib.backprop import conv2d_backward, dilate, gradient_terms
 from cnnlib.plotting import (
     ACCENT,
     DIVERGING,
@@ -35,6 +37,7 @@ from cnnlib.plotting import (
     text_color,
     window_rect,
 )
+from cnnlib.shapes import conv_output_size
 from cnnlib.widgets._base import View
 from cnnlib.widgets._fastdraw import imshow
 from cnnlib.widgets._position import RasterPosition
@@ -72,6 +75,41 @@ def _veil(taking_part: np.ndarray, alpha: float = 0.75) -> np.ndarray:
 
 def _fmt(v: float) -> str:
     return str(int(round(v))) if abs(v - round(v)) < 1e-9 else f"{v:.2g}"
+
+
+def gradient_state(
+    x: np.ndarray,
+    weight: np.ndarray,
+    grad_full: np.ndarray,
+    mode: str,
+    stride: int,
+    padding: int,
+    cell: tuple[int, int],
+) -> dict:
+    """What the view shows for these controls, computed by the library (no drawing).
+
+    The output gradient ``dL/dy`` is the top-left corner of ``grad_full`` that fits the output
+    (``cnnlib.shapes.conv_output_size``); the maps come from ``conv2d_backward`` and the terms of
+    the chosen entry (``cell`` of ``dL/dx`` or of ``dL/dw``) from ``gradient_terms``.
+    """
+    out_shape = conv_output_size(x.shape, weight.shape, stride, padding)
+    g = grad_full[: out_shape[0], : out_shape[1]]
+    grad_x, grad_w, _ = conv2d_backward(g, x, weight, stride=stride, padding=padding)
+    wrt = "x" if mode == "dL/dx" else "weight"
+    terms = gradient_terms(g, x, weight, cell, wrt, stride, padding)
+    return {
+        "mode": mode,
+        "stride": stride,
+        "padding": padding,
+        "cell": tuple(cell),
+        "value": float((grad_x if wrt == "x" else grad_w)[cell]),
+        "sum_of_terms": float(sum(t["product"] for t in terms)),
+        "terms": terms,
+        "grad_out": g.copy(),
+        "grad_x": grad_x,
+        "grad_weight": grad_w,
+        "output_shape": out_shape,
+    }
 
 
 class GradientView(RasterPosition, View):
@@ -222,69 +260,39 @@ class GradientView(RasterPosition, View):
 
     def _update(self) -> None:
         c = self.controls
-        x, w = self._x, self._w
-        h, wd = x.shape
-        kh, kw = w.shape
-        s, p = int(c["stride"].value), int(c["padding"].value)
+        h, wd = self._x.shape
+        kh, kw = self._w.shape
         mode = c["mode"].value
-        ho, wo = (h + 2 * p - kh) // s + 1, (wd + 2 * p - kw) // s + 1
-        g = self._g_full[:ho, :wo]
-        grad_x, grad_w, _ = conv2d_backward(g, x, w, stride=s, padding=p)
-
         r, col, raster = self._sync_position(self._play_moved(), (h, wd))  # play walks dL/dx
         m, n = int(c["weight_row"].value), int(c["weight_col"].value)
+        st = gradient_state(
+            self._x,
+            self._w,
+            self._g_full,
+            mode,
+            int(c["stride"].value),
+            int(c["padding"].value),
+            (r, col) if mode == "dL/dx" else (m, n),
+        )
+        self.state = st
+        s, p = st["stride"], st["padding"]
         step = raster if mode == "dL/dx" else m * kw + n
-
-        xp = np.pad(x, p)
-        terms = []
-        if mode == "dL/dx":
-            # output cells whose window put pixel (r, c) under tap (a, b)
-            for a in range(kh):
-                for b in range(kw):
-                    i, j = r + p - a, col + p - b
-                    if i % s == 0 and j % s == 0 and 0 <= i // s < ho and 0 <= j // s < wo:
-                        gi, gj = i // s, j // s
-                        terms.append(
-                            {
-                                "grad_out": (gi, gj),
-                                "weight": (a, b),
-                                "grad_value": float(g[gi, gj]),
-                                "other_value": float(w[a, b]),
-                                "product": float(g[gi, gj] * w[a, b]),
-                            }
-                        )
-            value = float(grad_x[r, col])
-        else:
-            for gi in range(ho):
-                for gj in range(wo):
-                    pr, pc = s * gi + m, s * gj + n
-                    terms.append(
-                        {
-                            "grad_out": (gi, gj),
-                            "input": (pr - p, pc - p),
-                            "grad_value": float(g[gi, gj]),
-                            "other_value": float(xp[pr, pc]),
-                            "product": float(g[gi, gj] * xp[pr, pc]),
-                        }
-                    )
-            value = float(grad_w[m, n])
-        total = float(sum(t["product"] for t in terms))
-        self.state = {
-            "mode": mode,
-            "stride": s,
-            "padding": p,
-            "cell": (r, col) if mode == "dL/dx" else (m, n),
-            "value": value,
-            "sum_of_terms": total,
-            "terms": terms,
-            "grad_out": g.copy(),
-            "grad_x": grad_x,
-            "grad_weight": grad_w,
-            "output_shape": (ho, wo),
-        }
         # in dL/dw mode the chosen tap changes the input and work panels too
         self._static_key = (mode, s, p) + ((m, n) if mode == "dL/dw" else ())
-        self._draw(mode, xp, g, grad_x, grad_w, terms, value, step, s, p, (r, col), (m, n))
+        self._draw(
+            mode,
+            np.pad(self._x, p),
+            st["grad_out"],
+            st["grad_x"],
+            st["grad_weight"],
+            st["terms"],
+            st["value"],
+            step,
+            s,
+            p,
+            (r, col),
+            (m, n),
+        )
 
     def _render(self) -> None:
         """Redraw the background only when it changed, then the moving artists over it."""

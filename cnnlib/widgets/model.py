@@ -32,6 +32,7 @@ from torch import nn
 
 from cnnlib._validate import check_int
 from cnnlib.architectures import MODELS, PatchEmbedding, layer_sequence
+from cnnlib.data import photo
 from cnnlib.params import count_macs, count_params
 from cnnlib.plotting import HIGHLIGHT, SEQUENTIAL
 from cnnlib.receptive import receptive_field_of
@@ -60,18 +61,6 @@ _READOUT = (
 def input_size(model: str) -> tuple[int, int, int, int]:
     """The input a model is shown with: LeNet-5 reads 1 x 32 x 32, the others 3 x 224 x 224."""
     return (1, 1, 32, 32) if model == "LeNet-5" else (1, 3, 224, 224)
-
-
-def photo(size: tuple[int, int, int, int]) -> np.ndarray:
-    """Grace Hopper's photo centre-cropped to ``size = (N, C, H, W)``, as ``(H, W, C)``."""
-    from cnnlib.data import grace_hopper
-
-    _, c, h, w = size
-    img = grace_hopper(gray=c == 1, size=h)
-    top = (img.shape[0] - h) // 2
-    left = (img.shape[1] - w) // 2
-    img = img[top : top + h, left : left + w]
-    return img[..., None] if c == 1 else img
 
 
 def as_maps(t: torch.Tensor, count: int = MAPS) -> tuple[list[np.ndarray], str]:

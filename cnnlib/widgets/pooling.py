@@ -8,8 +8,10 @@ being written outlined. What it draws is the definition (as ``torch.nn.functiona
     avg:  output[i, j] = (1 / k^2) sum_{m, n < k} padded[i*s + m, j*s + n]   (padding = 0)
 
 with kernel size ``k``, stride ``s`` and ``padding`` at most ``k // 2`` (torch's rule). The
-output map comes from :func:`cnnlib.conv.max_pool2d` / :func:`cnnlib.conv.avg_pool2d`; the
-highlighted window is recomputed from the definition, so the picture shows both.
+output map comes from :func:`cnnlib.conv.max_pool2d` / :func:`cnnlib.conv.avg_pool2d` and its
+size from :func:`cnnlib.shapes.pool_output_size`; the highlighted window is recomputed from the
+definition, so the picture shows both. ``pooling_map`` and ``pooling_window`` compute what the
+view shows from the control values, without drawing.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import numpy as np
 
 from cnnlib._validate import check_array
 from cnnlib.conv import avg_pool2d, max_pool2d
+from cnnlib.data import default_feature_map
 from cnnlib.plotting import ACCENT, HIGHLIGHT, SEQUENTIAL, move_rect, window_rect
+from cnnlib.shapes import pool_output_size
 from cnnlib.widgets._fastdraw import (
     BlitView,
     cell_grid,
@@ -48,9 +52,56 @@ LABEL_ALL = 100
 PLAY_INTERVAL = 700
 
 
-def default_feature_map() -> np.ndarray:
-    """An ``8 x 8`` feature map: the numbers 0..63 in a fixed random order (no ties)."""
-    return np.random.default_rng(0).permutation(64).reshape(8, 8).astype(np.float64)
+def pooling_map(x: np.ndarray, mode: str, k: int, s: int, p: int) -> dict:
+    """What a setting of the controls shows of the whole map (no drawing): ``padded`` (the map
+    padded with ``-inf`` for max, 0 for avg), ``output_map`` (``cnnlib.conv.max_pool2d`` /
+    ``avg_pool2d``), ``winners`` (max mode: the row and column arrays of each window's maximum,
+    else None) and ``output_shape`` (``cnnlib.shapes.pool_output_size``)."""
+    h, w = x.shape
+    hp, wp = h + 2 * p, w + 2 * p
+    if k > hp or k > wp:
+        raise ValueError(
+            f"kernel_size {k} is larger than the padded input ({hp} x {wp}): "
+            "lower kernel_size or raise padding"
+        )
+    if 2 * p > k:
+        raise ValueError(f"padding {p} must be at most half of kernel_size {k}, as in torch")
+    if mode == "max":
+        out, idx = max_pool2d(x, k, s, p, return_indices=True)
+        winners = np.divmod(idx, w)
+    else:
+        out, winners = avg_pool2d(x, k, s, p), None
+    return {
+        "padded": np.pad(x, p, constant_values=-np.inf if mode == "max" else 0.0),
+        "output_map": out,
+        "winners": winners,
+        "output_shape": pool_output_size((h, w), k, s, p),
+    }
+
+
+def pooling_window(
+    padded: np.ndarray, mode: str, k: int, s: int, p: int, row: int, col: int
+) -> dict:
+    """The window of output cell ``(row, col)`` (no drawing): ``window_rows``, ``window_cols``
+    (indices into ``padded``), ``window``, ``output`` (its max, or its sum over ``k * k``) and
+    ``argmax`` (max mode: the first maximum in row-major order, in map coordinates)."""
+    rows = row * s + np.arange(k)
+    cols = col * s + np.arange(k)
+    window = padded[np.ix_(rows, cols)]
+    if mode == "max":
+        m, n = divmod(int(np.argmax(window)), k)  # first maximum in row-major order
+        value = float(window[m, n])
+        argmax = (int(rows[m]) - p, int(cols[n]) - p)
+    else:
+        value = float(window.sum() / (k * k))
+        argmax = None
+    return {
+        "window_rows": rows,
+        "window_cols": cols,
+        "window": window,
+        "output": value,
+        "argmax": argmax,
+    }
 
 
 class PoolingView(RasterPosition, BlitView):
@@ -60,7 +111,7 @@ class PoolingView(RasterPosition, BlitView):
     ----------
     feature_map:
         A 2-D array (at most ``32 x 32``) of finite real numbers; default
-        :func:`default_feature_map`.
+        :func:`cnnlib.data.default_feature_map`.
 
     Controls: ``mode`` (max / avg), ``kernel_size``, ``stride``, ``padding`` (at most
     ``kernel_size // 2``), ``row``, ``col`` (the output cell), ``play`` (walks the output in
@@ -178,69 +229,46 @@ class PoolingView(RasterPosition, BlitView):
         p = c["padding"].value
         x = self._map
         h, w = x.shape
-        hp, wp = h + 2 * p, w + 2 * p
         self.state = {
             "mode": mode,
             "kernel_size": k,
             "stride": s,
             "padding": p,
             "input_shape": (h, w),
-            "padded_shape": (hp, wp),
+            "padded_shape": (h + 2 * p, w + 2 * p),
         }
-        if k > hp or k > wp:
-            self.readout.value = ""
-            self._cache_key = None
-            raise ValueError(
-                f"kernel_size {k} is larger than the padded input ({hp} x {wp}): "
-                "lower kernel_size or raise padding"
-            )
-        if 2 * p > k:
-            self.readout.value = ""
-            self._cache_key = None
-            raise ValueError(f"padding {p} must be at most half of kernel_size {k}, as in torch")
-        oh, ow = (hp - k) // s + 1, (wp - k) // s + 1
-
         key = (mode, k, s, p)
         if key != self._cache_key:
-            fill = -np.inf if mode == "max" else 0.0
-            self._padded = np.pad(x, p, constant_values=fill)
-            if mode == "max":
-                self._out, idx = max_pool2d(x, k, s, p, return_indices=True)
-                self._winners = np.divmod(idx, w)
-            else:
-                self._out = avg_pool2d(x, k, s, p)
-                self._winners = None
+            try:
+                self._still = pooling_map(x, mode, k, s, p)
+            except ValueError:
+                self.readout.value = ""
+                self._cache_key = None
+                raise
+            self._padded, self._out = self._still["padded"], self._still["output_map"]
+            self._winners = self._still["winners"]
             old = self._cache_key or (None,) * 4
             self._cache_key = key
-            self._draw_still(mode, p, oh, ow)
+            self._draw_still(mode, p, *self._still["output_shape"])
             # the feature map and its labels change only with the padding
             self.redraw_from(0 if old[3] != p else 1)
 
+        oh, ow = self._still["output_shape"]
         row, col, step = self._sync_position(play_moved, (oh, ow))
-
-        rows = row * s + np.arange(k)
-        cols = col * s + np.arange(k)
-        window = self._padded[np.ix_(rows, cols)]
+        now = pooling_window(self._padded, mode, k, s, p, row, col)
+        rows, cols, window = now["window_rows"], now["window_cols"], now["window"]
+        value, argmax = now["output"], now["argmax"]
         if mode == "max":
-            m, n = divmod(int(np.argmax(window)), k)  # first maximum in row-major order
-            value = float(window[m, n])
-            argmax = (int(rows[m]) - p, int(cols[n]) - p)
             formula = f"max(window) = {value:.4g}"
             detail = "the largest value in the window"
         else:
-            value = float(window.sum() / (k * k))
-            argmax = None
             formula = f"{window.sum():.4g} / {k * k} = {value:.4g}"
             detail = f"sum {window.sum():.4f} / {k * k} cells"
         self.state.update(
             row=row,
             col=col,
             step=step,
-            window_rows=rows,
-            window_cols=cols,
-            window=window,
-            output=value,
-            argmax=argmax,
+            **now,
             output_map=self._out,
             output_shape=(oh, ow),
         )
@@ -266,7 +294,7 @@ class PoolingView(RasterPosition, BlitView):
         """Update what changes only with the mode, kernel size, stride or padding."""
         x = self._map
         h, w = x.shape
-        hp, wp = h + 2 * p, w + 2 * p
+        hp, wp = self._padded.shape
         rgba = padded_rgba(x, p, SEQUENTIAL, self._vmin, self._vmax)
         self.im_in = update_mesh(self, self.im_in, rgba=rgba)
         cell_grid(self.ax_in, (hp, wp), lines=max(hp, wp) <= 40)

@@ -6,15 +6,17 @@ depends on are coloured, layer by layer down to the input, with the window's wid
 beside each row. Right, the input seen from the front (a grid, or the photo in "photo" mode)
 with the chosen unit's field outlined: the dashed part lies in the padding.
 
-The numbers are the recursion of :func:`cnnlib.receptive.receptive_field`, applied from the top
-unit downwards: a window of units ``a .. b`` of layer ``l`` (kernel ``k``, stride ``s``,
-padding ``p``, dilation ``d``) spans the units ``a s - p .. b s - p + d(k - 1)`` of layer
-``l - 1``; at the input this is ``u S - P .. u S - P + r - 1``. The coloured units are the ones
-the chosen unit depends on, which a dilated kernel leaves with gaps: unit ``a`` reads only its
-taps ``a s - p + m d`` (``m = 0 .. k - 1``), so the dependency set of layer ``l - 1`` is the
-set of taps of the dependency set of layer ``l`` that lie inside ``0 .. n - 1`` (per axis; a
-2-D unit depends on the product of its row and column sets). The taps that fall outside a
-layer are drawn as padding.
+The numbers come from :mod:`cnnlib.receptive` (``field_state`` gathers them, without drawing):
+``r, S, P`` per layer from :func:`~cnnlib.receptive.receptive_field`, and the walk from the top
+unit downwards from :func:`~cnnlib.receptive.unit_windows`: a window of units ``a .. b`` of
+layer ``l`` (kernel ``k``, stride ``s``, padding ``p``, dilation ``d``) spans the units
+``a s - p .. b s - p + d(k - 1)`` of layer ``l - 1``; at the input this is
+``u S - P .. u S - P + r - 1``. The coloured units are the ones the chosen unit depends on,
+which a dilated kernel leaves with gaps: unit ``a`` reads only its taps ``a s - p + m d``
+(``m = 0 .. k - 1``), so the dependency set of layer ``l - 1`` is the set of taps of the
+dependency set of layer ``l`` that lie inside ``0 .. n - 1`` (per axis; a 2-D unit depends on
+the product of its row and column sets). The taps that fall outside a layer are drawn as
+padding.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from matplotlib.patches import Polygon, Rectangle
 
 from cnnlib._validate import check_bool
 from cnnlib.plotting import ACCENT, HIGHLIGHT, MUTED
+from cnnlib.receptive import receptive_field, unit_windows
+from cnnlib.shapes import conv_output_size
 from cnnlib.widgets._fastdraw import BlitView, CachedText, imshow
 
 #: a layer: (kind, kernel_size, stride, dilation); convolutions are padded d(k-1)//2, pools 0
@@ -76,25 +80,35 @@ def describe(kind: str, k: int, s: int, d: int) -> str:
     return f"{name} {k}x{k} s{s}" + (f" d{d}" if d > 1 else "")
 
 
-def _dependencies(
-    layers: list[tuple[str, int, int, int, int]], outs: list[int], unit: int
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Along one axis, the units of layers ``0 .. L`` (input first) that ``unit`` of layer ``L``
-    depends on, and the taps of its field with the borders ignored.
-
-    Unit ``a`` of a layer with kernel ``k``, stride ``s``, padding ``p``, dilation ``d`` reads
-    the units ``a s - p + m d`` (``m = 0 .. k - 1``) of the layer below; the dependency set of
-    that layer is the set of taps of the dependency set above that lie in ``0 .. n - 1``
-    (``n = outs[level]``). The field's taps are the same recursion without that cut.
-    """
-    deps, taps = [np.array([unit])], [np.array([unit])]
-    for level in range(len(layers) - 1, -1, -1):
-        _kind, k, s, p, d = layers[level]
-        offsets = np.arange(k) * d - p
-        taps.append(np.unique(taps[-1][:, None] * s + offsets))
-        reads = np.unique(deps[-1][:, None] * s + offsets)
-        deps.append(reads[(reads >= 0) & (reads < outs[level])])
-    return deps[::-1], taps[::-1]
+def field_state(layers: list[tuple[str, int, int, int, int]], unit: tuple[int, int], n_in: int):
+    """What the view shows for one unit (no drawing), from ``cnnlib.receptive``: ``r, S, P`` per
+    layer from ``receptive_field`` and, per axis, the unit's windows and the units it depends on
+    from ``unit_windows``. ``layers`` holds ``(kind, kernel_size, stride, padding, dilation)``."""
+    spec = [(k, s, p, d) for _kind, k, s, p, d in layers]
+    fields = receptive_field(spec)
+    rows, cols = (unit_windows(spec, u, n_in) for u in unit)
+    clipped = None
+    if rows.reads[0].size and cols.reads[0].size:  # the bounding box of the gradient's support
+        clipped = (*_ends(rows.reads[0]), *_ends(cols.reads[0]))
+    (r0, r1), (c0, c1) = rows.windows[0], cols.windows[0]
+    return {
+        "input_size": (n_in, n_in),
+        "output_sizes": list(cols.sizes[1:]),
+        "sizes": [f.size for f in fields],
+        "jumps": [f.stride for f in fields],
+        "paddings": [f.padding for f in fields],
+        "size": fields[-1].size,
+        "jump": fields[-1].stride,
+        "padding": fields[-1].padding,
+        "unit": tuple(unit),
+        "windows": list(cols.windows),
+        "row_windows": list(rows.windows),
+        "dependencies": [tuple(v.tolist()) for v in cols.reads],
+        "row_dependencies": [tuple(v.tolist()) for v in rows.reads],
+        "field_taps": [tuple(v.tolist()) for v in cols.taps],
+        "input_window": (r0, r1, c0, c1),
+        "input_window_clipped": clipped,
+    }
 
 
 def _ends(indices: np.ndarray) -> tuple[int, int]:
@@ -272,19 +286,16 @@ class ReceptiveFieldExplorer(BlitView):
         n_in = PHOTO_SIZE if photo else GRID_SIZE
         layers = [(kind, k, s, layer_padding(kind, k, d), d) for kind, k, s, d in self._layers]
 
-        # per layer: output size, then r, S, P (the recursion of cnnlib.receptive)
-        sizes, jumps, paddings, outs = [1], [1], [0], [n_in]
+        # per layer: the output size (cnnlib.shapes), then r, S, P (cnnlib.receptive)
+        outs = [n_in]
         for i, (kind, k, s, p, d) in enumerate(layers):
-            n = (outs[-1] + 2 * p - d * (k - 1) - 1) // s + 1
-            if n < 1:
+            try:
+                outs.append(conv_output_size(outs[-1], k, s, p, d))
+            except ValueError:
                 raise ValueError(
                     f"layer {i + 1} ({describe(kind, k, s, d)}): the kernel, dilated to "
                     f"{d * (k - 1) + 1}, is larger than its padded input {outs[-1]} + 2*{p}"
-                )
-            outs.append(n)
-            sizes.append(sizes[-1] + d * (k - 1) * jumps[-1])
-            paddings.append(paddings[-1] + p * jumps[-1])
-            jumps.append(jumps[-1] * s)
+                ) from None
         n_top = outs[-1]
         for name in ("unit_row", "unit_col", "play"):
             ctl = self.controls[name]
@@ -296,48 +307,24 @@ class ReceptiveFieldExplorer(BlitView):
         self._seen["unit_col"] = self.controls["unit_col"].value
         self._seen["play"] = self.controls["play"].value  # after a clamp to the new max
         u = (self.controls["unit_row"].value, self.controls["unit_col"].value)
-
-        # the chosen unit's window in every layer, top down (unit index ranges, unclipped)
-        windows = [(u[1], u[1])]
-        rows_window = [(u[0], u[0])]
-        for _kind, k, s, p, d in reversed(layers):
-            a, b = windows[-1]
-            windows.append((a * s - p, b * s - p + d * (k - 1)))
-            a, b = rows_window[-1]
-            rows_window.append((a * s - p, b * s - p + d * (k - 1)))
-        windows.reverse()
-        rows_window.reverse()
-        r, S, P = sizes[-1], jumps[-1], paddings[-1]
-        (r0, r1), (c0, c1) = rows_window[0], windows[0]
-        # the units the chosen unit depends on, layer by layer (dilation leaves gaps), and the
-        # pattern of its field with the borders ignored (its taps in the padding are drawn)
-        row_deps, _ = _dependencies(layers, outs, u[0])
-        deps, taps = _dependencies(layers, outs, u[1])
-        clipped = None
-        if row_deps[0].size and deps[0].size:  # the bounding box of the gradient's support
-            clipped = (*_ends(row_deps[0]), *_ends(deps[0]))
+        st = field_state(layers, u, n_in)
         self.state = {
             "preset": self.controls["preset"].value,
             "photo": photo,
             "layers": layers,
-            "input_size": (n_in, n_in),
-            "output_sizes": outs[1:],
-            "sizes": sizes[1:],
-            "jumps": jumps[1:],
-            "paddings": paddings[1:],
-            "size": r,
-            "jump": S,
-            "padding": P,
-            "unit": u,
-            "windows": windows,
-            "row_windows": rows_window,
-            "dependencies": [tuple(v.tolist()) for v in deps],
-            "row_dependencies": [tuple(v.tolist()) for v in row_deps],
-            "field_taps": [tuple(v.tolist()) for v in taps],
-            "input_window": (r0, r1, c0, c1),
-            "input_window_clipped": clipped,
+            **st,
         }
-        self._draw_field(layers, outs, sizes, jumps, paddings, windows, deps, taps, n_in)
+        self._draw_field(
+            layers,
+            outs,
+            [1, *st["sizes"]],
+            [1, *st["jumps"]],
+            [0, *st["paddings"]],
+            st["windows"],
+            [np.array(v, dtype=int) for v in st["dependencies"]],
+            [np.array(v, dtype=int) for v in st["field_taps"]],
+            n_in,
+        )
         self.relayout = False
 
     # -- draw ---------------------------------------------------------------------------------

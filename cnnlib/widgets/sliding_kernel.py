@@ -7,8 +7,10 @@ outlined. What it draws is the definition (cross-correlation, as ``torch.nn.func
     output[i, j] = sum_{m, n} padded[i*s + m*d, j*s + n*d] * kernel[m, n] + bias,
 
 with stride ``s``, dilation ``d`` and ``padded`` the input with ``padding`` zeros on every side.
-The output map comes from :func:`cnnlib.conv.conv2d`; the highlighted window is recomputed
-directly from the definition, so the picture shows both and they must agree.
+The output map comes from :func:`cnnlib.conv.conv2d` and its size from
+:func:`cnnlib.shapes.conv_output_size`; the highlighted window is recomputed directly from the
+definition, so the picture shows both and they must agree. ``convolution_map`` and
+``convolution_window`` compute what the view shows from the control values, without drawing.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from cnnlib._validate import check_array, check_choice
 from cnnlib.conv import conv2d
+from cnnlib.data import house
 from cnnlib.plotting import (
     ACCENT,
     DIVERGING,
@@ -29,6 +32,7 @@ from cnnlib.plotting import (
     symmetric_limits,
     window_rect,
 )
+from cnnlib.shapes import conv_output_size
 from cnnlib.widgets._fastdraw import (
     BlitView,
     cell_grid,
@@ -65,19 +69,45 @@ MAX_DILATION = 3
 PLAY_INTERVAL = 700
 
 
-def house() -> np.ndarray:
-    """Return the default input: a ``12 x 12`` picture of a house with integer grey levels.
+def convolution_map(image: np.ndarray, kernel: np.ndarray, s: int, p: int, d: int) -> dict:
+    """What a setting of the controls shows of the whole map (no drawing): ``padded`` (the image
+    with ``p`` zeros on every side), ``conv`` (``cnnlib.conv.conv2d``, before the bias) and
+    ``output_shape`` (``cnnlib.shapes.conv_output_size``)."""
+    (h, w), (kh, kw) = image.shape, kernel.shape
+    hp, wp = h + 2 * p, w + 2 * p
+    eh, ew = d * (kh - 1) + 1, d * (kw - 1) + 1
+    if eh > hp or ew > wp:
+        raise ValueError(
+            f"the dilated kernel ({eh} x {ew}) is larger than the padded input "
+            f"({hp} x {wp}): lower the dilation or raise the padding"
+        )
+    return {
+        "padded": np.pad(image, p),
+        "conv": conv2d(image, kernel, stride=s, padding=p, dilation=d),
+        "output_shape": conv_output_size((h, w), (kh, kw), s, p, d),
+    }
 
-    Small integers (0 = sky, 9 = walls, 5 = roof, 2 = door and window) keep every product
-    checkable by hand, and the picture has vertical, horizontal and sloping edges.
-    """
-    img = np.zeros((12, 12))
-    for r in range(1, 5):  # roof: a triangle over columns 1..10
-        img[r, 6 - r - 1 : 6 + r + 1] = 5.0
-    img[5:11, 2:10] = 9.0  # walls
-    img[7:11, 3:5] = 2.0  # door
-    img[6:8, 6:9] = 2.0  # window
-    return img
+
+def convolution_window(
+    padded: np.ndarray, kernel: np.ndarray, s: int, d: int, bias: float, row: int, col: int
+) -> dict:
+    """Output cell ``(row, col)`` from the definition (no drawing): ``window_rows``,
+    ``window_cols`` (the taps ``row*s + m*d``, ``col*s + n*d`` in ``padded``), ``window``,
+    ``products`` (``window * kernel``), ``sum`` and ``output`` (the sum plus ``bias``)."""
+    kh, kw = kernel.shape
+    rows = row * s + d * np.arange(kh)
+    cols = col * s + d * np.arange(kw)
+    window = padded[np.ix_(rows, cols)]
+    products = window * kernel
+    total = float(products.sum())
+    return {
+        "window_rows": rows,
+        "window_cols": cols,
+        "window": window,
+        "products": products,
+        "sum": total,
+        "output": total + bias,
+    }
 
 
 class SlidingKernel(RasterPosition, BlitView):
@@ -86,7 +116,7 @@ class SlidingKernel(RasterPosition, BlitView):
     Parameters
     ----------
     image:
-        A 2-D array (at most ``48 x 48``) of finite real numbers; default :func:`house`.
+        A 2-D array (at most ``48 x 48``) of finite real numbers; default :func:`cnnlib.data.house`.
     kernel:
         A 2-D array of finite real numbers no larger than the image (shown as "custom"), or the
         name of a preset in :data:`PRESETS`; default ``"Sobel x"``.
@@ -298,44 +328,32 @@ class SlidingKernel(RasterPosition, BlitView):
             "input_shape": (h, w),
             "padded_shape": (hp, wp),
         }
-        if eh > hp or ew > wp:
-            self.readout.value = ""
-            self._cache_key = None
-            raise ValueError(
-                f"the dilated kernel ({eh} x {ew}) is larger than the padded input "
-                f"({hp} x {wp}): lower the dilation or raise the padding"
-            )
-        oh, ow = (hp - eh) // s + 1, (wp - ew) // s + 1
-
         key = (kernel_name, s, p, d, bias)
         if key != self._cache_key:
             if key[:4] != (self._cache_key or (None,))[:4]:
-                self._conv = conv2d(img, kernel, stride=s, padding=p, dilation=d)
-                self._padded = np.pad(img, p)
+                try:
+                    self._still = convolution_map(img, kernel, s, p, d)
+                except ValueError:
+                    self.readout.value = ""
+                    self._cache_key = None
+                    raise
+                self._conv, self._padded = self._still["conv"], self._still["padded"]
             old = self._cache_key or (None,) * 5
             self._cache_key = key
-            self._draw_still(kernel, p, bias, oh, ow)
+            self._draw_still(kernel, p, bias, *self._still["output_shape"])
             self.redraw_from(0 if old[0] != kernel_name else 1 if old[2] != p else 2)
+        oh, ow = self._still["output_shape"]
         out_map = self._conv + bias
 
         row, col, step = self._sync_position(play_moved, (oh, ow))
-
-        rows = row * s + d * np.arange(kh)
-        cols = col * s + d * np.arange(kw)
-        window = self._padded[np.ix_(rows, cols)]
-        products = window * kernel
-        total = float(products.sum())
-        value = total + bias
+        now = convolution_window(self._padded, kernel, s, d, bias, row, col)
+        rows, cols, window = now["window_rows"], now["window_cols"], now["window"]
+        products, total, value = now["products"], now["sum"], now["output"]
         self.state.update(
             row=row,
             col=col,
             step=step,
-            window_rows=rows,
-            window_cols=cols,
-            window=window,
-            products=products,
-            sum=total,
-            output=value,
+            **now,
             output_map=out_map,
             output_shape=(oh, ow),
         )

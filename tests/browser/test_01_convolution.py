@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from cnnlib.conv import conv2d, max_pool2d
-from cnnlib.widgets.pooling import default_feature_map
-from cnnlib.widgets.sliding_kernel import PRESETS, house
+from cnnlib.data import default_feature_map, house
+from cnnlib.widgets.sliding_kernel import PRESETS
 
 from .conftest import (
     error_outputs,

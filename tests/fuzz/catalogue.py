@@ -353,6 +353,19 @@ SPECS: list[Spec] = [
         },
     ),
     Spec(
+        backprop.gradient_terms,
+        dict(grad_out=np.ones((6, 8)), x=X4[0, 0], weight=K2, cell=(1, 2), wrt="x", padding=1),
+        {
+            "grad_out": arrays(np.ones((6, 8)), (2,)),
+            "x": arrays(X4[0, 0], (2,)),
+            "weight": arrays(K2, (2,)),
+            "cell": sizes(0),
+            "wrt": choices(("x", "weight")),
+            "stride": ints(1),
+            "padding": ints(0),
+        },
+    ),
+    Spec(
         backprop.max_pool2d_backward,
         dict(grad_out=np.ones((2, 4, 4, 4)), x=X4, kernel_size=2, stride=2, padding=1),
         {
@@ -399,6 +412,7 @@ SPECS: list[Spec] = [
         dict(shape=(8, 8), dy=1, dx=1, stride=(1, 1), margin=1),
         {"shape": sizes(1), "dy": ints(), "dx": ints(), "stride": sizes(1), "margin": ints(0)},
     ),
+    Spec(equivariance.output_shifts, dict(d=3, stride=2), {"d": ints(), "stride": ints(1)}),
     Spec(equivariance.binomial_filter, dict(size=3), {"size": ints(1)}),
     Spec(
         equivariance.blur_pool2d,
@@ -478,6 +492,26 @@ SPECS: list[Spec] = [
         },
     ),
     Spec(
+        receptive.unit_windows,
+        dict(layers=[(3, 1, 1), (2, 2)], unit=1, n_in=8),
+        {
+            "layers": st.one_of(
+                junk(),
+                st.sampled_from(
+                    [
+                        Bad([(3, 0)], "stride 0"),
+                        Bad([(3, 1, -1)], "negative padding"),
+                        Bad([(1.5, 1)], "float kernel"),
+                        Bad([((3, 3), 1)], "a pair: one axis only"),
+                        Bad(3, "not a list"),
+                    ]
+                ),
+            ),
+            "unit": ints(0),
+            "n_in": ints(1),
+        },
+    ),
+    Spec(
         receptive.receptive_field_of,
         dict(module=torch.nn.Conv2d(3, 4, 3), input_size=(1, 3, 8, 8)),
         {"module": modules(), "input_size": shape_tuples((1, 3, 8, 8)), "per_layer": flags()},
@@ -488,6 +522,13 @@ SPECS: list[Spec] = [
         data.grace_hopper,
         dict(gray=True, size=8),
         {"gray": flags(), "size": ints(1)},
+        max_examples=15,
+    ),
+    Spec(data.default_image, dict(size=8), {"size": ints(1)}, max_examples=15),
+    Spec(
+        data.photo,
+        dict(size=(1, 3, 16, 16)),
+        {"size": shape_tuples((1, 3, 16, 16))},
         max_examples=15,
     ),
     Spec(data.checkerboard, dict(size=8, square=2), {"size": ints(1), "square": ints(1)}),
@@ -1041,6 +1082,8 @@ SKIPPED: dict[str, str] = {
         "in make test",
     ),
     "cnnlib.data.digits": "takes no arguments",
+    "cnnlib.data.house": "takes no arguments",
+    "cnnlib.data.default_feature_map": "takes no arguments",
     "cnnlib.plotting.view_scale": "takes no arguments",
     **dict.fromkeys(
         [
@@ -1048,6 +1091,7 @@ SKIPPED: dict[str, str] = {
             "cnnlib.params.Summary",
             "cnnlib.params.SummaryRow",
             "cnnlib.receptive.Field",
+            "cnnlib.receptive.UnitWindows",
             "cnnlib.receptive.Window",
             "cnnlib.shapes.ConvGrid",
             "cnnlib.shapes.Explanation",

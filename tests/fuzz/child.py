@@ -41,6 +41,11 @@ def serve() -> None:
     torch.set_num_threads(1)
     from fuzz import catalogue, test_fuzz_functions  # noqa: F401 - import before limiting
 
+    # torch imports sympy (400 modules) on the first shape-only ("meta") call; on a loaded
+    # machine that import can outlast a case's time limit, and the alarm then leaves a half
+    # imported sympy behind ("module 'sympy' has no attribute 'printing'" in later cases)
+    catalogue.params.summary(torch.nn.Conv2d(1, 1, 3), (1, 1, 8, 8))
+
     limit = _vm_size() + HEADROOM
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     out = sys.stdout
