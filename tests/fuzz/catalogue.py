@@ -536,14 +536,21 @@ SPECS += [
     Spec(
         data.shapes,
         dict(n=2, size=16, seed=0),
-        {"n": ints(1), "size": ints(1), "seed": ints(0), "noise": reals(), "distractors": ints(0)},
+        {
+            "n": ints(1),
+            "size": ints(1),
+            "seed": ints(0),
+            "noise": reals(),
+            "distractors": ints(0),
+            "style": choices(data.SHAPE_STYLES),
+        },
         project=lambda r: r.images,
         max_examples=40,
     ),
     Spec(
         data.shape_params,
         dict(n=2, size=16, seed=0),
-        {"n": ints(1), "size": ints(1), "seed": ints(0)},
+        {"n": ints(1), "size": ints(1), "seed": ints(0), "style": choices(data.SHAPE_STYLES)},
         project=lambda r: r.labels,
         max_examples=40,
     ),
@@ -612,6 +619,11 @@ SPECS += [
         explain.rank_correlation,
         dict(a=X2, b=X2**2),
         {"a": arrays(X2, (2, 3)), "b": arrays(X2**2, (2, 3))},
+    ),
+    Spec(
+        explain.baseline_map,
+        dict(x=X4[0], kind="edges"),
+        {"x": arrays(X4[0], (3, 4)), "kind": choices(explain.BASELINES), "seed": ints(0)},
     ),
 ]
 
