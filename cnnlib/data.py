@@ -287,11 +287,18 @@ def shapes(
 def _photo_pyramid() -> tuple[np.ndarray, ...]:
     """The three gray photos (matplotlib's Grace Hopper, scikit-learn's china and flower) at
     1/2, 1/4 and 1/8 of their size (means of 2 x 2 blocks, repeated), float32."""
-    from sklearn.datasets import load_sample_image
+    import importlib.util
+    from pathlib import Path
 
+    from PIL import Image
+
+    # scikit-learn's sample photos, read as files (importing sklearn.datasets takes seconds)
+    spec = importlib.util.find_spec("sklearn")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "images"
     photos = [grace_hopper(gray=True)]
     for name in ("china.jpg", "flower.jpg"):
-        rgb = load_sample_image(name).astype(np.float64) / 255.0
+        with Image.open(folder / name) as img:
+            rgb = np.asarray(img.convert("RGB"), dtype=np.float64) / 255.0
         photos.append(rgb @ np.array([0.299, 0.587, 0.114]))
     levels = []
     for photo in photos:

@@ -743,12 +743,16 @@ _CNN_ARGS = {"in_channels": ints(1), "num_classes": ints(1), "widths": int_tuple
 SPECS += [
     *[
         Spec(fn, dict(in_channels=1, num_classes=3, widths=(2, 3)), _CNN_ARGS, **_MODEL)
-        for fn in (
-            architectures.simple_cnn,
-            architectures.SimpleCNN,
-            architectures.shapes_cnn,
-            architectures.ShapesCNN,
+        for fn in (architectures.simple_cnn, architectures.SimpleCNN)
+    ],
+    *[
+        Spec(
+            fn,
+            dict(in_channels=1, num_classes=3, widths=(2, 3)),
+            {**_CNN_ARGS, "convs_per_block": ints(1)},
+            **_MODEL,
         )
+        for fn in (architectures.shapes_cnn, architectures.ShapesCNN)
     ],
     Spec(
         architectures.mlp,
