@@ -128,7 +128,7 @@ def shape_params(n: int, size: int = 32, seed: int = 0, style: str = "natural") 
     centre uniform where the disc of radius ``r + 1`` fits in the image, and
 
     - ``style="natural"``: radius ``r`` uniform in ``[0.15, 0.25] * size``, background mean in
-      [0.3, 0.7], the object's level ``±`` 0.15..0.35 from the background under it (the sign
+      [0.3, 0.7], the object's level ``±`` 0.2..0.4 from the background under it (the sign
       a fair coin: lighter or darker), filled in ``shapes`` (the mean under the mask);
     - ``style="plain"``: ``r`` uniform in ``[0.18, 0.3] * size``, background level in
       [0, 0.3] and object level 0.35..0.7 above it (the object is always the brighter).
@@ -149,7 +149,7 @@ def shape_params(n: int, size: int = 32, seed: int = 0, style: str = "natural") 
     else:
         background = rng.uniform(0.3, 0.7, n)
         sign = np.where(rng.random(n) < 0.5, -1.0, 1.0)
-        level = background + sign * rng.uniform(0.15, 0.35, n)
+        level = background + sign * rng.uniform(0.2, 0.4, n)
     return ShapeParams(labels, cx, cy, r, angle, np.stack([background, level], 1))
 
 
@@ -221,9 +221,10 @@ def shapes(
     deviation: a random crop of one of three photos, ``grace_hopper()`` and scikit-learn's
     ``china.jpg`` / ``flower.jpg``, flipped at random, or 1/f noise, power ``~ 1/f^beta``
     with ``beta`` in [2, 3]) at mean ``m`` in [0.3, 0.7] and spread ``a`` in [0.08, 0.16];
-    the object is the same texture turned by 180 degrees, at the background's mean under the
-    mask ``±`` its contrast (lighter or darker, a fair coin); the distractors have the same
-    contrasts and coin, relative to the background at their centre.
+    the object is the same texture turned by 180 degrees at 0.3 times the spread, at the
+    background's mean under the mask ``±`` its contrast (lighter or darker, a fair coin);
+    the distractors have the same contrasts and coin, relative to the background at their
+    centre.
     ``style="plain"``: the original, flat background ``b_i`` and a brighter flat object.
 
     Then Gaussian noise of standard deviation ``noise``, and the image is clipped to [0, 1].
@@ -275,7 +276,7 @@ def shapes(
         # the background's mean under the mask, plus the contrast, plus the object's texture
         under = ((images * masks).sum((1, 2)) / np.maximum(masks.sum((1, 2)), 1)).astype(np.float32)
         contrast = (p.level[:, 1] - p.level[:, 0]).astype(np.float32)
-        fill = (under + contrast)[:, None, None] + spread * textures[:, ::-1, ::-1]
+        fill = (under + contrast)[:, None, None] + 0.3 * spread * textures[:, ::-1, ::-1]
     images = np.where(masks, fill, images)
     if noise:
         images += noise * rng_noise.standard_normal(images.shape, dtype=np.float32)
@@ -375,7 +376,7 @@ def _draw_distractors(images, p, distractors, rng, x, y, style="plain") -> None:
         if style == "plain":
             level = p.level[:, 0] + rng.uniform(0.35, 0.7, n)
         else:
-            contrast = rng.uniform(0.15, 0.35, n)
+            contrast = rng.uniform(0.2, 0.4, n)
         # eight candidate centres; take the first one clear of the object's disc
         cand = rng.uniform(2, size - 3, (n, 8, 2))
         reach = length / 2 + half_width + 1.5
