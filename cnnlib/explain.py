@@ -86,6 +86,7 @@ __all__ = [
     "upsample",
     "pointing_game",
     "DeletionCurve",
+    "FILLS",
     "deletion_curve",
     "rank_correlation",
     "Cascade",
@@ -886,13 +887,37 @@ def pointing_game(
 
 @dataclass
 class DeletionCurve:
-    """``scores[n, s]``: the softmax probability of the target after removing the
-    ``fractions[s]`` most salient pixels of image ``n``; ``auc[n]``: the area under it over
-    fractions 0..1 (trapezoid rule; lower means the map found what the score depends on)."""
+    """``scores[n, s]``: the softmax probability of the target after removing (deletion) or
+    restoring (insertion) the ``fractions[s]`` most salient pixels of image ``n``; ``auc[n]``:
+    the area under it over fractions 0..1 (trapezoid rule; deletion: lower means the map found
+    what the score depends on, insertion: higher). ``floor[n]``: the probability on the fully
+    filled image (where deletion ends and insertion starts); ``above_floor = auc - floor``,
+    the area between the curve and that floor, so a fill that the network scores low or high
+    does not move the number."""
 
     fractions: np.ndarray
     scores: np.ndarray
     auc: np.ndarray
+    floor: np.ndarray | None = None
+    above_floor: np.ndarray | None = None
+
+
+#: how ``deletion_curve`` fills the removed pixels (besides a constant)
+FILLS: tuple[str, ...] = ("mean", "blur")
+
+
+def _fill(x: torch.Tensor, baseline: float | str) -> torch.Tensor:
+    """The image the removed pixels take: a constant, each image's mean (per channel) or its
+    Gaussian blur (standard deviation 4 pixels, border replicated)."""
+    if isinstance(baseline, str):
+        baseline = check_choice("baseline", baseline, FILLS)
+        if baseline == "mean":
+            return x.mean((2, 3), keepdim=True).expand_as(x).clone()
+        from scipy import ndimage
+
+        blurred = ndimage.gaussian_filter(x.numpy(), (0, 0, 4.0, 4.0), mode="nearest")
+        return torch.from_numpy(np.ascontiguousarray(blurred, dtype=np.float32))
+    return torch.full_like(x, check_real("baseline", baseline))
 
 
 def deletion_curve(
@@ -901,14 +926,20 @@ def deletion_curve(
     target: int | Sequence[int],
     maps: np.ndarray,
     steps: int = 16,
-    baseline: float = 0.0,
+    baseline: float | str = 0.0,
+    insertion: bool = False,
 ) -> DeletionCurve:
-    """The deletion metric (Petsiuk et al. 2018): set the pixels (all channels) to ``baseline``
-    in order of decreasing ``maps`` value (ties: first pixel first) and follow
-    ``p_t = softmax(model(x))[t]`` at the fractions ``s / steps`` removed,
-    ``AUC = int_0^1 p_t(f) df``. ``maps``: ``(H, W)`` or ``(N, H, W)`` at the image's size."""
+    """The deletion and insertion metrics (Petsiuk et al. 2018). Deletion: replace the pixels
+    (all channels) by the fill ``baseline`` in order of decreasing ``maps`` value (ties: first
+    pixel first) and follow ``p_t = softmax(model(x))[t]`` at the fractions ``s / steps``
+    removed, ``AUC = int_0^1 p_t(f) df``. Insertion (``insertion=True``): start from the fill
+    and put the original pixels back in the same order. ``baseline``: a number (0 is black
+    on [0, 1] images), ``"mean"`` (each image's mean) or ``"blur"`` (a Gaussian blur of
+    standard deviation 4 pixels, as Petsiuk et al. insert into a blurred image).
+    ``maps``: ``(H, W)`` or ``(N, H, W)`` at the image's size."""
     model, x, single = _check_call(model, x, target)
     steps = check_int("steps", steps, 1)
+    insertion = check_bool("insertion", insertion)
     n, c, h, w = x.shape
     m = (
         np.asarray(maps, dtype=np.float32).reshape(-1, h * w)
@@ -917,27 +948,30 @@ def deletion_curve(
     )
     if m is None:
         raise ValueError(f"maps must be {(h, w) if single else (n, h, w)}, got {np.shape(maps)}")
+    fill = _fill(x, baseline)
     order = np.argsort(-m, axis=1, kind="stable")
     rank = np.empty_like(order)
     rank[np.arange(n)[:, None], order] = np.arange(h * w)
     fractions = np.linspace(0, 1, steps + 1)
-    removed = torch.from_numpy(rank[None] < np.round(fractions * h * w)[:, None, None]).view(
+    changed = torch.from_numpy(rank[None] < np.round(fractions * h * w)[:, None, None]).view(
         steps + 1, n, 1, h, w
     )
+    start, end = (fill, x) if insertion else (x, fill)
     scores = torch.empty(steps + 1, n)
     with _evaluating(model), torch.no_grad():
         t = _check_target(target, n, _num_classes(model, x))
         per = max(1, _step(x) // n)
         for s in range(0, steps + 1, per):
-            r = removed[s : s + per]
-            batch = torch.where(r, torch.tensor(float(baseline)), x[None]).reshape(-1, c, h, w)
+            r = changed[s : s + per]
+            batch = torch.where(r, end[None], start[None]).reshape(-1, c, h, w)
             p = F.softmax(_forward(model, batch), 1).gather(1, t.repeat(len(r))[:, None])
             scores[s : s + per] = p.view(len(r), n)
     scores = scores.T.double().numpy()
     auc = np.trapezoid(scores, fractions, axis=1)
+    floor = scores[:, 0] if insertion else scores[:, -1]
     if single:
-        return DeletionCurve(fractions, scores[0], auc[0])
-    return DeletionCurve(fractions, scores, auc)
+        return DeletionCurve(fractions, scores[0], auc[0], floor[0], auc[0] - floor[0])
+    return DeletionCurve(fractions, scores, auc, floor, auc - floor)
 
 
 def rank_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -962,12 +996,23 @@ def rank_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Cascade:
-    """``layers[0]`` is ``"original"``; ``layers[l]`` the weight layer randomised at step ``l``
-    (top layer first, each step keeping the earlier ones random). ``correlations[method][l, n]``
-    is the rank correlation of image ``n``'s map after step ``l`` with its original map."""
+    """``layers[0]`` is ``"original"``; ``layers[l]`` the parameterised layer re-initialised at
+    step ``l`` (top layer first, each step keeping the earlier ones random).
+    ``correlations[method][l, n]`` is the rank correlation of image ``n``'s map after step
+    ``l`` with its original map (of ``|map|``, or of the signed maps with ``absolute=False``);
+    ``signed[method][l, n]`` always that of the signed maps."""
 
     layers: list[str]
     correlations: dict[str, np.ndarray]
+    signed: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _resettable(module: nn.Module) -> bool:
+    """A layer with its own parameters or running statistics and a ``reset_parameters``."""
+    own = any(True for _ in module.parameters(recurse=False)) or any(
+        b is not None for b in module.buffers(recurse=False)
+    )
+    return own and callable(getattr(module, "reset_parameters", None))
 
 
 def cascading_randomization(
@@ -979,16 +1024,20 @@ def cascading_randomization(
     absolute: bool = True,
     options: dict[str, dict] | None = None,
 ) -> Cascade:
-    """The model-randomisation sanity check of Adebayo et al. (NeurIPS 2018): re-initialise the
-    weight layers (``Conv2d``, ``Linear``) of a copy of ``model`` one at a time from the output
-    down (``reset_parameters`` under ``seed``), recompute each method's map after every step,
-    and measure Spearman's ``rho(|map_original|, |map_randomised|)`` per image
-    (``absolute=False``: the signed maps). A map that depends on what the network learned
-    decorrelates as the layers go; one that stays high is explaining the input, not the model.
-    ``options``: per-method keyword arguments for ``attribution_map``. ``model`` is not changed.
+    """The model-randomisation sanity check of Adebayo et al. (NeurIPS 2018): re-initialise
+    every parameterised layer of a copy of ``model`` (``Conv2d``, ``Linear`` and batch norm:
+    its ``gamma``, ``beta`` *and* running statistics; any module with its own parameters or
+    buffers and a ``reset_parameters``) one at a time from the output down
+    (``reset_parameters`` under ``seed``), recompute each method's map after every step, and
+    measure Spearman's ``rho(|map_original|, |map_randomised|)`` per image
+    (``absolute=False``: the signed maps; ``Cascade.signed`` has the signed ones either way).
+    A map that depends on what the network learned decorrelates as the layers go; one that
+    stays high is explaining the input, not the model. ``options``: per-method keyword
+    arguments for ``attribution_map``. ``model`` is not changed.
     """
     model, x, single = _check_call(model, x, target)
     seed = check_int("seed", seed, 0)
+    absolute = check_bool("absolute", absolute)
     methods = [check_choice("methods", m, METHODS) for m in methods]
     options = options or {}
     target_t = _check_target(target, len(x), _num_classes(model, x))
@@ -1000,7 +1049,7 @@ def cascading_randomization(
         if names[module] not in called:
             called.append(names[module])
 
-    weighted = [m for m in clone.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    weighted = [m for m in clone.modules() if _resettable(m)]
     handles = [m.register_forward_hook(record) for m in weighted]
     try:
         with _evaluating(clone), torch.no_grad():
@@ -1009,27 +1058,36 @@ def cascading_randomization(
         for h in handles:
             h.remove()
     modules = dict(clone.named_modules())
+    grad_cam_layer = _default_layer(model, x)
 
     def maps(net: nn.Module) -> dict[str, np.ndarray]:
         result = {}
         for method in methods:
             opts = dict(options.get(method, {}))
             if method == "grad_cam" and "layer" not in opts:
-                opts["layer"] = _default_layer(model, x)
-            m = attribution_map(net, x, target_t, method, **opts)
-            result[method] = np.abs(m) if absolute else m
+                opts["layer"] = grad_cam_layer
+            result[method] = attribution_map(net, x, target_t, method, **opts)
         return result
 
     original = maps(clone)
     rho = {m: [np.ones(len(x))] for m in methods}
+    rho_signed = {m: [np.ones(len(x))] for m in methods}
     for step, name in enumerate(reversed(called)):
         with torch.random.fork_rng():
             torch.manual_seed(seed + step)
             modules[name].reset_parameters()
         now = maps(clone)
         for m in methods:
-            rho[m].append(rank_correlation(original[m], now[m]))
-    return Cascade(["original", *reversed(called)], {m: np.stack(v) for m, v in rho.items()})
+            signed = rank_correlation(original[m], now[m])
+            rho_signed[m].append(signed)
+            rho[m].append(
+                rank_correlation(np.abs(original[m]), np.abs(now[m])) if absolute else signed
+            )
+    return Cascade(
+        ["original", *reversed(called)],
+        {m: np.stack(v) for m, v in rho.items()},
+        {m: np.stack(v) for m, v in rho_signed.items()},
+    )
 
 
 # --------------------------------------------------------------------------------------------
