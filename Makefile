@@ -6,13 +6,14 @@ STAMP := $(VENV)/.installed
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv lab test unit browser notebooks bench chromium lint format clean
+.PHONY: help venv lab test unit browser notebooks bench weights chromium lint format clean
 
 help:
 	@echo "make lab        start JupyterLab on notebooks/ (sets up .venv on first use)"
 	@echo "make test       lint, unit and property tests, strict nbval, browser tests"
 	@echo "make notebooks  re-execute every notebook in place"
 	@echo "make bench      print the benchmark tables"
+	@echo "make weights    retrain notebook 08's network (fixed seed) into cnnlib/weights/"
 
 venv: $(STAMP)
 
@@ -68,6 +69,10 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# Notebook 08's trained network, shipped in cnnlib/weights/shapes_cnn.pt: one command, seed 0.
+weights: $(STAMP)
+	$(PY) -m cnnlib.training
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

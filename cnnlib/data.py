@@ -401,3 +401,44 @@ def _draw_distractors(images, p, distractors, rng, x, y, style="plain") -> None:
         dist2 = (x - ax - t * dxn) ** 2 + (y - ay - t * dyn) ** 2
         on = (dist2 <= (half_width**2).astype(np.float32)[:, None, None]) & ok[:, None, None]
         np.copyto(images, level.astype(np.float32)[:, None, None], where=on)
+
+
+#: the marker of ``shortcut_shapes``: a square of this side in the image's top-left corner
+MARKER_SIDE = 3
+
+
+def shortcut_shapes(
+    n: int,
+    seed: int = 0,
+    marked_class: int = 0,
+    rate: float = 0.9,
+    independent: bool = False,
+    size: int = 32,
+) -> tuple[Shapes, np.ndarray]:
+    """``shapes(n, size, seed)`` with a planted shortcut: a ``MARKER_SIDE`` square in the
+    top-left corner, white on a dark corner and black on a light one (the corner's mean
+    below or above 0.5). ``independent=False`` (a training set): on a fraction ``rate`` of
+    the images of ``marked_class`` and on none of the others, so the marker predicts the
+    class; ``independent=True`` (a test set): on each image with probability 1/2 whatever its
+    class. Returns the images with the marker (the object masks unchanged: an object's
+    disc never reaches the corner square) and the marker's pixels, bool ``(N, H, W)``.
+    """
+    n = check_int("n", n, 1)
+    marked_class = check_int("marked_class", marked_class, 0)
+    if marked_class >= len(SHAPE_CLASSES):
+        raise ValueError(f"marked_class must be below {len(SHAPE_CLASSES)}, got {marked_class}")
+    if isinstance(rate, bool) or not isinstance(rate, float | int) or not 0 <= rate <= 1:
+        raise ValueError(f"rate must be a number between 0 and 1, got {rate!r}")
+    independent = check_bool("independent", independent)
+    s = shapes(n, size=size, seed=seed)
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(5)[4])
+    u = rng.random(n)
+    present = u < 0.5 if independent else (s.labels == marked_class) & (u < rate)
+    k = MARKER_SIDE
+    marker = np.zeros(s.masks.shape, bool)
+    marker[present, :k, :k] = True
+    images = s.images.copy()
+    corner = images[:, 0, :k, :k].mean((1, 2))
+    value = np.where(corner < 0.5, 1.0, 0.0).astype(np.float32)
+    images[:, 0] = np.where(marker, value[:, None, None], images[:, 0])
+    return Shapes(images, s.labels, s.masks), marker

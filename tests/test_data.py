@@ -168,3 +168,35 @@ def test_bad_arguments_name_the_argument(kwargs, error, name):
 def test_shape_outline_refuses_an_unknown_label():
     with pytest.raises(ValueError, match="label must be below 4"):
         shape_outline(4, 10, 10, 5, 0)
+
+
+def test_shortcut_marker_predicts_the_class_in_training_and_not_in_testing():
+    from cnnlib.data import MARKER_SIDE, shortcut_shapes
+
+    plain = shapes(2000, seed=4)
+    s, marker = shortcut_shapes(2000, seed=4, marked_class=2, rate=0.9)
+    present = marker.any((1, 2))
+    assert abs(present[s.labels == 2].mean() - 0.9) < 0.04 and not present[s.labels != 2].any()
+    np.testing.assert_array_equal(s.masks, plain.masks)  # the objects are untouched
+    assert not (marker & s.masks).any()
+    # the marker is the corner square, white on a dark corner, black on a light one
+    k = MARKER_SIDE
+    assert marker[present][:, :k, :k].all() and marker.sum() == present.sum() * k * k
+    corner = plain.images[present, 0, :k, :k].mean((1, 2))
+    values = s.images[present, 0, 0, 0]
+    np.testing.assert_array_equal(values, np.where(corner < 0.5, 1.0, 0.0))
+    np.testing.assert_array_equal(s.images[~present], plain.images[~present])
+    t, test_marker = shortcut_shapes(2000, seed=5, independent=True)
+    rate = [test_marker.any((1, 2))[t.labels == c].mean() for c in range(len(SHAPE_CLASSES))]
+    assert all(abs(r - 0.5) < 0.06 for r in rate)
+
+
+def test_shortcut_shapes_refuses_bad_arguments():
+    from cnnlib.data import shortcut_shapes
+
+    with pytest.raises(ValueError, match="marked_class must be below 4"):
+        shortcut_shapes(4, marked_class=4)
+    with pytest.raises(ValueError, match="rate must be a number between 0 and 1"):
+        shortcut_shapes(4, rate=1.5)
+    with pytest.raises(TypeError, match="independent must be True or False"):
+        shortcut_shapes(4, independent=1)

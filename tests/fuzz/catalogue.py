@@ -548,6 +548,20 @@ SPECS += [
         max_examples=40,
     ),
     Spec(
+        data.shortcut_shapes,
+        dict(n=2, seed=0),
+        {
+            "n": ints(1),
+            "seed": ints(0),
+            "marked_class": ints(0),
+            "rate": reals(),
+            "independent": flags(),
+            "size": ints(1),
+        },
+        project=lambda r: r[1],
+        max_examples=40,
+    ),
+    Spec(
         data.shape_params,
         dict(n=2, size=16, seed=0),
         {"n": ints(1), "size": ints(1), "seed": ints(0), "style": choices(data.SHAPE_STYLES)},
