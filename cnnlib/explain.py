@@ -93,6 +93,8 @@ __all__ = [
     "cascading_randomization",
     "BASELINES",
     "baseline_map",
+    "mass_in_mask",
+    "bootstrap_interval",
 ]
 
 #: the attribution methods ``attribution_map`` knows, in the order the notebook shows them
@@ -1145,3 +1147,39 @@ def baseline_map(x: torch.Tensor | np.ndarray, kind: str, seed: int = 0) -> np.n
         m = np.random.default_rng(seed).random(g.shape)
     m = np.ascontiguousarray(m, dtype=np.float32)
     return m[0] if single else m
+
+
+def mass_in_mask(maps: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """The share of a map's absolute mass on the mask, per image:
+    ``sum_p |map[p]| [p in mask] / sum_p |map[p]|`` (nan for an all-zero map). ``maps`` and
+    boolean ``masks``: ``(H, W)`` or ``(N, H, W)`` of one size. A map spread evenly scores
+    the mask's area; one entirely on the object scores 1."""
+    m = np.abs(check_array("maps", maps, (2, 3)).astype(np.float64))
+    k = check_bool_array("masks", masks, (2, 3))
+    if m.shape != k.shape:
+        raise ValueError(f"maps {m.shape} and masks {k.shape} must have the same shape")
+    total = m.sum(axis=(-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(k, m, 0).sum(axis=(-2, -1)) / total
+
+
+def bootstrap_interval(
+    values: np.ndarray, confidence: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """The mean of ``values`` (one number per image; NaN left out) and its percentile
+    bootstrap interval: resample the images with replacement ``resamples`` times, and take
+    the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles of the resampled
+    means (Efron & Tibshirani 1993). Returns ``(mean, low, high)``."""
+    v = check_array("values", values, (1,)).astype(np.float64)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        raise ValueError("values must hold at least one number that is not NaN")
+    confidence = check_real("confidence", confidence)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    resamples = check_int("resamples", resamples, 1)
+    check_memory(f"resamples {resamples}", 8.0 * resamples * v.size, "the resampled indices")
+    rng = np.random.default_rng(check_int("seed", seed, 0))
+    means = v[rng.integers(0, v.size, (resamples, v.size))].mean(1)
+    low, high = np.quantile(means, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(v.mean()), float(low), float(high)

@@ -75,3 +75,33 @@ def test_bad_arguments_name_the_argument(kwargs, error, words):
 
 def test_every_kind_is_tested():
     assert set(BASELINES) == {"blurred_image", "local_contrast", "edges", "centre", "random"}
+
+
+def test_mass_in_mask_by_hand():
+    from cnnlib.explain import mass_in_mask
+
+    maps = np.array([[[1.0, -3.0], [0.0, 4.0]], [[2.0, 2.0], [2.0, 2.0]]])
+    masks = np.array([[[True, True], [False, False]], [[True, False], [False, False]]])
+    np.testing.assert_allclose(mass_in_mask(maps, masks), [4 / 8, 1 / 4])
+    assert np.isnan(mass_in_mask(np.zeros((2, 2)), masks[0]))
+    with pytest.raises(TypeError, match="masks must be boolean"):
+        mass_in_mask(maps, masks.astype(float))
+
+
+def test_bootstrap_interval_covers_the_mean_and_shrinks_with_more_images():
+    from scipy import stats
+
+    from cnnlib.explain import bootstrap_interval
+
+    rng = np.random.default_rng(0)
+    hits = rng.random(1000) < 0.3
+    mean, low, high = bootstrap_interval(hits)
+    assert mean == hits.mean() and low < mean < high
+    # the normal approximation of a proportion's interval: mean +- 1.96 sqrt(p (1 - p) / n)
+    half = stats.norm.ppf(0.975) * np.sqrt(mean * (1 - mean) / len(hits))
+    assert abs((high - low) / 2 - half) < 0.1 * half
+    _, low4, high4 = bootstrap_interval(np.tile(hits, 4))
+    assert (high4 - low4) < 0.6 * (high - low)
+    assert bootstrap_interval(np.array([np.nan, 1.0, 1.0]))[0] == 1.0
+    with pytest.raises(ValueError, match="confidence must be between 0 and 1"):
+        bootstrap_interval(hits, confidence=95)

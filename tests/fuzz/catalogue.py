@@ -635,6 +635,21 @@ SPECS += [
         {"a": arrays(X2, (2, 3)), "b": arrays(X2**2, (2, 3))},
     ),
     Spec(
+        explain.mass_in_mask,
+        dict(maps=X2, masks=X2 > 0),
+        {"maps": arrays(X2, (2, 3)), "masks": bool_arrays(X2 > 0, (2, 3))},
+    ),
+    Spec(
+        explain.bootstrap_interval,
+        dict(values=X2[0], resamples=50),
+        {
+            "values": arrays(X2[0], (1,)),
+            "confidence": reals(),
+            "resamples": ints(1),
+            "seed": ints(0),
+        },
+    ),
+    Spec(
         explain.baseline_map,
         dict(x=X4[0], kind="edges"),
         {"x": arrays(X4[0], (3, 4)), "kind": choices(explain.BASELINES), "seed": ints(0)},
