@@ -22,7 +22,7 @@ VENV_VERSION := $(if $(wildcard $(PY)),$(call python_version,$(PY)))
 REBUILD := $(if $(wildcard $(VENV)),$(if $(filter $(PYTHON_VERSION),$(VENV_VERSION)),,rebuild))
 
 .PHONY: help venv lab test unit browser notebooks bench chromium lint format clean lock \
-	test-pythons test-oldest rebuild mutation test-thorough
+	test-pythons test-oldest rebuild mutation test-thorough weights
 
 help:
 	@echo "make lab            start JupyterLab on notebooks/ (sets up .venv on first use)"
@@ -34,6 +34,7 @@ help:
 	@echo "make test-oldest    the unit tests with the lowest versions pyproject.toml allows"
 	@echo "make lock           rewrite constraints.txt from .venv"
 	@echo "make mutation       mutation testing of the core modules (MODULE=shapes for one)"
+	@echo "make weights        retrain notebook 08's network (fixed seed) into cnnlib/weights/"
 
 venv: $(STAMP)
 
@@ -143,6 +144,10 @@ test-oldest: $(STAMP)
 MODULE ?=
 mutation: $(STAMP)
 	$(PY) tools/mutation.py $(MODULE)
+
+# Notebook 08's trained network, shipped in cnnlib/weights/shapes_cnn.pt: one command, seed 0.
+weights: $(STAMP)
+	$(PY) -m cnnlib.training
 
 clean:
 	rm -rf $(VENV) .venv-3.* .venv-oldest .oldest.txt .pytest_cache .ruff_cache .hypothesis
