@@ -20,8 +20,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # conda-forge names of packages whose PyPI names differ
 CONDA_NAMES = {"torch": "pytorch-cpu", "matplotlib": "matplotlib-base"}
-# pip-only tools that Binder does not need (browser tests, lint, parallel test runs, mutation)
-NOT_ON_BINDER = {"playwright", "ruff", "pytest-xdist", "nbclient", "nbconvert", "mutmut"}
+# pip-only tools that Binder does not need (browser tests, lint, parallel test runs, mutation;
+# hatchling builds the wheel in pip's isolated build environment, not in the environment itself)
+NOT_ON_BINDER = {
+    "playwright",
+    "ruff",
+    "pytest-xdist",
+    "nbclient",
+    "nbconvert",
+    "mutmut",
+    "hatchling",
+}
 
 
 def _pyproject() -> dict:
