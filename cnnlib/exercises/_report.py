@@ -177,6 +177,13 @@ class NotWhole(ValueError):
         super().__init__(f"{self.shown} is not a whole number")
 
 
+def _refuse_array(v: Any, subject: str) -> None:
+    """A NumPy array with dimensions is not one number, even with one element (NumPy 2.1, the
+    oldest supported, still converts ``float(np.array([19.0]))``, with a DeprecationWarning)."""
+    if isinstance(v, np.ndarray) and v.ndim > 0:
+        raise TypeError(f"{subject} an array of shape {v.shape}, not a number")
+
+
 def whole_number(v: Any) -> int:
     """``v`` as an int, never rounded: an int (NumPy, torch or Python) or an integer-valued
     float such as ``15.0``.
@@ -186,6 +193,7 @@ def whole_number(v: Any) -> int:
     """
     if isinstance(v, (bool, np.bool_, str, bytes)):
         raise TypeError(f"{show(v)} is not a number")
+    _refuse_array(v, f"{show(v)} is")
     try:
         return operator.index(v)
     except TypeError:
@@ -230,6 +238,7 @@ def number(v: Any) -> float:
     array), ValueError for one too large for a float (``10**400``)."""
     if isinstance(v, (bool, np.bool_, str, bytes)):
         raise TypeError("it is not a number")
+    _refuse_array(v, "it is")
     is_complex = getattr(v, "is_complex", None)  # a torch tensor
     if (
         isinstance(v, complex)
