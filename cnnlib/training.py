@@ -434,7 +434,7 @@ def load_shapes_cnn(path: str | Path = SHAPES_WEIGHTS) -> tuple[nn.Module, dict]
 def trained_shapes_cnn(seed: int = 0) -> ShapesRun:
     """Notebook 08's trained network: for ``seed=0`` the weights shipped with cnnlib
     (``SHAPES_WEIGHTS``, written by ``make weights`` from ``train_shapes_cnn(0)``; its data
-    regenerated from the seed), otherwise ``train_shapes_cnn(seed)``, trained on first use.
+    regenerated from seeds 0 and 1), otherwise ``train_shapes_cnn(seed)``, trained on first use.
     The same object every time (the views' no-argument constructors share one network)."""
     from cnnlib.data import shapes
 

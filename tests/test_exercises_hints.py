@@ -195,3 +195,43 @@ def test_lost_pixels_asks_before_it_shows(capsys):
     assert not check_lost_pixels(my_lost_pixels)
     second = capsys.readouterr().out.split(ANSWER, 1)[1]
     assert "fn(size=7, kernel_size=2, stride=3) is [2, 5, 6]." in second
+
+
+def _function_checkers() -> list:
+    """Every checker of notebooks 01-07 that takes the learner's function or class."""
+    names = ["architectures", "backprop", "conv", "equivariance", "params", "receptive", "shapes"]
+    found = []
+    for name in names:
+        module = importlib.import_module(f"cnnlib.exercises.{name}")
+        for fn in module.__all__:
+            first = next(iter(inspect.signature(getattr(module, fn)).parameters))
+            if first in ("fn", "cls"):
+                found.append(getattr(module, fn))
+    return found
+
+
+@pytest.mark.parametrize("check", _function_checkers(), ids=lambda c: c.__name__)
+def test_every_function_checker_gives_a_hint_first_and_the_answer_second(capsys, check):
+    def my_answer(*args, **kwargs):  # the stub left as it is: no answer yet, not a miss
+        return None
+
+    check(my_answer)
+    stub = capsys.readouterr().out
+    assert ANSWER not in stub, stub
+
+    def my_answer(*args, **kwargs):  # a first wrong answer
+        return -1
+
+    check(my_answer)
+    first = capsys.readouterr().out
+    assert first.startswith(FAIL) and ANSWER not in first, first
+    assert first.rstrip().endswith(ASK), first
+
+    def my_answer(*args, **kwargs):  # a second, different wrong answer
+        return -2
+
+    check(my_answer)
+    second = capsys.readouterr().out
+    assert second.startswith(FAIL) and f"\n{ANSWER} " in second, second
+    worked = second.split(ANSWER, 1)[1].strip()
+    assert len(worked) > 20 and worked not in first + stub, worked

@@ -28,7 +28,7 @@ WORD = re.compile(r"\bseed(?:s|'s|ed|ing)?\b", re.IGNORECASE)
 RANDOM_SEED = [
     # code: a keyword, a parameter, an argument, an annotation, a name in backticks
     r"seed\s*(?:=|\+|:\s*int\b|\s+not\s+in\b)",
-    r"(?:\w\(|\[|\{|,\s*|=\s*|\+\s*|\*\s*)seed\b",
+    r"(?:\w\(|\[|\{|,\s*|=\s*|\+\s*|\*\s*|[\"']:\s*)seed\b",
     r"(?m)^\s*seed\s*:\s*$",  # a numpydoc parameter entry
     r"manual_seed|initial_seed|seedsequence",
     r"`seed`|``seed``|\"seed\"|'seed'",
@@ -126,6 +126,7 @@ def test_no_learner_facing_text_cites_the_seed():
         "    seed = k**2 * c_out / (k**2 + c_out)  # ... the seed's ratio",
         "as the seed says, two 3x3 convolutions see as far as one 5x5",
         "Seed: the brief's example",
+        "Source: seed text, section 3",
     ],
 )
 def test_the_rule_catches_citations_of_the_brief(text):
@@ -145,6 +146,7 @@ def test_the_rule_catches_citations_of_the_brief(text):
         "the same ``seed`` gives the same weights; change `seed` and rerun",
         "a seeded permutation puts each class in order",
         "Seed of the output gradient ``dL/dy``",
+        '{"recipe": SHAPES_RECIPE, "seed": seed}',
     ],
 )
 def test_the_rule_allows_random_seeds(text):
