@@ -18,10 +18,10 @@ SWEEPS = [
     ({"layer": 2}, "stride", [2, 3, 4, 1]),
     ({"layer": 2}, "dilation", [2, 3, 4, 1]),
     ({}, "layer", [1, 2, 3]),
-    ({}, "preset", ["3x3 convs + stride-2 pooling", "dilated 1-2-4", "SimpleCNN (seed)"]),
-    ({"preset": "SimpleCNN (seed)", "photo": True}, "unit_col", list(range(16))),
-    ({"preset": "SimpleCNN (seed)", "photo": True}, "kernel_size", [5, 7, 1, 3]),
-    ({"preset": "SimpleCNN (seed)"}, "photo", [True, False]),
+    ({}, "preset", ["3x3 convs + stride-2 pooling", "dilated 1-2-4", "SimpleCNN (4 conv blocks)"]),
+    ({"preset": "SimpleCNN (4 conv blocks)", "photo": True}, "unit_col", list(range(16))),
+    ({"preset": "SimpleCNN (4 conv blocks)", "photo": True}, "kernel_size", [5, 7, 1, 3]),
+    ({"preset": "SimpleCNN (4 conv blocks)"}, "photo", [True, False]),
 ]
 
 

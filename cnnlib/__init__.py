@@ -21,9 +21,16 @@ is recorded in ``cnnlib.course.LESSONS``):
 No function allocates past a memory budget (1 GiB unless ``cnnlib.set_memory_budget`` says
 otherwise): a job estimated to need more is refused up front with a ``ValueError`` naming
 the argument that makes it large.
+
+At import, every package cnnlib uses is checked against the lowest version in its
+requirements (``cnnlib._requirements``): a too-old one is named with the command that fixes it.
 """
 
-from cnnlib._validate import get_memory_budget, memory_budget, set_memory_budget
+from cnnlib import _requirements
+
+_requirements.check()  # names a too-old numpy, torch, ... with the command that fixes it
+
+from cnnlib._validate import get_memory_budget, memory_budget, set_memory_budget  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["get_memory_budget", "memory_budget", "set_memory_budget"]

@@ -167,6 +167,19 @@ def _plain_cnn_size(in_channels: int, num_classes: int, widths: tuple[int, ...])
     return params + _linear_params(c, num_classes), 5 * len(widths) + 3
 
 
+def _shapes_cnn_size(
+    in_channels: int, num_classes: int, widths: tuple[int, ...], convs_per_block: int
+) -> tuple[int, int]:
+    """``ShapesCNN``: ``convs_per_block`` 3x3 convolutions (no bias) and batch norms per
+    width, then a linear classifier."""
+    params, c = 0, in_channels
+    for w in widths:
+        for _ in range(convs_per_block):
+            params += _conv_params(c, w, 3, bias=False) + 2 * w
+            c = w
+    return params + _linear_params(c, num_classes), 4 * len(widths) * convs_per_block + 3
+
+
 class ImageClassifier(nn.Module):
     """A convolutional trunk ``features``, then ``avgpool``, flatten and ``classifier``.
 
@@ -192,7 +205,7 @@ class ImageClassifier(nn.Module):
 
 
 # --------------------------------------------------------------------------------------------
-# The seed's building blocks
+# The course's own building blocks (the notebooks' ConvBlock and SimpleCNN)
 # --------------------------------------------------------------------------------------------
 class ConvBlock(nn.Module):
     """Convolution, batch normalisation, ReLU: ``y = max(0, BN(W * x + b))``."""
@@ -274,11 +287,11 @@ class DepthwiseSeparableConv(nn.Module):
 
 
 class SimpleCNN(ImageClassifier):
-    """The seed's small CNN: ``ConvBlock``s separated by 2x2 max pooling, global average
+    """The course's small CNN: ``ConvBlock``s separated by 2x2 max pooling, global average
     pooling, one linear classifier.
 
-    ``widths`` are the channels of the blocks; the seed's network is ``(64, 128, 256, 512)`` on
-    RGB input. Each block but the last is followed by ``MaxPool2d(2)``, so an input must be at
+    ``widths`` are the channels of the blocks; the default network is ``(64, 128, 256, 512)``
+    on RGB input. Each block but the last is followed by ``MaxPool2d(2)``, so an input must be at
     least ``2 ** (len(widths) - 1)`` pixels on a side.
     """
 
@@ -313,52 +326,69 @@ class SimpleCNN(ImageClassifier):
 def simple_cnn(
     in_channels: int = 3, num_classes: int = 10, widths: Sequence[int] = (64, 128, 256, 512)
 ) -> SimpleCNN:
-    """The seed's ``SimpleCNN``; e.g. ``simple_cnn(1, 10, (16, 32, 64))`` for 8x8 digits."""
+    """The course's ``SimpleCNN``; e.g. ``simple_cnn(1, 10, (16, 32, 64))`` for 8x8 digits."""
     return SimpleCNN(in_channels, num_classes, widths)
 
 
 class ShapesCNN(ImageClassifier):
-    """The network notebook 08 trains on ``cnnlib.data.shapes``: three blocks
-    ``conv 3x3 (padding 1) -> BatchNorm -> ReLU`` (max pooling 2x2 after the first two), global
-    average pooling, one linear layer. With nothing between the last ReLU and the logits but
-    the average and the linear map, ``y_c = sum_k w_ck mean_ij A_k[i, j] + b_c``: the class
-    activation map ``sum_k w_ck A_k`` is exact (Zhou et al. 2016).
+    """The network notebook 08 trains on ``cnnlib.data.shapes``: one block per width of
+    ``convs_per_block`` times ``conv 3x3 (padding 1, no bias) -> BatchNorm -> ReLU`` (max
+    pooling 2x2 after every block but the last), global average pooling, one linear layer.
+    The convolutions have no bias because batch norm subtracts each channel's batch mean right
+    after (a bias would cancel; its ``beta`` is the shift). The convolutions are numbered
+    ``conv1, conv2, ...`` through the blocks, pools by block. With nothing between the last
+    ReLU and the logits but the average and the linear map,
+    ``y_c = sum_k w_ck mean_ij A_k[i, j] + b_c``: the class activation map ``sum_k w_ck A_k``
+    is exact (Zhou et al. 2016).
     """
 
     def __init__(
-        self, in_channels: int = 1, num_classes: int = 4, widths: Sequence[int] = (8, 16, 32)
+        self,
+        in_channels: int = 1,
+        num_classes: int = 4,
+        widths: Sequence[int] = (8, 16, 32),
+        convs_per_block: int = 1,
     ) -> None:
         super().__init__()
         in_channels = check_int("in_channels", in_channels, 1)
         num_classes = check_int("num_classes", num_classes, 1)
         widths = _check_positive_ints("widths", widths)
+        convs_per_block = check_int("convs_per_block", convs_per_block, 1)
+        if convs_per_block > 4:
+            raise ValueError(f"convs_per_block must be between 1 and 4, got {convs_per_block}")
         _check_model_memory(
-            _plain_cnn_size,
-            dict(in_channels=1, num_classes=4, widths=(8, 16, 32)),
+            _shapes_cnn_size,
+            dict(in_channels=1, num_classes=4, widths=(8, 16, 32), convs_per_block=1),
             in_channels=in_channels,
             num_classes=num_classes,
             widths=widths,
+            convs_per_block=convs_per_block,
         )
         layers: OrderedDict[str, nn.Module] = OrderedDict()
-        c = in_channels
+        c, k = in_channels, 0
         for i, w in enumerate(widths, start=1):
-            layers[f"conv{i}"] = nn.Conv2d(c, w, 3, padding=1)
-            layers[f"bn{i}"] = nn.BatchNorm2d(w)
-            layers[f"relu{i}"] = nn.ReLU()
+            for _ in range(convs_per_block):
+                k += 1
+                layers[f"conv{k}"] = nn.Conv2d(c, w, 3, padding=1, bias=False)
+                layers[f"bn{k}"] = nn.BatchNorm2d(w)
+                layers[f"relu{k}"] = nn.ReLU()
+                c = w
             if i < len(widths):
                 layers[f"pool{i}"] = nn.MaxPool2d(2)
-            c = w
         self.features = nn.Sequential(layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c, num_classes)
 
 
 def shapes_cnn(
-    in_channels: int = 1, num_classes: int = 4, widths: Sequence[int] = (8, 16, 32)
+    in_channels: int = 1,
+    num_classes: int = 4,
+    widths: Sequence[int] = (8, 16, 32),
+    convs_per_block: int = 1,
 ) -> ShapesCNN:
     """The ``ShapesCNN`` of notebook 08 (random weights; ``cnnlib.training.train_shapes_cnn``
     trains it)."""
-    return ShapesCNN(in_channels, num_classes, widths)
+    return ShapesCNN(in_channels, num_classes, widths, convs_per_block)
 
 
 def mlp(

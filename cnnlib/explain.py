@@ -86,10 +86,15 @@ __all__ = [
     "upsample",
     "pointing_game",
     "DeletionCurve",
+    "FILLS",
     "deletion_curve",
     "rank_correlation",
     "Cascade",
     "cascading_randomization",
+    "BASELINES",
+    "baseline_map",
+    "mass_in_mask",
+    "bootstrap_interval",
 ]
 
 #: the attribution methods ``attribution_map`` knows, in the order the notebook shows them
@@ -884,13 +889,37 @@ def pointing_game(
 
 @dataclass
 class DeletionCurve:
-    """``scores[n, s]``: the softmax probability of the target after removing the
-    ``fractions[s]`` most salient pixels of image ``n``; ``auc[n]``: the area under it over
-    fractions 0..1 (trapezoid rule; lower means the map found what the score depends on)."""
+    """``scores[n, s]``: the softmax probability of the target after removing (deletion) or
+    restoring (insertion) the ``fractions[s]`` most salient pixels of image ``n``; ``auc[n]``:
+    the area under it over fractions 0..1 (trapezoid rule; deletion: lower means the map found
+    what the score depends on, insertion: higher). ``floor[n]``: the probability on the fully
+    filled image (where deletion ends and insertion starts); ``above_floor = auc - floor``,
+    the area between the curve and that floor, so a fill that the network scores low or high
+    does not move the number."""
 
     fractions: np.ndarray
     scores: np.ndarray
     auc: np.ndarray
+    floor: np.ndarray | None = None
+    above_floor: np.ndarray | None = None
+
+
+#: how ``deletion_curve`` fills the removed pixels (besides a constant)
+FILLS: tuple[str, ...] = ("mean", "blur")
+
+
+def _fill(x: torch.Tensor, baseline: float | str) -> torch.Tensor:
+    """The image the removed pixels take: a constant, each image's mean (per channel) or its
+    Gaussian blur (standard deviation 4 pixels, border replicated)."""
+    if isinstance(baseline, str):
+        baseline = check_choice("baseline", baseline, FILLS)
+        if baseline == "mean":
+            return x.mean((2, 3), keepdim=True).expand_as(x).clone()
+        from scipy import ndimage
+
+        blurred = ndimage.gaussian_filter(x.numpy(), (0, 0, 4.0, 4.0), mode="nearest")
+        return torch.from_numpy(np.ascontiguousarray(blurred, dtype=np.float32))
+    return torch.full_like(x, check_real("baseline", baseline))
 
 
 def deletion_curve(
@@ -899,14 +928,20 @@ def deletion_curve(
     target: int | Sequence[int],
     maps: np.ndarray,
     steps: int = 16,
-    baseline: float = 0.0,
+    baseline: float | str = 0.0,
+    insertion: bool = False,
 ) -> DeletionCurve:
-    """The deletion metric (Petsiuk et al. 2018): set the pixels (all channels) to ``baseline``
-    in order of decreasing ``maps`` value (ties: first pixel first) and follow
-    ``p_t = softmax(model(x))[t]`` at the fractions ``s / steps`` removed,
-    ``AUC = int_0^1 p_t(f) df``. ``maps``: ``(H, W)`` or ``(N, H, W)`` at the image's size."""
+    """The deletion and insertion metrics (Petsiuk et al. 2018). Deletion: replace the pixels
+    (all channels) by the fill ``baseline`` in order of decreasing ``maps`` value (ties: first
+    pixel first) and follow ``p_t = softmax(model(x))[t]`` at the fractions ``s / steps``
+    removed, ``AUC = int_0^1 p_t(f) df``. Insertion (``insertion=True``): start from the fill
+    and put the original pixels back in the same order. ``baseline``: a number (0 is black
+    on [0, 1] images), ``"mean"`` (each image's mean) or ``"blur"`` (a Gaussian blur of
+    standard deviation 4 pixels, as Petsiuk et al. insert into a blurred image).
+    ``maps``: ``(H, W)`` or ``(N, H, W)`` at the image's size."""
     model, x, single = _check_call(model, x, target)
     steps = check_int("steps", steps, 1)
+    insertion = check_bool("insertion", insertion)
     n, c, h, w = x.shape
     m = (
         np.asarray(maps, dtype=np.float32).reshape(-1, h * w)
@@ -915,27 +950,30 @@ def deletion_curve(
     )
     if m is None:
         raise ValueError(f"maps must be {(h, w) if single else (n, h, w)}, got {np.shape(maps)}")
+    fill = _fill(x, baseline)
     order = np.argsort(-m, axis=1, kind="stable")
     rank = np.empty_like(order)
     rank[np.arange(n)[:, None], order] = np.arange(h * w)
     fractions = np.linspace(0, 1, steps + 1)
-    removed = torch.from_numpy(rank[None] < np.round(fractions * h * w)[:, None, None]).view(
+    changed = torch.from_numpy(rank[None] < np.round(fractions * h * w)[:, None, None]).view(
         steps + 1, n, 1, h, w
     )
+    start, end = (fill, x) if insertion else (x, fill)
     scores = torch.empty(steps + 1, n)
     with _evaluating(model), torch.no_grad():
         t = _check_target(target, n, _num_classes(model, x))
         per = max(1, _step(x) // n)
         for s in range(0, steps + 1, per):
-            r = removed[s : s + per]
-            batch = torch.where(r, torch.tensor(float(baseline)), x[None]).reshape(-1, c, h, w)
+            r = changed[s : s + per]
+            batch = torch.where(r, end[None], start[None]).reshape(-1, c, h, w)
             p = F.softmax(_forward(model, batch), 1).gather(1, t.repeat(len(r))[:, None])
             scores[s : s + per] = p.view(len(r), n)
     scores = scores.T.double().numpy()
     auc = np.trapezoid(scores, fractions, axis=1)
+    floor = scores[:, 0] if insertion else scores[:, -1]
     if single:
-        return DeletionCurve(fractions, scores[0], auc[0])
-    return DeletionCurve(fractions, scores, auc)
+        return DeletionCurve(fractions, scores[0], auc[0], floor[0], auc[0] - floor[0])
+    return DeletionCurve(fractions, scores, auc, floor, auc - floor)
 
 
 def rank_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -960,12 +998,23 @@ def rank_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Cascade:
-    """``layers[0]`` is ``"original"``; ``layers[l]`` the weight layer randomised at step ``l``
-    (top layer first, each step keeping the earlier ones random). ``correlations[method][l, n]``
-    is the rank correlation of image ``n``'s map after step ``l`` with its original map."""
+    """``layers[0]`` is ``"original"``; ``layers[l]`` the parameterised layer re-initialised at
+    step ``l`` (top layer first, each step keeping the earlier ones random).
+    ``correlations[method][l, n]`` is the rank correlation of image ``n``'s map after step
+    ``l`` with its original map (of ``|map|``, or of the signed maps with ``absolute=False``);
+    ``signed[method][l, n]`` always that of the signed maps."""
 
     layers: list[str]
     correlations: dict[str, np.ndarray]
+    signed: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _resettable(module: nn.Module) -> bool:
+    """A layer with its own parameters or running statistics and a ``reset_parameters``."""
+    own = any(True for _ in module.parameters(recurse=False)) or any(
+        b is not None for b in module.buffers(recurse=False)
+    )
+    return own and callable(getattr(module, "reset_parameters", None))
 
 
 def cascading_randomization(
@@ -977,16 +1026,20 @@ def cascading_randomization(
     absolute: bool = True,
     options: dict[str, dict] | None = None,
 ) -> Cascade:
-    """The model-randomisation sanity check of Adebayo et al. (NeurIPS 2018): re-initialise the
-    weight layers (``Conv2d``, ``Linear``) of a copy of ``model`` one at a time from the output
-    down (``reset_parameters`` under ``seed``), recompute each method's map after every step,
-    and measure Spearman's ``rho(|map_original|, |map_randomised|)`` per image
-    (``absolute=False``: the signed maps). A map that depends on what the network learned
-    decorrelates as the layers go; one that stays high is explaining the input, not the model.
-    ``options``: per-method keyword arguments for ``attribution_map``. ``model`` is not changed.
+    """The model-randomisation sanity check of Adebayo et al. (NeurIPS 2018): re-initialise
+    every parameterised layer of a copy of ``model`` (``Conv2d``, ``Linear`` and batch norm:
+    its ``gamma``, ``beta`` *and* running statistics; any module with its own parameters or
+    buffers and a ``reset_parameters``) one at a time from the output down
+    (``reset_parameters`` under ``seed``), recompute each method's map after every step, and
+    measure Spearman's ``rho(|map_original|, |map_randomised|)`` per image
+    (``absolute=False``: the signed maps; ``Cascade.signed`` has the signed ones either way).
+    A map that depends on what the network learned decorrelates as the layers go; one that
+    stays high is explaining the input, not the model. ``options``: per-method keyword
+    arguments for ``attribution_map``. ``model`` is not changed.
     """
     model, x, single = _check_call(model, x, target)
     seed = check_int("seed", seed, 0)
+    absolute = check_bool("absolute", absolute)
     methods = [check_choice("methods", m, METHODS) for m in methods]
     options = options or {}
     target_t = _check_target(target, len(x), _num_classes(model, x))
@@ -998,7 +1051,7 @@ def cascading_randomization(
         if names[module] not in called:
             called.append(names[module])
 
-    weighted = [m for m in clone.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    weighted = [m for m in clone.modules() if _resettable(m)]
     handles = [m.register_forward_hook(record) for m in weighted]
     try:
         with _evaluating(clone), torch.no_grad():
@@ -1007,24 +1060,126 @@ def cascading_randomization(
         for h in handles:
             h.remove()
     modules = dict(clone.named_modules())
+    grad_cam_layer = _default_layer(model, x)
 
     def maps(net: nn.Module) -> dict[str, np.ndarray]:
         result = {}
         for method in methods:
             opts = dict(options.get(method, {}))
             if method == "grad_cam" and "layer" not in opts:
-                opts["layer"] = _default_layer(model, x)
-            m = attribution_map(net, x, target_t, method, **opts)
-            result[method] = np.abs(m) if absolute else m
+                opts["layer"] = grad_cam_layer
+            result[method] = attribution_map(net, x, target_t, method, **opts)
         return result
 
     original = maps(clone)
     rho = {m: [np.ones(len(x))] for m in methods}
+    rho_signed = {m: [np.ones(len(x))] for m in methods}
     for step, name in enumerate(reversed(called)):
         with torch.random.fork_rng():
             torch.manual_seed(seed + step)
             modules[name].reset_parameters()
         now = maps(clone)
         for m in methods:
-            rho[m].append(rank_correlation(original[m], now[m]))
-    return Cascade(["original", *reversed(called)], {m: np.stack(v) for m, v in rho.items()})
+            signed = rank_correlation(original[m], now[m])
+            rho_signed[m].append(signed)
+            rho[m].append(
+                rank_correlation(np.abs(original[m]), np.abs(now[m])) if absolute else signed
+            )
+    return Cascade(
+        ["original", *reversed(called)],
+        {m: np.stack(v) for m, v in rho.items()},
+        {m: np.stack(v) for m, v in rho_signed.items()},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Maps that know no model: the rows that would embarrass a method
+# --------------------------------------------------------------------------------------------
+#: the model-free maps of ``baseline_map``
+BASELINES: tuple[str, ...] = ("blurred_image", "local_contrast", "edges", "centre", "random")
+
+
+def baseline_map(x: torch.Tensor | np.ndarray, kind: str, seed: int = 0) -> np.ndarray:
+    """A map computed from the image alone (or not even that), ``(H, W)`` or ``(N, H, W)``
+    for ``x`` ``(C, H, W)`` or ``(N, C, H, W)`` (channels averaged to ``g``):
+
+    - ``"blurred_image"``: ``G_1.5 * g``, a Gaussian blur of standard deviation 1.5 pixels
+      (peaks on the brightest blob);
+    - ``"local_contrast"``: ``|g - G_2 * g|``, the distance from the local mean (Gaussian,
+      standard deviation 2 pixels);
+    - ``"edges"``: the Sobel gradient magnitude ``sqrt((S_x * g)^2 + (S_y * g)^2)``;
+    - ``"centre"``: ``-(distance to the image centre)^2`` (the centre prior);
+    - ``"random"``: uniform noise from ``seed``.
+
+    Filters extend the border by repeating the edge pixels (``mode="nearest"``). A method
+    whose pointing game or deletion score is no better than these has not shown that it
+    explains the model.
+    """
+    from scipy import ndimage
+
+    kind = check_choice("kind", kind, BASELINES)
+    seed = check_int("seed", seed, 0)
+    a = check_array("x", x, (3, 4))
+    single = a.ndim == 3
+    if single:
+        a = a[None]
+    if 0 in a.shape:
+        raise ValueError(f"x must hold at least one image of at least one pixel, got {a.shape}")
+    g = a.mean(axis=1, dtype=np.float64)
+    n, h, w = g.shape
+    if kind == "blurred_image":
+        m = ndimage.gaussian_filter(g, (0, 1.5, 1.5), mode="nearest")
+    elif kind == "local_contrast":
+        m = np.abs(g - ndimage.gaussian_filter(g, (0, 2.0, 2.0), mode="nearest"))
+    elif kind == "edges":
+        # Sobel per image: derivative [-1 0 1] along one axis, smoothing [1 2 1] along the
+        # other (ndimage.sobel would also smooth across the batch axis)
+        def sobel(axis: int, other: int) -> np.ndarray:
+            d = ndimage.correlate1d(g, [-1.0, 0.0, 1.0], axis=axis, mode="nearest")
+            return ndimage.correlate1d(d, [1.0, 2.0, 1.0], axis=other, mode="nearest")
+
+        m = np.hypot(sobel(2, 1), sobel(1, 2))
+    elif kind == "centre":
+        yy, xx = np.mgrid[0:h, 0:w]
+        centre = -((yy - (h - 1) / 2) ** 2 + (xx - (w - 1) / 2) ** 2)
+        m = np.broadcast_to(centre, g.shape)
+    else:
+        m = np.random.default_rng(seed).random(g.shape)
+    m = np.ascontiguousarray(m, dtype=np.float32)
+    return m[0] if single else m
+
+
+def mass_in_mask(maps: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """The share of a map's absolute mass on the mask, per image:
+    ``sum_p |map[p]| [p in mask] / sum_p |map[p]|`` (nan for an all-zero map). ``maps`` and
+    boolean ``masks``: ``(H, W)`` or ``(N, H, W)`` of one size. A map spread evenly scores
+    the mask's area; one entirely on the object scores 1."""
+    m = np.abs(check_array("maps", maps, (2, 3)).astype(np.float64))
+    k = check_bool_array("masks", masks, (2, 3))
+    if m.shape != k.shape:
+        raise ValueError(f"maps {m.shape} and masks {k.shape} must have the same shape")
+    total = m.sum(axis=(-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(k, m, 0).sum(axis=(-2, -1)) / total
+
+
+def bootstrap_interval(
+    values: np.ndarray, confidence: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """The mean of ``values`` (one number per image; NaN left out) and its percentile
+    bootstrap interval: resample the images with replacement ``resamples`` times, and take
+    the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles of the resampled
+    means (Efron & Tibshirani 1993). Returns ``(mean, low, high)``."""
+    v = check_array("values", values, (1,)).astype(np.float64)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        raise ValueError("values must hold at least one number that is not NaN")
+    confidence = check_real("confidence", confidence)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    resamples = check_int("resamples", resamples, 1)
+    check_memory(f"resamples {resamples}", 8.0 * resamples * v.size, "the resampled indices")
+    rng = np.random.default_rng(check_int("seed", seed, 0))
+    means = v[rng.integers(0, v.size, (resamples, v.size))].mean(1)
+    low, high = np.quantile(means, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(v.mean()), float(low), float(high)

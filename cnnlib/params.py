@@ -4,7 +4,7 @@ Formulas (a convolution with ``C_in`` input channels, ``C_out`` filters of ``k_h
 ``g`` groups, an ``H_out x W_out`` output):
 
 - parameters: ``C_out * (C_in / g * k_h * k_w) + C_out`` (the last term only with a bias);
-  the seed's ``C_out (C_in k_h k_w + 1)`` is the case ``g = 1``;
+  the familiar ``C_out (C_in k_h k_w + 1)`` is the case ``g = 1``;
 - multiply-accumulates (MACs): ``H_out * W_out * C_out * (C_in / g) * k_h * k_w`` per image:
   every output value is a dot product of ``C_in / g * k_h * k_w`` pairs;
 - a linear layer: ``out * (in + 1)`` parameters, ``out * in`` MACs per input row;

@@ -8,8 +8,8 @@ Sim, "Computing Receptive Fields of Convolutional Neural Networks", Distill 2019
 - effective stride       ``S_l = S_{l-1} * s_l = prod_{i<=l} s_i``    (``S_0 = 1``), the *jump*
 - effective padding      ``P_l = P_{l-1} + p_l * S_{l-1}``           (``P_0 = 0``)
 
-so that ``r_L = sum_l (k'_l - 1) prod_{i<l} s_i + 1``: the seed's recursion (written
-``RF_l = RF_{l-1} + (k_l - 1) prod_{i<l} s_i`` there) with the dilated kernel. The course uses
+so that ``r_L = sum_l (k'_l - 1) prod_{i<l} s_i + 1``: the familiar recursion (often
+written ``RF_l = RF_{l-1} + (k_l - 1) prod_{i<l} s_i``) with the dilated kernel. The course uses
 these symbols everywhere: ``r_l`` for the size, ``S_l`` for the effective stride (jump),
 ``P_l`` for the effective padding.
 Unit ``u`` of layer ``l`` sees the input indices ``u * S_l - P_l .. u * S_l - P_l + r_l - 1``
@@ -897,7 +897,7 @@ RESNET50_LAYERS = _resnet([3, 4, 6, 3], [(1, 0), (3, 1), (1, 0)], stride_last=Fa
 #: ResNet-50 as TF-slim's resnet_v1_50 (the model in Araujo et al.'s table, r = 483): the stride
 #: sits in the *last* unit of stages 1-3, so more 3x3 convolutions work at the coarser jump.
 RESNET50_SLIM_LAYERS = _resnet([3, 4, 6, 3], [(1, 0), (3, 1), (1, 0)], stride_last=True)
-#: The course's SimpleCNN.features (seed text): 4 ConvBlocks (3x3, pad 1), max pool 2 after the
+#: The course's SimpleCNN.features: 4 ConvBlocks (3x3, pad 1), max pool 2 after the
 #: first three; its AdaptiveAvgPool2d(1) then makes the field global.
 SIMPLE_CNN_LAYERS = [(3, 1, 1), (2, 2, 0), (3, 1, 1), (2, 2, 0), (3, 1, 1), (2, 2, 0), (3, 1, 1)]
 

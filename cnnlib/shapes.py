@@ -290,7 +290,7 @@ def _explain_conv_axis(size, k, s, p, d, name, ceil_mode=None):
     rest = padded - span
     lo, hi = f"{name}_{{in}}", f"{name}_{{out}}"
     subst = f"{size} + 2 \\cdot {p} - {d} \\cdot ({k}-1) - 1"
-    if not ceil_mode:  # the seed's form: floor(rest / s + 1)
+    if not ceil_mode:  # PyTorch's documented form: floor(rest / s + 1)
         out = rest // s + 1
         steps_tex = [
             rf"{hi} &= \left\lfloor {_frac(f'{lo} + 2p - d(k-1) - 1', 's')} + 1 \right\rfloor",

@@ -4,14 +4,15 @@
 ``train()`` runs mini-batch Adam on the cross-entropy loss with a progress bar and returns
 the history (loss and accuracies per epoch). With the same seed, two runs give the same
 numbers bit for bit: the shuffling comes from a seeded generator, torch runs its
-deterministic kernels on one thread, and the model's initial weights are drawn under the
-seed when ``model`` is a builder (a callable) rather than a built module.
+deterministic kernels on one thread, and the model's initial weights are drawn under
+``seed`` when ``model`` is a builder (a callable) rather than a built module.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -36,6 +37,8 @@ __all__ = [
     "ShapesRun",
     "train_shapes_cnn",
     "trained_shapes_cnn",
+    "save_shapes_weights",
+    "load_shapes_cnn",
 ]
 
 
@@ -122,8 +125,8 @@ def train(
 ) -> tuple[nn.Module, dict[str, list[float]]]:
     """Train with Adam on ``loss = mean_i -log softmax(f(x_i))[y_i]``; return ``(model, history)``.
 
-    ``model`` is a module, or a builder called under the seed (so the initial weights are
-    fixed too). ``history`` has one entry per epoch: ``"loss"`` (mean training loss),
+    ``model`` is a module, or a builder called under ``seed`` (so the initial weights
+    are fixed too). ``history`` has one entry per epoch: ``"loss"`` (mean training loss),
     ``"train_accuracy"`` and ``"test_accuracy"``. ``progress`` shows a tqdm bar (the notebook
     widget in Jupyter) with the latest loss and test accuracy. ``board`` (a
     ``cnnlib.progress.ProgressBoard``) receives each epoch's three numbers as it ends.
@@ -335,22 +338,32 @@ class ShapesRun(NamedTuple):
 
 _TRAINED: dict[int, ShapesRun] = {}
 
+#: the layout of notebook 08's network: ``shapes_cnn(**SHAPES_NET)``
+SHAPES_NET: dict = {"widths": (8, 16, 32), "convs_per_block": 2}
+#: how it is trained (``train_shapes_cnn``'s defaults): images, epochs, batch, peak rate
+SHAPES_RECIPE: dict = {"n_train": 8000, "n_test": 1000, "epochs": 12, "batch_size": 64, "lr": 0.01}
+#: the weights ``make weights`` writes (``save_shapes_weights``) and ``trained_shapes_cnn`` reads
+SHAPES_WEIGHTS = Path(__file__).with_name("weights") / "shapes_cnn.pt"
+
 
 def train_shapes_cnn(
     seed: int = 0,
     board: ProgressBoard | bool | None = None,
-    n_train: int = 3000,
-    n_test: int = 1000,
-    epochs: int = 8,
+    n_train: int = SHAPES_RECIPE["n_train"],
+    n_test: int = SHAPES_RECIPE["n_test"],
+    epochs: int = SHAPES_RECIPE["epochs"],
+    net: dict | None = None,
+    data: tuple[Shapes, Shapes] | None = None,
 ) -> ShapesRun:
-    """Train ``cnnlib.architectures.shapes_cnn()`` on ``shapes(n_train, seed=2 * seed)`` and
-    test it on ``shapes(n_test, seed=2 * seed + 1)``: ``train`` with Adam, batches of 32, a
-    one-cycle learning rate peaking at 0.01, initial weights drawn under ``seed``.
+    """Train ``cnnlib.architectures.shapes_cnn(**net)`` (default ``SHAPES_NET``) on
+    ``shapes(n_train, seed=2 * seed)`` and test it on ``shapes(n_test, seed=2 * seed + 1)``
+    (or on ``data = (train, test)``, e.g. a planted shortcut): ``train`` with Adam, batches of
+    ``SHAPES_RECIPE["batch_size"]``, a one-cycle learning rate peaking at
+    ``SHAPES_RECIPE["lr"]``, initial weights drawn under ``seed``.
 
     Deterministic: the same ``seed`` gives the same weights and numbers bit for bit.
     ``board=True`` shows a new ``ProgressBoard`` (in a notebook; elsewhere it is built but not
-    shown); a ``ProgressBoard`` you made and displayed is filled in as well. A run with the
-    default sizes fills the cache of ``trained_shapes_cnn(seed)``.
+    shown); a ``ProgressBoard`` you made and displayed is filled in as well.
     """
     from cnnlib.architectures import shapes_cnn
     from cnnlib.data import shapes
@@ -359,38 +372,82 @@ def train_shapes_cnn(
     n_train = check_int("n_train", n_train, 4)
     n_test = check_int("n_test", n_test, 4)
     epochs = check_int("epochs", epochs, 1)
+    net = dict(SHAPES_NET if net is None else net)
     if board is True:
         board = ProgressBoard(epochs, title="Training")
         _show(board)
     elif board is False:
         board = None
-    train_set, test_set = shapes(n_train, seed=2 * seed), shapes(n_test, seed=2 * seed + 1)
+    if data is None:
+        train_set, test_set = shapes(n_train, seed=2 * seed), shapes(n_test, seed=2 * seed + 1)
+    else:
+        if not (isinstance(data, tuple) and len(data) == 2):
+            raise TypeError("data must be a pair (train, test) of cnnlib.data.Shapes")
+        train_set, test_set = data
     model, history = train(
-        shapes_cnn,
+        lambda: shapes_cnn(**net),
         torch.from_numpy(train_set.images),
         torch.from_numpy(train_set.labels),
         torch.from_numpy(test_set.images),
         torch.from_numpy(test_set.labels),
         epochs=epochs,
-        batch_size=32,
-        lr=1e-2,
+        batch_size=SHAPES_RECIPE["batch_size"],
+        lr=SHAPES_RECIPE["lr"],
         seed=seed,
         progress=False,
         board=board,
         schedule="one_cycle",
     )
-    run = ShapesRun(model, history, train_set, test_set)
-    if (n_train, n_test, epochs) == (3000, 1000, 8):
-        _TRAINED[seed] = run
+    return ShapesRun(model, history, train_set, test_set)
+
+
+def save_shapes_weights(path: str | Path = SHAPES_WEIGHTS, seed: int = 0) -> ShapesRun:
+    """Train notebook 08's network with the default recipe (``train_shapes_cnn(seed)``) and
+    write its ``state_dict``, its history, layout and recipe to ``path`` (``make weights``)."""
+    run = train_shapes_cnn(seed)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(
+        {
+            "state_dict": run.model.state_dict(),
+            "history": run.history,
+            "net": SHAPES_NET,
+            "recipe": SHAPES_RECIPE,
+            "seed": seed,
+        },
+        path,
+    )
     return run
 
 
+def load_shapes_cnn(path: str | Path = SHAPES_WEIGHTS) -> tuple[nn.Module, dict]:
+    """The network ``save_shapes_weights`` wrote, in eval mode, and its training history."""
+    from cnnlib.architectures import shapes_cnn
+
+    saved = torch.load(Path(path), map_location="cpu", weights_only=True)
+    net = {k: tuple(v) if isinstance(v, list) else v for k, v in saved["net"].items()}
+    model = shapes_cnn(**net)
+    model.load_state_dict(saved["state_dict"])
+    return model.eval(), saved["history"]
+
+
 def trained_shapes_cnn(seed: int = 0) -> ShapesRun:
-    """The ``train_shapes_cnn(seed)`` run of this process: trained on first use, then the same
-    object every time (the views' no-argument constructors share one network)."""
+    """Notebook 08's trained network: for ``seed=0`` the weights shipped with cnnlib
+    (``SHAPES_WEIGHTS``, written by ``make weights`` from ``train_shapes_cnn(0)``; its data
+    regenerated from the seed), otherwise ``train_shapes_cnn(seed)``, trained on first use.
+    The same object every time (the views' no-argument constructors share one network)."""
+    from cnnlib.data import shapes
+
     seed = check_int("seed", seed, 0)
     if seed not in _TRAINED:
-        train_shapes_cnn(seed)
+        if seed == 0 and SHAPES_WEIGHTS.exists():
+            model, history = load_shapes_cnn(SHAPES_WEIGHTS)
+            n_train, n_test = SHAPES_RECIPE["n_train"], SHAPES_RECIPE["n_test"]
+            _TRAINED[seed] = ShapesRun(
+                model, history, shapes(n_train, seed=0), shapes(n_test, seed=1)
+            )
+        else:
+            _TRAINED[seed] = train_shapes_cnn(seed)
     return _TRAINED[seed]
 
 
@@ -405,3 +462,14 @@ def _show(board: ProgressBoard) -> None:
         from IPython.display import display
 
         display(board)
+
+
+if __name__ == "__main__":  # make weights
+    import time
+
+    start = time.perf_counter()
+    run = save_shapes_weights()
+    print(
+        f"wrote {SHAPES_WEIGHTS} ({SHAPES_WEIGHTS.stat().st_size / 1024:.0f} KiB): test accuracy "
+        f"{run.history['test_accuracy'][-1]:.3f} after {time.perf_counter() - start:.0f} s"
+    )

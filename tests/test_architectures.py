@@ -477,11 +477,22 @@ def test_size_estimate_of_lenet5(modern, num_classes):
 widths = st.lists(st.integers(1, 40), min_size=1, max_size=4).map(tuple)
 
 
-@given(st.integers(1, 5), st.integers(1, 30), widths, st.booleans())
-def test_size_estimate_of_small_cnns(c_in, classes, ws, shapes):
-    build = arch.shapes_cnn if shapes else arch.simple_cnn
-    est, real = estimated_and_real(build, c_in, classes, ws)
+@given(st.integers(1, 5), st.integers(1, 30), widths, st.integers(0, 2))
+def test_size_estimate_of_small_cnns(c_in, classes, ws, convs_per_block):
+    if convs_per_block:
+        est, real = estimated_and_real(arch.shapes_cnn, c_in, classes, ws, convs_per_block)
+    else:
+        est, real = estimated_and_real(arch.simple_cnn, c_in, classes, ws)
     assert est == real
+
+
+def test_shapes_cnn_has_no_bias_before_batch_norm():
+    """Batch norm subtracts each channel's batch mean, so a bias before it cancels (07)."""
+    model = arch.shapes_cnn(widths=(4, 8), convs_per_block=2)
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 4 and all(c.bias is None for c in convs)
+    names = [n for n, _ in model.features.named_children()]
+    assert names[:5] == ["conv1", "bn1", "relu1", "conv2", "bn2"] and "pool1" in names
 
 
 @given(st.integers(1, 50), widths, st.integers(1, 30))

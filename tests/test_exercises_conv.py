@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cnnlib.exercises._report import forget_misses
 from cnnlib.exercises.conv import (
     FAIL,
     NO_ANSWER,
@@ -255,6 +256,9 @@ def test_typical_pooling_mistakes_are_named(capsys, fn, hint):
 
 
 # -- predictions ----------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _fresh_misses():
+    forget_misses()  # each test starts with no wrong answers counted
 
 
 def test_output_value_right_and_wrong(capsys):
@@ -264,12 +268,14 @@ def test_output_value_right_and_wrong(capsys):
     assert capsys.readouterr().out.startswith(f"{PASS} output[0, 0]: 19, correct.")
     check_output_value(43, x, k, 1, 1)
     assert capsys.readouterr().out.startswith(PASS)
-    check_output_value(20, x, k, 0, 0)
+    check_output_value(20, x, k, 0, 0)  # a first miss: a hint, not the sum
     out = capsys.readouterr().out
-    assert out.startswith(FAIL) and "sum = 19" in out and "[[0. 1.]\n [3. 4.]]" in out
-    # the flipped kernel gives 0*3 + 1*2 + 3*1 + 4*0 = 5
+    assert out.startswith(FAIL) and "sum = 19" not in out and "[[0. 1.]" not in out
+    assert "row 0*1 = 0, column 0*1 = 0" in out
+    # the flipped kernel gives 0*3 + 1*2 + 3*1 + 4*0 = 5; a second miss: the worked answer
     check_output_value(5, x, k, 0, 0)
-    assert "flipped" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "flipped" in out and "sum = 19" in out and "[[0. 1.]\n [3. 4.]]" in out
 
 
 def test_output_value_with_stride_and_padding(capsys):
@@ -297,11 +303,13 @@ def test_output_shape(capsys):
     check_output_shape((8, 16, 15, 15), (8, 3, 32, 32), (16, 3, 5, 5), stride=2, padding=1)
     assert capsys.readouterr().out.startswith(PASS)
     check_output_shape((8, 3, 15, 15), (8, 3, 32, 32), (16, 3, 5, 5), stride=2, padding=1)
-    out = capsys.readouterr().out
-    assert out.startswith(FAIL) and "C_out = weight_shape[0] = 16" in out
+    out = capsys.readouterr().out  # a first miss: the rule, not the number
+    assert out.startswith(FAIL) and "one output channel per filter" in out and "16" not in out
     check_output_shape((8, 16, 16, 16), (8, 3, 32, 32), (16, 3, 5, 5), stride=2, padding=1)
-    out = capsys.readouterr().out
-    assert "= 15" in out and "C_out" not in out
+    out = capsys.readouterr().out  # a second miss: the worked answer
+    hint = next(line for line in out.splitlines() if line.startswith("Hint:"))
+    assert "H_out and W_out" in hint and "channel" not in hint
+    assert "Answer: (8, 16, 15, 15)" in out and "= 15" in out
     check_output_shape((16, 15, 15), (8, 3, 32, 32), (16, 3, 5, 5), stride=2, padding=1)
     assert "four axes" in capsys.readouterr().out
     check_output_shape(None, (8, 3, 32, 32), (16, 3, 5, 5))

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from cnnlib.exercises._report import forget_misses
 from cnnlib.exercises.equivariance import (
     FAIL,
     NO_ANSWER,
@@ -77,7 +78,12 @@ def test_equivariant_shift_answers(capsys):
     assert capsys.readouterr().out.startswith(PASS)
     check_equivariant_shifts({0, 2, 4, 6}, stride=3)
     out = capsys.readouterr().out
-    assert out.startswith(FAIL) and "missing" in out and "[3]" in out and "[2, 4]" in out
+    assert out.startswith(FAIL) and "1 equivariant shift(s) are missing" in out
+    assert "2 shift(s) in your answer are not equivariant" in out
+    assert "[3]" not in out and "[0, 3, 6]" not in out and "Answer:" not in out  # a hint first
+    check_equivariant_shifts({0, 3}, stride=3)  # the second miss: the measured answer
+    out = capsys.readouterr().out
+    assert "Answer: exactly [0, 3, 6]" in out and "dy = 7: relative error" in out
     check_equivariant_shifts(None)
     assert capsys.readouterr().out.startswith(NO_ANSWER)
     check_equivariant_shifts([0, 2, 4], stride=2)
@@ -110,4 +116,10 @@ def test_equivariant_shifts_refuse_fractions_and_name_the_range(capsys):
     assert "out of range, not measured here: [9]" in out and "dy = 0 to 7" in out
     check_equivariant_shifts({-3, 0, 2, 3, 6}, stride=3)
     out = capsys.readouterr().out
-    assert "not equivariant: [2]" in out and "out of range, not measured here: [-3]" in out
+    assert "1 shift(s) in your answer are not equivariant" in out
+    assert "out of range, not measured here: [-3]" in out
+
+
+@pytest.fixture(autouse=True)
+def _fresh_misses():
+    forget_misses()  # each test starts with no wrong answers counted

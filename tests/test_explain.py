@@ -33,19 +33,27 @@ def _randomise_batchnorm(model: nn.Module, seed: int) -> nn.Module:
     return model.eval()
 
 
+def _centred(*shape: int) -> torch.Tensor:
+    """Inputs in [-1, 1), zero-centred: a method that loses the input's sign (``|x| * grad``
+    for ``x * grad``) differs from Captum on every negative pixel."""
+    x = 2 * torch.rand(*shape) - 1
+    assert (x < 0).float().mean() > 0.4
+    return x
+
+
 def _shapes_model():
     torch.manual_seed(0)
-    return _randomise_batchnorm(arch.shapes_cnn(), 1), torch.rand(3, 1, 32, 32), [0, 2, 3]
+    return _randomise_batchnorm(arch.shapes_cnn(), 1), _centred(3, 1, 32, 32), [0, 2, 3]
 
 
 def _lenet():
     torch.manual_seed(1)
-    return arch.lenet5(modern=True).eval(), torch.rand(2, 1, 32, 32), [7, 1]
+    return arch.lenet5(modern=True).eval(), _centred(2, 1, 32, 32), [7, 1]
 
 
 def _resnet():
     torch.manual_seed(2)
-    return _randomise_batchnorm(arch.resnet18(num_classes=10), 3), torch.rand(1, 3, 64, 64), [4]
+    return _randomise_batchnorm(arch.resnet18(num_classes=10), 3), _centred(1, 3, 64, 64), [4]
 
 
 MODELS = {"shapes_cnn": _shapes_model, "lenet5": _lenet, "resnet18": _resnet}

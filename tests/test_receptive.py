@@ -436,7 +436,12 @@ def test_resnet18_module_walk_matches_the_layer_list():
     assert g.stride == (32, 32) and g.padding == (f.padding, f.padding)
     rows = {r.name: r for r in receptive_field_of(trunk, (3, 224, 224), per_layer=True)}
     assert rows["4.conv1"].size == (11 + 8, 11 + 8)
-    assert rows["4.downsample"].size == (11, 11) if "4.downsample" in rows else True
+    assert "4.downsample" not in rows  # stage 1 keeps its width and stride: no shortcut conv
+    # stem 7/2 then pool 3/2: 7 + 2*2 = 11 at stride 4; blocks 4 and 5 add four 3x3 convs at
+    # stride 4: 11 + 4*2*4 = 43; stage 2's shortcut (1x1, stride 2) sees that field, at stride 8
+    assert rows["5"].size == (43, 43) and rows["5"].stride == (4, 4)
+    assert rows["6.downsample"].size == (43, 43) and rows["6.downsample"].stride == (8, 8)
+    assert rows["6.conv1"].size == (43 + 8, 43 + 8)
     assert rows["11"].size == (435, 435)
 
 

@@ -3,6 +3,8 @@ every control over its values, any nn.Module (ResNet-18 on a photo), and bad inp
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pytest
 import torch
@@ -72,8 +74,15 @@ def check_unit(view):
     assert (view.controls["row"].max, view.controls["col"].max) == tuple(
         out.shape[2:] - np.int64(1)
     )
-    assert s["shown_inputs"] == shown_inputs(kernel)
-    assert len(s["shown_inputs"]) == min(SHOWN_INPUTS, conv.in_channels)
+    # the channels opened up are those with the largest |contribution| to this unit,
+    # recomputed from the hooked window and the weights (not from the view's sums)
+    contributions = np.abs((window * kernel).sum(axis=(1, 2)))
+    count = min(SHOWN_INPUTS, len(contributions))
+    group = s["channel"] // (conv.out_channels // conv.groups) * (conv.in_channels // conv.groups)
+    shown = np.asarray(s["shown_inputs"]) - group
+    assert len(shown) == count == len(set(shown))
+    others = np.delete(contributions, shown)
+    assert others.size == 0 or contributions[shown].min() >= others.max() - 1e-6
 
 
 def test_default_view_shows_the_trained_network_and_every_step(view):
@@ -127,7 +136,7 @@ def test_the_arithmetic_shows_the_steps_after_the_unit(view):
     after = view.state["after"]
     assert after, "batch norm, ReLU and pooling follow conv1"
     text = "\n".join(t.get_text() for t in view.arith)
-    assert "bias" in text and "= output" in text
+    assert "= output" in text
     for name, _ in after:
         assert name[:13] in text
 
@@ -151,6 +160,33 @@ def test_resnet18_on_a_photo_shows_a_subset_and_says_so():
     titles = [t.get_text() for t in view.col_titles if t.axes.get_visible()]
     first = view.state["channel"] // MAX_TILES * MAX_TILES  # the tiles around the channel
     assert any(f"maps {first}–{first + MAX_TILES - 1}" in t for t in titles)
+
+
+def test_shown_inputs_are_the_largest_absolute_contributions_in_channel_order():
+    sums = np.array([0.004, -0.003, 0.5, -0.7, 0.0, 0.2])
+    assert shown_inputs(sums) == [2, 3, 5]  # |-0.7| > 0.5 > 0.2, listed by channel
+    assert shown_inputs(sums[:2]) == [0, 1]  # fewer than three: all of them
+
+
+def test_the_readout_says_the_pool_keeps_the_window_maximum_beside_the_unit(view):
+    view.set_controls(layer="features.conv1", channel=2, row=5, col=6)
+    s = view.state
+    names = [name for name, _ in s["after"]]
+    assert names == ["batch norm", "ReLU", "max pool"]
+    relu, pooled = s["after"][1][1], s["after"][2][1]
+    assert pooled >= relu  # the window's maximum is at least this unit's value
+    text = html.unescape(view.readout.value)
+    assert f"its window's maximum {pooled:.4g} (this unit {relu:.4g})" in text
+    assert "(no bias)" in text  # shapes_cnn's convolutions have none: batch norm follows
+    lines = "\n".join(t.get_text() for t in view.arith)
+    assert "bias" not in lines and "(this unit)" in lines
+    # the window's maximum, recomputed with torch from the hooked ReLU output
+    model, x = view._model, view._x[s["image"] : s["image"] + 1]
+    with torch.no_grad():
+        relu_out = model.features[:3](x)[0, s["channel"]]
+    window = relu_out[s["row"] // 2 * 2 : s["row"] // 2 * 2 + 2, s["col"] // 2 * 2 :][:, :2]
+    assert pooled == pytest.approx(float(window.max()), abs=1e-6)
+    assert relu == pytest.approx(float(relu_out[s["row"], s["col"]]), abs=1e-6)
 
 
 def test_mosaic_tiles_every_map_scaled_to_its_own_range():

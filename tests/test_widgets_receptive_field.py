@@ -287,7 +287,7 @@ def test_photo_mode_control_sweep_shows_no_error(view, monkeypatch):
 
 
 def test_published_seed_numbers(view):
-    view.controls["preset"].value = "SimpleCNN (seed)"
+    view.controls["preset"].value = "SimpleCNN (4 conv blocks)"
     # by hand: 3, +1 (pool, jump 2), +4, +2 (jump 4), +8, +4 (jump 8), +16 = 38
     assert view.state["sizes"] == [3, 4, 8, 10, 18, 22, 38]
     view.controls["preset"].value = "dilated 1-2-4"
@@ -416,7 +416,7 @@ def test_play_sweeps_the_unit_along_the_top_layer(view):
         view.controls["play"].value = v
         assert view.state["unit"] == (15, v) and view.controls["unit_col"].value == v
         check_state(view)
-    view.controls["preset"].value = "SimpleCNN (seed)"  # a 4 x 4 top layer: play clamps to 3
+    view.controls["preset"].value = "SimpleCNN (4 conv blocks)"  # 4 x 4 top layer: play clamps to 3
     assert view.controls["play"].max == 3 and view.state["unit"] == (1, 1)
     view.controls["unit_row"].value = 2  # the clamp of play must not move unit_col
     assert view.state["unit"] == (2, 1)
@@ -426,7 +426,7 @@ def test_play_sweeps_the_unit_along_the_top_layer(view):
 
 
 def test_impossible_stack_is_a_message_not_an_exception(view):
-    view.controls["preset"].value = "SimpleCNN (seed)"
+    view.controls["preset"].value = "SimpleCNN (4 conv blocks)"
     view.set_controls(layer=6, kernel_size=7, dilation=4)  # pool dilated to 25 on an 8 x 8 map
     assert (
         "layer 6" in view.state["error"] and "larger than its padded input" in view.state["error"]

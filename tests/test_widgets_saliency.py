@@ -130,3 +130,23 @@ def test_bad_input_names_the_argument():
     conv = nn.Sequential(nn.Conv2d(1, 2, 3))
     with pytest.raises(ValueError, match="model must return class scores"):
         SaliencyView(model=conv, images=np.zeros((1, 1, 8, 8)))
+
+
+def test_true_class_is_the_image_label_whatever_the_target(view):
+    """The readout and the picture's title name the image's own label as the true class, and
+    the target (another class here) only as the score mapped."""
+    from cnnlib.data import SHAPE_CLASSES
+    from cnnlib.training import trained_shapes_cnn
+
+    labels = trained_shapes_cnn().test.labels
+    for image in (0, 1, 5):
+        label = int(labels[image])
+        target = (label + 1) % len(SHAPE_CLASSES)
+        view.set_controls(image=image, target=target, method="gradient (saliency)")
+        s = view.state
+        assert "error" not in s, s.get("error")
+        assert (s["label"], s["target"]) == (label, target)
+        assert s["target_name"] == SHAPE_CLASSES[target]
+        assert f"true class: {SHAPE_CLASSES[label]}" in view.readout.value
+        assert f"score of &#x27;{SHAPE_CLASSES[target]}&#x27;" in view.readout.value
+        assert view.titles[0].get_text().startswith(f"image {image}: {SHAPE_CLASSES[label]}")

@@ -4,10 +4,20 @@ Every checker prints exactly one verdict, in one of three forms, and returns a :
 that is true on success (and shows nothing in a notebook):
 
 - ``✅ <which answer>: <what was checked>.``
-- ``❌ <which answer>: <the case, expected, got>`` and, on its last line, ``Hint: <a hint>``;
+- ``❌ <which answer>: <what is wrong>`` and then ``Hint: <a hint>``;
 - ``✏️ No answer yet for <which answer>: <what to do>.`` while the answer is still the
   notebook's starter (``None``, a function that raises ``NotImplementedError`` or returns
   ``None``); nothing about the solution is shown before a first attempt.
+
+**A hint first, the answer second.** A checker that has a worked answer (the sum worked
+out for a predicted value, the formula filled in for a predicted shape, the key lines of a
+function) keeps it back on the first wrong answer: the verdict ends with the hint and a line
+saying how to see it (:data:`ASK`). From the second *different* wrong answer to the same
+exercise in this kernel, or at once when the checker is called with ``show_answer=True``, the
+verdict ends with ``Answer: <the worked answer>``. One mechanism for every checker:
+:class:`Judge` counts the distinct wrong answers (:func:`misses`, keyed by ``<which answer>``;
+a function is known by its code, a value by its text), so running the same cell again shows
+the same verdict, and a pass starts the count again.
 
 ``<which answer>`` is the learner's function name (``my_conv2d``) or the value predicted
 (``output[1, 2]``). A checker never crashes and never hangs on what the learner's code returns
@@ -39,6 +49,51 @@ PASS = "✅"
 FAIL = "❌"
 NO_ANSWER = "✏️ No answer yet"
 HINT = "Hint:"
+ANSWER = "Answer:"
+#: the last line of a first miss when a worked answer is kept back
+ASK = (
+    "(Not the answer yet: try again. A second miss, or show_answer=True, shows the worked answer.)"
+)
+
+#: the distinct wrong answers so far in this kernel, per exercise (``<which answer>``)
+_MISSES: dict[str, set[str]] = {}
+
+
+def misses(what: str) -> int:
+    """How many different wrong answers the exercise ``what`` has had since its last pass."""
+    return len(_MISSES.get(what, ()))
+
+
+def _code_key(code: Any) -> str:
+    """A text that is the same for the same code: its bytecode, names and constants (nested
+    functions by their own code, not by the address of their code object)."""
+    consts = tuple(_code_key(c) if hasattr(c, "co_code") else repr(c) for c in code.co_consts)
+    return repr((code.co_code, code.co_names, code.co_varnames, consts))
+
+
+def fingerprint(answer: Any) -> str:
+    """What makes two answers the same answer: a function's (or a class's methods') code, or a
+    value's text. Never raises."""
+    try:
+        code = getattr(answer, "__code__", None)
+        if code is not None:
+            return _code_key(code)
+        if isinstance(answer, type):
+            parts = [
+                f"{k}:{_code_key(v.__code__)}"
+                for k, v in sorted(vars(answer).items())
+                if hasattr(v, "__code__")
+            ]
+            return f"class {answer.__name__}(" + ";".join(parts) + ")"
+        return f"{type(answer).__name__}:{show(answer, 10_000)}"
+    except Exception:
+        return f"<{type(answer).__name__}>"
+
+
+def forget_misses() -> None:
+    """Start every exercise's count of wrong answers again (tests; a fresh attempt)."""
+    _MISSES.clear()
+
 
 #: the todo of a starter function that still raises NotImplementedError
 NOT_WRITTEN = (
@@ -122,6 +177,13 @@ class NotWhole(ValueError):
         super().__init__(f"{self.shown} is not a whole number")
 
 
+def _refuse_array(v: Any, subject: str) -> None:
+    """A NumPy array with dimensions is not one number, even with one element (NumPy 2.1, the
+    oldest supported, still converts ``float(np.array([19.0]))``, with a DeprecationWarning)."""
+    if isinstance(v, np.ndarray) and v.ndim > 0:
+        raise TypeError(f"{subject} an array of shape {v.shape}, not a number")
+
+
 def whole_number(v: Any) -> int:
     """``v`` as an int, never rounded: an int (NumPy, torch or Python) or an integer-valued
     float such as ``15.0``.
@@ -131,6 +193,7 @@ def whole_number(v: Any) -> int:
     """
     if isinstance(v, (bool, np.bool_, str, bytes)):
         raise TypeError(f"{show(v)} is not a number")
+    _refuse_array(v, f"{show(v)} is")
     try:
         return operator.index(v)
     except TypeError:
@@ -175,6 +238,7 @@ def number(v: Any) -> float:
     array), ValueError for one too large for a float (``10**400``)."""
     if isinstance(v, (bool, np.bool_, str, bytes)):
         raise TypeError("it is not a number")
+    _refuse_array(v, "it is")
     is_complex = getattr(v, "is_complex", None)  # a torch tensor
     if (
         isinstance(v, complex)
@@ -407,8 +471,22 @@ class Judge:
     ``j.ok`` is True after a pass.
     """
 
-    def __init__(self, what: str, hint: str, reference: str = "", result_hint: str = "") -> None:
+    def __init__(
+        self,
+        what: str,
+        hint: str,
+        reference: str = "",
+        result_hint: str = "",
+        answer: str | Callable[[], str] = "",
+        show_answer: bool = False,
+        given: Any = None,
+    ) -> None:
+        if not isinstance(show_answer, (bool, np.bool_)):
+            raise TypeError(f"show_answer must be True or False, got {show(show_answer)}")
         self.what = what
+        self.answer = answer
+        self.show_answer = bool(show_answer)
+        self.given = given  # the learner's value (a value checker), for telling answers apart
         self.result_hint = result_hint or (
             "return a NumPy array (or a torch tensor) of numbers, e.g. `return out` where "
             "out = np.zeros((rows, cols)) is filled in your loops."
@@ -434,6 +512,8 @@ class Judge:
         if issubclass(et, Verdict):
             print(ev.text)
             self.ok = ev.passed
+            if ev.passed:
+                _MISSES.pop(self.what, None)
             return True
         if issubclass(et, Exception):  # a case no branch foresaw: still a verdict
             print(
@@ -444,12 +524,33 @@ class Judge:
         return False
 
     # -- ending the check
-    def fail(self, detail: str, hint: str = "") -> NoReturn:
+    def fail(self, detail: str, hint: str = "", withheld: str = "") -> NoReturn:
+        """End the check with ``detail`` and a hint. ``withheld`` is what this case's answer
+        would give away (the expected value of a case the exercise asked to predict): it is
+        shown only with the worked answer."""
         hint = hint.strip()
         if hint.startswith(HINT):
             hint = hint[len(HINT) :].strip()
         detail = detail.rstrip()
-        raise Verdict(f"{FAIL} {self.what}: {detail}\n{HINT} {hint or self.hint}")
+        text = f"{FAIL} {self.what}: {detail}\n{HINT} {hint or self.hint}"
+        raise Verdict(text + self._answer_lines(withheld))
+
+    def _answer_lines(self, withheld: str = "") -> str:
+        """Count this miss; then the worked answer (second miss, or on request) or :data:`ASK`."""
+        answer = self.fn if self.fn is not None else self.given
+        _MISSES.setdefault(self.what, set()).add(fingerprint(answer))
+        worked = self.answer
+        if callable(worked):
+            try:
+                worked = worked()
+            except Exception:  # a worked answer that cannot be built: the hint still stands
+                worked = ""
+        worked = f"{withheld.strip()} {worked or ''}".strip()
+        if not worked:
+            return ""
+        if self.show_answer or misses(self.what) >= 2:
+            return f"\n{ANSWER} {worked.strip()}"
+        return f"\n{ASK}"
 
     def no_answer(self, todo: str) -> NoReturn:
         raise Verdict(f"{NO_ANSWER} for {self.what}: {todo}")

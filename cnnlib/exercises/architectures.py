@@ -59,7 +59,17 @@ def _reference_block_params(c_in: int, c: int, stride: int) -> int:
     return sum(p.numel() for layer in layers for p in layer.parameters())
 
 
-def check_basic_block(cls: Callable[..., Any]) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_BASIC_BLOCK = (
+    "f = Sequential(Conv2d(in_channels, channels, 3, stride, 1, bias=False), BatchNorm2d, "
+    "ReLU, Conv2d(channels, channels, 3, 1, 1, bias=False), BatchNorm2d); shortcut = "
+    "Identity(), or Sequential(Conv2d(in_channels, channels, 1, stride, bias=False), "
+    "BatchNorm2d) when the stride or the width changes; forward returns relu(f(x) + "
+    "shortcut(x))."
+)
+
+
+def check_basic_block(cls: Callable[..., Any], show_answer: bool = False) -> Result:
     """Check a learner's ``BasicBlock`` class: parameters, output shapes and the skip.
 
     Prints one verdict; returns a Result, true on success.
@@ -74,7 +84,13 @@ def check_basic_block(cls: Callable[..., Any]) -> Result:
         "(a 1x1 conv + BN when the stride or the width changes), and forward returns "
         "ReLU(F(x) + shortcut(x))."
     )
-    with Judge(name_of(cls, "your block"), rule, result_hint="forward must return a tensor.") as j:
+    with Judge(
+        name_of(cls, "your block"),
+        rule,
+        result_hint="forward must return a tensor.",
+        answer=_ANSWER_BASIC_BLOCK,
+        show_answer=show_answer,
+    ) as j:
         for c_in, c, stride in cases:
             call = f"{name_of(cls, 'cls')}({c_in}, {c}, stride={stride})"
             block = j.call(call, cls, c_in, c, stride=stride)
@@ -158,7 +174,14 @@ def _patch_hint(images: Any, p: int, got: np.ndarray, expected: np.ndarray) -> s
     return ""
 
 
-def check_patchify(fn: Callable[..., Any]) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_PATCHIFY = (
+    "images.reshape(n, c, h // p, p, w // p, p).permute(0, 2, 4, 1, 3, 5).reshape(n, (h // "
+    "p) * (w // p), c * p * p)."
+)
+
+
+def check_patchify(fn: Callable[..., Any], show_answer: bool = False) -> Result:
     """Check ``fn(images, patch_size)`` against ``F.unfold(images, p, stride=p)`` (transposed).
 
     Prints one verdict; returns a Result, true on success.
@@ -179,7 +202,14 @@ def check_patchify(fn: Callable[..., Any]) -> Result:
         "(channel, row, column) order; the patches are numbered row by row."
     )
     result = "return a torch tensor (or a NumPy array) of shape (N, H W / p^2, C p^2)."
-    with Judge(name_of(fn, "your patchify"), rule, "F.unfold", result) as j:
+    with Judge(
+        name_of(fn, "your patchify"),
+        rule,
+        "F.unfold",
+        result,
+        answer=_ANSWER_PATCHIFY,
+        show_answer=show_answer,
+    ) as j:
         for images, p in cases:
             call = f"fn(images of shape {tuple(images.shape)}, patch_size={p})"
             where = f"images[0, 0] =\n{fmt(images[0, 0].numpy())}\n" if images is hand else ""
@@ -200,7 +230,11 @@ def check_patchify(fn: Callable[..., Any]) -> Result:
     return j.result
 
 
-def check_compound_scaling(fn: Callable[..., Any]) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_COMPOUND_SCALING = "return alpha**phi, beta**phi, gamma**phi."
+
+
+def check_compound_scaling(fn: Callable[..., Any], show_answer: bool = False) -> Result:
     """Check ``fn(phi, alpha, beta, gamma)`` returns ``(alpha^phi, beta^phi, gamma^phi)``.
 
     Prints one verdict; returns a Result, true on success.
@@ -211,7 +245,9 @@ def check_compound_scaling(fn: Callable[..., Any]) -> Result:
         "each multiplier grows by its own factor once per step of phi: depth alpha, width "
         "beta, resolution gamma, each raised to phi."
     )
-    with Judge(name_of(fn, "your scaling"), rule) as j:
+    with Judge(
+        name_of(fn, "your scaling"), rule, answer=_ANSWER_COMPOUND_SCALING, show_answer=show_answer
+    ) as j:
         for phi, a, b, c in cases:
             call = f"fn({phi}, alpha={a}, beta={b}, gamma={c})"
             expected = (a**phi, b**phi, c**phi)

@@ -101,7 +101,14 @@ def _correlate_valid(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def check_grad_weight(fn: Callable[..., Any], seed: int = 0) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_GRAD_WEIGHT = (
+    "dL/dw[m, n] = np.sum(grad_out * x[m : m + H_out, n : n + W_out]) for m < H - H_out + "
+    "1, n < W - W_out + 1."
+)
+
+
+def check_grad_weight(fn: Callable[..., Any], seed: int = 0, show_answer: bool = False) -> Result:
     """Check ``fn(x, grad_out)`` = ``dL/dw`` of ``y = conv2d(x, w)`` (one channel, stride 1).
 
     ``dL/dw[m, n] = sum_{i, j} grad_out[i, j] * x[i + m, j + n]``: ``x`` cross-correlated with
@@ -113,7 +120,13 @@ def check_grad_weight(fn: Callable[..., Any], seed: int = 0) -> Result:
         "dL/dw[m, n] = sum over i, j of grad_out[i, j] * x[i + m, j + n]: slide grad_out over "
         "x like a kernel, no rotation."
     )
-    with Judge(name_of(fn, "your dL/dw"), rule, "torch autograd") as j:
+    with Judge(
+        name_of(fn, "your dL/dw"),
+        rule,
+        "torch autograd",
+        answer=_ANSWER_GRAD_WEIGHT,
+        show_answer=show_answer,
+    ) as j:
         for x, w, g in cases:
             _weight_case(j, fn, x, w, g)
         j.passed_cases(len(cases))
@@ -142,7 +155,14 @@ def _weight_case(
     compare(j, "fn(x, grad_out)", where, got, expected, hint)
 
 
-def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_GRAD_INPUT = (
+    "pad grad_out with k - 1 zeros on every side and cross-correlate it with w[::-1, ::-1]: "
+    "out[i, j] = np.sum(padded[i : i + kH, j : j + kW] * w[::-1, ::-1])."
+)
+
+
+def check_grad_input(fn: Callable[..., Any], seed: int = 0, show_answer: bool = False) -> Result:
     """Check ``fn(grad_out, w)`` = ``dL/dx`` of ``y = conv2d(x, w)`` (one channel, stride 1).
 
     ``dL/dx`` is the full convolution of ``grad_out`` with ``w``: pad ``grad_out`` with
@@ -155,7 +175,13 @@ def check_grad_input(fn: Callable[..., Any], seed: int = 0) -> Result:
         "pixel x[r, c] met w[r - i, c - j] in output (i, j): pad grad_out with k - 1 zeros on "
         "every side and slide the kernel, turned by 180 degrees, over it."
     )
-    with Judge(name_of(fn, "your dL/dx"), rule, "torch autograd") as j:
+    with Judge(
+        name_of(fn, "your dL/dx"),
+        rule,
+        "torch autograd",
+        answer=_ANSWER_GRAD_INPUT,
+        show_answer=show_answer,
+    ) as j:
         for x, w, g in cases:
             _input_case(j, fn, x, w, g)
         j.passed_cases(len(cases))
@@ -187,7 +213,16 @@ def _input_case(
     compare(j, "fn(grad_out, w)", where, got, expected, hint)
 
 
-def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_MAX_POOL_BACKWARD = (
+    "out = np.zeros_like(x); for each 2 x 2 window (i, j), put grad_out[i, j] at the "
+    "position of np.argmax of x's window."
+)
+
+
+def check_max_pool_backward(
+    fn: Callable[..., Any], seed: int = 0, show_answer: bool = False
+) -> Result:
     """Check ``fn(grad_out, x)`` = ``dL/dx`` of ``y = max_pool2d(x, 2)`` (2 x 2, stride 2).
 
     Each window's gradient goes to the cell that held its maximum, all of it; the other three
@@ -221,7 +256,13 @@ def check_max_pool_backward(fn: Callable[..., Any], seed: int = 0) -> Result:
         "each window's gradient grad_out[i, j] goes, all of it, to the cell that holds the "
         "window's maximum; the other three cells get 0."
     )
-    with Judge(name_of(fn, "your max pooling backward"), rule, "torch autograd") as j:
+    with Judge(
+        name_of(fn, "your max pooling backward"),
+        rule,
+        "torch autograd",
+        answer=_ANSWER_MAX_POOL_BACKWARD,
+        show_answer=show_answer,
+    ) as j:
         for x, g in cases:
             _pool_case(j, fn, x, g)
         j.passed_cases(len(cases))

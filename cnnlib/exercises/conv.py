@@ -133,7 +133,15 @@ def _conv_hint(x: np.ndarray, k: np.ndarray, stride: int, padding: int, got: np.
     return ""
 
 
-def check_conv2d(fn: Callable[..., Any], seed: int = 0) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_CONV2D = (
+    "pad x with `padding` zeros, then H_out = (H_pad - kH) // stride + 1 (W_out likewise) "
+    "and out[i, j] = np.sum(x_pad[i*stride : i*stride + kH, j*stride : j*stride + kW] * "
+    "kernel), the kernel not flipped."
+)
+
+
+def check_conv2d(fn: Callable[..., Any], seed: int = 0, show_answer: bool = False) -> Result:
     """Check ``fn(x, kernel, stride=1, padding=0)`` against ``torch.nn.functional.conv2d``.
 
     ``x`` is ``(H, W)``, ``kernel`` ``(kH, kW)``; ``fn`` must return the ``(H_out, W_out)``
@@ -148,7 +156,9 @@ def check_conv2d(fn: Callable[..., Any], seed: int = 0) -> Result:
         "x_pad[i*stride + m, j*stride + n] * kernel[m, n]; compare your output with the expected "
         "one at the first difference."
     )
-    with Judge(name_of(fn, "your conv2d"), hint, "PyTorch") as j:
+    with Judge(
+        name_of(fn, "your conv2d"), hint, "PyTorch", answer=_ANSWER_CONV2D, show_answer=show_answer
+    ) as j:
         for x, k, stride, padding in cases:
             call = f"fn(x, kernel, stride={stride}, padding={padding})"
             where = f"x (shape {x.shape}) =\n{fmt(x)}\nkernel (shape {k.shape}) =\n{fmt(k)}\n"
@@ -193,7 +203,14 @@ def _flip_hint(x: np.ndarray, k: np.ndarray, got: np.ndarray) -> str:
     return ""
 
 
-def check_convolve2d(fn: Callable[..., Any], seed: int = 0) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_CONVOLVE2D = (
+    "return conv2d(x, kernel[::-1, ::-1]): turn the kernel by 180 degrees (rows and columns "
+    "reversed), then cross-correlate."
+)
+
+
+def check_convolve2d(fn: Callable[..., Any], seed: int = 0, show_answer: bool = False) -> Result:
     """Check ``fn(x, kernel)`` against ``scipy.signal.convolve2d(x, kernel, mode="valid")``.
 
     ``x`` is ``(H, W)`` and ``kernel`` ``(kH, kW)`` with ``kH <= H``, ``kW <= W``; ``fn`` must
@@ -220,7 +237,13 @@ def check_convolve2d(fn: Callable[..., Any], seed: int = 0) -> Result:
         "the true convolution is a cross-correlation (conv2d) with a changed kernel: "
         "out[i, j] = sum over m, n of x[i + m, j + n] * kernel[kH - 1 - m, kW - 1 - n]."
     )
-    with Judge(name_of(fn, "your convolve2d"), hint, "scipy.signal.convolve2d") as j:
+    with Judge(
+        name_of(fn, "your convolve2d"),
+        hint,
+        "scipy.signal.convolve2d",
+        answer=_ANSWER_CONVOLVE2D,
+        show_answer=show_answer,
+    ) as j:
         for x, k in cases:
             call = "fn(x, kernel)"
             where = f"x (shape {x.shape}) =\n{fmt(x)}\nkernel (shape {k.shape}) =\n{fmt(k)}\n"
@@ -272,7 +295,14 @@ def _pool_hint(x: np.ndarray, k: int, stride: int | None, got: np.ndarray) -> st
     return ""
 
 
-def check_max_pool2d(fn: Callable[..., Any], seed: int = 0) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_MAX_POOL2D = (
+    "s = kernel_size if stride is None else stride; out[i, j] = x[i*s : i*s + k, j*s : j*s "
+    "+ k].max() for i < (H - k) // s + 1 and j < (W - k) // s + 1."
+)
+
+
+def check_max_pool2d(fn: Callable[..., Any], seed: int = 0, show_answer: bool = False) -> Result:
     """Check ``fn(x, kernel_size, stride=None)`` against ``torch.nn.functional.max_pool2d``.
 
     ``x`` is ``(H, W)``; ``stride=None`` means ``stride = kernel_size``; no padding:
@@ -285,7 +315,13 @@ def check_max_pool2d(fn: Callable[..., Any], seed: int = 0) -> Result:
         "window (i, j) covers rows i*stride to i*stride + k - 1 and the same columns; "
         "out[i, j] is the largest value in it (stride=None means stride = kernel_size)."
     )
-    with Judge(name_of(fn, "your max_pool2d"), hint, "PyTorch") as j:
+    with Judge(
+        name_of(fn, "your max_pool2d"),
+        hint,
+        "PyTorch",
+        answer=_ANSWER_MAX_POOL2D,
+        show_answer=show_answer,
+    ) as j:
         for x, k, stride in cases:
             call = f"fn(x, kernel_size={k}, stride={stride})"
             where = f"x (shape {x.shape}) =\n{fmt(x)}\n"
@@ -316,11 +352,14 @@ def check_output_value(
     col: int,
     stride: int = 1,
     padding: int = 0,
+    show_answer: bool = False,
 ) -> Result:
     """Check a predicted ``conv2d(x, kernel, stride, padding)[row, col]`` (2-D ``x``, ``kernel``).
 
-    The reference is ``torch.nn.functional.conv2d``. On a wrong answer it prints the window the
-    kernel covers, the products and their sum, so the learner sees the arithmetic.
+    The reference is ``torch.nn.functional.conv2d``. A first wrong answer gets a hint (where
+    the window starts, whether the number is the flipped kernel's); the worked answer (the
+    window, ``window * kernel`` element by element and their sum) comes from the second wrong
+    answer on, or at once with ``show_answer=True``.
     """
     x = check_array("x", x, (2,)).astype(np.float64)
     kernel = check_array("kernel", kernel, (2,)).astype(np.float64)
@@ -333,12 +372,26 @@ def check_output_value(
             f"(row, col) = ({row}, {col}) is outside the output, whose shape is {out.shape}"
         )
     expected = float(out[row, col])
+    kh, kw = kernel.shape
+    padded = np.pad(x, padding)
+    window = padded[row * stride : row * stride + kh, col * stride : col * stride + kw]
     hint = (
-        f"output[{row}, {col}] is the sum of the window that starts at padded row "
-        f"{row}*stride, column {col}*stride, multiplied element by element by the kernel "
-        "(not flipped)."
+        f"output[{row}, {col}] is the sum of the {kh} x {kw} window that starts at padded row "
+        f"{row}*{stride} = {row * stride}, column {col}*{stride} = {col * stride}, multiplied "
+        "element by element by the kernel (not flipped)."
     )
-    with Judge(f"output[{row}, {col}]", hint) as j:
+    worked = "\n".join(
+        [
+            f"the window at padded row {row * stride}, column {col * stride}:",
+            fmt(window),
+            "window * kernel, element by element:",
+            fmt(window * kernel),
+            f"sum = {fmt(expected)}",
+        ]
+    )
+    with Judge(
+        f"output[{row}, {col}]", hint, answer=worked, show_answer=show_answer, given=answer
+    ) as j:
         if answer is None:
             j.no_answer("replace None with your prediction and run this cell again.")
         try:
@@ -347,26 +400,13 @@ def check_output_value(
             j.fail(f"the answer must be one number, got {show(answer)} ({exc}).")
         if np.isclose(value, expected, rtol=1e-6, atol=1e-8):
             j.passed(f"{fmt(expected)}, correct.")
-        kh, kw = kernel.shape
-        padded = np.pad(x, padding)
-        window = padded[row * stride : row * stride + kh, col * stride : col * stride + kw]
-        products = window * kernel
-        lines = [
-            f"it is not {fmt(value)}.",
-            f"The window starts at padded row {row}*{stride} = {row * stride}, "
-            f"column {col}*{stride} = {col * stride}:",
-            fmt(window),
-            "window * kernel, element by element:",
-            fmt(products),
-            f"sum = {fmt(expected)}",
-        ]
         flipped = float((window * kernel[::-1, ::-1]).sum())
-        why = ""
         if np.isclose(value, flipped) and not np.isclose(value, expected):
-            why = "your number is the sum with the kernel flipped: conv2d does not flip."
-        else:
-            why = "redo the products one by one against the window above."
-        j.fail("\n".join(lines), why)
+            j.fail(
+                f"it is not {fmt(value)}.",
+                "your number is the sum with the kernel flipped: conv2d does not flip.",
+            )
+        j.fail(f"it is not {fmt(value)}.")
     return j.result
 
 
@@ -376,11 +416,14 @@ def check_output_shape(
     weight_shape: Sequence[int],
     stride: int = 1,
     padding: int = 0,
+    show_answer: bool = False,
 ) -> Result:
     """Check a predicted output shape of ``conv2d`` for an ``(N, C_in, H, W)`` input.
 
     ``weight_shape`` is ``(C_out, C_in, kH, kW)``; the reference is the shape PyTorch returns,
-    ``(N, C_out, floor((H + 2p - kH) / s) + 1, floor((W + 2p - kW) / s) + 1)``.
+    ``(N, C_out, floor((H + 2p - kH) / s) + 1, floor((W + 2p - kW) / s) + 1)``. A first wrong
+    answer gets the rule for each wrong axis; the worked answer (each axis filled in) comes
+    from the second wrong answer on, or at once with ``show_answer=True``.
     """
     import torch
     import torch.nn.functional as F
@@ -420,7 +463,15 @@ def check_output_shape(
         "the output has four axes (N, C_out, H_out, W_out): N passes through, one channel per "
         "filter, and H_out = floor((H + 2p - kH) / s) + 1."
     )
-    with Judge("the output shape", hint) as j:
+    n, _, h, w = input_shape
+    c_out, c_in, kh, kw = weight_shape
+    worked = (
+        f"{expected}: N = {n} passes through; C_out = weight_shape[0] = {c_out} (one channel per "
+        f"filter, the {c_in} input channels are summed inside each); H_out = floor(({h} + "
+        f"2*{padding} - {kh}) / {stride}) + 1 = {expected[2]}; W_out = floor(({w} + 2*{padding} "
+        f"- {kw}) / {stride}) + 1 = {expected[3]}."
+    )
+    with Judge("the output shape", hint, answer=worked, show_answer=show_answer, given=answer) as j:
         if answer is None:
             j.no_answer(
                 "replace None with your predicted shape (N, C_out, H_out, W_out) and run this "
@@ -437,23 +488,26 @@ def check_output_shape(
             j.fail(f"the answer must be a tuple of 4 integers, got {show(answer)} ({exc}).")
         if got == expected:
             j.passed(f"{expected}, correct.")
-        n, _, h, w = input_shape
-        c_out, c_in, kh, kw = weight_shape
         parts = []
         if len(got) != 4:
             parts.append("It has four axes: (N, C_out, H_out, W_out).")
         else:
             if got[0] != n:
-                parts.append(f"The batch size N = {n} passes through unchanged.")
+                parts.append("The batch size N passes through unchanged.")
             if got[1] != c_out:
                 parts.append(
-                    f"There is one output channel per filter: C_out = weight_shape[0] = {c_out} "
-                    f"(the {c_in} input channels are summed inside each filter)."
+                    "There is one output channel per filter (the input channels are summed "
+                    "inside each filter): which axis of weight_shape counts the filters?"
                 )
             if got[2:] != expected[2:]:
+                wrong = [
+                    f"{a}_out"
+                    for a, g, e in zip("HW", got[2:], expected[2:], strict=True)
+                    if g != e
+                ]
                 parts.append(
-                    f"H_out = floor((H + 2p - kH) / s) + 1 = floor(({h} + 2*{padding} - {kh}) / "
-                    f"{stride}) + 1 = {expected[2]}; W_out likewise = {expected[3]}."
+                    f"{' and '.join(wrong)}: floor((H + 2p - kH) / s) + 1 along each axis; "
+                    "the padding is added on both sides, and // is the floor."
                 )
         j.fail(f"it is not {show(got)}.", " ".join(parts))
     return j.result

@@ -45,7 +45,13 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
     return same(a, b, rtol=RTOL, atol=ATOL)
 
 
-def check_shift(fn: Callable[..., Any]) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_SHIFT = (
+    "rows = (np.arange(H) - dy) % H, cols = (np.arange(W) - dx) % W; return x[np.ix_(rows, cols)]."
+)
+
+
+def check_shift(fn: Callable[..., Any], show_answer: bool = False) -> Result:
     """Check ``fn(x, dy, dx)`` = circular shift down by ``dy``, right by ``dx`` (``np.roll``).
 
     Prints one verdict; returns a Result, true on success.
@@ -63,7 +69,9 @@ def check_shift(fn: Callable[..., Any]) -> Result:
         "out[i, j] = x[(i - dy) % H, (j - dx) % W]: build the row and column indices, then "
         "index x with them."
     )
-    with Judge(name_of(fn, "your shift"), hint, "np.roll") as j:
+    with Judge(
+        name_of(fn, "your shift"), hint, "np.roll", answer=_ANSWER_SHIFT, show_answer=show_answer
+    ) as j:
         for x, dy, dx in cases:
             call = f"fn(x, dy={dy}, dx={dx})"
             where = f"x =\n{fmt(x)}\n"
@@ -121,11 +129,17 @@ def measured_shift_errors(stride: int, size: int = 24, seed: int = 0) -> dict[in
 CHECK_SIZE = 24
 
 
-def check_equivariant_shifts(answer: Iterable[int] | None, stride: int = 3) -> Result:
+def check_equivariant_shifts(
+    answer: Iterable[int] | None, stride: int = 3, show_answer: bool = False
+) -> Result:
     """Check the set of vertical shifts ``dy`` in ``0 .. 2*stride + 1`` for which a circular
     convolution with ``stride`` is exactly shift-equivariant on a ``CHECK_SIZE`` x ``CHECK_SIZE``
     image; the truth is measured. A shift by the stride rolls the output by one cell only when
-    the stride divides the image size (the grid of windows then wraps onto itself)."""
+    the stride divides the image size (the grid of windows then wraps onto itself).
+
+    A first wrong answer says how many shifts are wrong and gives a hint, but not which; the
+    measured table (the worked answer) comes from the second wrong answer on, or at once with
+    ``show_answer=True``."""
     size = CHECK_SIZE
     errors = measured_shift_errors(stride, size=size)
     truth = {dy for dy, e in errors.items() if e < 1e-12}
@@ -133,9 +147,17 @@ def check_equivariant_shifts(answer: Iterable[int] | None, stride: int = 3) -> R
     table = "\n".join(f"  dy = {dy}: relative error {e:.1e}" for dy, e in errors.items())
     hint = (
         f"for each shift dy, ask whether shifting the input by dy moves the grid of windows "
-        f"(every {stride}th row, round the {size}-row torus) onto itself."
+        f"(one every {stride} rows, round the {size}-row torus) onto itself."
     )
-    with Judge(f"the equivariant shifts of stride {stride}", hint) as j:
+    worked = f"exactly {sorted(truth)}; measured on a {size} x {size} image:\n{table}"
+    judge = Judge(
+        f"the equivariant shifts of stride {stride}",
+        hint,
+        answer=worked,
+        show_answer=show_answer,
+        given=answer,
+    )
+    with judge as j:
         if answer is None:
             j.no_answer(
                 f"replace None with a set of shifts from 0 to {top} and run this cell again."
@@ -165,9 +187,13 @@ def check_equivariant_shifts(answer: Iterable[int] | None, stride: int = 3) -> R
             )
         missing, extra = sorted(truth - got), sorted(got - truth)
         j.fail(
-            f"measured errors for stride {stride} on a {size} x {size} image:\n{table}\n"
-            + (f"equivariant but missing from your answer: {missing}\n" if missing else "")
-            + (f"in your answer but not equivariant: {extra}\n" if extra else "")
+            f"it is not {sorted(got)}.\n"
+            + (
+                f"{len(missing)} equivariant shift(s) are missing from your answer.\n"
+                if missing
+                else ""
+            )
+            + (f"{len(extra)} shift(s) in your answer are not equivariant.\n" if extra else "")
             + (
                 f"out of range, not measured here: {show(outside)} (the question asks about "
                 f"dy = 0 to {top})\n"
@@ -187,7 +213,14 @@ def _torch_circular_conv1d(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return F.conv1d(F.pad(t, (1, 1), mode="circular"), k)[0, 0].numpy()
 
 
-def check_circulant(fn: Callable[..., Any]) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_CIRCULANT = (
+    "A = np.zeros((n, n)); for every row i and tap m in 0, 1, 2: A[i, (i + m - 1) % n] += "
+    "kernel[m]."
+)
+
+
+def check_circulant(fn: Callable[..., Any], show_answer: bool = False) -> Result:
     """Check ``fn(kernel, n)``: the ``n x n`` matrix ``A`` with ``A @ x`` equal to the circular
     cross-correlation ``y[i] = sum_m x[(i + m - 1) % n] kernel[m]`` (torch ``conv1d``) for every x.
 
@@ -200,7 +233,9 @@ def check_circulant(fn: Callable[..., Any]) -> Result:
     hint = (
         "row i of A computes y[i]: it holds kernel[m] at column (i + m - 1) % n, for m = 0, 1, 2."
     )
-    with Judge(name_of(fn, "your circulant"), hint) as j:
+    with Judge(
+        name_of(fn, "your circulant"), hint, answer=_ANSWER_CIRCULANT, show_answer=show_answer
+    ) as j:
         for kernel, n in cases:
             call = f"fn(kernel={kernel.tolist()}, n={n})"
             a = j.array(call, j.call(call, fn, kernel.copy(), n))

@@ -2,7 +2,7 @@
 
 The reference is PyTorch itself: the parameters of a real ``nn.Conv2d`` (built on the
 ``meta`` device, so no memory is spent) and half the FLOPs that
-``torch.utils.flop_counter.FlopCounterMode`` counts for it. Each checker tries the seed's
+``torch.utils.flop_counter.FlopCounterMode`` counts for it. Each checker tries the notebook's
 worked case first (``nn.Conv2d(3, 64, 3)``: 1,792 parameters), then random ones, and prints
 one success line or the first case that fails: the arguments, expected, got, and a hint when
 the mistake is a common one (a forgotten bias, ``k`` instead of ``k^2``, groups ignored).
@@ -135,10 +135,14 @@ def check_layer_params(
     kernel_size: int,
     bias: bool = True,
     groups: int = 1,
+    show_answer: bool = False,
 ) -> Result:
     """Check a parameter count made by hand against ``nn.Conv2d(...)``'s real parameters.
 
-    Prints one verdict naming the layer; returns a Result, true on success.
+    Prints one verdict naming the layer; returns a Result, true on success. A first wrong
+    count gets a hint (the common mistake it matches, or how to count); the worked count
+    ``C_out * (C_in / groups * k * k + 1)`` comes from the second wrong count on, or at once
+    with ``show_answer=True``.
     """
     c_in = check_int("in_channels", in_channels, 1)
     c_out = check_int("out_channels", out_channels, 1)
@@ -149,7 +153,16 @@ def check_layer_params(
         "count per filter: the k x k weights of every input channel the filter reads, then "
         "its bias, if it has one; then multiply by the number of filters."
     )
-    with Judge(f"the parameters of {layer}", hint) as j:
+    per_filter = f"{c_in // groups} x {k} x {k}" + (" + 1" if bias else "")
+    worked = (
+        f"{c_out} filters, each with {c_in // groups} input channel(s) of {k} x {k} weights"
+        + (" and one bias" if bias else " and no bias")
+        + f": {c_out} x ({per_filter}) = {count(expected)}."
+    )
+    judge = Judge(
+        f"the parameters of {layer}", hint, answer=worked, show_answer=show_answer, given=answer
+    )
+    with judge as j:
         if answer is None:
             j.no_answer("replace None with your count and run this cell again.")
         if not _is_count(answer):
@@ -157,7 +170,7 @@ def check_layer_params(
         if answer == expected:
             j.passed(f"{count(expected)}, correct.")
         j.fail(
-            f"expected {count(expected)}, got {count(answer)}.",
+            f"it is not {count(answer)}.",
             _params_hint(answer, c_in, c_out, k, bias, groups),
         )
     return j.result
@@ -184,7 +197,13 @@ def _count_of(j: Judge, call: str, got: Any) -> int:
     return int(got)
 
 
-def check_conv2d_params(fn: Callable[..., Any], seed: int = 0) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_CONV2D_PARAMS = (
+    "out_channels * (in_channels // groups) * kernel_size**2 + (out_channels if bias else 0)."
+)
+
+
+def check_conv2d_params(fn: Callable[..., Any], seed: int = 0, show_answer: bool = False) -> Result:
     """Check ``fn(in_channels, out_channels, kernel_size, bias=True, groups=1)`` against the
     parameters of real ``nn.Conv2d`` layers. Prints one verdict; returns a Result, true on a
     pass."""
@@ -194,7 +213,13 @@ def check_conv2d_params(fn: Callable[..., Any], seed: int = 0) -> Result:
         "count per filter: the k x k weights of every input channel the filter reads, then "
         "its bias, if it has one; then multiply by the number of filters."
     )
-    with Judge(name_of(fn, "your conv2d_params"), hint, "PyTorch") as j:
+    with Judge(
+        name_of(fn, "your conv2d_params"),
+        hint,
+        "PyTorch",
+        answer=_ANSWER_CONV2D_PARAMS,
+        show_answer=show_answer,
+    ) as j:
         for c_in, c_out, k, bias, groups in cases:
             call = f"fn({c_in}, {c_out}, {k}, bias={bias}, groups={groups})"
             got = _count_of(j, call, j.call(call, fn, c_in, c_out, k, bias=bias, groups=groups))
@@ -206,7 +231,16 @@ def check_conv2d_params(fn: Callable[..., Any], seed: int = 0) -> Result:
     return j.result
 
 
-def check_depthwise_separable_params(fn: Callable[..., Any], seed: int = 0) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_DEPTHWISE_SEPARABLE_PARAMS = (
+    "depthwise in_channels * k**2 (+ in_channels biases) plus pointwise in_channels * "
+    "out_channels (+ out_channels biases)."
+)
+
+
+def check_depthwise_separable_params(
+    fn: Callable[..., Any], seed: int = 0, show_answer: bool = False
+) -> Result:
     """Check ``fn(in_channels, out_channels, kernel_size, bias=True)`` against a real depthwise
     ``nn.Conv2d(C_in, C_in, k, groups=C_in)`` followed by a pointwise ``nn.Conv2d(C_in, C_out,
     1)``: ``C_in k^2 + C_in C_out`` weights and ``C_in + C_out`` biases. Prints one verdict;
@@ -223,7 +257,13 @@ def check_depthwise_separable_params(fn: Callable[..., Any], seed: int = 0) -> R
         "per input channel) and a pointwise 1 x 1 convolution from C_in to C_out, each with "
         "its biases when bias=True."
     )
-    with Judge(name_of(fn, "your depthwise separable count"), hint, "PyTorch") as j:
+    with Judge(
+        name_of(fn, "your depthwise separable count"),
+        hint,
+        "PyTorch",
+        answer=_ANSWER_DEPTHWISE_SEPARABLE_PARAMS,
+        show_answer=show_answer,
+    ) as j:
         for c_in, c_out, k, bias in cases:
             call = f"fn({c_in}, {c_out}, {k}, bias={bias})"
             got = _count_of(j, call, j.call(call, fn, c_in, c_out, k, bias=bias))
@@ -242,7 +282,14 @@ def check_depthwise_separable_params(fn: Callable[..., Any], seed: int = 0) -> R
     return j.result
 
 
-def check_conv2d_macs(fn: Callable[..., Any], seed: int = 0) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_CONV2D_MACS = (
+    "out = (size + 2*padding - kernel_size) // stride + 1; return out * out * out_channels "
+    "* in_channels * kernel_size**2."
+)
+
+
+def check_conv2d_macs(fn: Callable[..., Any], seed: int = 0, show_answer: bool = False) -> Result:
     """Check ``fn(in_channels, out_channels, kernel_size, size, stride=1, padding=0)`` (one
     ``size x size`` image) against half the FLOPs FlopCounterMode counts for ``nn.Conv2d``.
     Prints one verdict; returns a Result, true on success."""
@@ -257,7 +304,13 @@ def check_conv2d_macs(fn: Callable[..., Any], seed: int = 0) -> Result:
         "every output value (H_out x W_out positions, C_out channels) costs one "
         "multiply-accumulate per weight of its filter (C_in x k x k)."
     )
-    with Judge(name_of(fn, "your conv2d_macs"), hint, "PyTorch") as j:
+    with Judge(
+        name_of(fn, "your conv2d_macs"),
+        hint,
+        "PyTorch",
+        answer=_ANSWER_CONV2D_MACS,
+        show_answer=show_answer,
+    ) as j:
         for c_in, c_out, k, size, s, p in cases:
             call = f"fn({c_in}, {c_out}, {k}, {size}, stride={s}, padding={p})"
             got = _count_of(j, call, j.call(call, fn, c_in, c_out, k, size, stride=s, padding=p))

@@ -78,7 +78,16 @@ def _hint_size(layers: Sequence[tuple[int, ...]], got: int, dilation: bool) -> s
     return ""
 
 
-def check_receptive_field(fn: Callable, dilation: bool = False) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_RECEPTIVE_FIELD = (
+    "r, jump = 1, 1; for each layer (k, s[, d]) from the input up: r += d*(k - 1)*jump, "
+    "then jump *= s; return r."
+)
+
+
+def check_receptive_field(
+    fn: Callable, dilation: bool = False, show_answer: bool = False
+) -> Result:
     """Check ``fn(layers) -> r`` (see the module docstring) on worked and random stacks.
 
     Prints one verdict; returns a Result, true on success.
@@ -97,7 +106,7 @@ def check_receptive_field(fn: Callable, dilation: bool = False) -> Result:
         + (", with the dilated kernel size k' = d (k - 1) + 1." if dilation else ".")
     )
     what = name_of(fn, "your receptive field") + (" with dilation" if dilation else "")
-    with Judge(what, hint) as j:
+    with Judge(what, hint, answer=_ANSWER_RECEPTIVE_FIELD, show_answer=show_answer) as j:
         for layers in cases:
             tuples = [(k, s, 0, rest[0] if rest else 1) for k, s, *rest in layers]
             expected = receptive_field(tuples)[-1].size
@@ -115,7 +124,13 @@ def check_receptive_field(fn: Callable, dilation: bool = False) -> Result:
     return j.result
 
 
-def check_window(fn: Callable) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_WINDOW = (
+    "a = b = unit; for k, s, p in reversed(layers): a, b = a*s - p, b*s - p + k - 1; return a, b."
+)
+
+
+def check_window(fn: Callable, show_answer: bool = False) -> Result:
     """Check ``fn(layers, unit) -> (start, end)`` (see the module docstring).
 
     The reference is ``start = unit S - P``, ``end = start + r - 1`` from
@@ -134,7 +149,9 @@ def check_window(fn: Callable) -> Result:
         "walk down from the top: a window [a, b] of layer l comes from [a s_l - p_l, "
         "b s_l - p_l + k_l - 1] of the layer below."
     )
-    with Judge(name_of(fn, "your window"), hint) as j:
+    with Judge(
+        name_of(fn, "your window"), hint, answer=_ANSWER_WINDOW, show_answer=show_answer
+    ) as j:
         for layers, unit in cases:
             field = receptive_field(layers)[-1]
             w = field.window(unit)

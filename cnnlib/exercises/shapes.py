@@ -71,9 +71,20 @@ def _torch_lost(size: int, k: int, s: int) -> list[int]:
 
 
 # -- output size --------------------------------------------------------------------------------
+#: kernels that do not fit their padded input by fewer cells than the stride (the room R is
+#: -1 or -2): no window fits, the answer is 0, and ``int(R / s) + 1`` wrongly gives 1
+NO_ROOM_CASES = [(4, 5, 2, 0, 1), (3, 3, 3, 0, 2), (6, 4, 4, 0, 2), (1, 2, 2, 0, 1)]
+
+
+def _windows(size: int, k: int, s: int, p: int, d: int) -> int:
+    """The number of window starts, counted (no formula): 0 when the kernel does not fit."""
+    return len(range(0, size + 2 * p - d * (k - 1), s))
+
+
 def _size_cases(rng: np.random.Generator) -> list[tuple[int, int, int, int, int]]:
     """(size, kernel_size, stride, padding, dilation): worked cases, then random valid ones."""
     cases = [(32, 5, 1, 0, 1), (224, 7, 2, 3, 1), (7, 3, 2, 1, 1), (9, 3, 1, 0, 2), (6, 3, 2, 0, 1)]
+    cases += NO_ROOM_CASES
     while len(cases) < 30:
         size, k = int(rng.integers(1, 40)), int(rng.integers(1, 8))
         s, p, d = int(rng.integers(1, 5)), int(rng.integers(0, 4)), int(rng.integers(1, 4))
@@ -82,11 +93,22 @@ def _size_cases(rng: np.random.Generator) -> list[tuple[int, int, int, int, int]
     return cases
 
 
-def check_output_size(fn: Callable[..., Any], seed: int = 0) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_OUTPUT_SIZE = (
+    "room = size + 2*padding - dilation*(kernel_size - 1) - 1, then return room // stride + "
+    "1. // is the floor: -1 // 2 is -1, so a kernel that does not fit gives 0 windows, "
+    "where int(-1 / 2) + 1 would give 1."
+)
+
+
+def check_output_size(fn: Callable[..., Any], seed: int = 0, show_answer: bool = False) -> Result:
     """Check ``fn(size, kernel_size, stride, padding, dilation)`` against ``nn.Conv2d``.
 
     The expected answer is ``floor((size + 2p - d(k - 1) - 1) / s) + 1``, the shape torch
-    produces. Prints one verdict; returns a Result, true on success.
+    produces. A kernel that does not fit its padded input by fewer cells than the stride
+    (:data:`NO_ROOM_CASES`: torch refuses such a layer) has no window, 0, counted window by
+    window: so ``int(room / stride)``, which rounds -0.5 up to 0, is refused. Prints one verdict;
+    returns a Result, true on success.
     """
     require_callable(fn)
     cases = _size_cases(np.random.default_rng(seed))
@@ -95,10 +117,19 @@ def check_output_size(fn: Callable[..., Any], seed: int = 0) -> Result:
         "d(k - 1) + 1 cells of the padded input (size + 2p cells), and windows start every s "
         "cells."
     )
-    with Judge(name_of(fn, "your output size"), hint, "nn.Conv2d") as j:
+    with Judge(
+        name_of(fn, "your output size"),
+        hint,
+        "nn.Conv2d",
+        answer=_ANSWER_OUTPUT_SIZE,
+        show_answer=show_answer,
+    ) as j:
         for size, k, s, p, d in cases:
             call = f"fn(size={size}, kernel_size={k}, stride={s}, padding={p}, dilation={d})"
-            expected = _torch_conv_size(size, k, s, p, d)
+            if size + 2 * p < d * (k - 1) + 1:  # no room: torch refuses; count the windows
+                expected = _windows(size, k, s, p, d)
+            else:
+                expected = _torch_conv_size(size, k, s, p, d)
             got = j.call(call, fn, size, k, s, p, d)
             if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
                 if isinstance(got, float) and got == expected:
@@ -116,6 +147,12 @@ _SIZE_MISTAKES = [
     (
         lambda n, k, s, p, d: math.ceil((n + 2 * p - d * (k - 1) - 1) / s) + 1,
         "you rounded up: the last window must fit inside the padded input, so use floor.",
+    ),
+    (
+        lambda n, k, s, p, d: int((n + 2 * p - d * (k - 1) - 1) / s) + 1,
+        "int() rounds toward zero: when the kernel does not fit the padded input the room is "
+        "negative (e.g. -1), int(-1 / 2) is 0, and you count one window where none fits. "
+        "Use // (the floor: -1 // 2 is -1).",
     ),
     (
         lambda n, k, s, p, d: (n + 2 * p - k) // s + 1,
@@ -145,7 +182,14 @@ def _size_hint(fn: Callable[..., Any], cases: list) -> str:
 
 
 # -- same padding -------------------------------------------------------------------------------
-def check_same_padding(fn: Callable[..., Any], seed: int = 0) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_SAME_PADDING = (
+    "total = dilation*(kernel_size - 1); return total // 2, total - total // 2 (an odd "
+    "total puts the extra cell after)."
+)
+
+
+def check_same_padding(fn: Callable[..., Any], seed: int = 0, show_answer: bool = False) -> Result:
     """Check ``fn(kernel_size, dilation)`` = ``(before, after)``, torch's ``padding="same"``.
 
     The total is ``d(k - 1)``; torch puts ``total // 2`` before and the rest after. Checked by
@@ -159,7 +203,13 @@ def check_same_padding(fn: Callable[..., Any], seed: int = 0) -> Result:
         "at stride 1 the output loses as many cells as the dilated kernel spans minus one; "
         "split that total between before and after as torch does."
     )
-    with Judge(name_of(fn, "your same padding"), hint, 'torch padding="same"') as j:
+    with Judge(
+        name_of(fn, "your same padding"),
+        hint,
+        'torch padding="same"',
+        answer=_ANSWER_SAME_PADDING,
+        show_answer=show_answer,
+    ) as j:
         for k, d in cases:
             call = f"fn(kernel_size={k}, dilation={d})"
             got = j.call(call, fn, k, d)
@@ -218,7 +268,14 @@ def _correlate(x: np.ndarray, w: np.ndarray, d: int) -> np.ndarray:
 
 
 # -- lost pixels --------------------------------------------------------------------------------
-def check_lost_pixels(fn: Callable[..., Any], seed: int = 0) -> Result:
+#: the worked answer, shown from the second wrong answer on (or with ``show_answer=True``)
+_ANSWER_LOST_PIXELS = (
+    "the windows start at range(0, size - kernel_size + 1, stride), each reads kernel_size "
+    "pixels from its start; return the indices in range(size) that no window reads."
+)
+
+
+def check_lost_pixels(fn: Callable[..., Any], seed: int = 0, show_answer: bool = False) -> Result:
     """Check ``fn(size, kernel_size, stride)`` = the input indices no window reads.
 
     No padding, no dilation: windows start at ``0, s, 2s, ...`` while they fit and read ``k``
@@ -235,7 +292,13 @@ def check_lost_pixels(fn: Callable[..., Any], seed: int = 0) -> Result:
         "list the windows (start 0, s, 2s, ... while the window fits) and the pixels each "
         "reads; the lost pixels are the others."
     )
-    with Judge(name_of(fn, "your lost pixels"), hint, "torch autograd") as j:
+    with Judge(
+        name_of(fn, "your lost pixels"),
+        hint,
+        "torch autograd",
+        answer=_ANSWER_LOST_PIXELS,
+        show_answer=show_answer,
+    ) as j:
         for size, k, s in cases:
             call = f"fn(size={size}, kernel_size={k}, stride={s})"
             expected = _torch_lost(size, k, s)
@@ -259,6 +322,7 @@ def check_lost_pixels(fn: Callable[..., Any], seed: int = 0) -> Result:
                     why = f"the last window ends at pixel {last - 1}: the pixels after it are lost."
                 else:
                     why = "list the pixels that no window reads, nothing else."
-                j.fail(f"{call} returned {show(items)}, expected {expected}.", why)
+                # the notebook asks to predict the first cases: their answer waits for a 2nd miss
+                j.fail(f"{call} returned {show(items)}.", why, withheld=f"{call} is {expected}.")
         j.passed_cases(len(cases))
     return j.result

@@ -4,30 +4,29 @@ Top row, CNN Explainer's overview: the input and, left to right, the output of e
 convolution, activation and pooling step (:func:`cnnlib.explain.activations`), up to
 ``MAX_TILES`` channels each, every map scaled to its own range. Bottom row, one output unit
 of the chosen ``Conv2d`` opened up (:func:`cnnlib.explain.unit_contributions`): its channel's
-map with the unit outlined, then for the input channels that contribute most the window
-under the kernel and the kernel slice, with numbers, and the arithmetic
+map with the unit outlined, then for the input channels that contribute most to this unit
+(the largest ``|sum_{i,j} window_c[i, j] * kernel_c[i, j]|``) the window under the kernel and
+the kernel slice, with numbers, and the arithmetic
 
-    z = sum_c sum_{m,n} window_c[m, n] * kernel_c[m, n] + bias,
+    z = sum_c sum_{i,j} window_c[i, j] * kernel_c[i, j]  (+ beta, the bias, if the layer has one),
 
-then what follows the unit (ReLU, pooling). The view works for any ``torch.nn.Module`` with
-``Conv2d`` layers: with many channels it shows a readable subset and says which.
+then what follows the unit (batch norm, ReLU, pooling: a max pool keeps its window's
+largest value, which the readout shows beside this unit's own). The view works for any
+``torch.nn.Module`` with ``Conv2d`` layers: with many channels it shows a readable subset
+and says which.
 """
 
 from __future__ import annotations
 
-import functools
 import html
 import math
-from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
 import matplotlib
 import numpy as np
-import torch
 from torch import nn
 
-from cnnlib._validate import check_array
 from cnnlib.plotting import DIVERGING, HIGHLIGHT, SEQUENTIAL, move_rect, symmetric_limits
 from cnnlib.plotting import window_rect as _window_rect
 from cnnlib.widgets._fastdraw import (
@@ -41,12 +40,18 @@ from cnnlib.widgets._fastdraw import (
     text_colors,
     update_mesh,
 )
+from cnnlib.widgets._trained import (
+    check_model_and_images,
+    conv_layers,
+    default_model_and_images,
+    single_threaded,
+)
 
 #: overview columns drawn at most (with more steps: the convolutions, evenly picked)
 MAX_COLUMNS = 10
 #: maps per overview column at most
 MAX_TILES = 16
-#: input channels opened up (the largest contributions)
+#: input channels opened up (the largest |contributions| to the unit)
 SHOWN_INPUTS = 3
 #: windows with more taps than this are drawn without numbers (a 7 x 7 kernel)
 MAX_LABELLED_TAPS = 25
@@ -89,11 +94,6 @@ def step_kind(module: nn.Module) -> str:
         if isinstance(module, cls):
             return word
     return type(module).__name__
-
-
-def conv_layers(model: nn.Module) -> list[tuple[str, nn.Conv2d]]:
-    """The ``Conv2d`` modules of ``model`` with their paths, in registration order."""
-    return [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
 
 
 def conv_label(index: int, count: int, conv: nn.Conv2d) -> str:
@@ -143,82 +143,6 @@ def _text(ax, x: float, y: float, **kwargs: Any) -> GlyphText:
     label = GlyphText(x, y, "", clip_on=False, **kwargs)
     ax.add_artist(label)
     return label
-
-
-def single_threaded(method: Callable) -> Callable:
-    """Run ``method`` with torch on one thread, then restore the caller's thread count.
-
-    A view's forward and backward passes are tiny (one image, or 50 for integrated
-    gradients): with two threads on a busy machine they took 10-25 times longer than on one.
-    """
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        threads = torch.get_num_threads()
-        if threads == 1:
-            return method(*args, **kwargs)
-        torch.set_num_threads(1)
-        try:
-            return method(*args, **kwargs)
-        finally:
-            torch.set_num_threads(threads)
-
-    return wrapper
-
-
-def check_model_and_images(
-    model: Any, images: Any, name: str = "images"
-) -> tuple[nn.Module, torch.Tensor]:
-    """``model`` (an ``nn.Module`` with a ``Conv2d``) and ``images`` as a float32 ``(N, C, H, W)``
-    tensor that goes through it; ``TypeError``/``ValueError`` naming the argument otherwise."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    convs = conv_layers(model)
-    if not convs:
-        raise ValueError(
-            f"model must contain at least one nn.Conv2d layer, {type(model).__name__} has none"
-        )
-    arr = check_array(name, images, (3, 4))
-    if arr.ndim == 3:
-        arr = arr[None]
-    if arr.shape[0] < 1:
-        raise ValueError(f"{name} must hold at least one image, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must contain only finite numbers (no NaN or inf)")
-    c = convs[0][1].in_channels
-    if arr.shape[1] != c:
-        raise ValueError(
-            f"{name} must have {c} channel{'s' * (c != 1)} (N, {c}, H, W) as the "
-            f"model's first convolution takes, got shape {arr.shape}"
-        )
-    x = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))
-    if isinstance(model, nn.Conv2d):  # a lone layer: give it a module path ("0")
-        model = nn.Sequential(model)
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(x[:1])
-    except RuntimeError as exc:
-        raise ValueError(
-            f"{name} of shape {tuple(arr.shape)} cannot go through the model: {exc}"
-        ) from None
-    return model, x
-
-
-def default_model_and_images() -> tuple[nn.Module, np.ndarray, np.ndarray, np.ndarray, tuple]:
-    """The trained shapes network and the first ``TEST_IMAGES`` of its test set:
-    ``(model, images, labels, masks, class names)``."""
-    from cnnlib.data import SHAPE_CLASSES
-    from cnnlib.training import trained_shapes_cnn
-
-    run = trained_shapes_cnn()
-    test = run.test
-    n = TEST_IMAGES
-    return run.model, test.images[:n], test.labels[:n], test.masks[:n], tuple(SHAPE_CLASSES)
-
-
-#: the default views show the first this many test images of the trained shapes network
-TEST_IMAGES = 48
 
 
 class ActivationExplorer(BlitView):
@@ -385,20 +309,21 @@ class ActivationExplorer(BlitView):
         # the overview's maps change with the image; its titles (bold: the layer) go with
         # the channel's layer, so that a new layer does not redraw the maps
         overview = [self.input_im, *self.col_ims]
-        # the kernel slices change with the channel, the windows with the unit
+        # the channel's map changes with the channel; the windows, and which kernel slices are
+        # shown (the largest contributions to this unit), with the unit
         channel = [
             self.input_title,
             *self.col_titles,
             self.map_im,
             self.map_title,
             *self.tile_rects,
+        ]
+        unit = [
             *self.ker_meshes,
             *self.ker_grids,
             *(t for ls in self.ker_labels for t in ls),
             *self.ker_titles,
             *self.win_titles,
-        ]
-        unit = [
             self.unit_rect,
             *self.win_meshes,
             *self.win_grids,
@@ -455,17 +380,20 @@ class ActivationExplorer(BlitView):
             self.redraw_from(1 if maps_changed else 2)
             self._shown = shown
         weights = conv.weight.detach()[channel].numpy().astype(float)
-        inputs = shown_inputs(weights)  # indices into the channel's group of inputs
-        group = channel // (conv.out_channels // conv.groups) * (conv.in_channels // conv.groups)
-        numbers = [group + i for i in inputs]
         if self._drawn.get("channel") != (image, layer, channel):
             self._draw_map(out[channel], layer, channel)
             self._place_tile(columns, layer, channel)
-            self._draw_kernels(weights, inputs, numbers)
             self._drawn["channel"] = (image, layer, channel)
             self.redraw_from(2)
 
         unit = self._unit(image, layer, channel, row, col)
+        unit["has_bias"] = conv.bias is not None
+        inputs = shown_inputs(unit["channel_sums"])  # indices into the channel's group of inputs
+        group = channel // (conv.out_channels // conv.groups) * (conv.in_channels // conv.groups)
+        numbers = [group + i for i in inputs]
+        if self._drawn.get("kernels") != (layer, channel, tuple(inputs)):
+            self._draw_kernels(weights, inputs, numbers)
+            self._drawn["kernels"] = (layer, channel, tuple(inputs))
         move_rect(self.unit_rect, row, col, 1, 1)
         self._draw_windows(unit["window"], unit["channel_sums"], inputs)
         lines = arithmetic_lines(unit, inputs, numbers)
@@ -663,11 +591,14 @@ def mosaic_tile(h: int, w: int, max_side: int = DISPLAY_SIDE) -> tuple[int, int]
     return (h // f, w // f) if f > 1 else (h, w)
 
 
-def shown_inputs(weights: np.ndarray, count: int = SHOWN_INPUTS) -> list[int]:
-    """The input channels opened up for one output channel: the ``count`` with the largest
-    kernel slices (sum of ``|w|``), in channel order; all of them if there are few."""
-    norms = np.abs(weights).reshape(weights.shape[0], -1).sum(axis=1)
-    return sorted(int(i) for i in np.argsort(-norms, kind="stable")[:count])
+def shown_inputs(channel_sums: np.ndarray, count: int = SHOWN_INPUTS) -> list[int]:
+    """The input channels opened up for one unit: the ``count`` whose contributions
+    ``channel_sums[c] = sum_{i,j} window_c[i, j] kernel_c[i, j]`` are largest in absolute
+    value (ties: the lower channel), in channel order; all of them if there are few. (A large
+    kernel slice over a window of zeros contributes nothing: the sums, not the weights, say
+    what made this unit's value.)"""
+    sums = np.abs(np.asarray(channel_sums, dtype=float).ravel())
+    return sorted(int(i) for i in np.argsort(-sums, kind="stable")[:count])
 
 
 def arithmetic_lines(
@@ -683,20 +614,47 @@ def arithmetic_lines(
     rest = [i for i in range(len(sums)) if i not in inputs]
     if rest:
         lines.append((f"  {len(rest)} others", f"{float(sums[rest].sum()):+.3f}"))
-    lines.append(("bias", f"{unit['bias']:+.3f}"))
+    if unit.get("has_bias", True):
+        lines.append(("bias", f"{unit['bias']:+.3f}"))
     lines.append(("─" * 30, ""))
     lines.append(("= output", f"{unit['pre_activation']:+.3f}"))
+    previous = unit["pre_activation"]
     for name, value in unit["after"]:
-        lines.append((name[:13], f"{value:+.3f}"))
+        if name in _POOL_WORDS:  # the pool's output is its window's, not this unit's value
+            lines.append((f"{name[:13]}", f"{value:+.3f}"))
+            lines.append((f"  ({_POOL_WORDS[name]})", f"{previous:+.3f}"))
+        else:
+            lines.append((name[:13], f"{value:+.3f}"))
+        previous = value
     return lines
 
 
+#: what a pooling step keeps, for the readout (its value is the window's, not the unit's)
+_POOL_WORDS = {
+    "max pool": "this unit",
+    "average pool": "this unit",
+    "global average pool": "this unit",
+    "global max pool": "this unit",
+}
+
+
 def unit_sentence(unit: dict[str, Any], inputs: list[int]) -> str:
-    """One line for the readout: how many channels are shown and the total."""
+    """One line for the readout: how many channels are shown and the total, then the steps
+    after the unit (a pool's value is its window's maximum or mean, said as such, with this
+    unit's own value beside it)."""
     n = len(unit["channel_sums"])
-    shown = "all" if len(inputs) == n else f"{len(inputs)} of {n} (the largest kernel slices)"
-    after = "".join(f" → {name} {value:.4g}" for name, value in unit["after"])
+    shown = "all" if len(inputs) == n else f"{len(inputs)} of {n} (the largest contributions)"
+    after, previous = "", unit["pre_activation"]
+    for name, value in unit["after"]:
+        if "max pool" in name:
+            after += f" → {name}: its window's maximum {value:.4g} (this unit {previous:.4g})"
+        elif "average pool" in name:
+            after += f" → {name}: its window's mean {value:.4g} (this unit {previous:.4g})"
+        else:
+            after += f" → {name} {value:.4g}"
+        previous = value
+    bias = " + bias" if unit.get("has_bias", True) else " (no bias)"
     return (
-        f"input channels shown: {shown}; sum of all {n} channel sums + bias = "
+        f"input channels shown: {shown}; sum of all {n} channel sums{bias} = "
         f"{unit['pre_activation']:.4g} (the layer's own output: {unit['output']:.4g}){after}"
     )

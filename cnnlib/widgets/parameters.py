@@ -86,8 +86,8 @@ class ParametersView(View):
     Parameters
     ----------
     in_channels, out_channels, kernel_size, groups, bias, size:
-        Initial values of the controls (defaults: the seed's 3 -> 64, 3 x 3 example with
-        bias, on a 32 x 32 input).
+        Initial values of the controls (defaults: notebook 03's 3 -> 64, 3 x 3 example
+        with bias, on a 32 x 32 input).
 
     Controls: ``in_channels`` (1-32), ``out_channels`` (1-64), ``kernel_size`` (1-7),
     ``groups`` (1-32; it must divide both channel counts, otherwise the view says which values

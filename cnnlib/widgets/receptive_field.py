@@ -46,7 +46,7 @@ PRESETS: dict[str, list[tuple[str, int, int, int]]] = {
         ("conv", 3, 1, 1),
     ],
     "dilated 1-2-4": [("conv", 3, 1, 1), ("conv", 3, 1, 2), ("conv", 3, 1, 4)],
-    "SimpleCNN (seed)": [
+    "SimpleCNN (4 conv blocks)": [
         ("conv", 3, 1, 1),
         ("pool", 2, 2, 1),
         ("conv", 3, 1, 1),

@@ -20,7 +20,7 @@ from cnnlib._validate import check_bool_array
 from cnnlib.explain import pointing_game
 from cnnlib.plotting import ACCENT, DIVERGING, HIGHLIGHT, SEQUENTIAL, colormap, symmetric_limits
 from cnnlib.widgets._fastdraw import BlitView, GlyphText, imshow
-from cnnlib.widgets.activations import (
+from cnnlib.widgets._trained import (
     check_model_and_images,
     default_model_and_images,
     single_threaded,

@@ -57,8 +57,9 @@ def _free_port() -> int:
 
 
 def _write_user_settings(settings_dir: Path) -> None:
-    """The repository's jupyter/overrides.json (what `make lab` installs) plus test settings."""
-    settings = json.loads((REPO / "jupyter" / "overrides.json").read_text())
+    """The course's lab settings (what `pip install` puts in overrides.d) plus test settings."""
+    course_settings = REPO / "jupyter" / "lab" / "settings" / "overrides.d" / "cnn-course.json"
+    settings = json.loads(course_settings.read_text())
     settings.setdefault("@jupyterlab/apputils-extension:notification", {})
     settings["@jupyterlab/apputils-extension:notification"]["doNotDisturbMode"] = True
     settings.update(USER_SETTINGS)

@@ -577,14 +577,35 @@ SPECS += [
     Spec(
         data.shapes,
         dict(n=2, size=16, seed=0),
-        {"n": ints(1), "size": ints(1), "seed": ints(0), "noise": reals(), "distractors": ints(0)},
+        {
+            "n": ints(1),
+            "size": ints(1),
+            "seed": ints(0),
+            "noise": reals(),
+            "distractors": ints(0),
+            "style": choices(data.SHAPE_STYLES),
+        },
         project=lambda r: r.images,
+        max_examples=40,
+    ),
+    Spec(
+        data.shortcut_shapes,
+        dict(n=2, seed=0),
+        {
+            "n": ints(1),
+            "seed": ints(0),
+            "marked_class": ints(0),
+            "rate": reals(),
+            "independent": flags(),
+            "size": ints(1),
+        },
+        project=lambda r: r[1],
         max_examples=40,
     ),
     Spec(
         data.shape_params,
         dict(n=2, size=16, seed=0),
-        {"n": ints(1), "size": ints(1), "seed": ints(0)},
+        {"n": ints(1), "size": ints(1), "seed": ints(0), "style": choices(data.SHAPE_STYLES)},
         project=lambda r: r.labels,
         max_examples=40,
     ),
@@ -653,6 +674,26 @@ SPECS += [
         explain.rank_correlation,
         dict(a=X2, b=X2**2),
         {"a": arrays(X2, (2, 3)), "b": arrays(X2**2, (2, 3))},
+    ),
+    Spec(
+        explain.mass_in_mask,
+        dict(maps=X2, masks=X2 > 0),
+        {"maps": arrays(X2, (2, 3)), "masks": bool_arrays(X2 > 0, (2, 3))},
+    ),
+    Spec(
+        explain.bootstrap_interval,
+        dict(values=X2[0], resamples=50),
+        {
+            "values": arrays(X2[0], (1,)),
+            "confidence": reals(),
+            "resamples": ints(1),
+            "seed": ints(0),
+        },
+    ),
+    Spec(
+        explain.baseline_map,
+        dict(x=X4[0], kind="edges"),
+        {"x": arrays(X4[0], (3, 4)), "kind": choices(explain.BASELINES), "seed": ints(0)},
     ),
 ]
 
@@ -772,12 +813,16 @@ _CNN_ARGS = {"in_channels": ints(1), "num_classes": ints(1), "widths": int_tuple
 SPECS += [
     *[
         Spec(fn, dict(in_channels=1, num_classes=3, widths=(2, 3)), _CNN_ARGS, **_MODEL)
-        for fn in (
-            architectures.simple_cnn,
-            architectures.SimpleCNN,
-            architectures.shapes_cnn,
-            architectures.ShapesCNN,
+        for fn in (architectures.simple_cnn, architectures.SimpleCNN)
+    ],
+    *[
+        Spec(
+            fn,
+            dict(in_channels=1, num_classes=3, widths=(2, 3)),
+            {**_CNN_ARGS, "convs_per_block": ints(1)},
+            **_MODEL,
         )
+        for fn in (architectures.shapes_cnn, architectures.ShapesCNN)
     ],
     Spec(
         architectures.mlp,
@@ -1142,5 +1187,18 @@ SKIPPED: dict[str, str] = {
     **dict.fromkeys(
         ["cnnlib.course.nav_markdown", "cnnlib.course.write_nav"],
         "the course's navigation cells: fixed data, tested in test_course.py",
+    ),
+    **dict.fromkeys(
+        [
+            f"cnnlib.hosting.{n}"
+            for n in (
+                "badges_markdown",
+                "binder_url",
+                "colab_cell_source",
+                "colab_url",
+                "write_launchers",
+            )
+        ],
+        "the notebooks' Colab and Binder launchers: fixed data, tested in test_hosting.py",
     ),
 }
