@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 from benchmarks._timing import print_table
 from cnnlib.course import LESSONS
@@ -24,7 +25,10 @@ DEFAULT_BUDGET_S = 15.0
 
 
 def cell_times(path: Path) -> list[float]:
-    """Seconds per cell to execute ``path`` top to bottom in a fresh kernel (start excluded)."""
+    """Seconds per cell to execute ``path`` top to bottom in a fresh kernel (start excluded).
+
+    A cell that raises ends the run: its time is the last entry, and ``failed`` is set on the
+    list (``getattr(times, "failed", None)``: the index of that cell)."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=600, kernel_name="python3")
     client.resources = {"metadata": {"path": str(path.parent)}}
@@ -32,9 +36,21 @@ def cell_times(path: Path) -> list[float]:
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
             t0 = time.perf_counter()
-            client.execute_cell(cell, index)
+            try:
+                client.execute_cell(cell, index)
+            except CellExecutionError:
+                times.append(time.perf_counter() - t0)
+                return _Failed(times, index)
             times.append(time.perf_counter() - t0)
     return times
+
+
+class _Failed(list):
+    """Cell times of a run that stopped at cell ``failed`` with an error."""
+
+    def __init__(self, times: list[float], failed: int) -> None:
+        super().__init__(times)
+        self.failed = failed
 
 
 def execution_time(path: Path) -> float:
@@ -53,6 +69,8 @@ def main() -> None:
             total += seconds
         slowest = max(range(len(times)), key=times.__getitem__)
         verdict = "ok" if seconds <= budget else "OVER"
+        if getattr(times, "failed", None) is not None:
+            verdict = f"ERROR in cell {times.failed}"
         rows.append(
             (
                 path.name,
