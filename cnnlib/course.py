@@ -63,7 +63,7 @@ LESSONS: tuple[Lesson, ...] = (
         views=("SlidingKernel", "PoolingView", "ActivationExplorer"),
         checkers="conv",
         budget_s=15.0,
-        smoke=("SlidingKernel", "col", 1),
+        smoke=("SlidingKernel", "col", 2),
     ),
     Lesson(
         2,

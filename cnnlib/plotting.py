@@ -210,15 +210,6 @@ def set_grid_lines(ax: Axes, shape: Sequence[int], lines: bool = True) -> None:
         ax.grid(False, which="minor")
 
 
-def update_grid(im: AxesImage, values: np.ndarray, vmin=None, vmax=None) -> None:
-    """Replace a grid's values (and its colour limits, when given) without a new artist."""
-    values = np.asarray(values, dtype=float)
-    im.set_data(values)
-    im.set_extent((-0.5, values.shape[1] - 0.5, values.shape[0] - 0.5, -0.5))
-    if vmin is not None or vmax is not None:
-        im.set_clim(vmin, vmax)
-
-
 def window_rect(
     ax: Axes,
     row: int,
@@ -251,39 +242,6 @@ def move_rect(rect: Rectangle, row: float, col: float, height: float, width: flo
     rect.set_xy((col - 0.5, row - 0.5))
     rect.set_width(width)
     rect.set_height(height)
-
-
-def cell_labels(ax: Axes, count: int, fontsize: float = 10) -> list[Text]:
-    """Create ``count`` hidden text artists to label cells with; reuse them with ``set_labels``.
-
-    Labelling only the cells the eye needs (the window) keeps a redraw fast.
-    """
-    return [
-        ax.text(0, 0, "", ha="center", va="center", fontsize=fontsize, visible=False, zorder=4)
-        for _ in range(count)
-    ]
-
-
-def set_labels(
-    labels: list[Text],
-    values: np.ndarray,
-    rows: np.ndarray,
-    cols: np.ndarray,
-    fmt: str = "{:.2g}",
-    color: str = "white",
-) -> None:
-    """Write ``values[k]`` at cell ``(rows[k], cols[k])`` on the k-th label; hide the rest."""
-    values = np.ravel(values)
-    rows = np.ravel(rows)
-    cols = np.ravel(cols)
-    for k, label in enumerate(labels):
-        if k < values.size:
-            label.set_position((cols[k], rows[k]))
-            label.set_text(fmt.format(values[k]))
-            label.set_color(color)
-            label.set_visible(True)
-        else:
-            label.set_visible(False)
 
 
 def figure_png(fig: Figure) -> bytes:

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from cnnlib import _conv_blas
 from cnnlib import conv as conv_module
 from cnnlib.conv import (
     avg_pool2d,
@@ -120,7 +121,7 @@ def test_conv2d_matches_torch(case):
     # both vectorised kernels, whichever conv2d picks for this size
     methods = ["im2col", "shift"] if kwargs["stride"] in (1, (1, 1)) else ["im2col"]
     for method in methods:
-        with mock.patch("cnnlib.conv._method", return_value=method):
+        with mock.patch("cnnlib._conv_blas.method", return_value=method):
             got = conv2d(x, weight, bias, padding_mode=mode, **kwargs)
         assert_close(got, expected, dtype)
 
@@ -148,9 +149,9 @@ def test_conv2d_larger_problems_match_torch(n, c_in, c_out, size, k, padding, di
     rng = np.random.default_rng(size)
     x = rng.standard_normal((n, c_in * 8, size, size + 3)).astype(np.float32)
     weight = rng.standard_normal((c_out * 8, c_in * 8, k, k)).astype(np.float32)
-    assert conv_module._method(
-        conv_module._ConvArgs(x, weight, None, 1, padding, dilation, 1, "zeros")
-    ) == ("shift" if c_in >= 2 else "im2col")
+    args = conv_module._ConvArgs(x, weight, None, 1, padding, dilation, 1, "zeros")
+    chosen = _conv_blas.method(args.stride, args.weight.shape[1], args.dtype)
+    assert chosen == ("shift" if c_in >= 2 else "im2col")
     bias = rng.standard_normal(c_out * 8).astype(np.float32)
     kwargs = dict(stride=1, padding=padding, dilation=dilation, groups=1)
     assert_close(
@@ -502,7 +503,7 @@ def test_im2col_in_chunks_of_images_matches_torch():
     x = rng.standard_normal((3, 4, 9, 8))
     w = rng.standard_normal((6, 2, 3, 3))
     expected = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), stride=2, groups=2).numpy()
-    with mock.patch.object(conv_module, "_IM2COL_BYTES", 1):
+    with mock.patch.object(_conv_blas, "IM2COL_BYTES", 1):
         assert_close(conv2d(x, w, stride=2, groups=2), expected, np.float64)
 
 
@@ -518,8 +519,8 @@ def test_im2col_stride_one_matches_torch(width, budget, mode):
     kwargs = dict(stride=1, padding=(1, 3), dilation=(2, 1), groups=2)
     expected = torch_conv(x, w, b, kwargs, mode)
     with (
-        mock.patch.object(conv_module, "_IM2COL_BYTES", budget),
-        mock.patch("cnnlib.conv._method", return_value="im2col"),
+        mock.patch.object(_conv_blas, "IM2COL_BYTES", budget),
+        mock.patch("cnnlib._conv_blas.method", return_value="im2col"),
     ):
         assert_close(conv2d(x, w, b, padding_mode=mode, **kwargs), expected, np.float32)
         assert_close(
@@ -541,9 +542,9 @@ def test_shift_form_copies_in_blocks_match_torch(block_bytes, block_rows, mode):
     kwargs = dict(stride=1, padding=(2, 1), dilation=(1, 2), groups=2)
     expected = torch_conv(x, w, b, kwargs, mode)
     with (
-        mock.patch.object(conv_module, "_BLOCK_BYTES", block_bytes),
-        mock.patch.object(conv_module, "_SHIFT_BLOCK_ROWS", block_rows),
-        mock.patch("cnnlib.conv._method", return_value="shift"),
+        mock.patch.object(_conv_blas, "BLOCK_BYTES", block_bytes),
+        mock.patch.object(_conv_blas, "SHIFT_BLOCK_ROWS", block_rows),
+        mock.patch("cnnlib._conv_blas.method", return_value="shift"),
     ):
         assert_close(conv2d(x, w, b, padding_mode=mode, **kwargs), expected, np.float32)
 

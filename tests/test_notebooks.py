@@ -132,6 +132,9 @@ def test_every_cell_has_slide_metadata(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_runs_twice_offline_with_the_same_outputs(path, tmp_path):
+    """What strict nbval (one fresh run against the saved outputs) cannot see: the notebook
+    runs with the network blocked, running it again in the same kernel (a learner's second Run
+    All) gives the same outputs, and it leaves no matplotlib figure open."""
     nb = _load(path)
     cells = [c for c in nb.cells if c.cell_type == "code"]
     block = nbformat.v4.new_code_cell(BLOCK_NETWORK)

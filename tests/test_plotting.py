@@ -38,16 +38,6 @@ def test_figure_png_is_the_rendered_figure():
     np.testing.assert_array_equal(np.asarray(img), np.asarray(fig.canvas.buffer_rgba()))
 
 
-def test_set_labels_writes_values_and_hides_the_rest():
-    fig = plotting.new_figure()
-    ax = fig.add_subplot()
-    labels = plotting.cell_labels(ax, 4)
-    plotting.set_labels(labels, np.array([1.5, -2.0]), np.array([0, 1]), np.array([2, 3]))
-    assert [t.get_text() for t in labels[:2]] == ["1.5", "-2"]
-    assert labels[1].get_position() == (3, 1)
-    assert [t.get_visible() for t in labels] == [True, True, False, False]
-
-
 def test_lecture_style_enlarges_type_and_views_and_switches_back():
     default_size = mpl.rcParams["font.size"]
     try:

@@ -26,7 +26,8 @@ from cnnlib.widgets import (
     SaliencyView,
     SlidingKernel,
 )
-from cnnlib.widgets._fastdraw import GlyphText, PixelImage
+from cnnlib.widgets._cells import PixelImage
+from cnnlib.widgets._text import GlyphText
 
 
 def pixels(view) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""cnnlib.widgets._fastdraw: CachedText against matplotlib's own Text (the same pixels), and
+"""cnnlib.widgets._text and _cells: CachedText against matplotlib's own Text (the same pixels), and
 the cell labels of short_number; PixelImage against matplotlib's images, GlyphText against
 Text, the PNG writer and the cell text colours."""
 
@@ -17,7 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.transforms import IdentityTransform
 
-from cnnlib.widgets._fastdraw import CachedText, PixelImage, short_number
+from cnnlib.widgets._cells import PixelImage, short_number
+from cnnlib.widgets._text import CachedText
 
 STYLES = [
     {"fontsize": 12, "ha": "right", "va": "center"},
@@ -147,7 +148,7 @@ def test_sliding_kernel_output_label_on_a_0_255_image() -> None:
 def draw_image(fast: bool, data, origin="upper", extent=None, lims=None, aspect="equal"):
     from matplotlib.figure import Figure
 
-    from cnnlib.widgets._fastdraw import imshow
+    from cnnlib.widgets._cells import imshow
 
     fig = Figure(figsize=(3.1, 2.3), dpi=80)
     FigureCanvasAgg(fig)
@@ -252,7 +253,7 @@ def ink_box(rgba: np.ndarray) -> tuple[int, int, int, int]:
 )
 def test_glyph_text_lands_where_text_does(x, y, s, style) -> None:
     """Composed at whole pixels from cached glyphs: the ink is matplotlib's, within a pixel."""
-    from cnnlib.widgets._fastdraw import GlyphText
+    from cnnlib.widgets._text import GlyphText
 
     style = {k: v for k, v in style.items() if k != "alpha"}
     expected = render(Text, [(x, y, s, style)], 100)
@@ -263,7 +264,7 @@ def test_glyph_text_lands_where_text_does(x, y, s, style) -> None:
 def test_glyph_text_replays_only_what_did_not_change() -> None:
     """An unchanged label is pasted from its last draw; a changed one is composed again, and
     both show what a new label would."""
-    from cnnlib.widgets._fastdraw import GlyphText
+    from cnnlib.widgets._text import GlyphText
 
     def figure(text: str, dx: float = 0.0):
         fig = Figure(figsize=(3, 1.5), dpi=100)
@@ -291,7 +292,7 @@ def test_glyph_text_replays_only_what_did_not_change() -> None:
 
 def test_number_pairs_are_all_learnt_at_once(monkeypatch) -> None:
     """After a font's first string, a number never seen before needs no layout."""
-    from cnnlib.widgets import _fastdraw as fd
+    from cnnlib.widgets import _text as fd
 
     assert len(fd.WARM_PAIRS) == len(fd.WARM_CHARS) ** 2 + 1
     assert all(a + b in fd.WARM_PAIRS for a in fd.WARM_CHARS for b in fd.WARM_CHARS)

@@ -35,7 +35,8 @@ from cnnlib.shapes import (
     explain_conv_transpose_output_size,
 )
 from cnnlib.widgets._base import check_slider_limits
-from cnnlib.widgets._fastdraw import BlitView, imshow
+from cnnlib.widgets._blit import BlitView
+from cnnlib.widgets._cells import imshow
 
 MAX_SIZE = 10
 MAX_KERNEL = 5

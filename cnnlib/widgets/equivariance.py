@@ -29,7 +29,7 @@ from cnnlib.equivariance import (
 )
 from cnnlib.plotting import DIVERGING, SEQUENTIAL, symmetric_limits
 from cnnlib.widgets._base import View
-from cnnlib.widgets._fastdraw import imshow
+from cnnlib.widgets._cells import imshow
 
 #: the 3 x 3 kernel of the convolution layers: an oblique edge detector (asymmetric on purpose)
 KERNEL = np.array([[1.0, 2.0, 0.0], [2.0, 0.0, -2.0], [0.0, -2.0, -1.0]]) / 4.0

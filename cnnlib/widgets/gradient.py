@@ -39,7 +39,7 @@ from cnnlib.plotting import (
 )
 from cnnlib.shapes import conv_output_size
 from cnnlib.widgets._base import View
-from cnnlib.widgets._fastdraw import imshow
+from cnnlib.widgets._cells import imshow
 from cnnlib.widgets._position import RasterPosition
 
 MODES = ("dL/dx", "dL/dw")

@@ -37,7 +37,8 @@ from cnnlib.params import count_macs, count_params
 from cnnlib.plotting import HIGHLIGHT, SEQUENTIAL
 from cnnlib.receptive import receptive_field_of
 from cnnlib.widgets._base import check_slider_limits
-from cnnlib.widgets._fastdraw import BlitView, imshow
+from cnnlib.widgets._blit import BlitView
+from cnnlib.widgets._cells import imshow
 
 #: feature maps drawn per layer
 MAPS = 8

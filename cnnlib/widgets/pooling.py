@@ -26,8 +26,8 @@ from cnnlib.conv import avg_pool2d, max_pool2d
 from cnnlib.data import default_feature_map
 from cnnlib.plotting import ACCENT, HIGHLIGHT, SEQUENTIAL, move_rect, window_rect
 from cnnlib.shapes import pool_output_size
-from cnnlib.widgets._fastdraw import (
-    BlitView,
+from cnnlib.widgets._blit import BlitView
+from cnnlib.widgets._cells import (
     cell_grid,
     cell_mesh,
     fit_fontsize,

@@ -33,7 +33,9 @@ from cnnlib._validate import check_bool
 from cnnlib.plotting import ACCENT, HIGHLIGHT, MUTED
 from cnnlib.receptive import receptive_field, unit_windows
 from cnnlib.shapes import conv_output_size
-from cnnlib.widgets._fastdraw import BlitView, CachedText, imshow
+from cnnlib.widgets._blit import BlitView
+from cnnlib.widgets._cells import imshow
+from cnnlib.widgets._text import CachedText
 
 #: a layer: (kind, kernel_size, stride, dilation); convolutions are padded d(k-1)//2, pools 0
 PRESETS: dict[str, list[tuple[str, int, int, int]]] = {

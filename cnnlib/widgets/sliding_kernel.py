@@ -33,8 +33,8 @@ from cnnlib.plotting import (
     window_rect,
 )
 from cnnlib.shapes import conv_output_size
-from cnnlib.widgets._fastdraw import (
-    BlitView,
+from cnnlib.widgets._blit import BlitView
+from cnnlib.widgets._cells import (
     cell_grid,
     cell_mesh,
     fit_fontsize,

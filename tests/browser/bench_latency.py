@@ -14,7 +14,7 @@ import statistics
 
 import pytest
 
-from .conftest import _lab, open_notebook, run_all, view_locator, wait_for_idle
+from .helpers import _lab, open_notebook, run_all, view_locator, wait_for_idle
 
 pytestmark = pytest.mark.browser
 

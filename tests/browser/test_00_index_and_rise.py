@@ -24,7 +24,7 @@ from jupyter_core.paths import jupyter_path
 
 from cnnlib import course
 
-from .conftest import (
+from .helpers import (
     _lab,
     error_outputs,
     figure_png,

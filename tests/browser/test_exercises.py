@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from .conftest import kernel_status, open_notebook, screenshot, wait_until
+from .helpers import kernel_status, open_notebook, screenshot, wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ import pytest
 from cnnlib import course
 from cnnlib.widgets import VIEWS
 
-from .conftest import (
+from .helpers import (
     _lab,
     open_notebook,
     run_all,

@@ -1082,7 +1082,6 @@ SKIPPED: dict[str, str] = {
         [
             f"cnnlib.plotting.{n}"
             for n in (
-                "cell_labels",
                 "draw_box_graph",
                 "draw_conv_grid",
                 "figure_png",
@@ -1090,11 +1089,9 @@ SKIPPED: dict[str, str] = {
                 "move_rect",
                 "new_figure",
                 "set_grid_lines",
-                "set_labels",
                 "show_grid",
                 "show_images",
                 "symmetric_limits",
-                "update_grid",
                 "window_rect",
             )
         ],
