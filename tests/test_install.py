@@ -12,13 +12,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import sysconfig
-import venv
 import zipfile
 from pathlib import Path
 
 import pytest
+from fresh_install import build_wheel, clean_env, fresh_venv, run
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTENSION = "share/jupyter/labextensions/cnn-course-slides"
@@ -26,44 +24,9 @@ SETTINGS = "share/jupyter/lab/settings/overrides.d/cnn-course.json"
 SOURCE_SETTINGS = ROOT / "jupyter" / "lab" / "settings" / "overrides.d" / "cnn-course.json"
 
 
-def _clean_env(**extra: str) -> dict[str, str]:
-    """The test's environment without anything that points Jupyter or pip elsewhere."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("JUPYTER", "PYTHON", "VIRTUAL_ENV", "PIP_"))
-    }
-    return {**env, "PIP_NO_BUILD_ISOLATION": "0", **extra}  # "0" turns isolation off (offline)
-
-
-def _fresh_venv(path: Path) -> Path:
-    """A new virtual environment that sees this one's packages; returns its python."""
-    venv.create(path, with_pip=False)
-    python = path / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    site = subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    Path(site, "borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    return python
-
-
-def _run(cmd, cwd, env=None) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [str(c) for c in cmd], cwd=cwd, env=env or _clean_env(), capture_output=True, text=True
-    )
-    assert result.returncode == 0, f"{cmd} failed:\n{result.stdout}\n{result.stderr}"
-    return result
-
-
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", out, ROOT], cwd=out)
-    (built,) = out.glob("cnnlib-*.whl")
-    return built
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 def test_the_wheel_carries_the_extension_and_the_settings(wheel):
@@ -78,20 +41,20 @@ def test_the_wheel_carries_the_extension_and_the_settings(wheel):
 
 
 def test_pip_install_of_the_wheel_gives_jupyterlab_the_extension_and_the_settings(wheel, tmp_path):
-    python = _fresh_venv(tmp_path / "fresh")
-    _run([python, "-m", "pip", "install", "--no-deps", "--quiet", wheel], cwd=tmp_path)
-    prefix = Path(_run([python, "-c", "import sys; print(sys.prefix)"], tmp_path).stdout.strip())
-    env = _clean_env(HOME=str(tmp_path / "home"))  # no user-level extensions or settings
-    where = _run([python, "-c", "import cnnlib; print(cnnlib.__file__)"], tmp_path, env).stdout
+    python = fresh_venv(tmp_path / "fresh")
+    run([python, "-m", "pip", "install", "--no-deps", "--quiet", wheel], cwd=tmp_path)
+    prefix = Path(run([python, "-c", "import sys; print(sys.prefix)"], tmp_path).stdout.strip())
+    env = clean_env(HOME=str(tmp_path / "home"))  # no user-level extensions or settings
+    where = run([python, "-c", "import cnnlib; print(cnnlib.__file__)"], tmp_path, env).stdout
     assert Path(where.strip()).is_relative_to(prefix), "cnnlib was not imported from the wheel"
     # `jupyter labextension list` and `jupyter lab path`, run by the new environment's python
-    listed = _run([python, "-m", "jupyterlab.labextensions", "list"], tmp_path, env)
+    listed = run([python, "-m", "jupyterlab.labextensions", "list"], tmp_path, env)
     text = listed.stdout + listed.stderr
     section = text.split(str(prefix / "share" / "jupyter" / "labextensions"), 1)
     assert len(section) == 2, f"no extensions listed under the new environment:\n{text}"
     assert "cnn-course-slides v0.1.0" in section[1].split("\n\n")[0]
     assert "enabled" in section[1] and "OK" in section[1]
-    paths = _run([python, "-m", "jupyterlab", "path"], tmp_path, env).stdout
+    paths = run([python, "-m", "jupyterlab", "path"], tmp_path, env).stdout
     app_dir = Path(paths.split("Application directory:", 1)[1].split("\n")[0].strip())
     installed = app_dir / "settings" / "overrides.d" / "cnn-course.json"
     assert json.loads(installed.read_text()) == json.loads(SOURCE_SETTINGS.read_text())
@@ -101,10 +64,10 @@ def test_pip_install_of_the_wheel_gives_jupyterlab_the_extension_and_the_setting
 def test_postbuild_installs_under_nb_python_prefix(tmp_path):
     """Binder: repo2docker's environment lives at ${NB_PYTHON_PREFIX}, not ${CONDA_DIR}."""
     prefix = tmp_path / "srv" / "conda" / "envs" / "notebook"
-    _fresh_venv(prefix)
+    fresh_venv(prefix)
     conda_dir = tmp_path / "srv" / "conda"
-    env = _clean_env(NB_PYTHON_PREFIX=str(prefix), CONDA_DIR=str(conda_dir))
-    result = _run(["bash", ROOT / "postBuild"], cwd=tmp_path, env=env)
+    env = clean_env(NB_PYTHON_PREFIX=str(prefix), CONDA_DIR=str(conda_dir))
+    result = run(["bash", ROOT / "postBuild"], cwd=tmp_path, env=env)
     assert f"are in {prefix}" in result.stdout
     assert (prefix / EXTENSION / "package.json").is_file()
     assert json.loads((prefix / SETTINGS).read_text()) == json.loads(SOURCE_SETTINGS.read_text())
@@ -136,7 +99,7 @@ def _make(tmp_path: Path, pythons: dict[str, str], *args: str, venv_version: str
     make = shutil.which("make")
     # only the fake interpreters on PATH (this machine's /usr/bin has a python3.11 of its own);
     # the recipes that run here use shell built-ins only
-    env = {**_clean_env(), "PATH": str(bindir)}
+    env = {**clean_env(), "PATH": str(bindir)}
     return subprocess.run(
         [make, "--no-print-directory", *args], cwd=work, env=env, capture_output=True, text=True
     ), work
