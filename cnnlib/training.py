@@ -413,7 +413,7 @@ def save_shapes_weights(path: str | Path = SHAPES_WEIGHTS, seed: int = 0) -> Sha
             "history": run.history,
             "net": SHAPES_NET,
             "recipe": SHAPES_RECIPE,
-            "seed": seed,
+            "seed": int(seed),
         },
         path,
     )
@@ -434,7 +434,7 @@ def load_shapes_cnn(path: str | Path = SHAPES_WEIGHTS) -> tuple[nn.Module, dict]
 def trained_shapes_cnn(seed: int = 0) -> ShapesRun:
     """Notebook 08's trained network: for ``seed=0`` the weights shipped with cnnlib
     (``SHAPES_WEIGHTS``, written by ``make weights`` from ``train_shapes_cnn(0)``; its data
-    regenerated from the seed), otherwise ``train_shapes_cnn(seed)``, trained on first use.
+    regenerated from its seed), otherwise ``train_shapes_cnn(seed)``, trained on first use.
     The same object every time (the views' no-argument constructors share one network)."""
     from cnnlib.data import shapes
 
