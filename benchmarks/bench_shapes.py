@@ -1,9 +1,10 @@
-"""Notebook 08's data and network: ``shapes(10000)`` (target under 2 s) and training the
-shapes network with ``train_shapes_cnn()`` (target under 30 s on the 2-core machine).
+"""Notebook 08's data and network: ``shapes(10000)`` (target under 2 s) and the retraining of
+the network shipped in ``cnnlib/weights`` (``make weights``: ``train_shapes_cnn()``, seed 0).
 
-Wall and CPU seconds: a shared machine inflates the wall time; the training runs on one
-thread (``cnnlib.training.deterministic``), so its CPU time is what it costs alone and is the
-column checked against the target.
+That training takes minutes, more than a notebook's live budget, so 08 loads the weights; the
+bench reports its time and checks its test accuracy against the 90 % target. Wall and CPU
+seconds: a shared machine inflates the wall time; the training runs on one thread
+(``cnnlib.training.deterministic``), so its CPU time is what it costs alone.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from benchmarks._timing import median_time, print_table
 
 SHAPES_TARGET_S = 2.0
-TRAIN_TARGET_S = 30.0
+ACCURACY_TARGET = 0.9
 
 
 def main() -> None:
@@ -26,15 +27,21 @@ def main() -> None:
     train_s, train_cpu = time.perf_counter() - t0, time.process_time() - c0
     accuracy = run.history["test_accuracy"][-1]
     print_table(
-        ["step", "wall s", "cpu s", "target s", "verdict"],
+        ["step", "wall s", "cpu s", "target", "verdict"],
         [
-            ("shapes(10000)", f"{shapes_s:.2f}", "", SHAPES_TARGET_S, _verdict(shapes_s, 2.0)),
             (
-                f"train_shapes_cnn() -> test accuracy {accuracy:.3f}",
+                "shapes(10000)",
+                f"{shapes_s:.2f}",
+                "",
+                f"< {SHAPES_TARGET_S} s",
+                _verdict(shapes_s, 2.0),
+            ),
+            (
+                f"make weights: train_shapes_cnn() -> test accuracy {accuracy:.3f}",
                 f"{train_s:.1f}",
                 f"{train_cpu:.1f}",
-                TRAIN_TARGET_S,
-                _verdict(train_cpu, TRAIN_TARGET_S),
+                f">= {ACCURACY_TARGET:.0%} accuracy",
+                "meets" if accuracy >= ACCURACY_TARGET else "MISSES",
             ),
         ],
     )

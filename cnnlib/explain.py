@@ -845,11 +845,12 @@ def pointing_game(
     refused, even one of exact 0s and 1s (write ``m > 0``): a mask is not a weighting.
     Returns a bool per image; ``mean()`` is the pointing accuracy.
 
-    Zhang et al. count a hit within 15 pixels on 224 x 224 images (about 7 % of the side), so
-    that a coarse map is not failed for peaking just beside a small object; on 32 x 32 images
-    that is ``tolerance=15 * 32 / 224``, about 2 pixels. A CAM of ``shapes_cnn`` lives on an
-    8 x 8 grid (stride 4) and its units see the object's outline, so its peak often lies a
-    pixel or two outside the mask: ``tolerance=0`` is the strict version of the game.
+    Zhang et al. count a hit within 15 pixels, so that a coarse map is not failed for peaking
+    just beside a small object; they score maps resized to the original images (about
+    500 x 375 pixels), so 15 pixels are 3-4 % of the side: about ``tolerance=1`` on 32 x 32
+    images. A CAM of ``shapes_cnn`` lives on an 8 x 8 grid (stride 4) and its units see the
+    object's outline, so its peak often lies a pixel or two outside the mask:
+    ``tolerance=0`` is the strict version of the game.
 
     ``on_grid=True`` plays on the map's own coarser grid instead (its size must divide the
     mask's): a cell counts as object when any of its pixels is, and the peak cell must be

@@ -413,7 +413,7 @@ def save_shapes_weights(path: str | Path = SHAPES_WEIGHTS, seed: int = 0) -> Sha
             "history": run.history,
             "net": SHAPES_NET,
             "recipe": SHAPES_RECIPE,
-            "seed": seed,
+            "seed": int(seed),
         },
         path,
     )

@@ -265,7 +265,8 @@ def test_every_unit_of_every_conv_layer_adds_up_on_five_images(trained_small):
             out = acts[name]
             k, i, j = (a.ravel() for a in np.indices(out.shape))
             windows, kernels, *_ = ex.conv_unit_terms(conv, torch.as_tensor(x_in), k, i, j)
-            totals = (windows * kernels).sum((1, 2, 3)) + conv.bias.detach().double().numpy()[k]
+            assert conv.bias is None  # shapes_cnn: no bias before batch norm
+            totals = (windows * kernels).sum((1, 2, 3))
             np.testing.assert_allclose(totals, out.ravel(), rtol=1e-5, atol=1e-5)
 
 
@@ -446,12 +447,13 @@ def test_cascading_randomization_goes_top_down_and_leaves_the_model_alone():
     before = {k: v.clone() for k, v in model.state_dict().items()}
     result = ex.cascading_randomization(model, x, t, methods=("saliency", "grad_cam"), seed=3)
     assert result.layers == [
-        "original", "classifier", "features.conv3", "features.conv2", "features.conv1",
+        "original", "classifier", "features.bn3", "features.conv3", "features.bn2",
+        "features.conv2", "features.bn1", "features.conv1",
     ]  # fmt: skip
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k
     for rho in result.correlations.values():
-        assert rho.shape == (5, 3) and np.all(rho[0] == 1)
+        assert rho.shape == (8, 3) and np.all(rho[0] == 1)
     # step 1 by hand: the classifier re-initialised under seed 3
     import copy
 

@@ -89,13 +89,12 @@ def test_default_view_shows_the_trained_network_and_every_step(view):
     from cnnlib.training import trained_shapes_cnn
 
     assert view._model is trained_shapes_cnn().model
-    assert [name for name, _, _ in view.state["overview"]][:4] == [
-        "features.conv1",
-        "features.relu1",
-        "features.pool1",
-        "features.conv2",
-    ]  # every convolution, activation and pooling step, as cnnlib.explain.activations lists them
-    assert view.state["steps"] == len(view.state["overview"]) == 9
+    # 6 convolutions, 6 ReLUs, 2 max pools and the average pool: more steps than MAX_COLUMNS,
+    # so the overview shows the convolutions
+    assert view.state["steps"] == 6 + 6 + 2 + 1 > MAX_COLUMNS
+    assert [name for name, _, _ in view.state["overview"]] == [
+        f"features.conv{k}" for k in range(1, 7)
+    ]
     check_unit(view)
 
 
@@ -169,7 +168,7 @@ def test_shown_inputs_are_the_largest_absolute_contributions_in_channel_order():
 
 
 def test_the_readout_says_the_pool_keeps_the_window_maximum_beside_the_unit(view):
-    view.set_controls(layer="features.conv1", channel=2, row=5, col=6)
+    view.set_controls(layer="features.conv2", channel=2, row=5, col=6)  # pool1 follows
     s = view.state
     names = [name for name, _ in s["after"]]
     assert names == ["batch norm", "ReLU", "max pool"]
@@ -183,7 +182,7 @@ def test_the_readout_says_the_pool_keeps_the_window_maximum_beside_the_unit(view
     # the window's maximum, recomputed with torch from the hooked ReLU output
     model, x = view._model, view._x[s["image"] : s["image"] + 1]
     with torch.no_grad():
-        relu_out = model.features[:3](x)[0, s["channel"]]
+        relu_out = model.features[:6](x)[0, s["channel"]]  # conv1, bn1, relu1, conv2, bn2, relu2
     window = relu_out[s["row"] // 2 * 2 : s["row"] // 2 * 2 + 2, s["col"] // 2 * 2 :][:, :2]
     assert pooled == pytest.approx(float(window.max()), abs=1e-6)
     assert relu == pytest.approx(float(relu_out[s["row"], s["col"]]), abs=1e-6)
