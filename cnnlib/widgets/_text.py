@@ -348,6 +348,10 @@ def _draw_text_composed(
     img, dx, dy = hit
     if img.size == 0:
         return
+    if ix + dx < 0 or iy + dy - img.shape[0] < 0:  # Agg's draw_image misplaces a clipped paste
+        if record is not None:
+            record.append(None)
+        return RendererAgg.draw_text(renderer, gc, x, y, s, prop, angle, ismath, mtext)
     gc1 = renderer.new_gc()
     gc1.copy_properties(gc)
     gc1.set_alpha(1.0)  # the bitmap carries the text's alpha already
