@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -58,22 +59,28 @@ def fresh_venv(path: Path) -> Path:
 
 
 def link_jupyter_data(prefix: Path) -> int:
-    """Link every borrowed package's ``share/jupyter`` files, except cnnlib's, under ``prefix``;
-    returns how many."""
+    """Hard-link (or copy) every borrowed package's Jupyter files (``share/jupyter``: pages,
+    lab extensions, kernel spec; ``etc/jupyter``: server extensions enabled), except cnnlib's,
+    under ``prefix``; returns how many. (Not symlinks: the server refuses a static file whose
+    real path leaves its static directory.)"""
     purelib = Path(sysconfig.get_paths()["purelib"])
-    share = Path(sys.prefix).resolve() / "share"
+    here = Path(sys.prefix).resolve()
+    jupyter_dirs = [here / "share" / "jupyter", here / "etc" / "jupyter"]
     linked = 0
     for dist in importlib.metadata.distributions():
         if dist.metadata["Name"] == "cnnlib":
             continue
         for file in dist.files or []:
             source = (purelib / file).resolve()
-            if not source.is_relative_to(share / "jupyter"):
+            if not any(source.is_relative_to(d) for d in jupyter_dirs):
                 continue
-            target = prefix / "share" / source.relative_to(share)
+            target = prefix / source.relative_to(here)
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.symlink_to(source)
+                try:
+                    os.link(source, target)
+                except OSError:  # another file system
+                    shutil.copy2(source, target)
                 linked += 1
     return linked
 

@@ -15,6 +15,7 @@ conftest).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -30,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fresh_install import wheel_environment
 
+from . import helpers
 from .helpers import NOTEBOOKS, REPO, Lab, set_lab
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,10 +59,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _write_user_settings(settings_dir: Path) -> None:
-    """The course's lab settings (what `pip install` puts in overrides.d) plus test settings."""
+def _write_user_settings(settings_dir: Path, course: bool = True) -> None:
+    """The test settings, and with ``course`` the course's lab settings (what `pip install`
+    puts in overrides.d)."""
     course_settings = REPO / "jupyter" / "lab" / "settings" / "overrides.d" / "cnn-course.json"
-    settings = json.loads(course_settings.read_text())
+    settings = json.loads(course_settings.read_text()) if course else {}
     settings.setdefault("@jupyterlab/apputils-extension:notification", {})
     settings["@jupyterlab/apputils-extension:notification"]["doNotDisturbMode"] = True
     settings.update(USER_SETTINGS)
@@ -77,31 +81,41 @@ def _log_tail(log: Path, n: int = 40) -> str:
         return "(no log)"
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """Start JupyterLab on a copy of notebooks/; shut it down after the session."""
-    base = tmp_path_factory.mktemp("jupyterlab")
+@contextlib.contextmanager
+def running_lab(
+    base: Path, python: Path | str = sys.executable, *, from_checkout: bool = True
+) -> Iterator[Lab]:
+    """JupyterLab run by ``python`` on a copy of notebooks/ under ``base``, stopped on exit.
+
+    ``from_checkout``: the kernel imports cnnlib from this checkout and the course's lab settings
+    are written into the user settings; otherwise both must come from ``python``'s environment
+    (an install from the wheel), and only the test settings are written.
+    """
     root = base / "notebooks"
     shutil.copytree(
         NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
     )
     settings_dir = base / "user-settings"
-    _write_user_settings(settings_dir)
+    _write_user_settings(settings_dir, course=from_checkout)
     (base / "workspaces").mkdir()
     port = _free_port()
     token = secrets.token_hex(24)
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if from_checkout or not k.startswith("PYTHON")}
     # The kernel must use the inline backend (MPLBACKEND=Agg from `make test` would leak into it).
     env.pop("MPLBACKEND", None)
     env["JUPYTER_RUNTIME_DIR"] = str(base / "runtime")
     env["JUPYTER_CONFIG_DIR"] = str(base / "config")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    if from_checkout:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    else:
+        env.pop("VIRTUAL_ENV", None)
+        env["HOME"] = str(base / "home")  # no user-level extensions or settings
+        (base / "home").mkdir()
     log = base / "server.log"
     cmd = [
-        sys.executable,
+        str(python),
         "-m",
-        "jupyter",
-        "lab",
+        "jupyterlab",  # not `jupyter lab`: a fresh environment has no jupyter-lab script
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
@@ -136,18 +150,36 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             process.kill()
             pytest.fail(f"JupyterLab did not answer /api/status in time:\n{_log_tail(log)}")
         time.sleep(0.3)
-    running = Lab(url=url, token=token, root=root, process=process, log=log)
-    set_lab(running)
     try:
-        yield running
+        yield Lab(url=url, token=token, root=root, process=process, log=log)
     finally:
-        set_lab(None)
         process.terminate()
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """Start JupyterLab from this .venv on a copy of notebooks/; shut it down after the session."""
+    with running_lab(tmp_path_factory.mktemp("jupyterlab")) as running:
+        set_lab(running)
+        try:
+            yield running
+        finally:
+            set_lab(None)
+
+
+@pytest.fixture(scope="module")
+def wheel_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """JupyterLab from a fresh environment where cnnlib, its slides extension and its lab
+    settings come only from the wheel (what `pip install .` without make gives)."""
+    base = tmp_path_factory.mktemp("wheel-install")
+    python = wheel_environment(base)
+    with running_lab(base / "lab", python, from_checkout=False) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -170,9 +202,9 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
-@pytest.fixture
-def page(lab: Lab, browser: Any) -> Iterator[Any]:
-    """A fresh page (own context: cookies, storage) at 1400 x 1000, closed after the test."""
+@contextlib.contextmanager
+def _new_page(browser: Any) -> Iterator[Any]:
+    """A fresh page (own context: cookies, storage) at 1400 x 1000, closed afterwards."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(60_000)
     pg = context.new_page()
@@ -182,3 +214,22 @@ def page(lab: Lab, browser: Any) -> Iterator[Any]:
         yield pg
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(lab: Lab, browser: Any) -> Iterator[Any]:
+    """A fresh page on the checkout's JupyterLab (``lab``), closed after the test."""
+    with _new_page(browser) as pg:
+        yield pg
+
+
+@pytest.fixture
+def wheel_page(wheel_lab: Lab, browser: Any) -> Iterator[Any]:
+    """A fresh page on ``wheel_lab``: the helpers talk to that server during the test."""
+    previous = helpers.current_lab()
+    set_lab(wheel_lab)
+    try:
+        with _new_page(browser) as pg:
+            yield pg
+    finally:
+        set_lab(previous)

@@ -53,6 +53,11 @@ def set_lab(lab: Lab | None) -> None:
     _LAB = lab
 
 
+def current_lab() -> Lab | None:
+    """The server the helpers talk to now (None outside a browser test)."""
+    return _LAB
+
+
 # -- helpers -----------------------------------------------------------------------------
 
 

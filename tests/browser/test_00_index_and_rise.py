@@ -16,7 +16,9 @@ only (``SlideWidgetUnavailable``): every other step must still pass.
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,7 @@ from jupyter_core.paths import jupyter_path
 from cnnlib import course
 
 from .helpers import (
+    REPO,
     _lab,
     error_outputs,
     figure_png,
@@ -87,6 +90,50 @@ def _present_slide(rise):
 )
 def test_rise_slide_with_a_working_view(page):
     start = time.monotonic()
+    _slides_show_a_live_view(page, "rise_01")
+    print(f"RISE test took {time.monotonic() - start:.1f} s")
+
+
+def test_slides_from_a_pip_install_of_the_wheel(wheel_page):
+    """What a student gets from `pip install .` and `jupyter lab`, without make: cnnlib, the
+    slides extension and the lab settings all come from the wheel (tests/fresh_install.py)."""
+    lab = _lab()
+    rise = _lab_settings(lab, "jupyterlab-rise:plugin")
+    assert rise["theme"] == "white" and rise["scroll"] is True, (
+        f"the course's slide settings (overrides.d in the wheel) are not in effect: {rise}"
+    )
+    notification = _lab_settings(lab, "@jupyterlab/apputils-extension:notification")
+    assert notification["fetchNews"] == "false" and notification["checkForUpdates"] is False
+    _slides_show_a_live_view(wheel_page, "wheel_rise_01")
+    # the kernel behind those slides imports cnnlib from the wheel's environment
+    where = wheel_page.evaluate(KERNEL_PRINT, "import cnnlib; print(cnnlib.__file__)")
+    assert Path(where.strip()).is_relative_to(lab.root.parents[1]), where
+    assert not Path(where.strip()).is_relative_to(REPO), where
+
+
+#: run ``code`` in the kernel of the open notebook and return what it prints
+KERNEL_PRINT = """async (code) => {
+  const panel = Array.from(window.jupyterapp.shell.widgets('main')).find(w => w.sessionContext);
+  const future = panel.sessionContext.session.kernel.requestExecute({code});
+  let out = '';
+  future.onIOPub = (m) => { if (m.header.msg_type === 'stream') out += m.content.text; };
+  await future.done;
+  return out;
+}"""
+
+
+def _lab_settings(lab, plugin: str) -> dict:
+    """The settings JupyterLab gives ``plugin``: its schema's defaults, which overrides.d
+    replaces, under the user's own settings."""
+    with urllib.request.urlopen(lab.lab_url(f"/lab/api/settings/{plugin}"), timeout=30) as r:
+        answer = json.loads(r.read())
+    defaults = {k: v.get("default") for k, v in answer["schema"]["properties"].items()}
+    return {**defaults, **answer["settings"]}
+
+
+def _slides_show_a_live_view(page, shot_prefix: str) -> None:
+    """Run All in 01 and save, open its slides with Alt+R, walk to the SlidingKernel slide and
+    move its slider with the keyboard: the view is live and the slide does not turn."""
     notebook = "01_convolution.ipynb"
     open_notebook(page, notebook)
     run_all(page)
@@ -133,7 +180,7 @@ def test_rise_slide_with_a_working_view(page):
     assert on_view_slide(), "no slide shows the SlidingKernel cell"
     slide = _present_slide(rise)
     rise.wait_for_timeout(1500)  # let reveal.js finish its transition and layout
-    shot = screenshot(rise, "rise_01_sliding_kernel_slide")
+    shot = screenshot(rise, f"{shot_prefix}_sliding_kernel_slide")
 
     view = slide.locator(".cnnlib-view.cnnlib-SlidingKernel")
     try:
@@ -159,5 +206,4 @@ def test_rise_slide_with_a_working_view(page):
     assert slider_value(view, "col") == str(int(col) + 1)
     wait_until(lambda: figure_png(view) != before, what="the figure to change")
     assert on_view_slide(), "the arrow key on the slider also turned the slide"
-    screenshot(rise, "rise_01_sliding_kernel_moved")
-    print(f"RISE test took {time.monotonic() - start:.1f} s")
+    screenshot(rise, f"{shot_prefix}_sliding_kernel_moved")
