@@ -267,6 +267,24 @@ def test_max_pool2d_indices_of_a_known_plane():
     np.testing.assert_array_equal(indices, [[5, 7], [13, 15]])
 
 
+def test_max_pool2d_tied_windows_report_the_first_maximum_as_torch():
+    """Ties, forward: each 2x2 window of this plane holds its maximum twice or more; by hand the
+    reported index is the first in row-major order (torch's rule, a strict ``>`` scan), and
+    torch's ``return_indices`` agrees (overlapping windows, stride 1, and after a ReLU)."""
+    x = np.array([[1.0, 3.0, 3.0], [3.0, 3.0, 0.0], [0.0, 0.0, 0.0]])
+    values, indices = max_pool2d(x, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(values, [[3, 3], [3, 3]])
+    np.testing.assert_array_equal(indices, [[1, 1], [3, 4]])  # by hand
+    _, t_indices = F.max_pool2d(torch.from_numpy(x)[None], 2, 1, return_indices=True)
+    np.testing.assert_array_equal(indices, t_indices[0].numpy())
+    relu = np.maximum(np.random.default_rng(0).integers(-3, 2, size=(2, 3, 7, 7)), 0) * 1.0
+    for args in ((2, 2), (3, 1, 1), (3, 2, 1, 2)):
+        got, idx = max_pool2d(relu, *args, return_indices=True)
+        want, t_idx = F.max_pool2d(torch.from_numpy(relu), *args, return_indices=True)
+        np.testing.assert_array_equal(got, want.numpy())
+        np.testing.assert_array_equal(idx, t_idx.numpy())
+
+
 def test_avg_pool2d_hand_worked_divisors():
     """A 2x2 plane of ones, kernel 2, padding 1: each corner window holds 1 real value of 4."""
     x = np.ones((2, 2))
