@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from functools import partial
 
@@ -439,6 +440,8 @@ def test_explain_conv_non_terminating_fraction_shows_dots():
     e = explain_pool_output_size(5, 2, 2, 1, ceil_mode=True)
     assert r"\left\lceil 2.5 \right\rceil + 1 = 3 + 1 = 4" in e.latex
     assert r"\ldots" not in e.latex
+    e = explain_pool_output_size(3, 2, 16, ceil_mode=True)  # 1 / 16 = 0.0625: 0.062...
+    assert r"\left\lceil 0.062\ldots \right\rceil + 1" in e.latex
     e = explain_pool_output_size(6, 2, 4, 0, ceil_mode=True)  # (6 - 2) / 4 = 1 exactly
     assert r"\left\lceil 1 \right\rceil + 1 = 1 + 1 = 2" in e.latex
 
@@ -488,6 +491,8 @@ ARGS = ("size", "kernel_size", "stride", "padding", "dilation")
 
 @pytest.mark.parametrize("which", ARGS)
 def test_any_one_pair_argument_makes_a_pair_result(which):
+    assert conv_transpose_output_size(3, 2) == 4  # the default stride is 1: (3 - 1) + 1 + 1
+    assert explain_conv_transpose_output_size(3, 2).result == 4
     """One argument given as (H, W), the rest as ints: a pair, each axis as torch computes it."""
     base = {"size": 9, "kernel_size": 3, "stride": 1, "padding": 1, "dilation": 1}
     other = {"size": 8, "kernel_size": 2, "stride": 2, "padding": 0, "dilation": 2}
@@ -499,11 +504,19 @@ def test_any_one_pair_argument_makes_a_pair_result(which):
     assert explain_conv_output_size(**args).result == want
     pool_want = torch_shape(nn.MaxPool2d(**rest), size)
     assert pool_output_size(**args) == pool_want
+    e = explain_pool_output_size(**args)
+    assert e.result == pool_want
+    assert [t.split(" ")[0] for t in e.text.split("\n\n")] == ["H_out", "W_out"]
+    assert r"\qquad \begin{aligned}W_{out}" in e.latex
     t_args = dict(args, output_padding=0)
     t_want = torch_shape(
         nn.ConvTranspose2d(1, 1, **{k: v for k, v in t_args.items() if k != "size"}), size
     )
     assert conv_transpose_output_size(**t_args) == t_want
+    e = explain_conv_transpose_output_size(**t_args)
+    assert e.result == t_want
+    assert [t.split(" ")[0] for t in e.text.split("\n\n")] == ["H_out", "W_out"]
+    assert r"\qquad \begin{aligned}W_{out}" in e.latex
     t_args["output_padding"] = (0, 1)  # output_padding alone as a pair
     assert isinstance(
         conv_transpose_output_size(**dict(base, output_padding=(0, 1), stride=2)), tuple
@@ -533,10 +546,14 @@ def test_errors_name_the_axis_of_a_pair():
         ValueError, match=r"^kernel_size 9 is larger than the padded input 8 \+ 2\*0 = 8"
     ):
         conv_output_size(8, 9)
-    with pytest.raises(ValueError, match=r"dilation"):
+    with pytest.raises(ValueError, match=r"^dilation"):
         conv_output_size(8, 3, dilation=0)
-    with pytest.raises(TypeError, match="ceil_mode"):
+    with pytest.raises(TypeError, match="^ceil_mode"):
         pool_output_size(8, 2, ceil_mode=1)
+    with pytest.raises(ValueError, match=r"^padding\[1\] 9 removes more than"):
+        conv_transpose_output_size((5, 5), 3, padding=(0, 9))
+    with pytest.raises(ValueError, match=r"^padding 9 removes more than"):
+        conv_transpose_output_size(5, 3, padding=9)
 
 
 @pytest.mark.parametrize(
@@ -554,7 +571,7 @@ def test_conv_grid_refuses_each_argument_by_name(kwargs, name):
     args = {"size": 5, "kernel_size": 3} | kwargs
     with pytest.raises(ValueError, match=rf"^{name} "):
         conv_grid(**args)
-    with pytest.raises(TypeError, match="transposed"):
+    with pytest.raises(TypeError, match="^transposed"):
         conv_grid(5, 3, transposed=1)
 
 
@@ -597,3 +614,22 @@ def test_conv_grid_memory_check_names_the_largest_argument_and_counts_cells_and_
         args = {"size": 2, "kernel_size": 2, name: 10**9, "transposed": transposed}
         with pytest.raises(ValueError, match=rf"^{name} 1000000000 makes the grid need"):
             conv_grid(**args)
+
+
+def test_explanations_refuse_what_the_size_functions_refuse():
+    with pytest.raises(ValueError, match="^stride"):
+        explain_pool_output_size(5, 2, stride=0)
+    with pytest.raises(ValueError, match="^padding"):
+        explain_conv_transpose_output_size(5, 3, padding=-1)
+    with pytest.raises(ValueError, match="^output_padding"):
+        explain_conv_transpose_output_size(5, 3, 2, output_padding=-1)
+    with pytest.raises(ValueError, match="^dilation"):
+        explain_conv_transpose_output_size(5, 3, dilation=0)
+    with pytest.raises(TypeError, match="^ceil_mode"):
+        explain_pool_output_size(5, 2, ceil_mode=1)
+    message = (
+        "kernel_size[0] 9 (dilated to 17) is larger than the padded input 5 + 2*0 = 5: the "
+        "output size would be -11, and torch refuses an output smaller than 1"
+    )  # by hand: 2 * (9 - 1) + 1 = 17, (5 - 17) / 1 + 1 = -11
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        conv_output_size((5, 5), (9, 1), dilation=2)
