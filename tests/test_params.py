@@ -504,6 +504,15 @@ RARER_PRODUCTS = {
     "linear, weight=": (lambda x: F.linear(x, weight=_W.T), "torch"),
     "linear 1-D": (lambda x: F.linear(x, _V), 2 * 5 * 8),
     "matmul 1-D": (lambda x: torch.matmul(_V, _V), 8),
+    "rmatmul batched": (lambda x: _W.expand(2, 8, 6).__rmatmul__(x), "torch"),
+    "addbmm_": (lambda x: torch.zeros(5, 6).addbmm_(x, _W.expand(2, 8, 6)), 2 * 5 * 8 * 6),
+    "conv1d": (lambda x: F.conv1d(x, torch.randn(3, 5, 2)), "torch"),
+    "conv3d": (lambda x: F.conv3d(x[None, None], torch.randn(1, 1, 2, 2, 2)), "torch"),
+    "conv_transpose1d": (lambda x: F.conv_transpose1d(x, torch.randn(5, 3, 2)), "torch"),
+    "conv_transpose3d": (
+        lambda x: F.conv_transpose3d(x[None, None], torch.randn(1, 2, 2, 2, 2)),
+        "torch",
+    ),
     "conv2d, weight=": (lambda x: F.conv2d(x.reshape(2, 4, 2, 5), weight=_CW, padding=1), "torch"),
     "conv_transpose2d, weight=": (
         lambda x: F.conv_transpose2d(x.reshape(2, 4, 2, 5), weight=_CW, stride=2),
@@ -744,3 +753,63 @@ def test_attention_module_called_with_keywords():
 
     model = ByName()
     assert count_macs(model, (7, 3, 8)) == flop_counter_macs(model, (7, 3, 8))
+
+
+def _mha_arguments(batched: bool, bias_kv: bool, zero_attn: bool):
+    mha = nn.MultiheadAttention(8, 2, add_bias_kv=bias_kv, add_zero_attn=zero_attn)
+    q = torch.randn(7, 3, 8) if batched else torch.randn(7, 8)
+    kv = q[:5]  # 5 keys for 7 queries
+    return (
+        q,
+        kv,
+        kv,
+        8,
+        2,
+        mha.in_proj_weight,
+        mha.in_proj_bias,
+        mha.bias_k,
+        mha.bias_v,
+        zero_attn,
+        0.0,
+        mha.out_proj.weight,
+        mha.out_proj.bias,
+    )
+
+
+@pytest.mark.parametrize("batched", [True, False])
+@pytest.mark.parametrize(
+    "bias_kv, zero_attn", [(False, False), (True, False), (False, True), (True, True)]
+)
+@pytest.mark.parametrize("by_keyword", [False, True])
+def test_multi_head_attention_forward_called_directly(batched, bias_kv, zero_attn, by_keyword):
+    """F.multi_head_attention_forward outside nn.MultiheadAttention: its MACs by name, with
+    bias_k / add_zero_attn given by position or by keyword, against FlopCounterMode."""
+    args = _mha_arguments(batched, bias_kv, zero_attn)
+    names = ("bias_k", "bias_v", "add_zero_attn")
+
+    def call(x):
+        if by_keyword:
+            kw = dict(zip(names, args[7:10], strict=True))
+            return F.multi_head_attention_forward(
+                *args[:7],
+                **kw,
+                dropout_p=0.0,
+                out_proj_weight=args[11],
+                out_proj_bias=args[12],
+                training=False,
+                need_weights=False,
+            )[0]
+        return F.multi_head_attention_forward(*args, training=False, need_weights=False)[0]
+
+    model = _Call(call)
+    size = tuple(args[0].shape)
+    assert count_macs(model, size) == flop_counter_macs(model, size)
+
+
+def test_summary_counts_a_shared_weight_once():
+    """Two linear layers holding the same weight: 16 + 4 + 4 parameters, not 16 + 4 + 16 + 4."""
+    a, b = nn.Linear(4, 4), nn.Linear(4, 4)
+    b.weight = a.weight
+    table = summary(nn.Sequential(a, b), (1, 4))
+    assert [r.params for r in table.rows] == [20, 4]
+    assert sum(r.params for r in table.rows) == torch_params(nn.Sequential(a, b)) == 24
