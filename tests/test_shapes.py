@@ -633,3 +633,13 @@ def test_explanations_refuse_what_the_size_functions_refuse():
     )  # by hand: 2 * (9 - 1) + 1 = 17, (5 - 17) / 1 + 1 = -11
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         conv_output_size((5, 5), (9, 1), dilation=2)
+
+
+def test_too_small_message_with_padding_by_hand():
+    """5 + 2 * 1 = 7 padded cells, (7 - 9) / 1 + 1 = -1 windows."""
+    message = (
+        "kernel_size 9 is larger than the padded input 5 + 2*1 = 7: the output size would be "
+        "-1, and torch refuses an output smaller than 1"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        conv_output_size(5, 9, padding=1)
