@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from scipy.signal import convolve2d
@@ -793,3 +794,18 @@ def test_positive_copy_weights_are_in_half_to_one_and_a_half():
     twin = positive_copy(nn.Sequential(nn.Conv2d(2, 4, 3), nn.Linear(4, 4)))
     for w in (twin[0].weight.detach(), twin[1].weight.detach()):
         assert 0.5 <= float(w.min()) and float(w.max()) <= 1.5
+
+
+def test_functional_calls_with_torch_defaults_by_hand():
+    """F.conv2d called with its defaults (stride 1, padding 0, dilation 1), then a 5x5 'same'
+    conv (padding 2 each side): r = 3 + 4 = 7, jump 1, P = 0 + 2 = 2."""
+
+    class Functional(nn.Module):
+        def forward(self, x):
+            y = F.conv2d(x, torch.ones(1, 1, 3, 3))
+            return F.conv2d(y, torch.ones(1, 1, 5, 5), padding="same")
+
+    f = receptive_field_of(Functional(), (1, 16, 16))
+    assert (f.size, f.jump, f.padding) == ((7, 7), (1, 1), (2, 2))
+    w = f.window((0, 0))
+    assert (w[0].start, w[0].end) == (-2, 4)
