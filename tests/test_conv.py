@@ -615,3 +615,47 @@ def test_im2col_by_hand_and_bad_arguments():
         col2im(np.ones((4, 3)), (3, 3), 2)
     with pytest.raises(ValueError, match="input_shape"):
         col2im(np.ones((4, 4)), 3, 2)
+
+
+# ------------------------------------------------- found by mutation testing (make mutation)
+@pytest.mark.parametrize(
+    "call, error, name",
+    [
+        (
+            lambda: avg_pool2d(np.ones((4, 4)), 2, count_include_pad=1),
+            TypeError,
+            "count_include_pad",
+        ),
+        (lambda: col2im(np.ones(3), (1, 4, 4), 2), ValueError, "cols"),
+        (lambda: convolve2d(np.ones((3, 3)), np.ones((2, 2)), mode="wide"), ValueError, "mode"),
+        (
+            lambda: conv2d(np.ones((1, 4, 4)), np.ones((1, 1, 3, 3)), padding="full"),
+            ValueError,
+            "padding",
+        ),
+        (
+            lambda: conv2d(np.ones((1, 4, 4)), np.ones((1, 1, 3, 3)), dilation=0),
+            ValueError,
+            "dilation",
+        ),
+        (lambda: max_pool2d(np.ones((4, 4)), 2, stride=0), ValueError, "stride"),
+    ],
+)
+def test_each_bad_argument_is_named(call, error, name):
+    with pytest.raises(error, match=rf"^{name}\b"):
+        call()
+
+
+def test_a_kernel_too_wide_names_the_width():
+    """5 rows, 3 columns, a 3x5 kernel: fits the height, not the width."""
+    with pytest.raises(ValueError, match=r"^kernel_size.*width"):
+        conv2d(np.ones((1, 5, 3)), np.ones((1, 1, 3, 5)))
+
+
+def test_conv2d_result_dtype_follows_every_operand_as_torch():
+    """NumPy's promotion: float32 with a float64 operand (input, weight or bias) is float64."""
+    f32 = np.float32
+    x, w, b = np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3)), np.ones(1)
+    assert conv2d(x.astype(f32), w.astype(f32), b.astype(f32)).dtype == f32
+    assert conv2d(x, w.astype(f32), b.astype(f32)).dtype == np.float64
+    assert conv2d(x.astype(f32), w.astype(f32), b).dtype == np.float64
