@@ -408,3 +408,78 @@ def test_gradient_terms_bad_input_names_the_argument(kwargs, words):
     args = dict(grad_out=np.zeros((4, 4)), x=np.zeros((6, 6)), weight=np.ones((3, 3)), cell=(0, 0))
     with pytest.raises(ValueError, match=words.replace("(", r"\(").replace(")", r"\)")):
         gradient_terms(**{**args, **kwargs})
+
+
+# ------------------------------------------------- found by mutation testing (make mutation)
+_X = np.ones((1, 1, 4, 4))
+_G = np.ones((1, 1, 2, 2))
+_W = np.ones((1, 1, 3, 3))
+
+
+@pytest.mark.parametrize(
+    "call, error, name",
+    [
+        (lambda: rot180(np.ones(3)), ValueError, "weight"),
+        (lambda: dilate(np.ones(3), 2), ValueError, "grad"),
+        (lambda: conv2d_backward(_G, np.ones(3), _W), ValueError, "x"),
+        (lambda: conv2d_backward(_G, _X, _W, dilation=0), ValueError, "dilation"),
+        (lambda: conv2d_backward(_G, _X, _W, groups=0), ValueError, "groups"),
+        (lambda: avg_pool2d_backward(_G, _X, 2, stride=0), ValueError, "stride"),
+        (lambda: avg_pool2d_backward(_G, _X, 2, padding=-1), ValueError, "padding"),
+        (lambda: avg_pool2d_backward(np.ones(5), _X, 2), ValueError, "grad_out"),
+        (lambda: gradient_check(np.sum, np.ones(2), np.ones(2), tiny=0), ValueError, "tiny"),
+        (lambda: gradient_check(np.sum, np.ones(2), np.ones(2), eps=0), ValueError, "eps"),
+        (
+            lambda: gradient_terms(np.ones((2, 2)), np.ones((4, 4)), np.ones((3, 3)), (-1, 0)),
+            ValueError,
+            "cell",
+        ),
+        (
+            lambda: gradient_terms(np.ones((2, 2)), np.ones((4, 4)), np.ones(3), (0, 0)),
+            ValueError,
+            "weight",
+        ),
+        (
+            lambda: gradient_terms(
+                np.ones((2, 2)), np.ones((4, 4)), np.ones((3, 3)), (0, 0), stride=0
+            ),
+            ValueError,
+            "stride",
+        ),
+        (lambda: torch_max_pool_backward_is_safe(0, 2), ValueError, "input_size"),
+        (lambda: torch_max_pool_backward_is_safe(8, 0), ValueError, "kernel_size"),
+        (lambda: torch_max_pool_backward_is_safe(8, 2, stride=0), ValueError, "stride"),
+        (lambda: torch_max_pool_backward_is_safe(8, 2, dilation=0), ValueError, "dilation"),
+    ],
+)
+def test_each_bad_argument_is_named(call, error, name):
+    with pytest.raises(error, match=rf"^{name}\b"):
+        call()
+
+
+def test_gradients_keep_the_inputs_precision():
+    """float32 in, float32 out (as torch); a float64 among the inputs makes the result float64."""
+    f32 = np.float32
+    gx, gw, gb = conv2d_backward(_G.astype(f32), _X.astype(f32), _W.astype(f32))
+    assert gx.dtype == gw.dtype == gb.dtype == f32
+    gx, gw, gb = conv2d_backward(_G.astype(f32), _X, _W.astype(f32))  # x float64
+    assert gx.dtype == gw.dtype == gb.dtype == np.float64
+    gx, gw, gb = conv2d_backward(_G.astype(f32), _X.astype(f32), _W)  # weight float64
+    assert gx.dtype == np.float64
+    assert max_pool2d_backward(_G.astype(f32), _X.astype(f32), 2).dtype == f32
+    assert max_pool2d_backward(_G, _X.astype(f32), 2).dtype == np.float64
+    assert dilate(_G.astype(f32), 2).dtype == f32
+
+
+def test_gradient_check_verdicts_by_hand():
+    """f = sum(x^2) at x = (1, 2): the gradient is (2, 4). Off by 1e-4 relative: suspicious;
+    off by a half: wrong; a 0-d x is checked like any other."""
+    f = lambda v: float((v**2).sum())  # noqa: E731
+    x = np.array([1.0, 2.0])
+    assert "[OK]" in gradient_check(f, x, np.array([2.0, 4.0])).report
+    assert "[suspicious]" in gradient_check(f, x, np.array([2.0, 4.0 * (1 + 2e-4)])).report
+    assert "[WRONG]" in gradient_check(f, x, np.array([2.0, 6.0])).report
+    assert gradient_check(f, np.zeros(0), np.zeros(0)) == (0.0, "x is empty: nothing to check")
+    scalar = gradient_check(f, np.array(3.0), np.array(6.0))
+    assert scalar.error < 1e-6 and "[OK]" in scalar.report
+    assert numerical_gradient(f, np.array(3.0)) == pytest.approx(6.0)

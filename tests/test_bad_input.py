@@ -22,7 +22,7 @@ from torch import nn
 
 import cnnlib
 from cnnlib import backprop, conv, equivariance, params, receptive, shapes
-from cnnlib._validate import check_bool, memory_budget
+from cnnlib._validate import check_bool, check_memory, memory_budget
 
 LIMIT_BYTES = 3 * 2**30  # on top of the child's own imports
 
@@ -231,6 +231,18 @@ def test_item4_budget_is_settable_and_documented():
         cnnlib.set_memory_budget(0)
 
 
+def test_item4_default_budget_is_one_gib_counted_in_bytes():
+    """The documented default (1 GiB in cnnlib's docstring and the README), in bytes: a job of
+    exactly 2**30 bytes runs, one byte more is refused; a budget cut to an eighth (counted in
+    bits) would refuse the job of 2**27 + 1 bytes."""
+    assert cnnlib.get_memory_budget() == 2**30
+    assert "1 GiB" in cnnlib.__doc__
+    check_memory("x 1", 2**30)
+    check_memory("x 1", 2**27 + 1)
+    with pytest.raises(ValueError, match=r"x 1 makes the result need about 1 GiB, .* of 1 GiB"):
+        check_memory("x 1", 2**30 + 1)
+
+
 def test_item4_broadcast_batch_computes_in_chunks_within_budget():
     x = np.broadcast_to(np.arange(16.0).reshape(1, 16, 1, 1), (64, 16, 64, 64))
     w = np.ones((2, 16, 3, 3))
@@ -264,7 +276,10 @@ def test_item5_huge_stride_gives_one_by_one_as_torch(fn):
         got, want = gx, tx.grad
     assert np.allclose(got, want.detach().numpy())
     gx = backprop.max_pool2d_backward(np.ones((1, 1, 1, 1)), x, 3, stride=s)
-    assert gx.sum() == 1.0
+    tp = torch.from_numpy(x).requires_grad_()
+    F.max_pool2d(tp, 3, stride=2**31 - 1).sum().backward()  # autograd routes it to the maximum
+    assert np.array_equal(gx, tp.grad.numpy())
+    assert gx[0, 0, 2, 2] == gx.sum() == 1.0  # the one window's maximum, 12, sits at (2, 2)
     with pytest.raises(ValueError, match="stride"):
         conv.conv2d(x, np.ones((1, 1, 3, 3)), stride=2**63)
 

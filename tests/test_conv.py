@@ -268,6 +268,24 @@ def test_max_pool2d_indices_of_a_known_plane():
     np.testing.assert_array_equal(indices, [[5, 7], [13, 15]])
 
 
+def test_max_pool2d_tied_windows_report_the_first_maximum_as_torch():
+    """Ties, forward: each 2x2 window of this plane holds its maximum twice or more; by hand the
+    reported index is the first in row-major order (torch's rule, a strict ``>`` scan), and
+    torch's ``return_indices`` agrees (overlapping windows, stride 1, and after a ReLU)."""
+    x = np.array([[1.0, 3.0, 3.0], [3.0, 3.0, 0.0], [0.0, 0.0, 0.0]])
+    values, indices = max_pool2d(x, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(values, [[3, 3], [3, 3]])
+    np.testing.assert_array_equal(indices, [[1, 1], [3, 4]])  # by hand
+    _, t_indices = F.max_pool2d(torch.from_numpy(x)[None], 2, 1, return_indices=True)
+    np.testing.assert_array_equal(indices, t_indices[0].numpy())
+    relu = np.maximum(np.random.default_rng(0).integers(-3, 2, size=(2, 3, 7, 7)), 0) * 1.0
+    for args in ((2, 2), (3, 1, 1), (3, 2, 1, 2)):
+        got, idx = max_pool2d(relu, *args, return_indices=True)
+        want, t_idx = F.max_pool2d(torch.from_numpy(relu), *args, return_indices=True)
+        np.testing.assert_array_equal(got, want.numpy())
+        np.testing.assert_array_equal(idx, t_idx.numpy())
+
+
 def test_avg_pool2d_hand_worked_divisors():
     """A 2x2 plane of ones, kernel 2, padding 1: each corner window holds 1 real value of 4."""
     x = np.ones((2, 2))
@@ -598,3 +616,47 @@ def test_im2col_by_hand_and_bad_arguments():
         col2im(np.ones((4, 3)), (3, 3), 2)
     with pytest.raises(ValueError, match="input_shape"):
         col2im(np.ones((4, 4)), 3, 2)
+
+
+# ------------------------------------------------- found by mutation testing (make mutation)
+@pytest.mark.parametrize(
+    "call, error, name",
+    [
+        (
+            lambda: avg_pool2d(np.ones((4, 4)), 2, count_include_pad=1),
+            TypeError,
+            "count_include_pad",
+        ),
+        (lambda: col2im(np.ones(3), (1, 4, 4), 2), ValueError, "cols"),
+        (lambda: convolve2d(np.ones((3, 3)), np.ones((2, 2)), mode="wide"), ValueError, "mode"),
+        (
+            lambda: conv2d(np.ones((1, 4, 4)), np.ones((1, 1, 3, 3)), padding="full"),
+            ValueError,
+            "padding",
+        ),
+        (
+            lambda: conv2d(np.ones((1, 4, 4)), np.ones((1, 1, 3, 3)), dilation=0),
+            ValueError,
+            "dilation",
+        ),
+        (lambda: max_pool2d(np.ones((4, 4)), 2, stride=0), ValueError, "stride"),
+    ],
+)
+def test_each_bad_argument_is_named(call, error, name):
+    with pytest.raises(error, match=rf"^{name}\b"):
+        call()
+
+
+def test_a_kernel_too_wide_names_the_width():
+    """5 rows, 3 columns, a 3x5 kernel: fits the height, not the width."""
+    with pytest.raises(ValueError, match=r"^kernel_size.*width"):
+        conv2d(np.ones((1, 5, 3)), np.ones((1, 1, 3, 5)))
+
+
+def test_conv2d_result_dtype_follows_every_operand_as_torch():
+    """NumPy's promotion: float32 with a float64 operand (input, weight or bias) is float64."""
+    f32 = np.float32
+    x, w, b = np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3)), np.ones(1)
+    assert conv2d(x.astype(f32), w.astype(f32), b.astype(f32)).dtype == f32
+    assert conv2d(x, w.astype(f32), b.astype(f32)).dtype == np.float64
+    assert conv2d(x.astype(f32), w.astype(f32), b).dtype == np.float64

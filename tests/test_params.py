@@ -12,6 +12,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from cnnlib import architectures
+from cnnlib._validate import memory_budget
 from cnnlib.params import (
     conv2d_macs,
     conv2d_params,
@@ -487,3 +488,328 @@ def test_summary_reports_frozen_parameters():
 def test_bad_input_names_the_argument(call, error, words):
     with pytest.raises(error, match=words.replace("[", r"\[").replace("]", r"\]")):
         call()
+
+
+# ------------------------------------------------- found by mutation testing (make mutation)
+_W, _V, _CW = torch.randn(8, 6), torch.randn(8), torch.randn(4, 4, 3, 3)
+
+#: product calls on x of shape (2, 5, 8) that count_macs charges by name, and their MACs: from
+#: FlopCounterMode ("torch"), or by hand where FlopCounterMode has no rule (addbmm, mv, dot)
+RARER_PRODUCTS = {
+    "addbmm": (lambda x: torch.addbmm(torch.zeros(5, 6), x, _W.expand(2, 8, 6)), 2 * 5 * 8 * 6),
+    "rmatmul": (lambda x: _W.__rmatmul__(x), "torch"),
+    "rmatmul 1-D": (lambda x: _V.__rmatmul__(x), 2 * 5 * 8),
+    "tensordot": (lambda x: torch.tensordot(x, _W, dims=1), "torch"),
+    "tensordot 2 dims": (lambda x: torch.tensordot(x, x, dims=([1, 2], [1, 2])), "torch"),
+    "linear, weight=": (lambda x: F.linear(x, weight=_W.T), "torch"),
+    "linear 1-D": (lambda x: F.linear(x, _V), 2 * 5 * 8),
+    "matmul 1-D": (lambda x: torch.matmul(_V, _V), 8),
+    "rmatmul batched": (lambda x: _W.expand(2, 8, 6).__rmatmul__(x), "torch"),
+    "addbmm_": (lambda x: torch.zeros(5, 6).addbmm_(x, _W.expand(2, 8, 6)), 2 * 5 * 8 * 6),
+    "conv1d": (lambda x: F.conv1d(x, torch.randn(3, 5, 2)), "torch"),
+    "conv3d": (lambda x: F.conv3d(x[None, None], torch.randn(1, 1, 2, 2, 2)), "torch"),
+    "conv_transpose1d": (lambda x: F.conv_transpose1d(x, torch.randn(5, 3, 2)), "torch"),
+    "conv_transpose3d": (
+        lambda x: F.conv_transpose3d(x[None, None], torch.randn(1, 2, 2, 2, 2)),
+        "torch",
+    ),
+    "conv2d, weight=": (lambda x: F.conv2d(x.reshape(2, 4, 2, 5), weight=_CW, padding=1), "torch"),
+    "conv_transpose2d, weight=": (
+        lambda x: F.conv_transpose2d(x.reshape(2, 4, 2, 5), weight=_CW, stride=2),
+        "torch",
+    ),
+}
+
+
+class _Call(nn.Module):
+    def __init__(self, f) -> None:
+        super().__init__()
+        self.f = f
+
+    def forward(self, x):
+        return self.f(x)
+
+
+@pytest.mark.parametrize("name", list(RARER_PRODUCTS))
+def test_count_macs_on_rarer_products(name):
+    f, want = RARER_PRODUCTS[name]
+    model = _Call(f)
+    if want == "torch":
+        want = flop_counter_macs(model, (2, 5, 8))
+        assert want > 0
+    assert count_macs(model, (2, 5, 8)) == want
+
+
+def test_an_einsum_with_an_ellipsis_is_said_not_counted():
+    model = _Call(lambda x: torch.einsum("...ij,...kj->...ik", x, x))
+    with pytest.warns(UserWarning, match=r"einsum '...ij,...kj->...ik' with 2 operands"):
+        assert count_macs(model, (2, 5, 8)) == 0
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize("unbatched", [True, False])
+def test_count_macs_on_attention_with_bias_kv_and_zero_attn(batch_first, unbatched):
+    """add_bias_kv and add_zero_attn each add one key and value to attend to."""
+
+    class KV(nn.Module):
+        def __init__(self, **extra) -> None:
+            super().__init__()
+            self.mha = nn.MultiheadAttention(8, 2, batch_first=batch_first, **extra)
+
+        def forward(self, x):
+            return self.mha(x, x, x, need_weights=False)[0]
+
+    size = (7, 8) if unbatched else (3, 7, 8)
+    for extra in (
+        {"add_bias_kv": True},
+        {"add_zero_attn": True},
+        {"add_bias_kv": True, "add_zero_attn": True},
+    ):
+        model = KV(**extra)
+        assert count_macs(model, size) == flop_counter_macs(model, size), extra
+
+
+def _small_net() -> nn.Module:
+    m = nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1, bias=False),
+        nn.BatchNorm2d(2),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(32, 3),
+    )
+    m[1].weight.requires_grad_(False)  # 2 frozen parameters
+    return m
+
+
+SMALL_NET_TEXT = """\
+Layer  Type         Output shape  Params  MACs  Output bytes         RF
+-----------------------------------------------------------------------
+0      Conv2d       [1, 2, 4, 4]      18   288           128        3x3
+1      BatchNorm2d  [1, 2, 4, 4]       2     0           128        3x3
+2      ReLU         [1, 2, 4, 4]       0     0           128        3x3
+3      Flatten      [1, 32]            0     0           128  all (4x4)
+4      Linear       [1, 3]            99    96            12  all (4x4)
+-----------------------------------------------------------------------
+Total                                119   384
+Input size: [1, 1, 4, 4]
+Trainable parameters: 119
+Frozen parameters: 2
+Multiply-accumulates: 384 (384)"""
+
+
+def test_summary_text_by_hand():
+    """Hand-checked: the 3x3 conv (1 -> 2, no bias) has 2 * 9 = 18 weights and 16 * 2 * 9 = 288
+    MACs; batch norm's 2 trainable betas (its gammas frozen); the linear 32 * 3 + 3 = 99 and 96
+    MACs; outputs of 32 float32 (128 bytes) and 3 (12 bytes); the conv sees 3x3, the flattened
+    layers everything."""
+    assert str(summary(_small_net(), (1, 1, 4, 4))) == SMALL_NET_TEXT
+
+
+def test_summary_html_carries_the_same_cells():
+    html = summary(_small_net(), (1, 1, 4, 4))._repr_html_()
+    left, right = '<td style="text-align:left">', '<td style="text-align:right">'
+    head = "".join(
+        f'<th style="text-align:{"left" if i < 3 else "right"}">{c}</th>'
+        for i, c in enumerate(
+            ["Layer", "Type", "Output shape", "Params", "MACs", "Output bytes", "RF"]
+        )
+    )
+    assert html.startswith(
+        f'<table class="cnnlib-summary">\n<thead><tr>{head}</tr></thead><tbody>\n'
+    )
+    conv = ["0", "Conv2d", "[1, 2, 4, 4]"], ["18", "288", "128", "3x3"]
+    row = (
+        "<tr>"
+        + "".join(left + c + "</td>" for c in conv[0])
+        + "".join(right + c + "</td>" for c in conv[1])
+    )
+    assert row + "</tr>\n" in html
+    total = f'<tr style="font-weight:bold">{left}Total</td>{left}</td>{left}</td>{right}119</td>'
+    assert total in html
+    assert html.endswith(
+        "</tbody></table>\n<p>Input size: [1, 1, 4, 4]<br>Trainable parameters: 119<br>"
+        "Frozen parameters: 2<br>Multiply-accumulates: 384 (384)</p>"
+    )
+    assert html.count("<tr>") == 6 and html.count("</tr>") == 7  # head, 5 layers, total
+
+
+def test_summary_of_a_single_layer_and_of_tuple_outputs():
+    one = summary(nn.Conv2d(1, 1, 3), (1, 1, 5, 5))
+    assert one.rows[0].name == "" and str(one).splitlines()[2].startswith("(model)  Conv2d")
+
+    class Pair(nn.Module):
+        def forward(self, x):
+            return x, {"a": x[:, :1], "b": x.double()}
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.pair = Pair()
+
+        def forward(self, x):
+            return self.pair(x)[0]
+
+    row = summary(Net(), (2, 3, 4)).rows[0]
+    # by hand: 24 float32 (96 bytes), 8 float32 (32 bytes), 24 float64 (192 bytes)
+    assert row.output_shape == ((2, 3, 4), ((2, 1, 4), (2, 3, 4)))
+    assert row.output_bytes == 96 + 32 + 192
+
+
+@pytest.mark.parametrize(
+    "n, text",
+    [
+        (999, "999"),
+        (1000, "1.00 k"),
+        (999_999, "1000.00 k"),
+        (10**6, "1.00 M"),
+        (1_234_567, "1.23 M"),
+        (10**9 - 1, "1000.00 M"),
+        (10**9, "1.00 G"),
+        (2_500_000_000, "2.50 G"),
+    ],
+)
+def test_short_numbers_by_hand(n, text):
+    from cnnlib.params import _short
+
+    assert _short(n) == text
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: conv2d_params(0, 1, 3), "in_channels"),
+        (lambda: conv2d_params(1, 0, 3), "out_channels"),
+        (lambda: conv2d_params(1, 1, 0), "kernel_size"),
+        (lambda: conv2d_params(4, 4, 3, groups=0), "groups"),
+        (lambda: conv2d_macs(0, 1, 3, 4), "in_channels"),
+        (lambda: conv2d_macs(1, 0, 3, 4), "out_channels"),
+        (lambda: conv2d_macs(1, 1, 0, 4), "kernel_size"),
+        (lambda: conv2d_macs(1, 1, 3, 0), "output_size"),
+        (lambda: linear_params(0, 1), "in_features"),
+        (lambda: linear_params(1, 0), "out_features"),
+    ],
+)
+def test_each_bad_argument_is_named(call, name):
+    with pytest.raises(ValueError, match=rf"^{name}\b"):
+        call()
+
+
+def test_bias_must_be_a_flag():
+    with pytest.raises(TypeError, match="^bias"):
+        conv2d_params(1, 1, 3, bias=1)
+    with pytest.raises(TypeError, match="^bias"):
+        linear_params(1, 1, bias=1)
+
+
+def test_grouped_counts_are_ints():
+    """c_in / g is an exact division: the counts stay ints (1,792 not 1792.0)."""
+    for value in (
+        conv2d_params(4, 6, 3, groups=2),
+        conv2d_macs(4, 6, 3, 5, groups=2),
+        count_macs(nn.Conv2d(4, 6, 3, groups=2), (1, 4, 5, 5)),
+        count_macs(nn.ConvTranspose2d(4, 6, 3, groups=2), (1, 4, 5, 5)),
+    ):
+        assert type(value) is int
+
+
+def test_count_macs_input_memory_and_dtype():
+    """The forward pass is budgeted at 8 copies of the input: (1, 3, 32, 32) float32 is
+    3,072 * 4 = 12,288 bytes, 98,304 in all; a float64 model gets a float64 input (twice that)."""
+    conv = nn.Conv2d(3, 1, 1)
+    with memory_budget(98_304):
+        count_macs(conv, (1, 3, 32, 32))
+    with (
+        memory_budget(98_303),
+        pytest.raises(
+            ValueError, match=r"^input_size \(1, 3, 32, 32\) makes the forward pass need"
+        ),
+    ):
+        count_macs(conv, (1, 3, 32, 32))
+    double = nn.Conv2d(3, 1, 1).double()
+    assert count_macs(double, (1, 3, 32, 32)) == 3 * 32 * 32
+    with memory_budget(2 * 98_304 - 1), pytest.raises(ValueError, match="input_size"):
+        count_macs(double, (1, 3, 32, 32))
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_count_macs_restores_the_attention_fast_path(enabled):
+    old = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(enabled)
+    try:
+        count_macs(Attention(batch_first=True, need_weights=False), (3, 7, 8))
+        assert torch.backends.mha.get_fastpath_enabled() is enabled
+    finally:
+        torch.backends.mha.set_fastpath_enabled(old)
+
+
+def test_attention_module_called_with_keywords():
+    class ByName(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.mha = nn.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True)
+
+        def forward(self, x):
+            return self.mha(query=x, key=x[:5], value=x[:5], need_weights=False)[0]
+
+    model = ByName()
+    assert count_macs(model, (7, 3, 8)) == flop_counter_macs(model, (7, 3, 8))
+
+
+def _mha_arguments(batched: bool, bias_kv: bool, zero_attn: bool):
+    mha = nn.MultiheadAttention(8, 2, add_bias_kv=bias_kv, add_zero_attn=zero_attn)
+    q = torch.randn(7, 3, 8) if batched else torch.randn(7, 8)
+    kv = q[:5]  # 5 keys for 7 queries
+    return (
+        q,
+        kv,
+        kv,
+        8,
+        2,
+        mha.in_proj_weight,
+        mha.in_proj_bias,
+        mha.bias_k,
+        mha.bias_v,
+        zero_attn,
+        0.0,
+        mha.out_proj.weight,
+        mha.out_proj.bias,
+    )
+
+
+@pytest.mark.parametrize("batched", [True, False])
+@pytest.mark.parametrize(
+    "bias_kv, zero_attn", [(False, False), (True, False), (False, True), (True, True)]
+)
+@pytest.mark.parametrize("by_keyword", [False, True])
+def test_multi_head_attention_forward_called_directly(batched, bias_kv, zero_attn, by_keyword):
+    """F.multi_head_attention_forward outside nn.MultiheadAttention: its MACs by name, with
+    bias_k / add_zero_attn given by position or by keyword, against FlopCounterMode."""
+    args = _mha_arguments(batched, bias_kv, zero_attn)
+    names = ("bias_k", "bias_v", "add_zero_attn")
+
+    def call(x):
+        if by_keyword:
+            kw = dict(zip(names, args[7:10], strict=True))
+            return F.multi_head_attention_forward(
+                *args[:7],
+                **kw,
+                dropout_p=0.0,
+                out_proj_weight=args[11],
+                out_proj_bias=args[12],
+                training=False,
+                need_weights=False,
+            )[0]
+        return F.multi_head_attention_forward(*args, training=False, need_weights=False)[0]
+
+    model = _Call(call)
+    size = tuple(args[0].shape)
+    assert count_macs(model, size) == flop_counter_macs(model, size)
+
+
+def test_summary_counts_a_shared_weight_once():
+    """Two linear layers holding the same weight: 16 + 4 + 4 parameters, not 16 + 4 + 16 + 4."""
+    a, b = nn.Linear(4, 4), nn.Linear(4, 4)
+    b.weight = a.weight
+    table = summary(nn.Sequential(a, b), (1, 4))
+    assert [r.params for r in table.rows] == [20, 4]
+    assert sum(r.params for r in table.rows) == torch_params(nn.Sequential(a, b)) == 24

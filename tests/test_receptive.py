@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from scipy.signal import convolve2d
@@ -700,3 +701,111 @@ def test_unit_windows_agree_with_autograd_and_receptive_field():
 def test_unit_windows_bad_input_names_the_argument(args, error, words):
     with pytest.raises(error, match=words):
         unit_windows(*args)
+
+
+# ------------------------------------------------- found by mutation testing (make mutation)
+@pytest.mark.parametrize(
+    "call, error, name",
+    [
+        (
+            lambda: receptive_field_of(nn.Conv2d(1, 1, 3), (1, 8, 8), per_layer=1),
+            TypeError,
+            "per_layer",
+        ),
+        (lambda: train_box_average(nn.Conv2d(1, 1, 3, padding=1), 3, steps=0), ValueError, "steps"),
+        (lambda: train_box_average(nn.Conv2d(1, 1, 3, padding=1), 3, size=0), ValueError, "size"),
+        (lambda: unit_windows([(3, 1, 0, 1)], -1, 8), ValueError, "unit"),
+        (lambda: unit_windows([(3, 1, 0, 1)], 6, 8), ValueError, "unit"),  # units 0 .. 5
+        (lambda: empirical_field(nn.Conv2d(1, 1, 3), (1, 8, 8), (-1, 0)), ValueError, "unit"),
+        (
+            lambda: effective_receptive_field(nn.Conv2d(1, 1, 3), torch.ones(1, 1, 8, 8), (0, -1)),
+            ValueError,
+            "unit",
+        ),
+        (lambda: receptive_field([(3, 1, 0)])[-1].window(-1), ValueError, "unit"),
+        (lambda: receptive_field([(3, 1, 0)])[-1].window(0, 0), ValueError, "input_size"),
+    ],
+)
+def test_each_bad_argument_is_named(call, error, name):
+    with pytest.raises(error, match=rf"^{name}\b"):
+        call()
+
+
+def test_the_last_unit_is_allowed():
+    walk = unit_windows([(3, 1, 0, 1)], 5, 8)  # 8 - 3 + 1 = 6 units: 0 .. 5
+    assert walk.windows[0] == (5, 7)
+
+
+def test_receptive_field_of_budgets_a_real_run():
+    """A module with no meta kernel (here ``.item()``) runs on real zeros, budgeted at 8 float32
+    copies of the input: (1, 3, 32, 32) -> 8 * 3,072 * 4 = 98,304 bytes."""
+    from cnnlib._validate import memory_budget
+
+    class NoMeta(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 1, 3)
+
+        def forward(self, x):
+            return self.conv(x) * (1 + 0 * x.sum().item())
+
+    conv = NoMeta()
+    with memory_budget(98_304):
+        assert receptive_field_of(conv, (1, 3, 32, 32)).size == (3, 3)
+    with (
+        memory_budget(98_303),
+        pytest.raises(ValueError, match=r"^input_size \(1, 3, 32, 32\) makes a real run need"),
+    ):
+        receptive_field_of(conv, (1, 3, 32, 32))
+
+
+def test_a_window_clipped_to_one_pixel_is_kept():
+    """3x3, padding 1 on a 1-pixel input: unit 0 sees -1 .. 1, of which only pixel 0 exists."""
+    w = receptive_field([(3, 1, 1)])[-1].window(0, 1)
+    assert (w.start, w.end, w.clipped_start, w.clipped_end) == (-1, 1, 0, 0)
+
+
+def test_erf_of_one_pixel_has_no_kurtosis():
+    """A point mass has variance 0: its excess kurtosis is undefined (NaN), its std 0."""
+    erf = np.zeros((5, 5))
+    erf[2, 3] = 1.0
+    m = erf_moments(erf)
+    assert m.mean == (2.0, 3.0) and m.std == (0.0, 0.0)
+    assert all(math.isnan(k) for k in m.kurtosis)
+
+
+def test_empirical_field_defaults_to_the_centre_unit():
+    """On a 9x9 input a 3x3 conv has 7x7 units; the centre is (3, 3), which sees 3 .. 5."""
+    rows, cols, _ = empirical_field(nn.Conv2d(1, 1, 3), (1, 9, 9))
+    assert rows == (3, 5) and cols == (3, 5)
+    rows, cols, _ = empirical_field(nn.Conv2d(1, 1, 3), (1, 9, 5))  # 7x3 units: centre (3, 1)
+    assert rows == (3, 5) and cols == (1, 3)
+
+
+def test_conv_stack_normal_init_is_he():
+    """He initialisation: std sqrt(2 / fan_in), 2,304 weights of fan_in 16 * 9 = 144."""
+    stack = conv_stack([(3, 1, 1, 1)], channels=16, init="normal")
+    w = stack[0].weight.detach()
+    assert float(w.std()) == pytest.approx(math.sqrt(2 / 144), rel=0.05)
+    assert abs(float(w.mean())) < 0.01
+
+
+def test_positive_copy_weights_are_in_half_to_one_and_a_half():
+    twin = positive_copy(nn.Sequential(nn.Conv2d(2, 4, 3), nn.Linear(4, 4)))
+    for w in (twin[0].weight.detach(), twin[1].weight.detach()):
+        assert 0.5 <= float(w.min()) and float(w.max()) <= 1.5
+
+
+def test_functional_calls_with_torch_defaults_by_hand():
+    """F.conv2d called with its defaults (stride 1, padding 0, dilation 1), then a 5x5 'same'
+    conv (padding 2 each side): r = 3 + 4 = 7, jump 1, P = 0 + 2 = 2."""
+
+    class Functional(nn.Module):
+        def forward(self, x):
+            y = F.conv2d(x, torch.ones(1, 1, 3, 3))
+            return F.conv2d(y, torch.ones(1, 1, 5, 5), padding="same")
+
+    f = receptive_field_of(Functional(), (1, 16, 16))
+    assert (f.size, f.jump, f.padding) == ((7, 7), (1, 1), (2, 2))
+    w = f.window((0, 0))
+    assert (w[0].start, w[0].end) == (-2, 4)

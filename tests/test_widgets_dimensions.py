@@ -237,12 +237,15 @@ def test_rendered_sample_never_raises(view):
     """Every control, to every bound and back, with the figure drawn (no exception escapes)."""
     rng = random.Random(1)
     figure = view.figure
+    possible = 0
     for combo in rng.sample(GRID, 40):
         set_all(view, *combo)
         view.controls["step"].value = rng.randint(0, view.controls["step"].max)
         assert view.image.value[:4] == b"\x89PNG"
         if torch_reference(*combo) is not None:
             assert "error" not in view.state, view.state.get("error")
+            possible += 1
+    assert possible >= 10  # the conditional assert above ran (most of the grid is possible)
     assert view.figure is figure
 
 

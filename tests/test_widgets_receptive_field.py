@@ -1,10 +1,11 @@
-"""ReceptiveFieldExplorer, driven from code: its state against cnnlib.receptive and autograd.
+"""ReceptiveFieldExplorer, driven from code: its state against hand-worked rules and autograd.
 
-References: ``receptive_field`` (tested against the gradient support in test_receptive.py) for
-every layer's window, torch (on shape-only tensors) for which settings are possible, and torch
-autograd on a positive copy of the same stack (``layer_supports``: where the chosen unit's
-gradient is non-zero on every intermediate activation) for the units coloured in every layer
-and for the shaded input box.
+References: the published recurrence of the field's size, jump and offset (Araujo, Norris &
+Sim, "Computing receptive fields of convolutional neural networks", Distill 2019), written out
+here and not taken from cnnlib.receptive, for every layer's window; torch (on shape-only
+tensors) for which settings are possible; and torch autograd on a positive copy of the same
+stack (``layer_supports``: where the chosen unit's gradient is non-zero on every intermediate
+activation) for the units coloured in every layer and for the shaded input box.
 """
 
 import random
@@ -14,7 +15,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from cnnlib.receptive import empirical_field, positive_copy, receptive_field, unit_windows
+from cnnlib.receptive import empirical_field, positive_copy, unit_windows
 from cnnlib.widgets import ReceptiveFieldExplorer
 from cnnlib.widgets.receptive_field import (
     _FIELD,
@@ -123,6 +124,28 @@ def check_field_taps(view):
         assert st["field_taps"][level] == tuple(cols.tolist()), level
 
 
+def recurrence(tuples):
+    """Per layer ``(r, j, P)`` by Araujo et al. (2019): ``r_l = r_{l-1} + d_l (k_l - 1) j_{l-1}``,
+    ``j_l = j_{l-1} s_l``, ``P_l = P_{l-1} + p_l j_{l-1}``; unit ``u`` of layer ``l`` sees the
+    input ``u j_l - P_l .. u j_l - P_l + r_l - 1``."""
+    r, j, pad, rows = 1, 1, 0, []
+    for k, s, p, d in tuples:
+        r, pad, j = r + d * (k - 1) * j, pad + p * j, j * s
+        rows.append((r, j, pad))
+    return rows
+
+
+def test_recurrence_by_hand():
+    # 3x3 s1, 2x2 pool s2, 3x3 s1 pad 1: r = 3, 4, 4 + 2*2 = 8; j = 1, 2, 2; P = 0, 0, 0 + 1*2
+    assert recurrence([(3, 1, 0, 1), (2, 2, 0, 1), (3, 1, 1, 1)]) == [
+        (3, 1, 0),
+        (4, 2, 0),
+        (8, 2, 2),
+    ]
+    # dilation 2 on a 3x3: 5 wide
+    assert recurrence([(3, 1, 1, 2)]) == [(5, 1, 1)]
+
+
 def check_state(view):
     st = view.state
     assert "error" not in st, st.get("error")
@@ -130,23 +153,18 @@ def check_state(view):
     n = st["input_size"][0]
     assert st["output_sizes"] == torch_output_sizes(layers, n)
     tuples = [(k, s, p, d) for _, k, s, p, d in layers]
-    rows = receptive_field(tuples)
-    assert st["sizes"] == [f.size for f in rows]
-    assert st["jumps"] == [f.stride for f in rows]
-    assert st["paddings"] == [f.padding for f in rows]
-    assert (st["size"], st["jump"], st["padding"]) == (
-        rows[-1].size,
-        rows[-1].stride,
-        rows[-1].padding,
-    )
+    rows = recurrence(tuples)
+    assert st["sizes"] == [r for r, _, _ in rows]
+    assert st["jumps"] == [j for _, j, _ in rows]
+    assert st["paddings"] == [p for _, _, p in rows]
+    assert (st["size"], st["jump"], st["padding"]) == rows[-1]
     ur, uc = st["unit"]
     assert 0 <= ur < st["output_sizes"][-1] and 0 <= uc < st["output_sizes"][-1]
     # the window in layer l is the field of the top unit of the layers above l, in layer-l units
     for level in range(len(layers)):
-        f = receptive_field(tuples[level:])[-1]
+        r, j, pad = recurrence(tuples[level:])[-1]
         for u, windows in ((uc, st["windows"]), (ur, st["row_windows"])):
-            w = f.window(u)
-            assert windows[level] == (w.start, w.end)
+            assert windows[level] == (u * j - pad, u * j - pad + r - 1)
     assert st["windows"][-1] == (uc, uc)
     # the walk is the library's (unit_windows is tested against autograd in test_receptive.py)
     walk_r, walk_c = unit_windows(tuples, ur, n), unit_windows(tuples, uc, n)
@@ -155,8 +173,13 @@ def check_state(view):
     assert st["dependencies"] == [tuple(v.tolist()) for v in walk_c.reads]
     assert st["row_dependencies"] == [tuple(v.tolist()) for v in walk_r.reads]
     assert st["field_taps"] == [tuple(v.tolist()) for v in walk_c.taps]
-    wr, wc = rows[-1].window(ur, n), rows[-1].window(uc, n)
-    assert st["input_window"] == (wr.start, wr.end, wc.start, wc.end)
+    r, j, pad = rows[-1]
+    assert st["input_window"] == (
+        ur * j - pad,
+        ur * j - pad + r - 1,
+        uc * j - pad,
+        uc * j - pad + r - 1,
+    )
     check_dependencies(view)
 
 

@@ -36,6 +36,12 @@ def check_map(view):
     x = view._x[s["image"] : s["image"] + 1]
     expected = explain.attribution_map(view._model, x, s["target"], s["function"])[0]
     np.testing.assert_allclose(s["map"], expected, rtol=1e-5, atol=1e-7)
+    if s["function"] in ("saliency", "gradient_x_input"):  # and from autograd, not cnnlib
+        assert not view._model.training
+        xg = x.clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(view._model(xg)[0, s["target"]], xg)
+        raw = g.abs() if s["function"] == "saliency" else x * g
+        np.testing.assert_allclose(s["map"], raw[0].sum(0).numpy(), rtol=1e-4, atol=1e-6)
     # the peak: the first largest value of the map; a hit when the mask holds it
     peak = np.unravel_index(np.argmax(expected), expected.shape)
     assert s["peak"] == peak

@@ -54,7 +54,7 @@ def _exercise_files() -> tuple[str, ...]:
 
 MODULES: dict[str, Module] = {
     "shapes": Module(("cnnlib/shapes.py",), ("tests/test_shapes.py",)),
-    "params": Module(("cnnlib/params.py",), ("tests/test_params.py",)),
+    "params": Module(("cnnlib/params.py",), ("tests/test_params.py",), 300),
     "receptive": Module(("cnnlib/receptive.py",), ("tests/test_receptive.py",), 300),
     "backprop": Module(("cnnlib/backprop.py",), ("tests/test_backprop.py",), 300),
     "conv": Module(("cnnlib/conv.py",), ("tests/test_conv.py",), 300),
