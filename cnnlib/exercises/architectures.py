@@ -38,6 +38,7 @@ from cnnlib.exercises._report import (
     require_callable,
     show,
 )
+from cnnlib.shapes import conv_output_size
 
 __all__ = ["check_basic_block", "check_patchify", "check_compound_scaling"]
 
@@ -107,7 +108,7 @@ def check_basic_block(cls: Callable[..., Any], show_answer: bool = False) -> Res
                     why = "when the shape changes the shortcut is a 1x1 conv + BN."
                 j.fail(f"{call}: expected {count(expected)} parameters, got {count(got)}.", why)
             size = 8
-            out = (size + 2 - 3) // stride + 1
+            out = conv_output_size(size, 3, stride, 1)
             x = torch.randn(2, c_in, size, size, generator=torch.Generator().manual_seed(0))
             block.eval()
             forward = f"{call} on a (2, {c_in}, 8, 8) input"

@@ -44,6 +44,7 @@ from cnnlib.exercises._report import (
     show,
     whole_numbers,
 )
+from cnnlib.shapes import conv_output_size, pool_output_size
 
 __all__ = [
     "check_conv2d",
@@ -122,8 +123,7 @@ def _conv_hint(x: np.ndarray, k: np.ndarray, stride: int, padding: int, got: np.
         return "Hint: the stride is ignored: output[i, j] starts at row i*stride, col j*stride."
     if padding > 0 and same(got, _torch_conv2d(x, k, stride, 0)):
         return f"Hint: the padding is ignored: add {padding} rows/columns of zeros on every side."
-    oh = (h + 2 * padding - kh) // stride + 1
-    ow = (w + 2 * padding - kw) // stride + 1
+    oh, ow = conv_output_size((h, w), (kh, kw), stride, padding)
     if got.shape != (oh, ow):
         return (
             f"Hint: the output size is floor((H + 2*padding - kH) / stride) + 1: "
@@ -286,7 +286,7 @@ def _pool_hint(x: np.ndarray, k: int, stride: int | None, got: np.ndarray) -> st
     if np.all(x < 0) and np.any(got == 0):
         return "Hint: every input here is negative; start the maximum from the window, not from 0."
     h, w = x.shape
-    oh, ow = (h - k) // s + 1, (w - k) // s + 1
+    oh, ow = pool_output_size((h, w), k, s)
     if got.shape != (oh, ow):
         return (
             f"Hint: the output size is floor((H - k) / stride) + 1 = "

@@ -32,6 +32,7 @@ from cnnlib.exercises._report import (
     require_callable,
     show,
 )
+from cnnlib.shapes import conv_output_size
 
 __all__ = ["check_unit", "check_cam", "check_pointing_game"]
 
@@ -72,7 +73,7 @@ def check_unit(fn: Callable) -> Result:
         c_in, k = int(rng.integers(1, 5)), int(rng.integers(1, 4))
         h, w = int(rng.integers(k, 9)), int(rng.integers(k, 9))
         s, p = int(rng.integers(1, 3)), int(rng.integers(0, k))
-        out_h, out_w = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+        out_h, out_w = conv_output_size((h, w), k, s, p)
         cases.append((
             rng.normal(size=(c_in, h, w)), rng.normal(size=(c_in, k, k)), float(rng.normal()),
             int(rng.integers(0, out_h)), int(rng.integers(0, out_w)), s, p,

@@ -30,6 +30,7 @@ from cnnlib.exercises._report import FAIL as FAIL  # re-exported for tests
 from cnnlib.exercises._report import NO_ANSWER as NO_ANSWER
 from cnnlib.exercises._report import PASS as PASS
 from cnnlib.exercises._report import Judge, Result, count, name_of, require_callable, show
+from cnnlib.shapes import conv_output_size
 
 __all__ = [
     "check_layer_params",
@@ -316,7 +317,7 @@ def check_conv2d_macs(fn: Callable[..., Any], seed: int = 0, show_answer: bool =
             got = _count_of(j, call, j.call(call, fn, c_in, c_out, k, size, stride=s, padding=p))
             expected = _torch_macs(c_in, c_out, k, size, s, p)
             if got != expected:
-                out = (size + 2 * p - k) // s + 1
+                out = conv_output_size(size, k, s, p)
                 why = ""
                 if got == size * size * c_out * c_in * k * k:
                     why = "use the output size, not the input size."
