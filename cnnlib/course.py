@@ -296,6 +296,18 @@ def nav_markdown(number: int, where: str = "top") -> str:
     return f"{head} · Back to the {index}"
 
 
+def save_notebook(path, nb: dict, text: str) -> bool:
+    """Write ``nb`` to ``path`` in Jupyter's own layout (indent 1, UTF-8, a final newline) if
+    that differs from ``text``, the file as read; returns whether it did."""
+    import json
+    from pathlib import Path
+
+    new = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    if new != text:
+        Path(path).write_text(new, encoding="utf-8")
+    return new != text
+
+
 def write_nav(path) -> bool:
     """Rewrite the navigation lines of the notebook at ``path`` from ``LESSONS``.
 
@@ -319,10 +331,7 @@ def write_nav(path) -> bool:
     for cell, source in zip(cells, sources, strict=True):
         lines = source.split("\n")
         cell["source"] = [line + "\n" for line in lines[:-1]] + [lines[-1]]
-    new = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
-    if new != text:
-        path.write_text(new, encoding="utf-8")
-    return new != text
+    return save_notebook(path, nb, text)
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintenance command

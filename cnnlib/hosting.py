@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from cnnlib._requirements import NOT_IMPORTED
+from cnnlib.course import save_notebook
 
 #: the GitHub repository (owner/name) the badges point at; in a fork, change it here and run
 #: ``python -m cnnlib.hosting`` (the README's links use the same slug)
@@ -107,10 +108,7 @@ def write_launchers(path: str | Path) -> bool:
         cell["source"] = source
         cell["execution_count"] = None
         cell["outputs"] = []
-    new = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
-    if new != text:
-        path.write_text(new, encoding="utf-8")
-    return new != text
+    return save_notebook(path, nb, text)
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintenance command

@@ -17,6 +17,17 @@ from matplotlib.text import Text
 
 
 # -- text drawn from a bitmap cache -----------------------------------------------------------
+def _matplotlib_draws(text: Text, renderer) -> bool:
+    """Whether ``text`` takes matplotlib's own path: another renderer than Agg, usetex, path
+    effects or a rotation."""
+    return (
+        type(renderer) is not RendererAgg
+        or bool(text.get_usetex())
+        or bool(text.get_path_effects())
+        or bool(text.get_rotation() % 360)
+    )
+
+
 class CachedText(Text):
     """A :class:`~matplotlib.text.Text` that renders each string once and then pastes the bitmap.
 
@@ -31,12 +42,7 @@ class CachedText(Text):
     _cache_size = 2048
 
     def draw(self, renderer) -> None:
-        if (
-            type(renderer) is not RendererAgg
-            or self.get_usetex()
-            or self.get_path_effects()
-            or self.get_rotation() % 360
-        ):
+        if _matplotlib_draws(self, renderer):
             return super().draw(renderer)
         renderer.draw_text = partial(_draw_text_cached, renderer)  # only for this draw
         try:
@@ -111,12 +117,7 @@ class GlyphText(CachedText):
     """
 
     def draw(self, renderer) -> None:
-        if (
-            type(renderer) is not RendererAgg
-            or self.get_usetex()
-            or self.get_path_effects()
-            or self.get_rotation() % 360
-        ):
+        if _matplotlib_draws(self, renderer):
             return Text.draw(self, renderer)
         text = self.get_text()
         if not self.get_visible() or not text:
