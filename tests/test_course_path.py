@@ -1,0 +1,170 @@
+"""The core path of each notebook (cnnlib.course.path_stats) and the README's table of it.
+
+Rules checked on the notebooks of the two-week path and the index: core-path prose within the
+target, "Going further" sections skipped by the slideshow and never needed by the core, the
+set-up cell off the slides, no long code cell on a slide, the lecture style switched on.
+"""
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from cnnlib import course
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+PATH_FILES = [course.INDEX_FILE] + [course.lesson(n).file for n in course.TWO_WEEK_PATH]
+MAX_CODE_LINES = 20
+
+
+def load(file: str) -> dict:
+    return json.loads((NOTEBOOKS / file).read_text(encoding="utf-8"))
+
+
+def md(text: str, slide: str = "-") -> dict:
+    return {
+        "cell_type": "markdown",
+        "metadata": {"slideshow": {"slide_type": slide}},
+        "source": [text],
+    }
+
+
+def code(text: str, slide: str = "-") -> dict:
+    return {"cell_type": "code", "metadata": {"slideshow": {"slide_type": slide}}, "source": [text]}
+
+
+def test_path_stats_on_a_hand_counted_notebook():
+    nb = {
+        "cells": [
+            md("# Title with four words", "slide"),  # 5 core words
+            code("import numpy", "skip"),  # off the slides
+            md("## One two", "slide"),  # 3 core words
+            code("x = 1"),  # on a slide
+            md("## Going further: depth here", "skip"),  # 5 optional words
+            code("y = 2", "skip"),
+            md("more optional text", "skip"),  # 3 optional words
+            md("## Exercises", "slide"),  # 2 core words, ends the section
+            code("z = 3", "subslide"),  # on a slide, and a slide
+            md("<details><summary>Solution</summary> a b</details>"),  # 3 optional words
+        ]
+    }
+    assert course.going_further(nb) == [False] * 4 + [True] * 3 + [False] * 3
+    stats = course.path_stats(nb, 3)
+    assert (stats.core_words, stats.optional_words) == (10, 11)
+    assert (stats.slides, stats.code_on_slides) == (4, 2)
+    # 10 words at 130 a minute, 2 code cells and 4 slides at a minute each: 6.08 -> 7
+    assert stats.minutes == 7
+
+
+def test_readme_table_is_current():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = f"{course.TABLE_BEGIN}\n{course.path_table()}\n{course.TABLE_END}"
+    assert block in text, "run `python -m cnnlib.course table --write` to regenerate the table"
+
+
+def test_write_table_needs_the_markers(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("no markers\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="markers"):
+        course.write_table(readme)
+    readme.write_text(f"a\n{course.TABLE_BEGIN}\nold\n{course.TABLE_END}\nb\n", encoding="utf-8")
+    assert course.write_table(readme) is True
+    assert course.write_table(readme) is False
+    assert readme.read_text(encoding="utf-8").endswith(f"{course.TABLE_END}\nb\n")
+
+
+@pytest.mark.parametrize("file", PATH_FILES)
+def test_core_path_within_target(file):
+    stats = course.path_stats(load(file))
+    assert stats.core_words <= course.CORE_WORDS_TARGET, (
+        f"{file}: {stats.core_words} words of core-path prose; move depth into a "
+        f"'{course.GOING_FURTHER.strip()}' section"
+    )
+
+
+def test_two_week_path_fits_six_hours():
+    stats = [course.path_stats(load(course.lesson(n).file)) for n in course.TWO_WEEK_PATH]
+    assert sum(s.minutes for s in stats) <= course.TWO_WEEK_MINUTES
+
+
+@pytest.mark.parametrize("file", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
+def test_going_further_sections_are_skipped(file):
+    nb = load(file)
+    shown = [
+        i
+        for i, (cell, further) in enumerate(zip(nb["cells"], course.going_further(nb), strict=True))
+        if further and course.slide_type(cell) != "skip"
+    ]
+    assert not shown, f"{file}: cells {shown} are in a Going-further section but on a slide"
+
+
+def names(source: str) -> tuple[set[str], set[str]]:
+    """The names a cell binds and the names it reads (IPython magics dropped)."""
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    tree = ast.parse("\n".join(lines))
+    bound, read = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, ast.Store) else read).add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return bound, read
+
+
+def core_uses_of_going_further(nb: dict) -> list[tuple[int, str]]:
+    """(cell, name) for each name a core cell reads, and does not bind itself, that only a
+    Going-further cell bound before it."""
+    core, only_further, found = set(), set(), []
+    for i, (cell, further) in enumerate(zip(nb["cells"], course.going_further(nb), strict=True)):
+        if cell["cell_type"] != "code":
+            continue
+        bound, read = names("".join(cell["source"]))
+        if further:
+            only_further |= bound - core
+        else:
+            found += [(i, name) for name in sorted((read - bound) & only_further)]
+            core |= bound
+            only_further -= bound
+    return found
+
+
+def test_the_dependency_check_catches_a_use():
+    nb = {
+        "cells": [
+            code("a = 1"),
+            md("## Going further: b", "skip"),
+            code("b = a + 1\na = 5", "skip"),
+            md("## Back", "slide"),
+            code("print(a, b)"),
+        ]
+    }
+    assert core_uses_of_going_further(nb) == [(4, "b")]
+
+
+@pytest.mark.parametrize("file", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
+def test_core_never_uses_a_going_further_cell(file):
+    found = core_uses_of_going_further(load(file))
+    assert not found, f"{file}: core cells read names only Going-further cells define: {found}"
+
+
+@pytest.mark.parametrize("file", PATH_FILES)
+def test_setup_cells_are_off_the_slides(file):
+    cells = load(file)["cells"]
+    second_slide = [i for i, c in enumerate(cells) if course.slide_type(c) == "slide"][1]
+    shown = [
+        i
+        for i in range(second_slide)
+        if cells[i]["cell_type"] == "code" and course.slide_type(cells[i]) != "skip"
+    ]
+    assert not shown, f"{file}: set-up cells {shown} sit on the title slide; mark them 'skip'"
+
+
+@pytest.mark.parametrize("file", PATH_FILES)
+def test_lecture_style_in_the_setup_cell(file):
+    cells = load(file)["cells"]
+    setup = next("".join(c["source"]) for c in cells[2:] if c["cell_type"] == "code")
+    assert 'use_style("lecture")' in setup, f"{file}: the set-up cell must call it"
