@@ -110,6 +110,8 @@ def names(source: str) -> tuple[set[str], set[str]]:
             (bound if isinstance(node.ctx, ast.Store) else read).add(node.id)
         elif isinstance(node, ast.FunctionDef | ast.ClassDef):
             bound.add(node.name)
+        elif isinstance(node, ast.arg):  # a function's own parameter
+            bound.add(node.arg)
         elif isinstance(node, ast.Import | ast.ImportFrom):
             bound.update((a.asname or a.name).split(".")[0] for a in node.names)
     return bound, read
