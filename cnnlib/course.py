@@ -46,6 +46,23 @@ class Lesson:
     budget_s: float = 15.0
     #: the browser smoke test's move: ``(view, control, key presses)``
     smoke: tuple[str, str, int] | None = None
+    #: the ideas of ``CONCEPTS`` its core path uses (its "Going further" sections aside)
+    uses: tuple[str, ...] = ()
+    #: the ideas of ``CONCEPTS`` it teaches (a notebook may use what it teaches)
+    teaches: tuple[str, ...] = ()
+
+
+#: what no notebook may use before the notebook that teaches it (``Lesson.uses``/``teaches``;
+#: ``tests/test_course_path.py`` checks the order and that the lists match the code)
+CONCEPTS: tuple[str, ...] = (
+    "relu",
+    "softmax",
+    "loss",
+    "gradient",
+    "optimiser",
+    "training loop",
+    "backpropagation",
+)
 
 
 LESSONS: tuple[Lesson, ...] = (
@@ -87,13 +104,15 @@ LESSONS: tuple[Lesson, ...] = (
         "Parameters",
         ("weight sharing", "MACs, memory", "depthwise, 1x1"),
         "where a layer's parameters live, why convolutions need so few, multiply-accumulates "
-        "and memory, grouped / depthwise / 1x1 convolutions, summary()",
+        "and memory, grouped / depthwise / 1x1 convolutions, summary(); how a network is "
+        "trained (ReLU, softmax and cross-entropy, your own training loop)",
         (2,),
         modules=("params",),
         views=("ParametersView",),
         checkers="params",
         budget_s=15.0,
         smoke=("ParametersView", "kernel_size", 2),
+        teaches=("relu", "softmax", "loss", "gradient", "optimiser", "training loop"),
     ),
     Lesson(
         4,
@@ -109,6 +128,7 @@ LESSONS: tuple[Lesson, ...] = (
         checkers="receptive",
         budget_s=15.0,
         smoke=("ReceptiveFieldExplorer", "unit_col", 2),
+        uses=("gradient",),
     ),
     Lesson(
         5,
@@ -124,6 +144,7 @@ LESSONS: tuple[Lesson, ...] = (
         checkers="equivariance",
         budget_s=15.0,
         smoke=("EquivarianceExplorer", "shift_x", 1),
+        uses=("relu",),
     ),
     Lesson(
         6,
@@ -140,6 +161,8 @@ LESSONS: tuple[Lesson, ...] = (
         checkers="backprop",
         budget_s=15.0,
         smoke=("GradientView", "col", 1),
+        uses=("loss", "gradient"),
+        teaches=("backpropagation",),
     ),
     Lesson(
         7,
@@ -155,6 +178,7 @@ LESSONS: tuple[Lesson, ...] = (
         checkers="architectures",
         budget_s=15.0,
         smoke=("ModelView", "layer", 2),
+        uses=("relu", "loss", "gradient", "optimiser", "training loop", "backpropagation"),
     ),
     Lesson(
         8,
@@ -171,6 +195,7 @@ LESSONS: tuple[Lesson, ...] = (
         checkers="explain",
         budget_s=60.0,
         smoke=("ActivationExplorer", "col", -1),
+        uses=("relu", "loss", "gradient", "training loop", "backpropagation"),
     ),
 )
 

@@ -170,3 +170,70 @@ def test_lecture_style_in_the_setup_cell(file):
     cells = load(file)["cells"]
     setup = next("".join(c["source"]) for c in cells[2:] if c["cell_type"] == "code")
     assert 'use_style("lecture")' in setup, f"{file}: the set-up cell must call it"
+
+
+# -- learn before use ------------------------------------------------------------------------------
+#: what in a core code cell shows that the cell uses a concept of ``course.CONCEPTS``
+MARKERS = {
+    "gradient": r"\.backward\(|autograd\.grad|requires_grad|\.grad\b|layer_gradient_norms|"
+    r"empirical_field|saliency|grad_cam",
+    "loss": r"cross_entropy|mse_loss|\bloss\b",
+    "optimiser": r"torch\.optim|\boptim\.",
+    "training loop": r"(?<![.\w])train\(|\btrain_\w+\(|init_skip_comparison\(|"
+    r"trained_shapes_cnn\(|load_shapes_cnn\(",
+    "backpropagation": r"conv2d_backward|layer_gradient_norms",
+}
+#: the notebooks whose registry entries this branch keeps (a later notebook adds its own)
+CHECKED = [item for item in course.LESSONS if item.number <= 8]
+
+
+def core_code(nb: dict) -> list[str]:
+    return [
+        "".join(cell["source"])
+        for cell, further in zip(nb["cells"], course.going_further(nb), strict=True)
+        if cell["cell_type"] == "code" and not further
+    ]
+
+
+def test_concepts_are_named_from_the_list():
+    for item in course.LESSONS:
+        unknown = set(item.uses + item.teaches) - set(course.CONCEPTS)
+        assert not unknown, f"{item.file}: {unknown} are not in course.CONCEPTS"
+    assert set(MARKERS) <= set(course.CONCEPTS)
+
+
+@pytest.mark.parametrize("item", course.LESSONS, ids=lambda i: i.file)
+def test_no_concept_is_used_before_it_is_taught(item):
+    taught = {c for other in course.LESSONS[: item.number] for c in other.teaches}
+    early = set(item.uses) - taught
+    assert not early, f"{item.file} uses {early} before any notebook teaches it"
+
+
+def test_every_concept_is_taught_once():
+    teachers = [c for item in course.LESSONS for c in item.teaches]
+    assert sorted(teachers) == sorted(course.CONCEPTS)
+
+
+@pytest.mark.parametrize("item", CHECKED, ids=lambda i: i.file)
+def test_the_registry_lists_what_the_core_code_uses(item):
+    import re
+
+    code = "\n".join(core_code(load(item.file)))
+    found = {concept for concept, marker in MARKERS.items() if re.search(marker, code)}
+    missing = found - set(item.uses) - set(item.teaches)
+    assert not missing, f"{item.file}: its core code uses {missing}; add them to `uses`"
+
+
+def test_the_learners_loop_comes_before_the_first_train_call():
+    import re
+
+    def first(pattern: str) -> int:
+        return next(
+            item.number
+            for item in course.LESSONS
+            if any(re.search(pattern, c) for c in core_code(load(item.file)))
+        )
+
+    loop = first(r"check_training_loop\(")
+    assert loop < first(r"(?<![.\w])train\(")
+    assert "training loop" in course.lesson(loop).teaches
