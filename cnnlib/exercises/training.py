@@ -27,7 +27,7 @@ from cnnlib.exercises._report import Judge, Result, name_of, number, require_cal
 
 __all__ = ["check_training_loop"]
 
-#: (seed, epochs, batch_size, training images): the second case ends each epoch on a short batch
+#: (random seed, epochs, batch_size, training images): the second ends each epoch on a short batch
 CASES = ((0, 2, 16, 40), (2, 1, 7, 24))
 LR = 0.1
 
@@ -151,8 +151,8 @@ def check_training_loop(fn: Callable[..., Any], show_answer: bool = False) -> Re
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # these tiny layers run about 8 times faster on one thread
         try:
-            for seed, epochs, batch_size, n in CASES:
-                _case(j, fn, seed, epochs, batch_size, n)
+            for case_seed, epochs, batch_size, n in CASES:
+                _case(j, fn, case_seed, epochs, batch_size, n)
         finally:
             torch.set_num_threads(threads)
         j.passed_cases(len(CASES))
