@@ -462,6 +462,76 @@ def path_stats(nb: dict, number: int = 0) -> PathStats:
     return PathStats(number, core, optional, slides, code)
 
 
+#: the tag of the speaker-notes cells ``write_notes`` keeps: one after each slide of the core path
+NOTES_TAG = "timing"
+
+
+def section_minutes(nb: dict) -> list[tuple[int, float]]:
+    """``(cell index, minutes)`` for each slide of the core path of ``nb``: the cell that opens
+    the slide (slide type ``slide``, outside "Going further") and the estimated minutes of
+    everything shown until the next one, by the rule of ``PathStats.minutes`` (unrounded)."""
+    found: list[tuple[int, float]] = []
+    for i, (cell, further) in enumerate(zip(nb["cells"], going_further(nb), strict=True)):
+        kind = slide_type(cell)
+        if further or kind == "skip" or NOTES_TAG in cell.get("metadata", {}).get("tags", []):
+            continue
+        if kind == "slide":
+            found.append((i, 0.0))
+        if not found or kind == "notes":
+            continue
+        minutes = 0.0
+        if cell["cell_type"] == "markdown" and not is_solution(cell):
+            minutes += len("".join(cell["source"]).split()) / WORDS_PER_MINUTE
+        if cell["cell_type"] == "code":
+            minutes += MINUTES_PER_CODE_CELL
+        if kind in ("slide", "subslide"):
+            minutes += MINUTES_PER_SLIDE
+        found[-1] = (found[-1][0], found[-1][1] + minutes)
+    return found
+
+
+def notes_text(minutes: float, total: float, done: float) -> str:
+    """The speaker note of one slide: its minutes and where the lecture stands after it."""
+    return (
+        f"**Speaker notes.** About {max(1, round(minutes))} min for this slide and its "
+        f"sub-slides; {round(done)} of about {round(total)} min done after it. Run each cell "
+        "live and ask for a prediction before showing its output."
+    )
+
+
+def write_notes(path) -> bool:
+    """Give every slide of the core path of the notebook at ``path`` a speaker-notes cell (RISE
+    slide type ``notes``, tag ``NOTES_TAG``) right after its first cell, with the minutes of
+    ``section_minutes``; returns whether the file changed. Notes cells of earlier runs are
+    replaced, so running it again after an edit keeps the minutes current."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    nb = json.loads(text)
+    nb["cells"] = [c for c in nb["cells"] if NOTES_TAG not in c.get("metadata", {}).get("tags", [])]
+    sections = section_minutes(nb)
+    total = sum(m for _, m in sections)
+    done = 0.0
+    for index, minutes in reversed(sections):
+        before = sum(m for i, m in sections if i < index)
+        done = before + minutes
+        source = notes_text(minutes, total, done)
+        cell_id = hashlib.sha1(f"{path.name}:{index}:notes".encode()).hexdigest()[:8]
+        nb["cells"].insert(
+            index + 1,
+            {
+                "cell_type": "markdown",
+                "id": cell_id,
+                "metadata": {"slideshow": {"slide_type": "notes"}, "tags": [NOTES_TAG]},
+                "source": [source],
+            },
+        )
+    return save_notebook(path, nb, text)
+
+
 def _notebook(file: str) -> dict:
     import json
     from pathlib import Path
@@ -523,6 +593,12 @@ if __name__ == "__main__":  # pragma: no cover - a maintenance command
     import sys
     from pathlib import Path
 
+    if sys.argv[1:2] == ["notes"]:
+        root = Path(__file__).resolve().parents[1] / "notebooks"
+        for number in TWO_WEEK_PATH:
+            if write_notes(root / lesson(number).file):
+                print("notes updated in", lesson(number).file)
+        raise SystemExit(0)
     if sys.argv[1:2] == ["table"]:
         if "--write" in sys.argv:
             readme = Path(__file__).resolve().parents[1] / "README.md"

@@ -168,7 +168,8 @@ def test_setup_cells_are_off_the_slides(file):
 @pytest.mark.parametrize("file", PATH_FILES)
 def test_lecture_style_in_the_setup_cell(file):
     cells = load(file)["cells"]
-    setup = next("".join(c["source"]) for c in cells[2:] if c["cell_type"] == "code")
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    setup = next(c for c in code if "google.colab" not in c)
     assert 'use_style("lecture")' in setup, f"{file}: the set-up cell must call it"
 
 
@@ -237,3 +238,50 @@ def test_the_learners_loop_comes_before_the_first_train_call():
     loop = first(r"check_training_loop\(")
     assert loop < first(r"(?<![.\w])train\(")
     assert "training loop" in course.lesson(loop).teaches
+
+
+# -- speaker notes ---------------------------------------------------------------------------------
+def test_section_minutes_on_a_hand_counted_notebook():
+    nb = {
+        "cells": [
+            md("# Title", "slide"),  # 2 words, a slide
+            code("import x", "skip"),
+            md("## A " + "word " * 128, "slide"),  # 130 words: one minute, and a slide
+            code("x = 1"),  # a code cell
+            md("more", "subslide"),  # 1 word and a sub-slide
+            md("## Going further: deep", "skip"),
+            code("y = 2", "skip"),
+        ]
+    }
+    (i0, m0), (i1, m1) = course.section_minutes(nb)
+    assert (i0, i1) == (0, 2)
+    assert m0 == pytest.approx(2 / 130 + 1)
+    assert m1 == pytest.approx(1 + 1 + 1 + 1 / 130 + 1)
+
+
+def test_write_notes_adds_one_note_per_slide_and_is_stable(tmp_path):
+    nb = {
+        "cells": [md("# Title", "slide"), md("## Two", "slide"), code("x = 1")],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    assert course.write_notes(path) is True
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    kinds = [course.slide_type(c) for c in cells]
+    assert kinds == ["slide", "notes", "slide", "notes", "-"]
+    assert "About 1 min" in "".join(cells[1]["source"])
+    assert "About 2 min" in "".join(cells[3]["source"])  # a slide and a code cell
+    assert course.write_notes(path) is False
+
+
+@pytest.mark.parametrize("file", PATH_FILES[1:])
+def test_speaker_notes_are_current(file, tmp_path):
+    copy = tmp_path / file
+    copy.write_text((NOTEBOOKS / file).read_text(encoding="utf-8"), encoding="utf-8")
+    assert course.write_notes(copy) is False, "run `python -m cnnlib.course notes`"
+    cells = load(file)["cells"]
+    notes = [c for c in cells if course.NOTES_TAG in c.get("metadata", {}).get("tags", [])]
+    assert len(notes) == len(course.section_minutes(load(file))) > 0
