@@ -288,51 +288,38 @@ def test_speaker_notes_are_current(file, tmp_path):
 
 
 # -- code on slides --------------------------------------------------------------------------------
-#: code cells on slides that are still longer than MAX_CODE_LINES, by notebook and first line:
-#: left to do (plotting code to move into cnnlib, checks into skipped cells). The list may only
-#: shrink: a new long cell fails, and so does an entry that is no longer long.
-LONG_CELLS_LEFT = {
-    (
-        "04_receptive_field.ipynb",
-        "layers = [(3, 1, 1), (2, 2, 0), (3, 1, 1), (2, 2, 0), (3, 1, 1)]",
-    ),
-    ("04_receptive_field.ipynb", 'published = {"AlexNet": 195, "VGG-16": 212, "ResNet-50": 483}'),
-    ("05_equivariance.ipynb", "def conv_zeros(v):"),
-    ("05_equivariance.ipynb", "def max_wrap(v):"),
-    ("05_equivariance.ipynb", "from cnnlib.data import grace_hopper"),
-    ("05_equivariance.ipynb", "k = np.arange(1.0, 10.0).reshape(3, 3)"),
-    (
-        "05_equivariance.ipynb",
-        "from cnnlib.equivariance import invariance_error, pooling_invariance",
-    ),
-    ("07_architectures.ipynb", '# published: parameters and GMACs ("GFLOPS"'),
-    ("07_architectures.ipynb", "x_train, y_train, x_test, y_test = digits_split()"),
-    ("07_architectures.ipynb", "fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))"),
-    ("07_architectures.ipynb", "first = cnn_model.features[0]"),
-}
-
-
-def long_cells(file: str) -> set[tuple[str, str]]:
-    """``(file, first line)`` of each code cell on a slide of the core path with more than
-    MAX_CODE_LINES lines, matched against LONG_CELLS_LEFT by prefix."""
-    found = set()
-    nb = load(file)
-    for cell, further in zip(nb["cells"], course.going_further(nb), strict=True):
+def long_cells(nb: dict) -> list[tuple[int, int]]:
+    """``(cell, lines)`` of each code cell on a slide of the core path with more than
+    MAX_CODE_LINES lines."""
+    found = []
+    for i, (cell, further) in enumerate(zip(nb["cells"], course.going_further(nb), strict=True)):
         if cell["cell_type"] != "code" or further or course.slide_type(cell) in ("skip", "notes"):
             continue
-        lines = "".join(cell["source"]).splitlines()
-        if len(lines) > MAX_CODE_LINES:
-            known = [f for n, f in LONG_CELLS_LEFT if n == file and lines[0].startswith(f)]
-            found.add((file, known[0] if known else lines[0]))
+        lines = len("".join(cell["source"]).splitlines())
+        if lines > MAX_CODE_LINES:
+            found.append((i, lines))
     return found
 
 
 @pytest.mark.parametrize("file", PATH_FILES)
 def test_no_long_code_cell_on_a_slide(file):
-    found = long_cells(file)
-    left = {entry for entry in LONG_CELLS_LEFT if entry[0] == file}
-    assert found <= left, (
-        f"{file}: code cells of more than {MAX_CODE_LINES} lines on a slide: {found - left}; "
-        "move plotting code into cnnlib or checks into a cell with slide type 'skip'"
+    found = long_cells(load(file))
+    assert not found, (
+        f"{file}: code cells (index, lines) of more than {MAX_CODE_LINES} lines on a slide: "
+        f"{found}; move plotting code into cnnlib or checks into a cell with slide type 'skip'"
     )
-    assert left <= found, f"{file}: no longer long, remove from LONG_CELLS_LEFT: {left - found}"
+
+
+def test_long_cells_are_found_only_on_slides():
+    long = "\n".join(f"x{i} = {i}" for i in range(21))
+    nb = {
+        "cells": [
+            code(long),  # on a slide: found
+            code(long, "skip"),  # skipped: allowed
+            md("## Going further: more", "skip"),
+            code(long, "skip"),
+            md("## Back", "slide"),
+            code("\n".join(long.splitlines()[:20])),  # 20 lines: allowed
+        ]
+    }
+    assert long_cells(nb) == [(0, 21)]

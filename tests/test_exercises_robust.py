@@ -32,6 +32,7 @@ from cnnlib.exercises.equivariance import check_circulant, check_equivariant_shi
 from cnnlib.exercises.params import check_conv2d_params, check_layer_params
 from cnnlib.exercises.receptive import check_receptive_field, check_window
 from cnnlib.exercises.shapes import check_lost_pixels, check_output_size, check_same_padding
+from cnnlib.exercises.training import check_training_loop
 
 #: a hang guard, not a speed goal: these verdicts take a few milliseconds
 GUARD_S = 3.0
@@ -210,6 +211,7 @@ FUNCTION_CHECKERS = [
     check_basic_block,
     check_patchify,
     check_compound_scaling,
+    check_training_loop,
 ]
 
 
