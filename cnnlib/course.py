@@ -490,10 +490,33 @@ def section_minutes(nb: dict) -> list[tuple[int, float]]:
     return found
 
 
-def notes_text(minutes: float, total: float, done: float) -> str:
-    """The speaker note of one slide: its minutes and where the lecture stands after it."""
+def key_point(cell: dict) -> str:
+    """What a slide is about, for its speaker note: the heading of the cell that opens it and
+    the first sentence under the heading (of a markdown cell; "" for a code cell)."""
+    import re
+
+    if cell["cell_type"] != "markdown":
+        return ""
+    lines = "".join(cell["source"]).strip().split("\n")
+    heading = ""
+    if lines and lines[0].startswith("#"):
+        heading = lines.pop(0).lstrip("#").strip()
+    prose = " ".join(line.strip() for line in lines if line.strip() and not line.startswith(">"))
+    first = re.split(r"(?<=[.!?:])\s", prose, maxsplit=1)[0] if prose else ""
+    first = first.split("$$")[0].strip()  # no display maths in a note
+    if len(first) > 240:
+        first = first[:240].rsplit(" ", 1)[0] + " ..."
+    if first.count("$") % 2:  # a formula cut in two: keep what comes before it
+        first = first[: first.rindex("$")].rstrip() + " ..."
+    return f"{heading}: {first}" if heading and first else heading or first
+
+
+def notes_text(minutes: float, total: float, done: float, point: str = "") -> str:
+    """The speaker note of one slide: what it is about, its minutes and where the lecture
+    stands after it."""
+    about = f" {point}" if point else ""
     return (
-        f"**Speaker notes.** About {max(1, round(minutes))} min for this slide and its "
+        f"**Speaker notes.**{about} About {max(1, round(minutes))} min for this slide and its "
         f"sub-slides; {round(done)} of about {round(total)} min done after it. Run each cell "
         "live and ask for a prediction before showing its output."
     )
@@ -518,7 +541,8 @@ def write_notes(path) -> bool:
     for index, minutes in reversed(sections):
         before = sum(m for i, m in sections if i < index)
         done = before + minutes
-        source = notes_text(minutes, total, done)
+        point = key_point(nb["cells"][index]) if index > 0 else ""  # not the title cell
+        source = notes_text(minutes, total, done, point)
         cell_id = hashlib.sha1(f"{path.name}:{index}:notes".encode()).hexdigest()[:8]
         nb["cells"].insert(
             index + 1,

@@ -323,3 +323,15 @@ def test_long_cells_are_found_only_on_slides():
         ]
     }
     assert long_cells(nb) == [(0, 21)]
+
+
+def test_key_point_is_the_heading_and_the_first_sentence():
+    cell = md("## Pooling\n\nA window keeps its largest value. Then more: $x$.", "slide")
+    assert course.key_point(cell) == "Pooling: A window keeps its largest value."
+    assert course.key_point(md("## Only a heading", "slide")) == "Only a heading"
+    assert course.key_point(code("x = 1", "slide")) == ""
+    # display maths is left out, and a formula is never cut in two
+    maths = md("## Sum\n\nIt is $$\\sum_i x_i$$ over all.", "slide")
+    assert course.key_point(maths) == "Sum: It is"
+    long = md("## L\n\n" + "word " * 60 + "$a + b$ end.", "slide")
+    assert course.key_point(long).count("$") % 2 == 0
