@@ -512,13 +512,18 @@ def key_point(cell: dict) -> str:
 
 
 def notes_text(minutes: float, total: float, done: float, point: str = "") -> str:
-    """The speaker note of one slide: what it is about, its minutes and where the lecture
-    stands after it."""
+    """The speaker note of one slide: its minutes, where the lecture stands after it, and what
+    the slide is about."""
+    import math
+
+    if point and not point.endswith((".", "!", "?", ":", "...")):
+        point += " ..."
     about = f" {point}" if point else ""
     return (
-        f"**Speaker notes.**{about} About {max(1, round(minutes))} min for this slide and its "
-        f"sub-slides; {round(done)} of about {round(total)} min done after it. Run each cell "
-        "live and ask for a prediction before showing its output."
+        f"**Speaker notes** (about {max(1, round(minutes))} min for this slide and its "
+        f"sub-slides; {round(done)} of about {math.ceil(total)} min done after it).{about} Run "
+        "each "
+        "cell live and ask for a prediction before showing its output."
     )
 
 

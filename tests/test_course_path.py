@@ -272,8 +272,8 @@ def test_write_notes_adds_one_note_per_slide_and_is_stable(tmp_path):
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     kinds = [course.slide_type(c) for c in cells]
     assert kinds == ["slide", "notes", "slide", "notes", "-"]
-    assert "About 1 min" in "".join(cells[1]["source"])
-    assert "About 2 min" in "".join(cells[3]["source"])  # a slide and a code cell
+    assert "(about 1 min" in "".join(cells[1]["source"])
+    assert "(about 2 min" in "".join(cells[3]["source"])  # a slide and a code cell
     assert course.write_notes(path) is False
 
 
