@@ -34,6 +34,10 @@ from cnnlib.exercises.receptive import check_receptive_field, check_window
 from cnnlib.exercises.shapes import check_lost_pixels, check_output_size, check_same_padding
 from cnnlib.exercises.training import check_training_loop
 
+# torch's first optimiser loads its compiler machinery (seconds on a loaded machine): made
+# here, so that the hang guard below does not count it against check_training_loop
+torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
 #: a hang guard, not a speed goal: these verdicts take a few milliseconds
 GUARD_S = 3.0
 

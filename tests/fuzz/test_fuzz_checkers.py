@@ -45,6 +45,8 @@ from .strategies import arrays, flags, ints, junk, reals, shape_tuples, sizes
 # done here, so that the hang guard below does not count it against check_conv2d_macs
 with FlopCounterMode(display=False):
     torch.nn.Conv2d(1, 1, 1)(torch.zeros(1, 1, 1, 1))
+# likewise torch's first optimiser (it loads the compiler machinery), for check_training_loop
+torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 #: the learner's time budget per checker run during the fuzz (the default is seconds)
 LIMIT_S = 0.2
