@@ -501,7 +501,11 @@ def key_point(cell: dict) -> str:
     heading = ""
     if lines and lines[0].startswith("#"):
         heading = lines.pop(0).lstrip("#").strip()
-    prose = " ".join(line.strip() for line in lines if line.strip() and not line.startswith(">"))
+    prose = " ".join(
+        re.sub(r"^(?:[-*]|\d+\.)\s+", "", line.strip())  # no list markers
+        for line in lines
+        if line.strip() and not line.startswith(">")
+    )
     first = re.split(r"(?<=[.!?:])\s", prose, maxsplit=1)[0] if prose else ""
     first = first.split("$$")[0].strip()  # no display maths in a note
     if len(first) > 240:

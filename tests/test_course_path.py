@@ -330,6 +330,7 @@ def test_key_point_is_the_heading_and_the_first_sentence():
     assert course.key_point(cell) == "Pooling: A window keeps its largest value."
     assert course.key_point(md("## Only a heading", "slide")) == "Only a heading"
     assert course.key_point(code("x = 1", "slide")) == ""
+    assert course.key_point(md("## S\n\n- One bullet.\n- Two.", "slide")) == "S: One bullet."
     # display maths is left out, and a formula is never cut in two
     maths = md("## Sum\n\nIt is $$\\sum_i x_i$$ over all.", "slide")
     assert course.key_point(maths) == "Sum: It is"
