@@ -6,7 +6,10 @@ checks that it lists exactly the files in ``notebooks/``. Each entry also record
 behind its notebook: the ``cnnlib`` modules it teaches from, its interactive views, its exercise
 checkers (a module of ``cnnlib.exercises``) and its time budget; ``tests/test_course.py``
 checks these against the notebooks' own imports, and the browser smoke test and the notebook
-benchmark read them (``smoke``: which control of which view to move).
+benchmark read them (``smoke``: which control of which view to move), and what it uses and
+teaches (``CONCEPTS``). It also measures each notebook's core path against its "Going further"
+sections (``path_stats``), writes the README's table of them (``python -m cnnlib.course table
+--write``) and the slides' speaker notes (``python -m cnnlib.course notes``).
 """
 
 from __future__ import annotations
