@@ -1194,9 +1194,13 @@ SKIPPED: dict[str, str] = {
                 "course_stats",
                 "going_further",
                 "is_solution",
+                "key_point",
+                "notes_text",
                 "path_stats",
                 "path_table",
+                "section_minutes",
                 "slide_type",
+                "write_notes",
                 "write_table",
             )
         ],
