@@ -163,14 +163,30 @@ LESSONS: tuple[Lesson, ...] = (
         "What a CNN sees",
         ("activations, one unit", "saliency, CAM", "checked: pointing game"),
         "a trained network's activation maps and one unit opened up, what drives a channel, "
-        "saliency maps, CAM and Grad-CAM, and how to check an explanation against ground truth "
-        "(pointing game, deletion, randomisation)",
+        "saliency maps, CAM and Grad-CAM, and data whose brightness does not give the object "
+        "away",
         (4, 6, 7),
         modules=("explain",),
         views=("ActivationExplorer", "SaliencyView"),
         checkers="explain",
         budget_s=60.0,
         smoke=("ActivationExplorer", "col", -1),
+    ),
+    Lesson(
+        9,
+        "09_is_an_explanation_right.ipynb",
+        "Is an explanation right?",
+        "Is it right?",
+        ("scoreboard, baselines", "planted shortcut", "sanity checks"),
+        "scoring attribution maps against ground truth with the rows that would embarrass them "
+        "(model-free maps, random weights, bootstrap intervals), deletion and insertion, a "
+        "planted shortcut, and the sanity checks of Adebayo et al. and Kindermans et al.",
+        (8,),
+        modules=("explain", "training"),
+        views=("SaliencyView",),
+        checkers="explain",
+        budget_s=60.0,
+        smoke=("SaliencyView", "image", 1),
     ),
 )
 
