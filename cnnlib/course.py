@@ -161,7 +161,7 @@ LESSONS: tuple[Lesson, ...] = (
         "08_what_a_cnn_sees.ipynb",
         "What a CNN sees",
         "What a CNN sees",
-        ("activations, one unit", "saliency, CAM", "checked: pointing game"),
+        ("activations, one unit", "saliency, CAM", "CAM = Grad-CAM"),
         "a trained network's activation maps and one unit opened up, what drives a channel, "
         "saliency maps, CAM and Grad-CAM, and data whose brightness does not give the object "
         "away",
