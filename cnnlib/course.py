@@ -188,10 +188,10 @@ LESSONS: tuple[Lesson, ...] = (
         "08_what_a_cnn_sees.ipynb",
         "What a CNN sees",
         "What a CNN sees",
-        ("activations, one unit", "saliency, CAM", "checked: pointing game"),
+        ("activations, one unit", "saliency, CAM", "CAM = Grad-CAM"),
         "a trained network's activation maps and one unit opened up, what drives a channel, "
-        "saliency maps, CAM and Grad-CAM, and how to check an explanation against ground truth "
-        "(pointing game, deletion, randomisation)",
+        "saliency maps, CAM and Grad-CAM, and data whose brightness does not give the object "
+        "away",
         (4, 6, 7),
         modules=("explain",),
         views=("ActivationExplorer", "SaliencyView"),
@@ -199,6 +199,22 @@ LESSONS: tuple[Lesson, ...] = (
         budget_s=60.0,
         smoke=("ActivationExplorer", "col", -1),
         uses=("relu", "loss", "gradient", "training loop", "backpropagation"),
+    ),
+    Lesson(
+        9,
+        "09_is_an_explanation_right.ipynb",
+        "Is an explanation right?",
+        "Is it right?",
+        ("scoreboard, baselines", "planted shortcut", "sanity checks"),
+        "scoring attribution maps against ground truth with the rows that would embarrass them "
+        "(model-free maps, random weights, bootstrap intervals), deletion and insertion, a "
+        "planted shortcut, and the sanity checks of Adebayo et al. and Kindermans et al.",
+        (8,),
+        modules=("explain", "training"),
+        views=("SaliencyView",),
+        checkers="explain",
+        budget_s=60.0,
+        smoke=("SaliencyView", "image", 1),
     ),
 )
 

@@ -95,6 +95,9 @@ __all__ = [
     "baseline_map",
     "mass_in_mask",
     "bootstrap_interval",
+    "SIGNED",
+    "show_maps",
+    "plot_cascade",
 ]
 
 #: the attribution methods ``attribution_map`` knows, in the order the notebook shows them
@@ -1184,3 +1187,85 @@ def bootstrap_interval(
     means = v[rng.integers(0, v.size, (resamples, v.size))].mean(1)
     low, high = np.quantile(means, [(1 - confidence) / 2, (1 + confidence) / 2])
     return float(v.mean()), float(low), float(high)
+
+
+# --------------------------------------------------------------------------------------------
+# Figures of notebooks 08 and 09 (drawing only: every number comes from the functions above)
+# --------------------------------------------------------------------------------------------
+#: the methods whose maps are signed: drawn on a diverging colormap with limits symmetric about 0
+SIGNED: frozenset[str] = frozenset({"gradient_x_input", "integrated_gradients", "occlusion", "cam"})
+
+
+def show_maps(
+    images: np.ndarray,
+    maps: dict[str, np.ndarray],
+    masks: np.ndarray | None = None,
+    titles: Sequence[str] | None = None,
+):
+    """A pyplot figure with one row per image: the image (grey, 0 to 1; channels averaged),
+    then one panel per entry of ``maps`` (name -> ``(N, H, W)``). A map named in ``SIGNED``
+    is drawn on the course's diverging colormap with limits ``±max|map|`` (white is 0), any
+    other on the sequential one from 0 to its maximum; ``masks`` ``(N, H, W)``, if given, is
+    outlined on every map. ``titles``: one per image (e.g. its class). Returns the figure."""
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    from cnnlib.plotting import DIVERGING, HIGHLIGHT, SEQUENTIAL
+    from cnnlib.widgets.saliency import outline_segments
+
+    x = check_array("images", images, (4,))
+    n = len(x)
+    if not isinstance(maps, dict) or not maps:
+        raise TypeError("maps must be a non-empty dict of name -> (N, H, W) array")
+    arrays = {name: check_array(f"maps[{name!r}]", m, (3,)) for name, m in maps.items()}
+    for name, m in arrays.items():
+        if m.shape != (n, *x.shape[-2:]):
+            raise ValueError(f"maps[{name!r}] must be {(n, *x.shape[-2:])}, got {m.shape}")
+    k = None if masks is None else check_bool_array("masks", masks, (3,))
+    if k is not None and k.shape != (n, *x.shape[-2:]):
+        raise ValueError(f"masks must be {(n, *x.shape[-2:])}, got {k.shape}")
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"titles must have one entry per image ({n}), got {len(titles)}")
+    cols = 1 + len(arrays)
+    fig, axes = plt.subplots(
+        n, cols, figsize=(2 * cols, 2.1 * n), layout="constrained", squeeze=False
+    )
+    for row in range(n):
+        axes[row, 0].imshow(x[row].mean(0), cmap="gray", vmin=0, vmax=1)
+        if titles is not None:
+            axes[row, 0].set_title(str(titles[row]))
+        for col, (name, m) in enumerate(arrays.items(), start=1):
+            lim = float(np.abs(m[row]).max()) or 1.0
+            low, cmap = (-lim, DIVERGING) if name in SIGNED else (0.0, SEQUENTIAL)
+            axes[row, col].imshow(m[row], cmap=cmap, vmin=low, vmax=lim)
+            if k is not None:
+                segments = LineCollection(
+                    outline_segments(k[row]), colors=HIGHLIGHT, linewidths=1.5
+                )
+                axes[row, col].add_collection(segments)
+            if row == 0:
+                axes[row, col].set_title(name.replace("_", "\n", 1).replace("_", " "))
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    return fig
+
+
+def plot_cascade(cascade: Cascade):
+    """A pyplot figure of a ``Cascade``: per method, the mean over images of Spearman's rho
+    with the original map after each randomisation step, of ``|map|`` (left) and of the
+    signed map (right). Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    if not isinstance(cascade, Cascade):
+        raise TypeError(f"cascade must be a Cascade, got {type(cascade).__name__}")
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained", sharey=True)
+    panels = (("|map|", cascade.correlations), ("signed map", cascade.signed))
+    for ax, (title, rhos) in zip(axes, panels, strict=True):
+        for m, rho in rhos.items():
+            ax.plot(np.nanmean(rho, axis=1), "o-", label=m.replace("_", " "))
+        names = [n.split(".")[-1] for n in cascade.layers]
+        ax.set_xticks(range(len(names)), names, rotation=60)
+        ax.set(title=title, xlabel="randomised down to", ylim=(-0.6, 1.05))
+    axes[0].set_ylabel("rank correlation with the original map")
+    axes[0].legend()
+    return fig

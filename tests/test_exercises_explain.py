@@ -1,5 +1,7 @@
 """The checkers of notebook 08 pass a correct answer and catch the usual wrong ones."""
 
+import types
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,51 @@ def test_the_cs231n_case_by_hand():
         x[c, i, j] * w[c, i + 1, j + 1] for c in range(3) for i in range(2) for j in range(2)
     )
     assert _reference_unit(x, w, b, 0, 0, 2, 1) == pytest.approx(by_hand + b)
+
+
+def good_share(attribution, marker):
+    a = np.abs(attribution)
+    return (a * marker).sum(axis=(1, 2)) / a.sum(axis=(1, 2))
+
+
+def signed_share(attribution, marker):
+    return (attribution * marker).sum(axis=(1, 2)) / attribution.sum(axis=(1, 2))
+
+
+def pooled_share(attribution, marker):
+    a = np.abs(attribution)
+    return (a * marker).sum() / a.sum()
+
+
+def test_shortcut_share_passes_the_right_answer_and_the_reference(capsys):
+    from cnnlib.exercises.explain import check_shortcut_share
+    from cnnlib.explain import mass_in_mask
+
+    assert bool(check_shortcut_share(good_share)) is True
+    assert capsys.readouterr().out.startswith("✅")
+    # the hand-worked case of the checker: |1| of |1| + |-3| lies on the marker
+    a = np.array([[[1.0, -3.0], [0.0, 0.0]]])
+    k = np.array([[[True, False], [False, False]]])
+    assert mass_in_mask(a, k)[0] == pytest.approx(0.25)
+    assert signed_share(a, k)[0] == pytest.approx(-0.5)
+
+
+@pytest.mark.parametrize(
+    ("fn", "hint"), [(signed_share, "np.abs"), (pooled_share, "one number per image")]
+)
+def test_shortcut_share_hint_first_then_the_answer(fn, hint, capsys):
+    from cnnlib.exercises._report import ANSWER, ASK, forget_misses
+    from cnnlib.exercises.explain import check_shortcut_share
+
+    def named(f):  # the learner's one name, as in the notebook, for two different answers
+        code = f.__code__.replace(co_name="my_shortcut_share")
+        return types.FunctionType(code, f.__globals__, "my_shortcut_share")
+
+    forget_misses()
+    assert bool(check_shortcut_share(named(fn))) is False
+    first = capsys.readouterr().out
+    assert first.startswith("❌") and hint in first and ASK in first and ANSWER not in first
+    other = signed_share if fn is pooled_share else pooled_share
+    assert bool(check_shortcut_share(named(other))) is False
+    assert f"{ANSWER} a = np.abs(attribution)" in capsys.readouterr().out
+    forget_misses()

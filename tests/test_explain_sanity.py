@@ -144,3 +144,33 @@ def test_blur_fill_is_a_gaussian_blur_and_a_bad_fill_is_refused():
     assert c.scores[1] == pytest.approx(1 / (1 + np.exp(-expected_sum)), rel=1e-3)
     with pytest.raises(ValueError, match="baseline must be one of 'mean', 'blur'"):
         explain.deletion_curve(model, x, 0, np.ones((41, 41)), baseline="grey")
+
+
+def test_show_maps_draws_signed_maps_symmetric_and_refuses_bad_arguments():
+    import matplotlib.pyplot as plt
+
+    x = np.zeros((2, 1, 4, 4), np.float32)
+    signed = np.zeros((2, 4, 4), np.float32)
+    signed[:, 0, 0] = [-2.0, 3.0]
+    positive = np.abs(signed)
+    masks = np.zeros((2, 4, 4), bool)
+    masks[:, 1:3, 1:3] = True
+    fig = explain.show_maps(x, {"cam": signed, "saliency": positive}, masks, ["a", "b"])
+    try:
+        axes = np.array(fig.axes).reshape(2, 3)
+        # per image: the signed map from -max|m| to +max|m|, the other from 0 to its maximum
+        assert axes[0, 1].images[0].get_clim() == (-2.0, 2.0)
+        assert axes[1, 1].images[0].get_clim() == (-3.0, 3.0)
+        assert axes[1, 2].images[0].get_clim() == (0.0, 3.0)
+        assert len(axes[0, 1].collections) == 1  # the mask's outline
+        assert axes[0, 0].get_title() == "a"
+    finally:
+        plt.close(fig)
+    with pytest.raises(ValueError, match=r"maps\['cam'\]"):
+        explain.show_maps(x, {"cam": signed[:1]})
+    with pytest.raises(ValueError, match="titles"):
+        explain.show_maps(x, {"cam": signed}, titles=["a"])
+    with pytest.raises(TypeError, match="maps"):
+        explain.show_maps(x, {})
+    with pytest.raises(TypeError, match="Cascade"):
+        explain.plot_cascade({"layers": []})

@@ -1,4 +1,4 @@
-"""Checkers for the exercises of notebook 08 (what a CNN sees).
+"""Checkers for the exercises of notebooks 08 (what a CNN sees) and 09 (is an explanation right?).
 
 Each checker runs the learner's function on a hand-worked case first, then on random cases,
 against an independent reference, and prints one verdict (see ``_report``).
@@ -15,6 +15,10 @@ against an independent reference, and prints one verdict (see ``_report``).
 - ``check_pointing_game(fn)``: ``fn(saliency_map, mask)`` returns True when the map's peak
   (its first largest value, row by row) lies on the mask. Reference:
   :func:`cnnlib.explain.pointing_game`.
+- ``check_shortcut_share(fn)``: ``fn(attribution, marker)`` returns, per image, the share of
+  the map's absolute mass on the marker,
+  ``sum_p |a[n, p]| [p in marker[n]] / sum_p |a[n, p]|``, for maps ``(N, H, W)`` with negative
+  values and boolean markers ``(N, H, W)``. Reference: :func:`cnnlib.explain.mass_in_mask`.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from cnnlib.exercises._report import (
 )
 from cnnlib.shapes import conv_output_size
 
-__all__ = ["check_unit", "check_cam", "check_pointing_game"]
+__all__ = ["check_unit", "check_cam", "check_pointing_game", "check_shortcut_share"]
 
 
 def _cs231n_case() -> tuple[np.ndarray, np.ndarray, float]:
@@ -207,5 +211,64 @@ def check_pointing_game(fn: Callable) -> Result:
                 if bool(got) == bool(k[np.unravel_index(np.argmin(m), m.shape)]):
                     why = "the peak is the largest value (argmax), not the smallest."
                 j.fail(f"{call}: expected {expected}, got {bool(got)} ({where}).", why)
+        j.passed_cases(len(cases), cases="maps")
+    return j.result
+
+
+_SHARE_ANSWER = "a = np.abs(attribution); return (a * marker).sum(axis=(1, 2)) / a.sum(axis=(1, 2))"
+
+
+def check_shortcut_share(fn: Callable, show_answer: bool = False) -> Result:
+    """Check ``fn(attribution, marker)`` (see the module docstring). Prints one verdict;
+    returns True on success. The worked answer is shown from the second different wrong
+    answer on (or at once with ``show_answer=True``)."""
+    from cnnlib.explain import mass_in_mask
+
+    require_callable(fn)
+    # by hand: |1| of |1| + |-3| on the marker, 1 / 4; without the absolute value -0.5
+    hand = np.array([[[1.0, -3.0], [0.0, 0.0]]])
+    hand_marker = np.array([[[True, False], [False, False]]])
+    cases = [(hand, hand_marker)]
+    rng = np.random.default_rng(21)
+    for _ in range(6):
+        n, h, w = int(rng.integers(1, 5)), int(rng.integers(3, 9)), int(rng.integers(3, 9))
+        a = rng.normal(size=(n, h, w))
+        k = np.zeros((n, h, w), bool)
+        k[:, :2, :2] = True  # a corner marker, as in shortcut_shapes
+        cases.append((a, k))
+    hint = (
+        "per image, add up |attribution| on the marker's pixels and divide by the sum of "
+        "|attribution| over the whole image: one number per image."
+    )
+    with Judge(
+        name_of(fn, "your shortcut share"),
+        hint,
+        "cnnlib.explain.mass_in_mask",
+        answer=_SHARE_ANSWER,
+        show_answer=show_answer,
+    ) as j:
+        for a, k in cases:
+            call = (
+                f"fn(attribution, marker) with {a.shape[0]} map(s) of {a.shape[1]} x {a.shape[2]}"
+            )
+            where = f"attribution: {a.shape}, marker: {k.shape}, {int(k[0].sum())} marker pixels\n"
+            got = j.call(call, fn, a.copy(), k.copy())
+            expected = np.asarray(mass_in_mask(a, k), dtype=float)
+
+            def why(arr, a=a, k=k, expected=expected):
+                signed = (a * k).sum(axis=(1, 2)) / a.sum(axis=(1, 2))
+                if arr.size == 1 and expected.size > 1:
+                    return "one number per image: sum over the pixels, axis=(1, 2), not all."
+                if arr.shape == expected.shape and np.allclose(arr, signed):
+                    return (
+                        "a negative attribution is evidence too: take np.abs(attribution) "
+                        "before adding up, or the signs cancel."
+                    )
+                area = k.sum(axis=(1, 2)) / k[0].size
+                if arr.shape == expected.shape and np.allclose(arr * area, expected):
+                    return "divide by the whole map's absolute mass, not by the marker's area."
+                return ""
+
+            compare(j, call, where, got, expected, why, at="share", rtol=1e-5, atol=1e-8)
         j.passed_cases(len(cases), cases="maps")
     return j.result

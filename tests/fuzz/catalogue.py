@@ -1099,6 +1099,10 @@ SKIPPED: dict[str, str] = {
         "their arguments",
     ),
     "cnnlib.plotting.use_style": "one string argument, tested in test_plotting.py",
+    "cnnlib.explain.show_maps": "draws maps that attribution_map and baseline_map computed "
+    "(fuzzed above); its argument checks and colour limits are tested in test_explain_sanity.py",
+    "cnnlib.explain.plot_cascade": "draws a Cascade (only a Cascade is accepted: tested in "
+    "test_explain_sanity.py)",
     "cnnlib.plotting.png_bytes": "encodes the (H, W, 4) uint8 buffer of the library's own Agg "
     "canvases; its round trip through Pillow is tested in test_widgets_fastdraw.py",
     "cnnlib.plotting.colormap": "a cached lookup in matplotlib's colormap registry for the "
