@@ -215,6 +215,7 @@ LESSONS: tuple[Lesson, ...] = (
         checkers="explain",
         budget_s=60.0,
         smoke=("SaliencyView", "image", 1),
+        uses=("relu", "loss", "gradient", "optimiser", "training loop", "backpropagation"),
     ),
 )
 
