@@ -178,3 +178,15 @@ def test_dy_panel_shows_its_numbers(view, mode):
         in_play = set()
     assert {tuple(x) for x in np.argwhere(st["grad_out_labelled"])} == in_play
     assert sum(t.get_visible() for t in view.g_labels) == len(in_play)
+
+
+def test_dy_numbers_follow_the_cells_in_play_while_play_walks(view):
+    """A large dL/dy labels only the cells in play: the picture after a step equals a fresh
+    view's picture at that step (the numbers are redrawn, not left from the step before)."""
+    view.set_controls(mode="dL/dx", stride=1, padding=2, row=0, col=0)
+    view.controls["play"].value = 0
+    view.controls["play"].value = 8  # row 1, col 2
+    fresh = GradientView()
+    fresh.set_controls(mode="dL/dx", stride=1, padding=2, row=1, col=2)
+    assert view.state["cell"] == fresh.state["cell"] == (1, 2)
+    assert view.image.value == fresh.image.value

@@ -246,7 +246,9 @@ class GradientView(RasterPosition, View):
         self.border_x = window_rect(self.ax_x, 0, 0, 1, 1, color=ACCENT, linewidth=1.5)
         self.border_x.set_linestyle("--")
         self.im_g = imshow(self.ax_g, blank, interpolation="nearest")
-        self.g_labels = self._labels(self.ax_g, LABEL_ALL_G)
+        self.g_labels = self._labels(self.ax_g, LABEL_ALL_G)  # static, with the colours
+        # pales the cells of dL/dy not in play; over the numbers, so that only it moves
+        self.veil_g = imshow(self.ax_g, blank, interpolation="nearest", zorder=6)
         self.im_work = imshow(self.ax_work, blank, interpolation="nearest")
         self.rect_work = window_rect(self.ax_work, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3)
         self.work_labels = self._labels(self.ax_work, 25)
@@ -259,8 +261,7 @@ class GradientView(RasterPosition, View):
         # What moves while Play walks dL/dx is drawn over a cached background (blitting);
         # the background is redrawn only when ``_static_key`` changes.
         self._dynamic = [
-            self.im_g,
-            *self.g_labels,
+            self.veil_g,
             self.im_res,
             self.rect_x,
             self.rect_work,
@@ -342,6 +343,8 @@ class GradientView(RasterPosition, View):
         step = raster if mode == "dL/dx" else m * kw + n
         # in dL/dw mode the chosen tap changes the input and work panels too
         self._static_key = (mode, s, p) + ((m, n) if mode == "dL/dw" else ())
+        if not st["grad_out_labelled"].all():  # dL/dy's numbers follow the cells in play
+            self._static_key += (r, col)
         self._draw(
             st,
             mode,
@@ -393,9 +396,9 @@ class GradientView(RasterPosition, View):
         gmask = np.zeros((ho, wo), bool)
         for t in terms:
             gmask[t["grad_out"]] = True
-        cells_g = self._show(
-            self.im_g, g, DIVERGING, symmetric_limits(self._g_full), _veil(gmask, 0.6)
-        )
+        cells_g = self._show(self.im_g, g, DIVERGING, symmetric_limits(self._g_full))
+        self.veil_g.set_data((_veil(gmask, 0.6) * 255).astype(np.uint8))
+        self.veil_g.set_extent((-0.5, wo - 0.5, ho - 0.5, -0.5))
         _frame(self.ax_g, (ho, wo))
         gr, gc = np.nonzero(st["grad_out_labelled"])
         self._put(self.g_labels, g[gr, gc], gr, gc, cells_g)
