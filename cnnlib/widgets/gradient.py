@@ -182,7 +182,9 @@ class GradientView(RasterPosition, View):
     (walks ``row``/``col`` in raster order: ``dL/dx`` being built).
     State: ``mode``, ``value`` (the number), ``terms`` (one dict per product: the output gradient
     cell, the input or kernel cell it meets, both values and the product), ``grad_x``,
-    ``grad_weight``, ``grad_out``, ``output_shape``.
+    ``grad_weight``, ``grad_out``, ``output_shape``, ``grad_out_labelled`` (the cells of
+    ``dL/dy`` whose numbers are written) and, in mode ``dL/dx``, ``work`` and ``work_kinds``
+    (the canvas and its cells' kinds: ``ENTRY``, ``INSERTED`` by the stride, ``PADDING``).
     """
 
     figsize = (13.0, 3.9)
