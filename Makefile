@@ -82,20 +82,21 @@ format: $(STAMP)
 # --dist loadfile keeps each notebook's cells on one worker (they share a kernel).
 test: $(STAMP) chromium lint
 	@echo "make: testing with $$($(PY) --version) from .venv"
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile \
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not thorough" \
 	  --nbval --nbval-current-env --nbval-cell-timeout=300 tests notebooks
 
 # The same unit tests with the exhaustive draws: every example of every fuzz spec and the
-# "thorough" hypothesis profile (500 examples per property). Slow; for CI nights and releases.
-test-thorough: $(STAMP) lint
+# "thorough" hypothesis profile (500 examples per property), and the tests marked `thorough`
+# (every slide of every notebook measured in the browser). Slow; for CI nights and releases.
+test-thorough: $(STAMP) chromium lint
 	HYPOTHESIS_PROFILE=thorough $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile \
-	  -m "not browser" tests
+	  -m "not browser or thorough" tests
 
 unit: $(STAMP)
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not browser" tests
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not browser and not thorough" tests
 
 browser: $(STAMP) chromium
-	$(VENV)/bin/pytest -m browser tests
+	$(VENV)/bin/pytest -m "browser and not thorough" tests
 
 notebooks: $(STAMP)
 	$(VENV)/bin/ruff format notebooks

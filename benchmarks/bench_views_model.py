@@ -16,15 +16,18 @@ TARGET_MS = 30.0
 
 def main() -> None:
     from cnnlib.architectures import MODELS
-    from cnnlib.widgets.model import ModelView
+    from cnnlib.widgets.model import SHAPES, ModelView
 
     t0 = time.perf_counter()
     view = ModelView()
     build_s = time.perf_counter() - t0
     rows = []
-    for model in MODELS:
+    runs = [(m, "random") for m in MODELS] + [(SHAPES, "random"), (SHAPES, "trained")]
+    for model, weights in runs:
         t0 = time.perf_counter()
         view.controls["model"].value = model
+        if model == SHAPES:
+            view.controls["weights"].value = weights
         first_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         view.controls["model"].value = "ResNet-18" if model != "ResNet-18" else "LeNet-5"
@@ -42,7 +45,8 @@ def main() -> None:
         median = statistics.median(times_ms)
         cpu = statistics.median(cpu_ms)
         ok = "yes" if cpu < TARGET_MS else "NO"
-        rows.append((model, n, first_s, cached_ms, median, cpu, max(times_ms), ok))
+        name = f"{model} ({weights})" if model == SHAPES else model
+        rows.append((name, n, first_s, cached_ms, median, cpu, max(times_ms), ok))
     print(f"ModelView() with ResNet-18: {build_s:.2f} s")
     headers = [
         "model",

@@ -37,3 +37,18 @@ def test_the_container_is_valid_javascript():
     script = EXTENSIONS / NAME / "static" / "remoteEntry.js"
     result = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_slide_text_is_as_large_as_the_lecture_figure_text():
+    """The slideshow's prose and code size is the lecture style's figure text in CSS pixels
+    (points at the figure's dpi), set only in the slideshow app (after init's early return,
+    which leaves JupyterLab itself alone). The computed sizes on real slides are checked by
+    tests/browser/test_slides_fit.py."""
+    from cnnlib.plotting import LECTURE_RC
+
+    source = (EXTENSIONS / NAME / "static" / "remoteEntry.js").read_text()
+    px = int(re.search(r"var SLIDE_TEXT_PX = (\d+);", source).group(1))
+    assert px == round(LECTURE_RC["font.size"] * LECTURE_RC["figure.dpi"] / 72)
+    assert "--jp-content-font-size1: " in source and "--jp-code-font-size: " in source
+    init = source[source.index("init: function (scope)") :]
+    assert init.index("return Promise.resolve();") < init.index("slideStyle();")

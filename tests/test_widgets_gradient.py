@@ -6,10 +6,20 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from matplotlib.colors import to_rgba
 
 from cnnlib.backprop import gradient_terms
 from cnnlib.shapes import conv_output_size
-from cnnlib.widgets.gradient import GradientView
+from cnnlib.widgets.gradient import (
+    _INSERTED_COLOR,
+    _PAD_COLOR,
+    ENTRY,
+    INSERTED,
+    LABEL_ALL_G,
+    PADDING,
+    GradientView,
+    _fmt,
+)
 
 
 def torch_grads(view):
@@ -110,3 +120,73 @@ def test_custom_data_and_bad_input():
         GradientView(np.zeros((4, 4)), np.ones((5, 5)))
     with pytest.raises(TypeError, match="x must"):
         GradientView("picture")
+
+
+@pytest.mark.parametrize("stride,padding", [(1, 0), (1, 2), (2, 1), (3, 0), (3, 2)])
+def test_dx_canvas_is_the_dilated_padded_gradient_torch_s_dx_reads(view, stride, padding):
+    """Sliding rot180(w) over the canvas the view draws gives torch's dL/dx; the cell kinds
+    are counted by hand: ho * wo entries, the dilation's zeros between them, padding around."""
+    view.set_controls(mode="dL/dx", stride=stride, padding=padding, row=0, col=0)
+    st = view.state
+    canvas, kinds = st["work"], st["work_kinds"]
+    gx, _ = torch_grads(view)
+    kh, kw = view._w.shape
+    rot = view._w[::-1, ::-1]
+    for r, c in itertools.product(range(gx.shape[0]), range(gx.shape[1])):
+        window = canvas[r + padding : r + padding + kh, c + padding : c + padding + kw]
+        assert np.sum(window * rot) == pytest.approx(gx[r, c], abs=1e-12)
+    ho, wo = st["output_shape"]
+    span = ((ho - 1) * stride + 1) * ((wo - 1) * stride + 1)
+    assert np.sum(kinds == ENTRY) == ho * wo
+    assert np.sum(kinds == INSERTED) == span - ho * wo
+    assert np.all(canvas[kinds != ENTRY] == 0)
+    np.testing.assert_array_equal(np.sort(canvas[kinds == ENTRY]), np.sort(st["grad_out"].ravel()))
+
+
+def test_inserted_zeros_are_coloured_apart_from_padding(view):
+    view.set_controls(mode="dL/dx", stride=2, padding=1, row=1, col=1)
+    kinds = view.state["work_kinds"]
+    drawn = view.im_work.get_array()[..., :3]
+    inserted = np.round(np.array(to_rgba(_INSERTED_COLOR)[:3]) * 255)
+    padding = np.round(np.array(to_rgba(_PAD_COLOR)[:3]) * 255)
+    assert np.all(drawn[kinds == INSERTED] == inserted)
+    assert np.all(drawn[kinds == PADDING] == padding)
+    assert not np.array_equal(inserted, padding)
+    assert "stride inserts" in view.work_key.get_text()
+    view.set_controls(stride=1)
+    assert not np.any(view.state["work_kinds"] == INSERTED)
+    assert "stride" not in view.work_key.get_text()
+
+
+@pytest.mark.parametrize("mode", ["dL/dx", "dL/dw"])
+def test_dy_panel_shows_its_numbers(view, mode):
+    """Every cell of a small dL/dy carries its number; a large one labels the cells in play."""
+    view.set_controls(mode=mode, stride=2, padding=1, row=2, col=3)
+    g = view.state["grad_out"]
+    assert g.size <= LABEL_ALL_G and view.state["grad_out_labelled"].all()
+    shown = {
+        tuple(map(round, t.get_position()[::-1])): t.get_text()
+        for t in view.g_labels
+        if t.get_visible()
+    }
+    assert shown == {(r, c): _fmt(g[r, c]) for r, c in np.ndindex(g.shape)}
+    view.set_controls(stride=1, padding=2)  # 8 x 8: only the cells in play
+    st = view.state
+    in_play = {t["grad_out"] for t in st["terms"]}
+    assert st["grad_out"].size > LABEL_ALL_G
+    if len(in_play) > LABEL_ALL_G:  # dL/dw: every cell is in play, too many to read
+        in_play = set()
+    assert {tuple(x) for x in np.argwhere(st["grad_out_labelled"])} == in_play
+    assert sum(t.get_visible() for t in view.g_labels) == len(in_play)
+
+
+def test_dy_numbers_follow_the_cells_in_play_while_play_walks(view):
+    """A large dL/dy labels only the cells in play: the picture after a step equals a fresh
+    view's picture at that step (the numbers are redrawn, not left from the step before)."""
+    view.set_controls(mode="dL/dx", stride=1, padding=2, row=0, col=0)
+    view.controls["play"].value = 0
+    view.controls["play"].value = 8  # row 1, col 2
+    fresh = GradientView()
+    fresh.set_controls(mode="dL/dx", stride=1, padding=2, row=1, col=2)
+    assert view.state["cell"] == fresh.state["cell"] == (1, 2)
+    assert view.image.value == fresh.image.value

@@ -188,3 +188,54 @@ def test_a_model_switch_keeps_the_layer_unless_it_costs_too_much():
     assert sum(i.macs for i in infos[: layer + 1]) <= SWITCH_MACS
     assert sum(i.macs for i in infos[: layer + 2]) > SWITCH_MACS
     assert view.message.value == ""  # the busy note is gone once the maps are there
+
+
+def test_the_trained_shapes_network_runs_with_its_shipped_weights():
+    """Layer 0's maps are the shipped network's first convolution of the test image
+    (torch, from the weights file), the prediction is its arg-max logit with its softmax
+    probability; the random-weight version of the same network shows other maps."""
+    from cnnlib.data import SHAPE_CLASSES, shapes
+    from cnnlib.training import load_shapes_cnn
+    from cnnlib.widgets.model import SHAPES, SHAPES_IMAGE
+
+    view = ModelView(model=SHAPES, layer=0, weights="trained")
+    net = load_shapes_cnn()[0]
+    data = shapes(8, seed=1)
+    x = torch.from_numpy(data.images[SHAPES_IMAGE : SHAPES_IMAGE + 1].astype(np.float32))
+    with torch.no_grad():
+        first = net.features.conv1(x)[0, :8].numpy()
+        logits = net(x)[0]
+    assert np.allclose(
+        np.stack(view.model_layers(SHAPES, weights=view.state["weights"])[0].maps), first, atol=1e-5
+    )
+    probs = torch.softmax(logits, 0)
+    assert view.state["prediction"] == SHAPE_CLASSES[int(probs.argmax())]
+    assert view.state["probability"] == pytest.approx(float(probs.max()), rel=1e-5)
+    assert view.state["true_class"] == SHAPE_CLASSES[int(data.labels[SHAPES_IMAGE])]
+    assert view.state["weights"] == "trained" and "trained weights" in view.title.get_text()
+    assert "prediction" in view.readout.value
+    view.controls["weights"].value = "random"
+    assert view.state["weights"] == "random"
+    assert not np.allclose(
+        np.stack(view.model_layers(SHAPES, weights=view.state["weights"])[0].maps), first, atol=1e-2
+    )
+
+
+def test_only_the_shapes_network_has_trained_weights():
+    from cnnlib.widgets.model import SHAPES
+
+    view = ModelView(model="LeNet-5", layer=0)
+    assert view.controls["weights"].disabled
+    view.controls["weights"].value = "trained"  # disabled in the page; ignored if set anyway
+    assert view.state["weights"] == "random" and "error" not in view.state
+    view.controls["model"].value = SHAPES
+    assert not view.controls["weights"].disabled
+    view.controls["weights"].value = "trained"
+    assert view.state["weights"] == "trained"
+    view.controls["model"].value = "LeNet-5"
+    assert view.controls["weights"].disabled and view.controls["weights"].value == "random"
+    assert view.state["weights"] == "random" and "random weights" in view.title.get_text()
+    with pytest.raises(ValueError, match="weights='trained' needs model"):
+        ModelView(model="ResNet-18", weights="trained")
+    with pytest.raises(ValueError, match="weights must be"):
+        ModelView(model=SHAPES, weights="imagenet")

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from cnnlib.conv import avg_pool2d, max_pool2d
 from cnnlib.data import default_feature_map
 from cnnlib.shapes import pool_output_size
-from cnnlib.widgets.pooling import PoolingView
+from cnnlib.widgets.pooling import PoolingView, pooling_key
 
 
 def torch_pool(x, mode, k, s, p):
@@ -259,3 +259,20 @@ def test_output_labels_have_no_exponent_and_stay_within_half_a_digit(value):
     assert "e" not in text
     last_digit = 10.0 ** min(0, -len(text.split(".")[1]) if "." in text else 0)
     assert abs(float(text) - value) <= last_digit / 2 + 1e-12
+
+
+def test_a_key_says_what_the_dots_are(view):
+    """Max mode: one dot per window, on the cell torch's max_pool2d picks, and a key under
+    the map that names the dots and the ring; average mode: no dots, and the key says so."""
+    view.set_controls(mode="max", kernel_size=2, stride=2, padding=0, row=0, col=0)
+    key = view.key_text.get_text()
+    assert key == view.state["key"] == pooling_key("max")
+    assert "dot" in key and "maximum" in key and "ring" in key
+    dots = view.winners.get_offsets()
+    x = torch.tensor(view._map)[None, None]
+    _, idx = F.max_pool2d(x, 2, 2, return_indices=True)
+    rows, cols = np.divmod(idx.numpy().ravel(), view._map.shape[1])
+    np.testing.assert_allclose(dots, np.column_stack([cols, rows]) + [0.3, -0.3])
+    view.set_controls(mode="avg")
+    assert not view.winners.get_visible()
+    assert view.key_text.get_text() == pooling_key("avg") and "no dots" in pooling_key("avg")

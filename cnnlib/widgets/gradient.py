@@ -12,7 +12,13 @@ For ``y = conv2d(x, w, stride=s, padding=p)`` and a loss with output gradient ``
 The maps come from ``cnnlib.backprop.conv2d_backward`` and the highlighted number's terms from
 ``cnnlib.backprop.gradient_terms`` (the definition, term by term), so the view shows both and
 they must agree; the output size is ``cnnlib.shapes.conv_output_size``. ``gradient_state``
-computes what the view shows from the control values, without drawing.
+computes what the view shows from the control values, without drawing, ``work_canvas`` the
+canvas of mode ``dL/dx`` with each cell's kind.
+
+What the colours say: the ``dL/dy`` panel writes its numbers in the cells (every cell of a
+small gradient, else the ones in play); on the canvas of ``dL/dx`` the zeros that the stride
+inserts between gradient entries are pale green and the ``k - 1`` border of zero padding is
+grey, so "the stride's zeros" and "the padding" are told apart.
 """
 
 from __future__ import annotations
@@ -50,6 +56,13 @@ PLAY_INTERVAL = 800
 #: the default kernel: asymmetric, so that its 180-degree rotation is visible
 KERNEL = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, -1.0], [-2.0, 0.0, 1.0]])
 _PAD_COLOR = "#d9d9d9"
+#: the zeros the stride inserts between dL/dy entries (dilation): pale green, a colour that
+#: neither the padding's grey nor the purple-orange diverging map uses
+_INSERTED_COLOR = "#b8e0c8"
+#: a dL/dy with at most this many cells has every cell labelled, else only the cells in play
+LABEL_ALL_G = 49
+#: cell kinds of the dL/dx canvas (``work_canvas``)
+PADDING, INSERTED, ENTRY = 0, 1, 2
 _VEIL = (1.0, 1.0, 1.0, 0.0)  # white, alpha set per cell: dims what does not take part
 _FADE = (0.85, 0.85, 0.85, 0.93)
 
@@ -77,6 +90,28 @@ def _fmt(v: float) -> str:
     return str(int(round(v))) if abs(v - round(v)) < 1e-9 else f"{v:.2g}"
 
 
+def work_canvas(
+    g: np.ndarray, kernel_shape: tuple[int, int], stride: int, need: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The canvas that ``rot180(w)`` slides over to write ``dL/dx``, and each cell's kind.
+
+    ``dilate(g, stride)`` (``stride - 1`` zeros between entries, ``cnnlib.backprop.dilate``)
+    padded by ``k - 1`` zeros on every side, then with zeros at the bottom / right up to
+    ``need`` (the padded input plus ``k - 1``: rows a stride skipped receive no gradient).
+    ``kinds`` is ``ENTRY`` on the entries of ``g``, ``INSERTED`` on the zeros the stride
+    inserted between them, ``PADDING`` elsewhere.
+    """
+    kh, kw = kernel_shape
+    dil = dilate(g, stride)
+    canvas = np.pad(dil, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
+    extra = ((0, max(0, need[0] - canvas.shape[0])), (0, max(0, need[1] - canvas.shape[1])))
+    canvas = np.pad(canvas, extra)
+    kinds = np.full(canvas.shape, PADDING, dtype=np.int8)
+    kinds[kh - 1 : kh - 1 + dil.shape[0], kw - 1 : kw - 1 + dil.shape[1]] = INSERTED
+    kinds[kh - 1 : kh - 1 + dil.shape[0] : stride, kw - 1 : kw - 1 + dil.shape[1] : stride] = ENTRY
+    return canvas, kinds
+
+
 def gradient_state(
     x: np.ndarray,
     weight: np.ndarray,
@@ -90,14 +125,32 @@ def gradient_state(
 
     The output gradient ``dL/dy`` is the top-left corner of ``grad_full`` that fits the output
     (``cnnlib.shapes.conv_output_size``); the maps come from ``conv2d_backward`` and the terms of
-    the chosen entry (``cell`` of ``dL/dx`` or of ``dL/dw``) from ``gradient_terms``.
+    the chosen entry (``cell`` of ``dL/dx`` or of ``dL/dw``) from ``gradient_terms``. Mode
+    ``dL/dx`` also gives ``work`` and ``work_kinds``, the canvas of ``work_canvas``; both modes
+    give ``grad_out_labelled``, the cells of ``dL/dy`` whose numbers are written (all of a
+    small ``dL/dy``, else those in play if they are few enough to read).
     """
     out_shape = conv_output_size(x.shape, weight.shape, stride, padding)
     g = grad_full[: out_shape[0], : out_shape[1]]
     grad_x, grad_w, _ = conv2d_backward(g, x, weight, stride=stride, padding=padding)
     wrt = "x" if mode == "dL/dx" else "weight"
     terms = gradient_terms(g, x, weight, cell, wrt, stride, padding)
+    if g.size <= LABEL_ALL_G:
+        labelled = np.ones(g.shape, bool)
+    else:
+        labelled = np.zeros(g.shape, bool)
+        for t in terms:
+            labelled[t["grad_out"]] = True
+        if labelled.sum() > LABEL_ALL_G:  # dL/dw of a large dL/dy: every cell is in play
+            labelled[:] = False
+    extra = {}
+    if wrt == "x":
+        kh, kw = weight.shape
+        need = (x.shape[0] + 2 * padding + kh - 1, x.shape[1] + 2 * padding + kw - 1)
+        extra["work"], extra["work_kinds"] = work_canvas(g, weight.shape, stride, need)
     return {
+        **extra,
+        "grad_out_labelled": labelled,
         "mode": mode,
         "stride": stride,
         "padding": padding,
@@ -129,7 +182,9 @@ class GradientView(RasterPosition, View):
     (walks ``row``/``col`` in raster order: ``dL/dx`` being built).
     State: ``mode``, ``value`` (the number), ``terms`` (one dict per product: the output gradient
     cell, the input or kernel cell it meets, both values and the product), ``grad_x``,
-    ``grad_weight``, ``grad_out``, ``output_shape``.
+    ``grad_weight``, ``grad_out``, ``output_shape``, ``grad_out_labelled`` (the cells of
+    ``dL/dy`` whose numbers are written) and, in mode ``dL/dx``, ``work`` and ``work_kinds``
+    (the canvas and its cells' kinds: ``ENTRY``, ``INSERTED`` by the stride, ``PADDING``).
     """
 
     figsize = (13.0, 3.9)
@@ -180,6 +235,10 @@ class GradientView(RasterPosition, View):
         self.ax_x, self.ax_g, self.ax_work, self.ax_k, self.ax_res = axes
         for ax in axes:
             ax.set_title(" ", y=1.0, pad=6, fontsize=15)
+        # what the canvas' colours mean, under it
+        self.work_key = self.ax_work.text(
+            0.5, -0.03, "", transform=self.ax_work.transAxes, ha="center", va="top", fontsize=12
+        )
         xlo, xhi = float(self._x.min()), float(self._x.max())
         self._xlim = (xlo, xhi if xhi > xlo else xlo + 1)
         blank = np.zeros((1, 1, 4))
@@ -189,6 +248,9 @@ class GradientView(RasterPosition, View):
         self.border_x = window_rect(self.ax_x, 0, 0, 1, 1, color=ACCENT, linewidth=1.5)
         self.border_x.set_linestyle("--")
         self.im_g = imshow(self.ax_g, blank, interpolation="nearest")
+        self.g_labels = self._labels(self.ax_g, LABEL_ALL_G)  # static, with the colours
+        # pales the cells of dL/dy not in play; over the numbers, so that only it moves
+        self.veil_g = imshow(self.ax_g, blank, interpolation="nearest", zorder=6)
         self.im_work = imshow(self.ax_work, blank, interpolation="nearest")
         self.rect_work = window_rect(self.ax_work, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3)
         self.work_labels = self._labels(self.ax_work, 25)
@@ -201,7 +263,7 @@ class GradientView(RasterPosition, View):
         # What moves while Play walks dL/dx is drawn over a cached background (blitting);
         # the background is redrawn only when ``_static_key`` changes.
         self._dynamic = [
-            self.im_g,
+            self.veil_g,
             self.im_res,
             self.rect_x,
             self.rect_work,
@@ -240,9 +302,11 @@ class GradientView(RasterPosition, View):
                 lab.set_visible(False)
 
     @staticmethod
-    def _show(im, values, cmap: str, lim, overlay: np.ndarray | None = None) -> np.ndarray:
-        """Colour ``values`` (masked cells grey), lay ``overlay`` (RGBA) over them, show it;
-        return the cells' RGBA colours (in [0, 1], as drawn)."""
+    def _show(
+        im, values, cmap: str, lim, overlay: np.ndarray | None = None, inserted=None
+    ) -> np.ndarray:
+        """Colour ``values`` (masked cells grey, ``inserted`` cells pale green), lay
+        ``overlay`` (RGBA) over them, show it; return the cells' RGBA colours (in [0, 1])."""
         import matplotlib
 
         lo, hi = lim
@@ -251,6 +315,8 @@ class GradientView(RasterPosition, View):
         rgba = colormap(cmap)(t)
         bad = np.ma.getmaskarray(values)
         rgba[bad] = matplotlib.colors.to_rgba(_PAD_COLOR)
+        if inserted is not None:
+            rgba[inserted] = matplotlib.colors.to_rgba(_INSERTED_COLOR)
         if overlay is not None:
             a = overlay[..., 3:4]
             rgba[..., :3] = rgba[..., :3] * (1 - a) + overlay[..., :3] * a
@@ -279,7 +345,10 @@ class GradientView(RasterPosition, View):
         step = raster if mode == "dL/dx" else m * kw + n
         # in dL/dw mode the chosen tap changes the input and work panels too
         self._static_key = (mode, s, p) + ((m, n) if mode == "dL/dw" else ())
+        if not st["grad_out_labelled"].all():  # dL/dy's numbers follow the cells in play
+            self._static_key += (r, col)
         self._draw(
+            st,
             mode,
             np.pad(self._x, p),
             st["grad_out"],
@@ -314,7 +383,7 @@ class GradientView(RasterPosition, View):
         Image.fromarray(buf).save(out, format="png", compress_level=1)
         self.image.value = out.getvalue()
 
-    def _draw(self, mode, xp, g, grad_x, grad_w, terms, value, step, s, p, cell, wcell) -> None:
+    def _draw(self, st, mode, xp, g, grad_x, grad_w, terms, value, step, s, p, cell, wcell):
         x, w = self._x, self._w
         h, wd = x.shape
         kh, kw = w.shape
@@ -329,8 +398,12 @@ class GradientView(RasterPosition, View):
         gmask = np.zeros((ho, wo), bool)
         for t in terms:
             gmask[t["grad_out"]] = True
-        self._show(self.im_g, g, DIVERGING, symmetric_limits(self._g_full), _veil(gmask))
+        cells_g = self._show(self.im_g, g, DIVERGING, symmetric_limits(self._g_full))
+        self.veil_g.set_data((_veil(gmask, 0.6) * 255).astype(np.uint8))
+        self.veil_g.set_extent((-0.5, wo - 0.5, ho - 0.5, -0.5))
         _frame(self.ax_g, (ho, wo))
+        gr, gc = np.nonzero(st["grad_out_labelled"])
+        self._put(self.g_labels, g[gr, gc], gr, gc, cells_g)
         self.ax_g.title.set_text("dL/dy")
 
         if mode == "dL/dx":
@@ -340,24 +413,25 @@ class GradientView(RasterPosition, View):
             self.rect_x.set_visible(True)
             self.ax_x.title.set_text(f"x, pixel ({r}, {col})")
             # the canvas: g dilated by s, padded by k-1, long enough for every input row
-            canvas = np.pad(dilate(g, s), ((kh - 1, kh - 1), (kw - 1, kw - 1)))
-            need = (hp + kh - 1, wp + kw - 1)
-            canvas = np.pad(
-                canvas,
-                ((0, max(0, need[0] - canvas.shape[0])), (0, max(0, need[1] - canvas.shape[1]))),
+            canvas, kinds = st["work"], st["work_kinds"]
+            canvas_view = np.ma.masked_array(canvas, mask=kinds != ENTRY)
+            work = self._show(
+                self.im_work,
+                canvas_view,
+                DIVERGING,
+                symmetric_limits(self._g_full),
+                inserted=kinds == INSERTED,
             )
-            real = np.zeros(canvas.shape, bool)
-            real[kh - 1 : kh - 1 + (ho - 1) * s + 1 : s, kw - 1 : kw - 1 + (wo - 1) * s + 1 : s] = 1
-            canvas_view = np.ma.masked_array(canvas, mask=~real)
-            work = self._show(self.im_work, canvas_view, DIVERGING, symmetric_limits(self._g_full))
             _frame(self.ax_work, canvas.shape)
             move_rect(self.rect_work, r + p, col + p, kh, kw)
             self.rect_work.set_visible(True)
             rr, cc = np.meshgrid(np.arange(kh) + r + p, np.arange(kw) + col + p, indexing="ij")
             win = canvas[rr, cc]
             self._put(self.work_labels, win, rr, cc, work)
-            title = f"dilated ×{s}, pad {kh - 1}" if s > 1 else f"dL/dy, pad {kh - 1}"
+            title = f"dL/dy dilated ×{s}, padded {kh - 1}" if s > 1 else f"dL/dy padded {kh - 1}"
             self.ax_work.title.set_text(title)
+            key = "grey: padding" if s == 1 else "green: zeros the stride inserts · grey: padding"
+            self.work_key.set_text(key)
             kern = w[::-1, ::-1]
             cells_k = self._show(self.im_k, kern, DIVERGING, symmetric_limits(w))
             _frame(self.ax_k, kern.shape)
@@ -385,6 +459,7 @@ class GradientView(RasterPosition, View):
             else:
                 self._put(self.work_labels, [], [], [])
             self.ax_work.title.set_text("dL/dy × pixels")
+            self.work_key.set_text("")
             cells_k = self._show(self.im_k, w, DIVERGING, symmetric_limits(w))
             _frame(self.ax_k, w.shape)
             move_rect(self.rect_k, m, n, 1, 1)

@@ -7,9 +7,13 @@ parameters (:func:`cnnlib.params.count_params`), its multiply-accumulates on tha
 (:func:`cnnlib.receptive.receptive_field_of`, drawn as a square on the photo) and the first
 feature maps it produces for Grace Hopper's photo.
 
-The weights are random (seeded, nothing is downloaded): the maps show what the layer's
-arithmetic does to an image (edges from random filters, shrinking resolution, more
-channels), not what a trained network has learned.
+The famous networks' weights are random (seeded, nothing is downloaded): the maps show what
+the layer's arithmetic does to an image (edges from random filters, shrinking resolution,
+more channels), not what a trained network has learned. The course's own shapes network
+(``SHAPES``, :func:`cnnlib.architectures.shapes_cnn`) can run either way: ``weights="trained"``
+loads the weights shipped with ``cnnlib`` (:func:`cnnlib.training.load_shapes_cnn`, trained on
+``cnnlib.data.shapes``; notebook 08) and shows one of its test images, its maps and the class
+it predicts; ``"random"`` the same network freshly initialised, to compare.
 
 The counts come from a table computed on the meta device (``_model_table``, checked by a
 test); the photo runs through the model step by step only as far as the slider has been, each
@@ -20,6 +24,7 @@ moment shows "computing ..." at once. Moving back to a visited layer only swaps 
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from dataclasses import dataclass, field
@@ -31,8 +36,8 @@ import torch
 from torch import nn
 
 from cnnlib._validate import check_int
-from cnnlib.architectures import MODELS, PatchEmbedding, layer_sequence
-from cnnlib.data import photo
+from cnnlib.architectures import MODELS, PatchEmbedding, layer_sequence, shapes_cnn
+from cnnlib.data import SHAPE_CLASSES, photo
 from cnnlib.params import count_macs, count_params
 from cnnlib.plotting import HIGHLIGHT, SEQUENTIAL
 from cnnlib.receptive import receptive_field_of
@@ -59,9 +64,56 @@ _READOUT = (
 )
 
 
+#: the course's trained network (notebook 08), the one model with trained weights
+SHAPES = "Shapes CNN"
+WEIGHTS = ("random", "trained")
+#: the shapes network's input: this test image (``cnnlib.data.shapes(8, seed=1)``, the
+#: seed of the network's test set)
+SHAPES_IMAGE = 1
+
+
+def model_names() -> list[str]:
+    """The view's models: the famous architectures, then the course's shapes network."""
+    return [*MODELS, SHAPES]
+
+
+@functools.cache
+def _shapes_recipe() -> dict:
+    """The shipped network's constructor arguments (``widths``, ``convs_per_block``, ...)."""
+    from cnnlib.training import SHAPES_WEIGHTS
+
+    saved = torch.load(SHAPES_WEIGHTS, map_location="cpu", weights_only=True)
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in saved["net"].items()}
+
+
+def builder(model: str):
+    """A function that builds ``model`` (random weights; the architecture of the shipped
+    shapes network for ``SHAPES``)."""
+    if model == SHAPES:
+        return lambda: shapes_cnn(**_shapes_recipe())
+    return MODELS[model][0]
+
+
+@functools.cache
+def shapes_input() -> tuple[np.ndarray, int]:
+    """The shapes network's input image ``(32, 32)`` in [0, 1] and its true class."""
+    from cnnlib.data import shapes
+
+    data = shapes(8, seed=1)
+    return data.images[SHAPES_IMAGE, 0].astype(np.float32), int(data.labels[SHAPES_IMAGE])
+
+
 def input_size(model: str) -> tuple[int, int, int, int]:
-    """The input a model is shown with: LeNet-5 reads 1 x 32 x 32, the others 3 x 224 x 224."""
-    return (1, 1, 32, 32) if model == "LeNet-5" else (1, 3, 224, 224)
+    """The input a model is shown with: LeNet-5 and the shapes network read 1 x 32 x 32, the
+    others 3 x 224 x 224."""
+    return (1, 1, 32, 32) if model in ("LeNet-5", SHAPES) else (1, 3, 224, 224)
+
+
+def input_image(model: str) -> np.ndarray:
+    """What the model is shown: a shapes test image, or the photo at the model's size."""
+    if model == SHAPES:
+        return shapes_input()[0][..., None]
+    return photo(input_size(model))
 
 
 def as_maps(t: torch.Tensor, count: int = MAPS) -> tuple[list[np.ndarray], str]:
@@ -120,7 +172,7 @@ class LayerInfo:
 def count_layers(model: str) -> list[LayerInfo]:
     """Count every step of ``model`` on the meta device (no memory, no weights): output
     shape, parameters, MACs and receptive field on the view's input."""
-    build = MODELS[model][0]
+    build = builder(model)
     size = input_size(model)
     with torch.device("meta"):
         meta = build()
@@ -171,22 +223,31 @@ class MapRunner:
     runs once and gives its memory back. Showing layer 4 of VGG-16 costs its first five steps,
     not a 138-million-parameter build and a full forward pass. A model with a layer that cannot
     initialise itself again (LeNet-5's connection tables) is built whole, seeded with 0.
+    ``weights="trained"`` (the shapes network only) loads the shipped weights instead;
+    ``logits`` holds the last step's output once the image has gone through every step.
     """
 
-    def __init__(self, model: str, infos: list[LayerInfo]) -> None:
-        build = MODELS[model][0]
+    def __init__(self, model: str, infos: list[LayerInfo], weights: str = "random") -> None:
+        build = builder(model)
         size = input_size(model)
-        with torch.device("meta"):
-            meta = build().eval()
-        steps = layer_sequence(meta)
-        self.lazy = all(_resettable(step) for _, step in steps)
-        if not self.lazy:
-            with torch.random.fork_rng():
-                torch.manual_seed(0)
-                steps = layer_sequence(build().eval())
+        if weights == "trained":
+            from cnnlib.training import load_shapes_cnn
+
+            steps = layer_sequence(load_shapes_cnn()[0].eval())
+            self.lazy = False
+        else:
+            with torch.device("meta"):
+                meta = build().eval()
+            steps = layer_sequence(meta)
+            self.lazy = all(_resettable(step) for _, step in steps)
+            if not self.lazy:
+                with torch.random.fork_rng():
+                    torch.manual_seed(0)
+                    steps = layer_sequence(build().eval())
         self.steps = steps
         self.infos = infos
-        img = photo(size)
+        self.logits: np.ndarray | None = None
+        img = input_image(model)
         if size[1] == 3:
             img = (img - MEAN) / STD
         self.x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1), dtype=np.float32))[
@@ -219,54 +280,94 @@ class MapRunner:
                     step.to_empty(device="meta")  # its weights are not needed again
                 self.done += 1
         if self.done == len(self.steps):
+            self.logits = self.x[0].numpy().copy()
             self.steps, self.x = [], None  # finished: keep only the maps
 
 
-def analyse(model: str) -> list[LayerInfo]:
-    """Every step of ``model`` counted, with the first feature maps of the photo."""
+def analyse(model: str, weights: str = "random") -> list[LayerInfo]:
+    """Every step of ``model`` counted, with the first feature maps of its input."""
     infos = [LayerInfo(**vars(i)) for i in _counted(model)]
-    MapRunner(model, infos).run_to(len(infos) - 1)
+    MapRunner(model, infos, weights).run_to(len(infos) - 1)
     return infos
+
+
+def prediction(logits: np.ndarray) -> tuple[str, float]:
+    """The shapes network's answer: the class of the largest logit and its softmax probability,
+    ``p_c = exp(z_c) / sum_j exp(z_j)``."""
+    z = np.asarray(logits, dtype=np.float64)
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    c = int(np.argmax(z))
+    return SHAPE_CLASSES[c], float(p[c])
 
 
 class ModelView(BlitView):
     """Pick an architecture and a layer: output shape, parameters, MACs, receptive field and
-    the first feature maps of that layer for a photo (random weights)."""
+    the first feature maps of that layer for a photo (random weights), or for a test image
+    through the course's shapes network with its trained or random weights.
+
+    Controls: ``model``, ``layer``, ``weights`` (``"random"`` or ``"trained"``; only the shapes
+    network has trained weights, for the others the control is disabled). State: what the
+    readout shows, ``weights``, and for the shapes network ``prediction``, ``probability``
+    and ``true_class``.
+    """
 
     figsize = (11.0, 4.6)
-    layout_rows = (("model", "layer"),)
+    layout_rows = (("model", "weights", "layer"),)
 
-    def __init__(self, model: str = "ResNet-18", layer: int = 4) -> None:
-        if not isinstance(model, str) or model not in MODELS:
-            raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+    def __init__(self, model: str = "ResNet-18", layer: int = 4, weights: str = "random") -> None:
+        if not isinstance(model, str) or model not in model_names():
+            raise ValueError(f"model must be one of {', '.join(model_names())}, got {model!r}")
         layer = check_int("layer", layer, 0)
         check_slider_limits({"layer": layer}, {"layer": len(_counted(model)) - 1})
-        self._initial = (model, layer)
-        self._cache: dict[str, list[LayerInfo]] = {}
-        self._runners: dict[str, MapRunner] = {}
+        if weights not in WEIGHTS:
+            raise ValueError(f"weights must be 'random' or 'trained', got {weights!r}")
+        if weights == "trained" and model != SHAPES:
+            raise ValueError(
+                f"weights='trained' needs model={SHAPES!r} (the other models' trained weights "
+                f"would be downloads), got model={model!r}"
+            )
+        self._initial = (model, layer, weights)
+        self._cache: dict[tuple[str, str], list[LayerInfo]] = {}
+        self._runners: dict[tuple[str, str], MapRunner] = {}
+        self._logits: dict[tuple[str, str], np.ndarray] = {}
         super().__init__()
 
-    def model_layers(self, model: str, upto: int | None = None) -> list[LayerInfo]:
+    def model_layers(
+        self, model: str, upto: int | None = None, weights: str = "random"
+    ) -> list[LayerInfo]:
         """The counted steps of ``model``, with feature maps computed up to step ``upto``
         (every step when None); computed on first use, then cached."""
-        if model not in self._cache:
+        key = (model, weights)
+        if key not in self._cache:
             infos = [LayerInfo(**vars(i)) for i in _counted(model)]
-            self._cache[model] = infos
-            self._runners[model] = MapRunner(model, infos)
-        infos = self._cache[model]
-        runner = self._runners.get(model)
+            self._cache[key] = infos
+            self._runners[key] = MapRunner(model, infos, weights)
+        infos = self._cache[key]
+        runner = self._runners.get(key)
         if runner is not None:
+            if model == SHAPES:  # tiny: run to the answer at once
+                upto = None
             runner.run_to(len(infos) - 1 if upto is None else upto)
             if runner.done == len(infos):
-                del self._runners[model]
+                if runner.logits is not None:
+                    self._logits[key] = runner.logits
+                del self._runners[key]
         return infos
 
+    def _weights(self, model: str) -> str:
+        return self.controls["weights"].value if model == SHAPES else "random"
+
     def _build(self) -> None:
-        model, layer = self._initial
-        infos = self.model_layers(model, upto=-1)
+        model, layer, weights = self._initial
+        infos = self.model_layers(model, upto=-1, weights=weights)
         self.controls["model"] = widgets.Dropdown(
-            options=list(MODELS), value=model, description="model"
+            options=model_names(), value=model, description="model"
         )
+        self.controls["weights"] = widgets.ToggleButtons(
+            options=list(WEIGHTS), value=weights, description="weights", disabled=model != SHAPES
+        )
+        self.controls["weights"].style.button_width = "6em"
         self.controls["layer"] = widgets.IntSlider(
             value=layer,
             min=0,
@@ -296,45 +397,57 @@ class ModelView(BlitView):
         self._visible = len(self.map_axes)
         self.set_dynamic([*self.map_ims, self.rf_box, self.title])
 
-    def cost(self, model: str, index: int) -> int:
+    def cost(self, model: str, index: int, weights: str = "random") -> int:
         """Multiply-accumulates still to run before step ``index`` of ``model`` has maps."""
-        runner = self._runners.get(model)
-        if model in self._cache and runner is None:
+        key = (model, weights)
+        runner = self._runners.get(key)
+        if key in self._cache and runner is None:
             return 0
-        infos = self._cache[model] if model in self._cache else _counted(model)
+        infos = self._cache[key] if key in self._cache else _counted(model)
         done = runner.done if runner is not None else 0
         return sum(info.macs for info in infos[done : index + 1])
 
-    def _busy(self, model: str) -> None:
+    def _busy(self, model: str, weights: str = "random") -> None:
         # sent to the page at once, before the work: the learner sees that it is working
         self.message.value = (
             '<div class="cnnlib-busy" style="font-size:1.1em">&#8987; computing the feature '
-            f"maps of {html.escape(model)} (random weights) &hellip;</div>"
+            f"maps of {html.escape(model)} ({weights} weights) &hellip;</div>"
         )
 
     def _on_model(self, change: dict) -> None:
         # keep the slider inside the new model's steps before the redraw, at a layer whose
         # maps cost at most SWITCH_MACS to compute: a switch answers in well under a second
         model = change["new"]
-        if model not in self._cache:
-            self._busy(model)
-        n = len(self.model_layers(model, upto=-1))
+        toggle = self.controls["weights"]
+        weights = self._weights(model)
+        if (model, weights) not in self._cache:
+            self._busy(model, weights)
+        n = len(self.model_layers(model, upto=-1, weights=weights))
         slider = self.controls["layer"]
         target = min(slider.value, n - 1)
-        while target > 0 and self.cost(model, target) > SWITCH_MACS:
+        while target > 0 and self.cost(model, target, weights) > SWITCH_MACS:
             target -= 1
         self._updating = True
         try:
             if slider.value != target:
                 slider.value = target
             slider.max = n - 1
+            toggle.disabled = model != SHAPES  # only the shapes network has trained weights
+            if toggle.disabled:
+                toggle.value = "random"
         finally:
             self._updating = False
 
     def _show_photo(self, model: str) -> None:
         size = input_size(model)
-        img = photo(size)
+        img = input_image(model)
         self.photo_im.set_data(img[..., 0] if size[1] == 1 else img)
+        if model == SHAPES:
+            self.ax_photo.set_title(
+                f"a test image ({SHAPE_CLASSES[shapes_input()[1]]})", fontsize=13
+            )
+        else:
+            self.ax_photo.set_title("input photo", fontsize=13)
         self.photo_im.set_extent((-0.5, size[3] - 0.5, size[2] - 0.5, -0.5))
         self.ax_photo.set_xlim(-0.5, size[3] - 0.5)
         self.ax_photo.set_ylim(size[2] - 0.5, -0.5)
@@ -343,9 +456,10 @@ class ModelView(BlitView):
     def _update(self) -> None:
         model = self.controls["model"].value
         index = self.controls["layer"].value
-        if self.cost(model, index) > BUSY_MACS:
-            self._busy(model)
-        infos = self.model_layers(model, upto=index)
+        weights = self._weights(model)
+        if self.cost(model, index, weights) > BUSY_MACS:
+            self._busy(model, weights)
+        infos = self.model_layers(model, upto=index, weights=weights)
         index = min(index, len(infos) - 1)
         info = infos[index]
         if model != self._shown_model:
@@ -367,7 +481,14 @@ class ModelView(BlitView):
             "receptive_field": info.receptive_field,
             "receptive_field_global": info.is_global,
             "maps_shown": len(info.maps),
+            "weights": weights,
         }
+        answer = ""
+        if model == SHAPES:
+            label, prob = prediction(self._logits[(model, weights)])
+            true = SHAPE_CLASSES[shapes_input()[1]]
+            self.state.update(prediction=label, probability=prob, true_class=true)
+            answer = f"prediction  {label} (p = {prob:.2f}); the image is a {true}"
         # the field of the centre unit, clipped to the photo
         h, w = size[2], size[3]
         r = info.receptive_field
@@ -396,7 +517,7 @@ class ModelView(BlitView):
                 im.set_visible(False)
         shape = " x ".join(str(s) for s in info.output_shape)
         self.title.set_text(
-            f"{model} (random weights)  ·  layer {index}: {info.name} ({info.kind})  →  {shape}"
+            f"{model} ({weights} weights)  ·  layer {index}: {info.name} ({info.kind})  →  {shape}"
         )
         note = "  (global: the whole image)" if info.is_global else ""
         if not info.is_global and r > w:
@@ -408,6 +529,8 @@ class ModelView(BlitView):
             f"MACs        {info.macs:,}",
             f"receptive   {r} x {r} pixels of the {w} x {h} input" + note,
         ]
+        if answer:
+            lines.append(answer)
         self.readout.value = _READOUT.format("\n".join(lines))
 
 

@@ -2,7 +2,8 @@
 
 The view shows the (padded) feature map with the window outlined and, in max mode, the winning
 cell circled (a small dot marks the winner of every window), and the output map with the cell
-being written outlined. What it draws is the definition (as ``torch.nn.functional``)
+being written outlined. A key under the map says what the marks are (``pooling_key``). What
+it draws is the definition (as ``torch.nn.functional``)
 
     max:  output[i, j] = max_{m, n < k} padded[i*s + m, j*s + n]     (padding = -inf)
     avg:  output[i, j] = (1 / k^2) sum_{m, n < k} padded[i*s + m, j*s + n]   (padding = 0)
@@ -77,6 +78,16 @@ def pooling_map(x: np.ndarray, mode: str, k: int, s: int, p: int) -> dict:
         "winners": winners,
         "output_shape": pool_output_size((h, w), k, s, p),
     }
+
+
+def pooling_key(mode: str) -> str:
+    """What the marks on the feature map mean, as the view writes it under the map."""
+    if mode == "max":
+        return (
+            "dot: the maximum of each window, the value the output keeps\n"
+            "ring: the maximum of the window shown"
+        )
+    return "no dots: each output is the mean of its window,\nall k × k cells (padding counts as 0)"
 
 
 def pooling_window(
@@ -190,6 +201,10 @@ class PoolingView(RasterPosition, BlitView):
             linewidths=3,
             zorder=5,
         )
+        # what the dots and the ring are (changes with the mode)
+        self.key_text = self.ax_in.text(
+            0.5, -0.02, "", transform=self.ax_in.transAxes, ha="center", va="top", fontsize=12
+        )
         # window cells whose value is not on the static layer: padding, or all when unlabelled
         self.window_labels = make_labels(self.ax_in, MAX_KERNEL**2, 13)
 
@@ -208,7 +223,7 @@ class PoolingView(RasterPosition, BlitView):
         grid_in.set_zorder(1.5)  # under the labels of the static layer
         self.set_layers(
             # changes with the mode, kernel size, stride and padding
-            [self.ax_in.title, self.winners, self.im_out, *self.out_labels],
+            [self.ax_in.title, self.key_text, self.winners, self.im_out, *self.out_labels],
             [
                 self.window,
                 self.best,
@@ -236,6 +251,7 @@ class PoolingView(RasterPosition, BlitView):
             "padding": p,
             "input_shape": (h, w),
             "padded_shape": (h + 2 * p, w + 2 * p),
+            "key": pooling_key(mode),
         }
         key = (mode, k, s, p)
         if key != self._cache_key:
@@ -300,6 +316,7 @@ class PoolingView(RasterPosition, BlitView):
         cell_grid(self.ax_in, (hp, wp), lines=max(hp, wp) <= 40)
         move_rect(self.map_border, p, p, h, w)
         self.map_border.set_visible(p > 0)
+        self.key_text.set_text(pooling_key(mode))
         pad_note = {"max": " (−∞)", "avg": " (0)"}[mode]
         self.ax_in.title.set_text(
             f"feature map {h} × {w}" + (f", padding {p}{pad_note}" if p else "")

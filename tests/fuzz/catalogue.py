@@ -759,8 +759,8 @@ SPECS += [
     ),
     Spec(
         _view("ModelView"),
-        dict(model="LeNet-5", layer=1),
-        {"model": choices(("LeNet-5",)), "layer": ints(0)},
+        dict(model="LeNet-5", layer=1, weights="random"),
+        {"model": choices(("LeNet-5",)), "layer": ints(0), "weights": choices(("random",))},
         project=lambda view: view.state,
         max_examples=5,
     ),

@@ -9,7 +9,9 @@
 // 2. keeps arrow keys, Home, End and Space pressed on a widget control (a slider handle, a
 //    button, a drop-down) for the control: otherwise they also turn the slide;
 // 3. lets PageUp/PageDown (what presentation clickers send) turn the slide only, even on a
-//    focused control (a slider moved five steps with it).
+//    focused control (a slider moved five steps with it);
+// 4. sets slide prose and code as large as the lecture style's figure text (cnnlib.plotting's
+//    LECTURE_RC: 15 pt at 100 dpi, 21 px), not JupyterLab's 14 px and 13 px.
 // In JupyterLab itself, which shares the real @jupyterlab/console, it does nothing.
 var _JUPYTERLAB;
 (function () {
@@ -36,6 +38,24 @@ var _JUPYTERLAB;
       target && target.closest && target.closest(".jupyter-widgets") &&
       !target.isContentEditable
     );
+  }
+
+  // prose and code on slides: the size of the lecture style's figure text (15 pt at 100 dpi);
+  // headings follow, as JupyterLab sizes them in em of the prose
+  var SLIDE_TEXT_PX = 21;
+  var SLIDE_CSS =
+    ".reveal {\n" +
+    "  --jp-content-font-size1: " + SLIDE_TEXT_PX + "px;\n" +
+    "  --jp-code-font-size: " + SLIDE_TEXT_PX + "px;\n" +
+    "  --jp-code-line-height: 1.3;\n" +
+    "}\n";
+
+  function slideStyle() {
+    if (document.getElementById(NAME + "-style")) return;
+    var style = document.createElement("style");
+    style.id = NAME + "-style";
+    style.textContent = SLIDE_CSS;
+    document.head.appendChild(style);
   }
 
   var CLICKER_KEYS = ["PageUp", "PageDown"];
@@ -102,6 +122,7 @@ var _JUPYTERLAB;
       var lumino = scope["@lumino/coreutils"];
       if (!lumino) return Promise.resolve();
       keepWidgetKeys();
+      slideStyle();
       return lumino[newest(Object.keys(lumino))].get().then(function (factory) {
         var stand_in = {
           IConsoleTracker: new (factory().Token)(
