@@ -1,12 +1,10 @@
 """Notebook 09's deletion and insertion claims on 1,000 test images (the notebook runs 40 live:
-each curve costs 65 forward passes per image, about 10 minutes of CPU for 1,000). Runs under
-``make test-thorough`` only (``HYPOTHESIS_PROFILE=thorough``); ``make test`` skips it.
+each curve costs 65 forward passes per image, about 10 minutes of CPU for 1,000). Marked
+``thorough``: ``make test-thorough`` runs it, ``make test`` does not.
 
 The claims are the ones 09 asserts after its deletion/insertion table, with the same settings
 (64 steps, blur fill, area above the curve's floor, 95 % bootstrap intervals), so a claim that
 holds on 40 images by luck fails here."""
-
-import os
 
 import numpy as np
 import pytest
@@ -14,10 +12,7 @@ import pytest
 from cnnlib import explain
 from cnnlib.training import trained_shapes_cnn
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("HYPOTHESIS_PROFILE") != "thorough",
-    reason="about 10 minutes of CPU: make test-thorough runs it",
-)
+pytestmark = pytest.mark.thorough
 N_IMAGES = 1000
 
 
