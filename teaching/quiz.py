@@ -33,6 +33,7 @@ TOPICS = {
     6: "Backpropagation through convolution",
     7: "Architectures",
     8: "What a CNN sees",
+    9: "Is an explanation right?",
 }
 
 
@@ -439,7 +440,91 @@ QUESTIONS: tuple[Question, ...] = (
         "The mask's area: the score a map that knows nothing gets, the row to beat.",
         lambda: float(explain.mass_in_mask(np.ones((4, 4)), _quarter_mask())),
     ),
+    # 09 -----------------------------------------------------------------------------------------
+    Question(
+        9,
+        "The linear model y = w . x above, x = [[1, 2], [1, -1]], integrated gradients from a "
+        "black (all-zero) baseline: what do its attributions sum to?",
+        -3.5,
+        "Completeness: the sum is y(x) - y(baseline) = (2 - 6 + 0.5 + 0) - 0.",
+        lambda: round(float(explain.integrated_gradients(_linear_model(_W), _XI, 0).sum()), 4),
+    ),
+    Question(
+        9,
+        "A signed map reads (-3, -1, 2, 4) over four pixels. Spearman's rank correlation "
+        "between it and its absolute value (3, 1, 2, 4)?",
+        0.4,
+        "Ranks (1, 2, 3, 4) against (3, 1, 2, 4): 1 - 6 * (4 + 1 + 1 + 0) / (4 * 15). This is "
+        "why the randomisation test reports signed and absolute maps apart.",
+        lambda: round(
+            float(
+                explain.rank_correlation(np.array([[-3.0, -1, 2, 4]]), np.array([[3.0, 1, 2, 4]]))[
+                    0
+                ]
+            ),
+            6,
+        ),
+    ),
+    Question(
+        9,
+        "A map is 0 except -2 on a one-pixel marker and +8 on one object pixel. What share of "
+        "its mass lies on the marker?",
+        0.2,
+        "Mass is absolute: 2 / (2 + 8). Without the absolute value the -2 would cancel and "
+        "hide the shortcut.",
+        lambda: _marker_share(),
+    ),
+    Question(
+        9,
+        "Shift every input pixel by +1 and give the linear model the bias -sum(w), so its "
+        "output is unchanged (Kindermans et al. 2017). Which of saliency and gradient x input "
+        "changes?",
+        ("gradient_x_input",),
+        "The gradient is still w, so saliency stays; gradient x input multiplies by the "
+        "shifted x, so it changes although the model's answers did not.",
+        lambda: _changed_by_a_shift(),
+    ),
+    Question(
+        9,
+        "A test set's objects cover 12 % of each image on average. A map that knows nothing "
+        "puts its mass evenly: what mass on the object must a method beat?",
+        0.12,
+        "The mean mask area: chance for the mass score, the first row of the scoreboard.",
+        lambda: round(float(explain.mass_in_mask(np.ones((3, 5, 5)), _mask_of_area(3)).mean()), 2),
+    ),
 )
+
+
+def _marker_share() -> float:
+    m = np.zeros((4, 4))
+    m[0, 0], m[2, 2] = -2.0, 8.0
+    marker = np.zeros((4, 4), bool)
+    marker[0, 0] = True
+    return round(float(explain.mass_in_mask(m, marker)), 6)
+
+
+def _changed_by_a_shift() -> tuple[str, ...]:
+    shifted = nn.Sequential(nn.Conv2d(1, 1, 2), nn.Flatten())
+    with torch.no_grad():
+        shifted[0].weight.copy_(torch.tensor(_W).reshape(1, 1, 2, 2))
+        shifted[0].bias.fill_(-sum(_W))
+    plain, x1 = _linear_model(_W), _XI + 1
+    assert torch.allclose(plain(_XI), shifted(x1))
+    return tuple(
+        name
+        for name in ("saliency", "gradient_x_input")
+        if not np.allclose(
+            getattr(explain, name)(plain, _XI, 0), getattr(explain, name)(shifted, x1, 0)
+        )
+    )
+
+
+def _mask_of_area(k: int) -> np.ndarray:
+    """Masks of 3 of 25 pixels (0.12 of a 5 x 5 image), in three places."""
+    m = np.zeros((3, 5, 5), bool)
+    m[0, 0, :3] = m[1, 2, 1:4] = m[2, 4, 2:] = True
+    assert (m.sum(axis=(1, 2)) == k).all()
+    return m
 
 
 def _ce_grad(z: list[float], y: int) -> tuple[float, ...]:
