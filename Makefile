@@ -78,11 +78,13 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# One pytest run: unit and property tests, strict nbval over every notebook, browser tests.
-# --dist loadfile keeps each notebook's cells on one worker (they share a kernel).
+# One pytest run: unit and property tests, strict nbval over every notebook (each run once,
+# offline, then a second Run All in the same kernel: conftest.py), browser tests.
+# --dist loadfile keeps each notebook's cells on one worker (they share a kernel);
+# --durations lists the slowest tests, where to look when the suite grows.
 test: $(STAMP) chromium lint
 	@echo "make: testing with $$($(PY) --version) from .venv"
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not thorough" \
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not thorough" --durations=15 \
 	  --nbval --nbval-current-env --nbval-cell-timeout=300 tests notebooks
 
 # The same unit tests with the exhaustive draws: every example of every fuzz spec and the

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlib import architectures as arch
+from cnnlib import training
 from cnnlib.data import digits
 from cnnlib.training import (
     STACK_CASES,
@@ -250,11 +251,31 @@ def test_init_skip_comparison_first_loss_and_gradient_ratio_match_a_fresh_model(
         assert row["losses"][0] == pytest.approx(float(expected), rel=1e-5)
         assert len(row["losses"]) == 3
         assert row["loss_end"] == pytest.approx(np.mean(row["losses"]))
+    training._COMPARISONS.clear()  # trained again, not taken from the session's rows
     again = init_skip_comparison(
         x, y, depth=4, channels=4, steps=3, batch_size=8, seed=3, progress=False
     )
     assert [r["losses"] for r in again] == [r["losses"] for r in rows]  # deterministic
     assert "batch norm" in comparison_table(rows)
+
+
+def test_init_skip_comparison_keeps_each_case_for_the_session(monkeypatch):
+    x, y = digits_split()[:2]
+    x, y = x[:64], y[:64]
+    args = dict(depth=2, channels=2, steps=2, batch_size=4, seed=5, progress=False)
+    first = init_skip_comparison(x, y, cases=["He init"], **args)
+    first[0]["losses"].append(99.0)  # the caller's copy: the kept rows are not changed
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(arch, "deep_stack", no_training)
+    again = init_skip_comparison(x, y, cases=["He init"], **args)
+    assert [r["losses"] for r in again] == [first[0]["losses"][:-1], first[1]["losses"]]
+    with pytest.raises(AssertionError, match="trained again"):  # other data: trained
+        init_skip_comparison(x[:32], y[:32], cases=["He init"], **args)
+    with pytest.raises(AssertionError, match="trained again"):  # another argument: trained
+        init_skip_comparison(x, y, cases=["He init"], **{**args, "seed": 6})
 
 
 def test_init_skip_comparison_refuses_bad_arguments():

@@ -8,6 +8,7 @@ figure is built once (updated, never re-created), and no figure leaks into pyplo
 from __future__ import annotations
 
 import html
+import os
 import random
 import re
 
@@ -18,7 +19,8 @@ import pytest
 import cnnlib.widgets
 from cnnlib.widgets import VIEWS, View
 
-SAMPLES = 60
+#: random control combinations per view: 60 under ``make test-thorough``, 20 in ``make test``
+SAMPLES = 60 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 20
 
 # The impossible settings a view teaches: the error is the lesson, shown in the view (the
 # dimensions explorer of notebook 02 hides its picture and says why there is no output; the
