@@ -100,10 +100,14 @@ def test_going_further_sections_are_skipped(file):
     assert not shown, f"{file}: cells {shown} are in a Going-further section but on a slide"
 
 
+def _without_magics(source: str) -> str:
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    return "\n".join(lines)
+
+
 def names(source: str) -> tuple[set[str], set[str]]:
     """The names a cell binds and the names it reads (IPython magics dropped)."""
-    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
-    tree = ast.parse("\n".join(lines))
+    tree = ast.parse(_without_magics(source))
     bound, read = set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
@@ -117,11 +121,31 @@ def names(source: str) -> tuple[set[str], set[str]]:
     return bound, read
 
 
+#: a Python name in backticks in a markdown cell (`x_aug`, `x_aug, y_aug`)
+TICKED = r"`([A-Za-z_][\w, ]*)`"
+
+
 def core_uses_of_going_further(nb: dict) -> list[tuple[int, str]]:
     """(cell, name) for each name a core cell reads, and does not bind itself, that only a
-    Going-further cell bound before it."""
+    Going-further cell bound before it. A core markdown cell (an exercise, a summary, a
+    solution) reads the names it quotes in backticks: it must not send the learner to a
+    variable only an optional section made (a name some call takes as a keyword argument,
+    like `ceil_mode`, is the library's word, not a variable)."""
+    import re
+
+    keywords = {
+        node.arg
+        for cell in nb["cells"]
+        if cell["cell_type"] == "code"
+        for node in ast.walk(ast.parse(_without_magics("".join(cell["source"]))))
+        if isinstance(node, ast.keyword) and node.arg
+    }
     core, only_further, found = set(), set(), []
     for i, (cell, further) in enumerate(zip(nb["cells"], course.going_further(nb), strict=True)):
+        if cell["cell_type"] == "markdown" and not further:
+            quoted = re.findall(TICKED, "".join(cell["source"]))
+            read = {n.strip() for q in quoted for n in q.split(",")}
+            found += [(i, name) for name in sorted(read & only_further - keywords)]
         if cell["cell_type"] != "code":
             continue
         bound, read = names("".join(cell["source"]))
@@ -139,12 +163,15 @@ def test_the_dependency_check_catches_a_use():
         "cells": [
             code("a = 1"),
             md("## Going further: b", "skip"),
-            code("b = a + 1\na = 5", "skip"),
+            code("b = a + 1\na = 5\nc = 2", "skip"),
             md("## Back", "slide"),
             code("print(a, b)"),
+            md("Exercise: train on `b` instead of `a`, then try `a, b`."),
+            code("f(c=1)"),
+            md("The keyword `c` is a word of the library's."),
         ]
     }
-    assert core_uses_of_going_further(nb) == [(4, "b")]
+    assert core_uses_of_going_further(nb) == [(4, "b"), (5, "b")]
 
 
 @pytest.mark.parametrize("file", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
