@@ -510,45 +510,46 @@ def section_minutes(nb: dict) -> list[tuple[int, float]]:
     return found
 
 
-def key_point(cell: dict) -> str:
-    """What a slide is about, for its speaker note: the heading of the cell that opens it and
-    the first sentence under the heading (of a markdown cell; "" for a code cell)."""
+#: the lecturer's hint of a slide, by what it shows (first match wins): an exercise, a live
+#: view, code, or prose alone
+HINTS: tuple[tuple[str, str], ...] = (
+    (
+        "exercise",
+        "Give the class a few minutes to try the exercise before anyone opens the solution.",
+    ),
+    ("view", "Move the view's controls live and ask the class what will change before each move."),
+    ("code", "Run the code live and ask for a prediction before showing each output."),
+    ("prose", "Ask the class one question about this slide before moving on."),
+)
+
+
+def slide_hint(cells: list[dict]) -> str:
+    """The lecturer's hint for a slide made of ``cells``: the first of ``HINTS`` that fits.
+
+    ``exercise``: a markdown heading that names an exercise, or a call of a ``check_``
+    function; ``view``: a code cell that builds one of the course's views (``LESSONS``);
+    ``code``: any code cell; ``prose``: the rest.
+    """
     import re
 
-    if cell["cell_type"] != "markdown":
-        return ""
-    lines = "".join(cell["source"]).strip().split("\n")
-    heading = ""
-    if lines and lines[0].startswith("#"):
-        heading = lines.pop(0).lstrip("#").strip()
-    prose = " ".join(
-        re.sub(r"^(?:[-*]|\d+\.)\s+", "", line.strip())  # no list markers
-        for line in lines
-        if line.strip() and not line.startswith(">")
-    )
-    first = re.split(r"(?<=[.!?:])\s", prose, maxsplit=1)[0] if prose else ""
-    first = first.split("$$")[0].strip()  # no display maths in a note
-    if len(first) > 240:
-        first = first[:240].rsplit(" ", 1)[0] + " ..."
-    if first.count("$") % 2:  # a formula cut in two: keep what comes before it
-        first = first[: first.rindex("$")].rstrip() + " ..."
-    return f"{heading}: {first}" if heading and first else heading or first
+    views = {view for item in LESSONS for view in item.views}
+    sources = ["".join(c.get("source", "")) for c in cells]
+    code = [s for c, s in zip(cells, sources, strict=True) if c["cell_type"] == "code"]
+    text = [s for c, s in zip(cells, sources, strict=True) if c["cell_type"] == "markdown"]
+    hints = dict(HINTS)
+    if any(re.search(r"^#+ .*Exercise", s, re.M) for s in text) or any(
+        re.search(r"\bcheck_\w+\(", s) for s in code
+    ):
+        return hints["exercise"]
+    if any(re.search(rf"\b(?:{'|'.join(sorted(views))})\(", s) for s in code):
+        return hints["view"]
+    return hints["code"] if code else hints["prose"]
 
 
-def notes_text(minutes: float, total: float, done: float, point: str = "") -> str:
-    """The speaker note of one slide: its minutes, where the lecture stands after it, and what
-    the slide is about."""
-    import math
-
-    if point and not point.endswith((".", "!", "?", ":", "...")):
-        point += " ..."
-    about = f" {point}" if point else ""
-    return (
-        f"**Speaker notes** (about {max(1, round(minutes))} min for this slide and its "
-        f"sub-slides; {round(done)} of about {math.ceil(total)} min done after it).{about} Run "
-        "each "
-        "cell live and ask for a prediction before showing its output."
-    )
+def notes_text(minutes: float, done: float, hint: str) -> str:
+    """The speaker note of one slide, one italic line addressed to the lecturer: the minutes of
+    the slide and its sub-slides, the minutes of the lecture so far after it, and ``hint``."""
+    return f"*Lecturer: about {max(1, round(minutes))} min here ({round(done)} min so far). {hint}*"
 
 
 def write_notes(path) -> bool:
@@ -565,13 +566,16 @@ def write_notes(path) -> bool:
     nb = json.loads(text)
     nb["cells"] = [c for c in nb["cells"] if NOTES_TAG not in c.get("metadata", {}).get("tags", [])]
     sections = section_minutes(nb)
-    total = sum(m for _, m in sections)
-    done = 0.0
-    for index, minutes in reversed(sections):
-        before = sum(m for i, m in sections if i < index)
-        done = before + minutes
-        point = key_point(nb["cells"][index]) if index > 0 else ""  # not the title cell
-        source = notes_text(minutes, total, done, point)
+    marks = going_further(nb)
+    ends = [i for i, _ in sections[1:]] + [len(nb["cells"])]
+    for (index, minutes), end in reversed(list(zip(sections, ends, strict=True))):
+        done = sum(m for i, m in sections if i <= index)
+        shown = [
+            cell
+            for cell, further in zip(nb["cells"][index:end], marks[index:end], strict=True)
+            if not further and slide_type(cell) != "skip"
+        ]
+        source = notes_text(minutes, done, slide_hint(shown))
         cell_id = hashlib.sha1(f"{path.name}:{index}:notes".encode()).hexdigest()[:8]
         nb["cells"].insert(
             index + 1,

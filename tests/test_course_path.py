@@ -100,10 +100,14 @@ def test_going_further_sections_are_skipped(file):
     assert not shown, f"{file}: cells {shown} are in a Going-further section but on a slide"
 
 
+def _without_magics(source: str) -> str:
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    return "\n".join(lines)
+
+
 def names(source: str) -> tuple[set[str], set[str]]:
     """The names a cell binds and the names it reads (IPython magics dropped)."""
-    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
-    tree = ast.parse("\n".join(lines))
+    tree = ast.parse(_without_magics(source))
     bound, read = set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
@@ -117,11 +121,31 @@ def names(source: str) -> tuple[set[str], set[str]]:
     return bound, read
 
 
+#: a Python name in backticks in a markdown cell (`x_aug`, `x_aug, y_aug`)
+TICKED = r"`([A-Za-z_][\w, ]*)`"
+
+
 def core_uses_of_going_further(nb: dict) -> list[tuple[int, str]]:
     """(cell, name) for each name a core cell reads, and does not bind itself, that only a
-    Going-further cell bound before it."""
+    Going-further cell bound before it. A core markdown cell (an exercise, a summary, a
+    solution) reads the names it quotes in backticks: it must not send the learner to a
+    variable only an optional section made (a name some call takes as a keyword argument,
+    like `ceil_mode`, is the library's word, not a variable)."""
+    import re
+
+    keywords = {
+        node.arg
+        for cell in nb["cells"]
+        if cell["cell_type"] == "code"
+        for node in ast.walk(ast.parse(_without_magics("".join(cell["source"]))))
+        if isinstance(node, ast.keyword) and node.arg
+    }
     core, only_further, found = set(), set(), []
     for i, (cell, further) in enumerate(zip(nb["cells"], course.going_further(nb), strict=True)):
+        if cell["cell_type"] == "markdown" and not further:
+            quoted = re.findall(TICKED, "".join(cell["source"]))
+            read = {n.strip() for q in quoted for n in q.split(",")}
+            found += [(i, name) for name in sorted(read & only_further - keywords)]
         if cell["cell_type"] != "code":
             continue
         bound, read = names("".join(cell["source"]))
@@ -139,12 +163,15 @@ def test_the_dependency_check_catches_a_use():
         "cells": [
             code("a = 1"),
             md("## Going further: b", "skip"),
-            code("b = a + 1\na = 5", "skip"),
+            code("b = a + 1\na = 5\nc = 2", "skip"),
             md("## Back", "slide"),
             code("print(a, b)"),
+            md("Exercise: train on `b` instead of `a`, then try `a, b`."),
+            code("f(c=1)"),
+            md("The keyword `c` is a word of the library's."),
         ]
     }
-    assert core_uses_of_going_further(nb) == [(4, "b")]
+    assert core_uses_of_going_further(nb) == [(4, "b"), (5, "b")]
 
 
 @pytest.mark.parametrize("file", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
@@ -272,8 +299,10 @@ def test_write_notes_adds_one_note_per_slide_and_is_stable(tmp_path):
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     kinds = [course.slide_type(c) for c in cells]
     assert kinds == ["slide", "notes", "slide", "notes", "-"]
-    assert "(about 1 min" in "".join(cells[1]["source"])
-    assert "(about 2 min" in "".join(cells[3]["source"])  # a slide and a code cell
+    assert "".join(cells[1]["source"]).startswith("*Lecturer: about 1 min here (1 min so far).")
+    # a slide and a code cell: 2 minutes, 3 so far, and the hint for code
+    second = "".join(cells[3]["source"])
+    assert second.startswith("*Lecturer: about 2 min here (3 min so far). Run the code live")
     assert course.write_notes(path) is False
 
 
@@ -285,6 +314,10 @@ def test_speaker_notes_are_current(file, tmp_path):
     cells = load(file)["cells"]
     notes = [c for c in cells if course.NOTES_TAG in c.get("metadata", {}).get("tags", [])]
     assert len(notes) == len(course.section_minutes(load(file))) > 0
+    for note in notes:  # one complete italic line for the lecturer, never course text
+        text = "".join(note["source"])
+        assert "\n" not in text and "|" not in text, text
+        assert text.startswith("*Lecturer: about ") and text.endswith(".*"), text
 
 
 # -- code on slides --------------------------------------------------------------------------------
@@ -325,14 +358,14 @@ def test_long_cells_are_found_only_on_slides():
     assert long_cells(nb) == [(0, 21)]
 
 
-def test_key_point_is_the_heading_and_the_first_sentence():
-    cell = md("## Pooling\n\nA window keeps its largest value. Then more: $x$.", "slide")
-    assert course.key_point(cell) == "Pooling: A window keeps its largest value."
-    assert course.key_point(md("## Only a heading", "slide")) == "Only a heading"
-    assert course.key_point(code("x = 1", "slide")) == ""
-    assert course.key_point(md("## S\n\n- One bullet.\n- Two.", "slide")) == "S: One bullet."
-    # display maths is left out, and a formula is never cut in two
-    maths = md("## Sum\n\nIt is $$\\sum_i x_i$$ over all.", "slide")
-    assert course.key_point(maths) == "Sum: It is"
-    long = md("## L\n\n" + "word " * 60 + "$a + b$ end.", "slide")
-    assert course.key_point(long).count("$") % 2 == 0
+def test_slide_hint_by_what_the_slide_shows():
+    hints = dict(course.HINTS)
+    exercise = [md("## Exercise 2: predict", "slide"), code("x = 1")]
+    assert course.slide_hint(exercise) == hints["exercise"]
+    assert course.slide_hint([md("## A", "slide"), code("check_pool(f)")]) == hints["exercise"]
+    assert course.slide_hint([md("## A", "slide"), code("SlidingKernel(x, k)")]) == hints["view"]
+    assert course.slide_hint([md("## A", "slide"), code("print(1)")]) == hints["code"]
+    prose = md("## A\n\nThe Exercise below is for later.", "slide")  # not a heading
+    assert course.slide_hint([prose]) == hints["prose"]
+    for hint in hints.values():
+        assert hint.endswith(".") and "*" not in hint
