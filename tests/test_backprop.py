@@ -483,3 +483,16 @@ def test_gradient_check_verdicts_by_hand():
     scalar = gradient_check(f, np.array(3.0), np.array(6.0))
     assert scalar.error < 1e-6 and "[OK]" in scalar.report
     assert numerical_gradient(f, np.array(3.0)) == pytest.approx(6.0)
+
+
+def test_avg_pool_gradient_keeps_float32_like_torch():
+    """torch's avg_pool2d gradient of a float32 input is float32 (and close to ours); the
+    divisors are integers and must not promote the result to float64."""
+    x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    g = np.arange(1, 10, dtype=np.float32).reshape(1, 1, 3, 3)
+    xt = torch.tensor(x, requires_grad=True)
+    F.avg_pool2d(xt, 2, stride=1, padding=0).backward(torch.tensor(g))
+    ours = avg_pool2d_backward(g, x, 2, stride=1)
+    assert xt.grad.dtype == torch.float32 and ours.dtype == np.float32
+    np.testing.assert_allclose(ours, xt.grad.numpy(), rtol=1e-6)
+    assert avg_pool2d_backward(g.astype(np.float64), x, 2, stride=1).dtype == np.float64
