@@ -645,3 +645,33 @@ def test_cam_of_an_infinite_image_is_refused_by_name():
 def test_integrated_gradients_refuses_numpy_bool_baseline():
     with pytest.raises(TypeError, match="baseline"):
         ex.integrated_gradients(_shapes_model()[0], torch.rand(1, 32, 32), 0, baseline=np.True_)
+
+
+# -- tests found by mutation testing (tools/mutation.py explain) -----------------------------
+@pytest.mark.parametrize(
+    ("pool", "size"),
+    [
+        (nn.AdaptiveAvgPool2d((3, 5)), (7, 8)),  # overlapping windows
+        (nn.AdaptiveMaxPool2d((4, 2)), (9, 5)),
+        (nn.MaxPool2d(3, stride=2, padding=1), (7, 6)),
+        (nn.MaxPool2d(2, stride=3, dilation=2), (9, 8)),  # gaps: some pixels in no window
+        (nn.AvgPool2d((2, 3), stride=(3, 2)), (8, 9)),
+        (nn.MaxPool2d(3, stride=1, padding=1, dilation=2), (6, 5)),  # overlapping taps
+    ],
+)
+def test_pooled_position_is_the_last_window_torch_pools_the_pixel_into(pool, size):
+    """torch as the oracle: max-pool a one-hot image of the pixel with the pool's geometry;
+    the outputs that see the 1 are the windows holding the pixel."""
+    geometry = pool
+    if isinstance(pool, nn.AdaptiveAvgPool2d):
+        geometry = nn.AdaptiveMaxPool2d(pool.output_size)
+    elif isinstance(pool, nn.AvgPool2d):
+        geometry = nn.MaxPool2d(pool.kernel_size, pool.stride, pool.padding)
+    out_size = pool(torch.zeros(1, 1, *size)).shape[-2:]
+    for r in range(size[0]):
+        for c in range(size[1]):
+            one_hot = torch.zeros(1, 1, *size)
+            one_hot[0, 0, r, c] = 1.0
+            hits = torch.nonzero(geometry(one_hot)[0, 0] > 0).tolist()
+            want = tuple(max(hits)) if hits else None
+            assert ex._pooled_position(pool, (r, c), size, out_size) == want, (r, c)

@@ -68,7 +68,15 @@ MODULES: dict[str, Module] = {
     ),
     # the views' sample pictures (house, photo, ...) are checked by hand in their own file
     "data": Module(("cnnlib/data.py",), ("tests/test_data.py", "tests/test_data_samples.py"), 300),
-    "explain": Module(("cnnlib/explain.py",), ("tests/test_explain.py",), 300),
+    "explain": Module(
+        ("cnnlib/explain.py",),
+        (
+            "tests/test_explain.py",
+            "tests/test_explain_baselines.py",
+            "tests/test_explain_sanity.py",
+        ),
+        300,
+    ),
 }
 
 
