@@ -42,11 +42,12 @@ def _boundary_distance(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     return np.linalg.norm(points[:, None] - nearest, axis=-1).min(1)
 
 
-@pytest.mark.parametrize("style", ["natural", "plain"])
-def test_masks_match_an_independent_rasterisation_of_the_outline(style):
+@pytest.mark.parametrize(("style", "n"), [("natural", 200), ("plain", 200), ("natural", 5)])
+def test_masks_match_an_independent_rasterisation_of_the_outline(style, n):
     """A pixel is in the mask iff its centre lies inside the outline polygon (matplotlib), for
-    every pixel not within a hair of the boundary (the disc's outline is a 64-gon)."""
-    n, size = 200, 32
+    every pixel not within a hair of the boundary (the disc's outline is a 64-gon); with
+    n = 5, three classes have a single image."""
+    size = 32
     s = shapes(n, size=size, seed=7, style=style)
     p = shape_params(n, size=size, seed=7, style=style)
     np.testing.assert_array_equal(s.labels, p.labels)
@@ -243,15 +244,15 @@ def test_memory_rules_of_the_data_functions_exactly(monkeypatch):
     import cnnlib._validate as validate
     from cnnlib.data import checkerboard, grace_hopper
 
-    for call, nbytes in [
-        (lambda: grace_hopper(size=4), 144 * 4 * 4),
-        (lambda: checkerboard(5), 24 * 5 * 5),
-        (lambda: shape_params(7), 96 * 7),
+    for call, nbytes, what in [
+        (lambda: grace_hopper(size=4), 144 * 4 * 4, "the resized photo"),
+        (lambda: checkerboard(5), 24 * 5 * 5, "the checkerboard"),
+        (lambda: shape_params(7), 96 * 7, "the shape parameters"),
     ]:
         monkeypatch.setattr(validate, "_memory_budget", nbytes)
         call()
         monkeypatch.setattr(validate, "_memory_budget", nbytes - 1)
-        with pytest.raises(ValueError, match="memory budget"):
+        with pytest.raises(ValueError, match=f"makes {what} need .* memory budget"):
             call()
 
 
@@ -385,3 +386,10 @@ def test_distractors_levels_and_forms(style):
         mag = np.abs(steps)
         assert np.quantile(mag, 0.05) > 0.15 and np.quantile(mag, 0.95) < 0.45
         assert 0.3 < (steps > 0).mean() < 0.7
+
+
+def test_default_image_refuses_a_size_below_one_by_name():
+    from cnnlib.data import default_image
+
+    with pytest.raises(ValueError, match=r"^size must be a positive integer"):
+        default_image(0)
