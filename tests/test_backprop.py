@@ -496,3 +496,83 @@ def test_avg_pool_gradient_keeps_float32_like_torch():
     assert xt.grad.dtype == torch.float32 and ours.dtype == np.float32
     np.testing.assert_allclose(ours, xt.grad.numpy(), rtol=1e-6)
     assert avg_pool2d_backward(g.astype(np.float64), x, 2, stride=1).dtype == np.float64
+
+
+# -- tests found by mutation testing (tools/mutation.py backprop), second round --------------
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_conv_backward_with_string_padding_against_torch(padding):
+    """'same' with an even dilated kernel pads one more after than before, as torch."""
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((1, 2, 7, 8)), rng.standard_normal((3, 2, 4, 3))
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    y = F.conv2d(xt, wt, padding=padding, dilation=(1, 2))
+    g = rng.standard_normal(tuple(y.shape))
+    y.backward(torch.tensor(g))
+    gx, gw, _ = conv2d_backward(g, x, w, padding=padding, dilation=(1, 2))
+    assert close(gx, xt.grad.numpy()) and close(gw, wt.grad.numpy())
+
+
+def test_pool_backward_of_3d_and_2d_inputs_against_torch():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 6, 6))
+    xt = torch.tensor(x, requires_grad=True)
+    y = F.avg_pool2d(xt, 3, stride=2, padding=1)
+    g = rng.standard_normal(tuple(y.shape))
+    y.backward(torch.tensor(g))
+    assert close(avg_pool2d_backward(g, x, 3, stride=2, padding=1), xt.grad.numpy())
+    assert close(avg_pool2d_backward(g[0], x[0], 3, stride=2, padding=1), xt.grad.numpy()[0])
+    with pytest.raises(ValueError, match="avg_pool2d output"):
+        avg_pool2d_backward(g[:, :2], x, 3, stride=2, padding=1)
+    with pytest.raises(ValueError, match="max_pool2d output"):
+        max_pool2d_backward(g[:, :2], x, 3, stride=2, padding=1)
+
+
+def test_backward_memory_rules_exactly(monkeypatch):
+    """dilate: the dilated array's bytes; conv2d_backward: 3 padded copies of x at 4 bytes or
+    more a number, blamed on the padding when the padded input is over 4 times x. At the
+    budget itself the rule passes (conv2d_backward's inner conv2d then asks for more)."""
+    import cnnlib._validate as validate
+
+    g = np.ones((2, 3, 4), np.float32)
+    cases = [
+        (lambda: dilate(g, (2, 3)), 2 * 5 * 10 * 4, r"^stride \(2, 3\) makes the dilated grad"),
+        (
+            lambda: conv2d_backward(np.ones((1, 1, 6, 6)), np.ones((1, 1, 2, 2)), _W, padding=3),
+            3 * 1 * 1 * 8 * 8 * 8,
+            r"^padding makes conv2d_backward",
+        ),
+        (
+            lambda: conv2d_backward(
+                np.ones((1, 1, 3, 3), np.float16), np.ones((1, 1, 5, 5), np.float16), _W
+            ),
+            3 * 25 * 4,
+            r"^x of shape \(1, 1, 5, 5\) makes conv2d_backward",
+        ),
+    ]
+    for (call, nbytes, message), at_budget in zip(cases, [None, "conv2d", "conv2d"], strict=True):
+        monkeypatch.setattr(validate, "_memory_budget", nbytes)
+        if at_budget is None:
+            call()
+        else:
+            with pytest.raises(ValueError, match=rf"makes {at_budget} need"):
+                call()
+        monkeypatch.setattr(validate, "_memory_budget", nbytes - 1)
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+def test_gradients_follow_grad_out_precision_too():
+    f32 = np.float32
+    gx, gw, gb = conv2d_backward(_G, _X.astype(f32), _W.astype(f32))  # grad_out float64
+    assert gx.dtype == gw.dtype == gb.dtype == np.float64
+
+
+def test_numerical_gradient_takes_up_to_8_dimensions():
+    f = lambda v: float(v.sum())  # noqa: E731
+    assert numerical_gradient(f, np.ones((1,) * 8)).shape == (1,) * 8
+    with pytest.raises(ValueError, match="^x must have"):
+        numerical_gradient(f, np.ones((1,) * 9))
+    with pytest.raises(ValueError, match="^analytic"):
+        gradient_check(f, np.ones(2), np.ones((1,) * 9))
+    with pytest.raises(ValueError, match="^eps"):
+        gradient_check(f, np.ones(2), np.ones(2), eps=-1e-6)
