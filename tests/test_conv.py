@@ -660,3 +660,46 @@ def test_conv2d_result_dtype_follows_every_operand_as_torch():
     assert conv2d(x.astype(f32), w.astype(f32), b.astype(f32)).dtype == f32
     assert conv2d(x, w.astype(f32), b.astype(f32)).dtype == np.float64
     assert conv2d(x.astype(f32), w.astype(f32), b).dtype == np.float64
+
+
+# -- tests found by mutation testing (tools/mutation.py conv), second round ------------------
+def test_conv2d_in_chunks_under_a_small_budget_equals_torch(monkeypatch):
+    """A budget that holds the output and two padded images per step: conv2d runs the batch
+    of 5 in chunks of 2 (then 1), and the result is still torch's."""
+    import cnnlib._validate as validate
+
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((5, 2, 8, 8)), rng.standard_normal((3, 2, 3, 3))
+    out_bytes, image_bytes = 5 * 3 * 6 * 6 * 8, (2 + 3) * 8 * 8 * 8
+    monkeypatch.setattr(validate, "_memory_budget", out_bytes + 2 * 2 * image_bytes)
+    want = F.conv2d(torch.tensor(x), torch.tensor(w)).numpy()
+    np.testing.assert_allclose(conv2d(x, w), want, rtol=1e-10, atol=1e-12)
+
+
+def test_pad2d_on_one_side_pair_and_its_memory_rule(monkeypatch):
+    """Top and bottom only (torch order (left, right, top, bottom)) is padding too; the
+    padded array's bytes are the rule, to the byte."""
+    import cnnlib._validate as validate
+
+    x = np.arange(6.0).reshape(2, 3)
+    want = F.pad(torch.tensor(x)[None], (0, 0, 1, 0))[0].numpy()
+    np.testing.assert_array_equal(pad2d(x, (0, 0, 1, 0)), want)
+    monkeypatch.setattr(validate, "_memory_budget", 3 * 5 * 8)
+    assert pad2d(x, (1, 1, 0, 1)).shape == (3, 5)
+    monkeypatch.setattr(validate, "_memory_budget", 3 * 5 * 8 - 1)
+    with pytest.raises(ValueError, match=r"^padding \(1, 1, 0, 1\) makes the padded array"):
+        pad2d(x, (1, 1, 0, 1))
+
+
+def test_col2im_with_padding_is_torch_fold():
+    rng = np.random.default_rng(6)
+    cols = rng.standard_normal((2 * 3 * 3, 4 * 5))  # (C kh kw, windows) of a 2 x 5 x 6 input
+    ours = col2im(cols, (2, 5, 6), 3, stride=(1, 1), padding=(1, 0))
+    want = F.fold(torch.tensor(cols)[None], (5, 6), 3, padding=(1, 0))[0].numpy()
+    np.testing.assert_allclose(ours, want, rtol=1e-12)
+
+
+def test_convolve2d_refuses_an_empty_image_or_an_empty_kernel_alone():
+    for x, k in [(np.zeros((0, 3)), np.ones((2, 2))), (np.ones((3, 3)), np.zeros((2, 0)))]:
+        with pytest.raises(ValueError, match="^x and kernel must not be empty"):
+            convolve2d(x, k)
