@@ -675,3 +675,28 @@ def test_pooled_position_is_the_last_window_torch_pools_the_pixel_into(pool, siz
             hits = torch.nonzero(geometry(one_hot)[0, 0] > 0).tolist()
             want = tuple(max(hits)) if hits else None
             assert ex._pooled_position(pool, (r, c), size, out_size) == want, (r, c)
+
+
+def test_pointing_game_on_grid_rules_by_hand():
+    """A 2 x 2 grid on a 4 x 6 mask: cell (0, 1) holds the object pixel (1, 4); a grid that
+    divides one side only is refused, on_grid must be a bool; a 3-D (N, H, W) mask of one
+    image is read like the 2-D one."""
+    mask = np.zeros((4, 6), bool)
+    mask[1, 4] = True
+    grid = np.array([[0.0, 1.0], [0.5, 0.2]])
+    assert ex.pointing_game(grid, mask, on_grid=True) is True
+    assert ex.pointing_game(grid[::-1], mask, on_grid=True) is False
+    assert ex.pointing_game(grid[None], mask[None], on_grid=True).tolist() == [True]
+    with pytest.raises(ValueError, match="^on_grid needs tolerance 0 and a map grid"):
+        ex.pointing_game(np.zeros((2, 4)), mask, on_grid=True)  # 4 divides 4, not 6
+    with pytest.raises(ValueError, match="^on_grid needs tolerance 0 and a map grid"):
+        ex.pointing_game(np.zeros((3, 2)), mask, on_grid=True)  # 2 divides 6, not 4
+    with pytest.raises(TypeError, match="^on_grid must be True or False"):
+        ex.pointing_game(grid, mask, on_grid=1)
+    # tolerance by hand: the peak (0, 0) is 4 pixels from (0, 4) in a 2-D mask of width 5
+    far = np.zeros((1, 5), bool)
+    far[0, 4] = True
+    peak = np.array([[1.0, 0, 0, 0, 0]])
+    assert not ex.pointing_game(peak, far, tolerance=3.9) and ex.pointing_game(
+        peak, far, tolerance=4
+    )
