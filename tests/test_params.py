@@ -330,8 +330,6 @@ PUBLISHED_GMACS = {
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED_GMACS))
 def test_published_gflops_of_famous_models(name):
-    if not hasattr(architectures, name):
-        pytest.skip(f"cnnlib.architectures.{name} not written yet")
     with torch.device("meta"):  # shapes only: no memory, no arithmetic
         model = getattr(architectures, name)()
     macs = count_macs(model, (1, 3, 224, 224))
@@ -404,8 +402,6 @@ def test_summary_rows_add_up_and_match_real_shapes(make, size):
 
 @pytest.mark.parametrize("name", ["resnet50", "vit_b_16"])
 def test_summary_of_famous_models_adds_up(name):
-    if not hasattr(architectures, name):
-        pytest.skip(f"cnnlib.architectures.{name} not written yet")
     with torch.device("meta"):  # shapes only: no memory, no arithmetic
         model = getattr(architectures, name)()
     table = summary(model, (1, 3, 224, 224))
