@@ -700,3 +700,54 @@ def test_pointing_game_on_grid_rules_by_hand():
     assert not ex.pointing_game(peak, far, tolerance=3.9) and ex.pointing_game(
         peak, far, tolerance=4
     )
+
+
+def test_fills_per_image_and_channel_by_hand():
+    """'mean' is each image's mean per channel; 'blur' blurs each image's channel alone
+    (scipy on every 2-D slice, sigma 4, border replicated); a bad fill is refused by name."""
+    from scipy import ndimage
+
+    x = torch.arange(2 * 2 * 5 * 6, dtype=torch.float32).reshape(2, 2, 5, 6) ** 1.5
+    mean = ex._fill(x, "mean")
+    for i in range(2):
+        for c in range(2):
+            assert torch.allclose(mean[i, c], x[i, c].mean().expand(5, 6))
+            want = ndimage.gaussian_filter(x[i, c].numpy(), 4.0, mode="nearest")
+            np.testing.assert_allclose(ex._fill(x, "blur")[i, c].numpy(), want, rtol=1e-5)
+    assert torch.equal(ex._fill(x, 0.25), torch.full_like(x, 0.25))
+    with pytest.raises(ValueError, match="^baseline must be one of"):
+        ex._fill(x, "median")
+
+
+def test_integrated_gradients_baselines_by_hand():
+    x = torch.zeros(1, 2, 3)
+    assert torch.equal(ex._baseline(0.5, x, False), torch.full((1, 2, 3), 0.5))
+    row = np.array([1.0, 2.0, 3.0])  # a 1-D baseline broadcasts along the last axis
+    assert torch.equal(ex._baseline(row, x, False), torch.tensor(row).float().expand(1, 2, 3))
+    with pytest.raises(TypeError, match="^baseline must be"):
+        ex._baseline("a", x, False)
+
+
+def test_deletion_curve_of_one_image_has_its_area_and_floor():
+    """A single (C, H, W) image: the area is the trapezoid rule over the curve; the floor is
+    the last score for deletion and the first for insertion, and above_floor their gap."""
+    model = _shapes_model()[0]
+    x = torch.rand(1, 32, 32, generator=torch.Generator().manual_seed(0))
+    saliency = np.arange(32 * 32, dtype=float).reshape(32, 32)
+    for insertion in (False, True):
+        r = ex.deletion_curve(model, x, 1, saliency, steps=4, insertion=insertion)
+        assert r.scores.shape == (5,)
+        trapezoid = float(np.sum((r.scores[1:] + r.scores[:-1]) / 2 * np.diff(r.fractions)))
+        assert float(r.auc) == pytest.approx(trapezoid, rel=1e-5)
+        assert float(r.floor) == float(r.scores[0] if insertion else r.scores[-1])
+        assert float(r.above_floor) == pytest.approx(float(r.auc) - float(r.floor))
+
+
+def test_occlusion_with_a_patch_as_large_as_the_image():
+    """One window covering everything: every pixel gets the drop of the whole image occluded."""
+    model = _shapes_model()[0]
+    x = torch.rand(1, 32, 32, generator=torch.Generator().manual_seed(1))
+    a = ex.occlusion(model, x, 2, patch=32, stride=32)
+    with torch.no_grad():
+        drop = model(x[None])[0, 2] - model(torch.zeros(1, 1, 32, 32))[0, 2]
+    np.testing.assert_allclose(a, np.full(a.shape, float(drop)), rtol=1e-4, atol=1e-5)
