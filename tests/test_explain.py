@@ -751,3 +751,15 @@ def test_occlusion_with_a_patch_as_large_as_the_image():
     with torch.no_grad():
         drop = model(x[None])[0, 2] - model(torch.zeros(1, 1, 32, 32))[0, 2]
     np.testing.assert_allclose(a, np.full(a.shape, float(drop)), rtol=1e-4, atol=1e-5)
+
+
+def test_more_bad_inputs_are_named():
+    model = _shapes_model()[0]
+    with pytest.raises(TypeError, match="^x must hold real numbers"):
+        ex.saliency(model, torch.ones(1, 32, 32, dtype=torch.bool), 0)
+    with pytest.raises(ValueError, match="^seed must be a non-negative integer"):
+        ex.cascading_randomization(model, torch.rand(1, 32, 32), 0, ["saliency"], seed=-1)
+    a32 = np.ones((2,) + (1,) * 31)  # 32 dimensions: allowed; 33: refused
+    assert np.isnan(ex.rank_correlation(a32, a32)).all()
+    with pytest.raises(ValueError, match="^a must have"):
+        ex.rank_correlation(np.ones((1,) * 33), np.ones((1,) * 33))
