@@ -576,3 +576,17 @@ def test_numerical_gradient_takes_up_to_8_dimensions():
         gradient_check(f, np.ones(2), np.ones((1,) * 9))
     with pytest.raises(ValueError, match="^eps"):
         gradient_check(f, np.ones(2), np.ones(2), eps=-1e-6)
+
+
+def test_more_bad_arguments_are_named_and_eps_is_used():
+    """gradient_check differentiates with the eps it is given: for x^3 at 1 the central
+    difference is 3 + eps^2 (by hand), so eps = 0.1 is off by 0.01."""
+    with pytest.raises(ValueError, match="^grad_out must have 2 dimensions"):
+        gradient_terms(np.ones(3), np.ones((4, 4)), np.ones((3, 3)), (0, 0))
+    with pytest.raises(ValueError, match="^padding must be a non-negative integer"):
+        gradient_terms(np.ones((2, 2)), np.ones((4, 4)), np.ones((3, 3)), (0, 0), padding=-1)
+    with pytest.raises(TypeError, match="^ceil_mode must be True or False"):
+        torch_max_pool_backward_is_safe(8, 2, ceil_mode=1)
+    cube = lambda v: float((v**3).sum())  # noqa: E731
+    r = gradient_check(cube, np.array([1.0]), np.array([3.0]), eps=0.1)
+    assert r.error == pytest.approx(0.01 / (3 + 3.01), rel=1e-3)  # |a - n| / (|a| + |n|)
