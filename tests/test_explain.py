@@ -763,3 +763,50 @@ def test_more_bad_inputs_are_named():
     assert np.isnan(ex.rank_correlation(a32, a32)).all()
     with pytest.raises(ValueError, match="^a must have"):
         ex.rank_correlation(np.ones((1,) * 33), np.ones((1,) * 33))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda m, x: ex.unit_contributions(m, "features.conv1", -1, 0, 0, x),
+            ValueError,
+            "^channel",
+        ),
+        (lambda m, x: ex.unit_contributions(m, "features.conv1", 0, -1, 0, x), ValueError, "^row"),
+        (lambda m, x: ex.unit_contributions(m, "features.conv1", 0, 0, -1, x), ValueError, "^col"),
+        (
+            lambda m, x: ex.deletion_curve(m, x, 0, np.zeros((32, 32)), steps=0),
+            ValueError,
+            "^steps",
+        ),  # fmt: skip
+        (
+            lambda m, x: ex.deletion_curve(m, x, 0, np.zeros((32, 32)), insertion=1),
+            TypeError,
+            "^insertion",
+        ),  # fmt: skip
+        (lambda m, x: ex.occlusion(m, x, 0, patch=0), ValueError, "^patch"),
+        (lambda m, x: ex.occlusion(m, x, 0, stride=0), ValueError, "^stride"),
+        (
+            lambda m, x: ex.cascading_randomization(m, x, 0, ["saliency"], absolute=1),
+            TypeError,
+            "^absolute",
+        ),  # fmt: skip
+        (lambda m, x: ex.bootstrap_interval(np.ones(3), resamples=0), ValueError, "^resamples"),
+        (lambda m, x: ex.bootstrap_interval(np.ones(3), confidence=1), ValueError, "^confidence"),
+        (lambda m, x: ex.rank_correlation(np.ones((2, 2)), "b"), TypeError, "^b "),
+        (lambda m, x: ex.mass_in_mask("m", np.ones((2, 2), bool)), TypeError, "^maps"),
+    ],
+)
+def test_explain_functions_name_their_bad_arguments(call, error, message):
+    model = _shapes_model()[0]
+    with pytest.raises(error, match=message):
+        call(model, torch.rand(1, 32, 32, generator=torch.Generator().manual_seed(0)))
+
+
+def test_deletion_curves_of_a_batch_have_their_gap_above_the_floor():
+    model = _shapes_model()[0]
+    x = torch.rand(2, 1, 32, 32, generator=torch.Generator().manual_seed(2))
+    maps = np.arange(2 * 32 * 32, dtype=float).reshape(2, 32, 32)
+    r = ex.deletion_curve(model, x, [0, 1], maps, steps=2)
+    np.testing.assert_allclose(r.above_floor, r.auc - r.floor)
