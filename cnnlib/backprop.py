@@ -362,11 +362,12 @@ def avg_pool2d_backward(
             div = np.minimum(end, size) - np.maximum(start, 0)
         r = np.arange(size)
         member = (r[None, :] >= start[:, None]) & (r[None, :] < end[:, None])
-        return member.astype(np.result_type(x, grad_out)), div
+        return member.astype(dtype), div
 
+    dtype = np.result_type(x, grad_out)  # as torch: float32 stays float32
     rows, div_h = window(h, ph, kh, sh, ho)
     cols, div_w = window(w, pw, kw, sw, wo)
-    share = g4 / np.outer(div_h, div_w)
+    share = g4 / np.outer(div_h, div_w).astype(dtype)
     # separable: dL/dx[r, q] = sum_{i, j} member_h[i, r] share[i, j] member_w[j, q]
     grad = np.einsum("ir,ncij,jq->ncrq", rows, share, cols, optimize=True)
     return grad.reshape(x.shape)

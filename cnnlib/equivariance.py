@@ -336,7 +336,6 @@ def blur_pool2d(
     stride = check_int("stride", stride, 1)
     filter_size = check_int("filter_size", filter_size, 1)
     check_memory(f"filter_size {filter_size}", 2.0 * filter_size**2 * 8, "the blur filter")
-    check_memory(f"filter_size {filter_size}", 2.0 * filter_size**2 * 8, "the blur filter")
     padding_mode = check_choice("padding_mode", padding_mode, ("circular", "zeros", "reflect"))
     kernel = binomial_filter(filter_size)
     lo = (filter_size - 1) // 2

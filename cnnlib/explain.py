@@ -359,8 +359,10 @@ def _pooled_position(module: nn.Module, pos: tuple[int, int], size_in, size_out)
     if isinstance(module, nn.AdaptiveAvgPool2d | nn.AdaptiveMaxPool2d):
         new = []
         for p, n_in, n_out in zip(pos, size_in, size_out, strict=True):
-            ends = -(-(np.arange(1, n_out + 1) * n_in) // n_out)  # ceil((o + 1) I / O)
-            new.append(int(np.argmax(ends > p)))
+            # windows [floor(o I / O), ceil((o + 1) I / O)) cover every pixel: the last one
+            # that starts at or before p holds it
+            starts = np.arange(n_out) * n_in // n_out
+            new.append(int(np.searchsorted(starts, p, side="right")) - 1)
         return tuple(new)
     k = check_pair("kernel_size", module.kernel_size)
     s = check_pair("stride", module.stride if module.stride is not None else module.kernel_size)
@@ -368,9 +370,12 @@ def _pooled_position(module: nn.Module, pos: tuple[int, int], size_in, size_out)
     dil = check_pair("dilation", getattr(module, "dilation", 1))
     new = []
     for i in range(2):
+        # the last window whose taps start, start + dil, ..., start + dil (k - 1) hold it
         o = min((pos[i] + pad[i]) // s[i], size_out[i] - 1)
+        while o >= 0 and (pos[i] + pad[i] - o * s[i]) % dil[i]:
+            o -= 1
         start = o * s[i] - pad[i]
-        if not start <= pos[i] <= start + dil[i] * (k[i] - 1):
+        if o < 0 or not start <= pos[i] <= start + dil[i] * (k[i] - 1):
             return None
         new.append(o)
     return tuple(new)

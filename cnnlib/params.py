@@ -23,7 +23,8 @@ running statistics change. They count in two independent ways that never overlap
 - a ``TorchFunctionMode`` counts the products a model calls itself, outside those layers:
   ``torch.matmul`` / ``@``, ``mm``, ``bmm``, ``addmm``, ``baddbmm``, ``addbmm``,
   ``F.linear``, ``F.conv*d``, ``F.conv_transpose*d``, ``F.scaled_dot_product_attention``,
-  ``F.multi_head_attention_forward``, ``tensordot`` and two-operand ``einsum``.
+  ``F.multi_head_attention_forward``, ``tensordot`` and two-operand ``einsum`` (as torch
+  computes it: letters summed in one operand only are free, an elementwise product is free).
 
 Not counted (with a warning): the products inside recurrent layers (``nn.LSTM``, ``nn.GRU``,
 ``nn.RNN``) and ``einsum`` with three or more operands.
@@ -234,16 +235,31 @@ def _function_macs(func: Any, args: tuple, kwargs: dict, out: Any) -> int:
         operands = [t for t in args[1] if isinstance(t, torch.Tensor)] if listed else tensors
         equation = args[0] if isinstance(args[0], str) else ""
         if len(operands) == 2 and "..." not in equation:
-            sizes: dict[str, int] = {}
-            for letters, t in zip(equation.split("->")[0].split(","), operands, strict=True):
-                sizes.update(zip(letters.strip(), t.shape, strict=True))
-            return math.prod(sizes.values())
+            return _einsum_macs(equation, *operands)
         if len(operands) >= 2:
             warnings.warn(
                 f"einsum {equation!r} with {len(operands)} operands is not counted",
                 stacklevel=3,
             )
     return 0
+
+
+def _einsum_macs(equation: str, a: torch.Tensor, b: torch.Tensor) -> int:
+    """MACs of a two-operand einsum as torch computes it: a letter in one operand only and not
+    in the output is summed out first (free); the product then costs the size of every letter
+    left, ``prod(size[c] for c in (A & B) | out)``, or nothing when no letter is contracted
+    (``(A & B) - out`` empty: an elementwise or outer product)."""
+    inputs, _, output = equation.replace(" ", "").partition("->")
+    letters = inputs.split(",")
+    if not _:  # implicit output: the letters that occur once
+        output = "".join(c for c in set(inputs) if inputs.count(c) == 1 and c != ",")
+    sizes: dict[str, int] = {}
+    for word, t in zip(letters, (a, b), strict=True):
+        sizes.update(zip(word, t.shape, strict=True))
+    both = set(letters[0]) & set(letters[1])
+    if not both - set(output):
+        return 0
+    return math.prod(sizes[c] for c in both | set(output))
 
 
 class _Tracer(TorchFunctionMode):

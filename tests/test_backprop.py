@@ -483,3 +483,110 @@ def test_gradient_check_verdicts_by_hand():
     scalar = gradient_check(f, np.array(3.0), np.array(6.0))
     assert scalar.error < 1e-6 and "[OK]" in scalar.report
     assert numerical_gradient(f, np.array(3.0)) == pytest.approx(6.0)
+
+
+def test_avg_pool_gradient_keeps_float32_like_torch():
+    """torch's avg_pool2d gradient of a float32 input is float32 (and close to ours); the
+    divisors are integers and must not promote the result to float64."""
+    x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    g = np.arange(1, 10, dtype=np.float32).reshape(1, 1, 3, 3)
+    xt = torch.tensor(x, requires_grad=True)
+    F.avg_pool2d(xt, 2, stride=1, padding=0).backward(torch.tensor(g))
+    ours = avg_pool2d_backward(g, x, 2, stride=1)
+    assert xt.grad.dtype == torch.float32 and ours.dtype == np.float32
+    np.testing.assert_allclose(ours, xt.grad.numpy(), rtol=1e-6)
+    assert avg_pool2d_backward(g.astype(np.float64), x, 2, stride=1).dtype == np.float64
+
+
+# -- tests found by mutation testing (tools/mutation.py backprop), second round --------------
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_conv_backward_with_string_padding_against_torch(padding):
+    """'same' with an even dilated kernel pads one more after than before, as torch."""
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((1, 2, 7, 8)), rng.standard_normal((3, 2, 4, 3))
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    y = F.conv2d(xt, wt, padding=padding, dilation=(1, 2))
+    g = rng.standard_normal(tuple(y.shape))
+    y.backward(torch.tensor(g))
+    gx, gw, _ = conv2d_backward(g, x, w, padding=padding, dilation=(1, 2))
+    assert close(gx, xt.grad.numpy()) and close(gw, wt.grad.numpy())
+
+
+def test_pool_backward_of_3d_and_2d_inputs_against_torch():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 6, 6))
+    xt = torch.tensor(x, requires_grad=True)
+    y = F.avg_pool2d(xt, 3, stride=2, padding=1)
+    g = rng.standard_normal(tuple(y.shape))
+    y.backward(torch.tensor(g))
+    assert close(avg_pool2d_backward(g, x, 3, stride=2, padding=1), xt.grad.numpy())
+    assert close(avg_pool2d_backward(g[0], x[0], 3, stride=2, padding=1), xt.grad.numpy()[0])
+    with pytest.raises(ValueError, match="avg_pool2d output"):
+        avg_pool2d_backward(g[:, :2], x, 3, stride=2, padding=1)
+    with pytest.raises(ValueError, match="max_pool2d output"):
+        max_pool2d_backward(g[:, :2], x, 3, stride=2, padding=1)
+
+
+def test_backward_memory_rules_exactly(monkeypatch):
+    """dilate: the dilated array's bytes; conv2d_backward: 3 padded copies of x at 4 bytes or
+    more a number, blamed on the padding when the padded input is over 4 times x. At the
+    budget itself the rule passes (conv2d_backward's inner conv2d then asks for more)."""
+    import cnnlib._validate as validate
+
+    g = np.ones((2, 3, 4), np.float32)
+    cases = [
+        (lambda: dilate(g, (2, 3)), 2 * 5 * 10 * 4, r"^stride \(2, 3\) makes the dilated grad"),
+        (
+            lambda: conv2d_backward(np.ones((1, 1, 6, 6)), np.ones((1, 1, 2, 2)), _W, padding=3),
+            3 * 1 * 1 * 8 * 8 * 8,
+            r"^padding makes conv2d_backward",
+        ),
+        (
+            lambda: conv2d_backward(
+                np.ones((1, 1, 3, 3), np.float16), np.ones((1, 1, 5, 5), np.float16), _W
+            ),
+            3 * 25 * 4,
+            r"^x of shape \(1, 1, 5, 5\) makes conv2d_backward",
+        ),
+    ]
+    for (call, nbytes, message), at_budget in zip(cases, [None, "conv2d", "conv2d"], strict=True):
+        monkeypatch.setattr(validate, "_memory_budget", nbytes)
+        if at_budget is None:
+            call()
+        else:
+            with pytest.raises(ValueError, match=rf"makes {at_budget} need"):
+                call()
+        monkeypatch.setattr(validate, "_memory_budget", nbytes - 1)
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+def test_gradients_follow_grad_out_precision_too():
+    f32 = np.float32
+    gx, gw, gb = conv2d_backward(_G, _X.astype(f32), _W.astype(f32))  # grad_out float64
+    assert gx.dtype == gw.dtype == gb.dtype == np.float64
+
+
+def test_numerical_gradient_takes_up_to_8_dimensions():
+    f = lambda v: float(v.sum())  # noqa: E731
+    assert numerical_gradient(f, np.ones((1,) * 8)).shape == (1,) * 8
+    with pytest.raises(ValueError, match="^x must have"):
+        numerical_gradient(f, np.ones((1,) * 9))
+    with pytest.raises(ValueError, match="^analytic"):
+        gradient_check(f, np.ones(2), np.ones((1,) * 9))
+    with pytest.raises(ValueError, match="^eps"):
+        gradient_check(f, np.ones(2), np.ones(2), eps=-1e-6)
+
+
+def test_more_bad_arguments_are_named_and_eps_is_used():
+    """gradient_check differentiates with the eps it is given: for x^3 at 1 the central
+    difference is 3 + eps^2 (by hand), so eps = 0.1 is off by 0.01."""
+    with pytest.raises(ValueError, match="^grad_out must have 2 dimensions"):
+        gradient_terms(np.ones(3), np.ones((4, 4)), np.ones((3, 3)), (0, 0))
+    with pytest.raises(ValueError, match="^padding must be a non-negative integer"):
+        gradient_terms(np.ones((2, 2)), np.ones((4, 4)), np.ones((3, 3)), (0, 0), padding=-1)
+    with pytest.raises(TypeError, match="^ceil_mode must be True or False"):
+        torch_max_pool_backward_is_safe(8, 2, ceil_mode=1)
+    cube = lambda v: float((v**3).sum())  # noqa: E731
+    r = gradient_check(cube, np.array([1.0]), np.array([3.0]), eps=0.1)
+    assert r.error == pytest.approx(0.01 / (3 + 3.01), rel=1e-3)  # |a - n| / (|a| + |n|)

@@ -660,3 +660,137 @@ def test_conv2d_result_dtype_follows_every_operand_as_torch():
     assert conv2d(x.astype(f32), w.astype(f32), b.astype(f32)).dtype == f32
     assert conv2d(x, w.astype(f32), b.astype(f32)).dtype == np.float64
     assert conv2d(x.astype(f32), w.astype(f32), b).dtype == np.float64
+
+
+# -- tests found by mutation testing (tools/mutation.py conv), second round ------------------
+def test_conv2d_in_chunks_under_a_small_budget_equals_torch(monkeypatch):
+    """A budget that holds the output and two padded images per step: conv2d runs the batch
+    of 5 in chunks of 2 (then 1), and the result is still torch's."""
+    import cnnlib._validate as validate
+
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((5, 2, 8, 8)), rng.standard_normal((3, 2, 3, 3))
+    out_bytes, image_bytes = 5 * 3 * 6 * 6 * 8, (2 + 3) * 8 * 8 * 8
+    monkeypatch.setattr(validate, "_memory_budget", out_bytes + 2 * 2 * image_bytes)
+    want = F.conv2d(torch.tensor(x), torch.tensor(w)).numpy()
+    np.testing.assert_allclose(conv2d(x, w), want, rtol=1e-10, atol=1e-12)
+
+
+def test_pad2d_on_one_side_pair_and_its_memory_rule(monkeypatch):
+    """Top and bottom only (torch order (left, right, top, bottom)) is padding too; the
+    padded array's bytes are the rule, to the byte."""
+    import cnnlib._validate as validate
+
+    x = np.arange(6.0).reshape(2, 3)
+    want = F.pad(torch.tensor(x)[None], (0, 0, 1, 0))[0].numpy()
+    np.testing.assert_array_equal(pad2d(x, (0, 0, 1, 0)), want)
+    monkeypatch.setattr(validate, "_memory_budget", 3 * 5 * 8)
+    assert pad2d(x, (1, 1, 0, 1)).shape == (3, 5)
+    monkeypatch.setattr(validate, "_memory_budget", 3 * 5 * 8 - 1)
+    with pytest.raises(ValueError, match=r"^padding \(1, 1, 0, 1\) makes the padded array"):
+        pad2d(x, (1, 1, 0, 1))
+
+
+def test_col2im_with_padding_is_torch_fold():
+    rng = np.random.default_rng(6)
+    cols = rng.standard_normal((2 * 3 * 3, 4 * 5))  # (C kh kw, windows) of a 2 x 5 x 6 input
+    ours = col2im(cols, (2, 5, 6), 3, stride=(1, 1), padding=(1, 0))
+    want = F.fold(torch.tensor(cols)[None], (5, 6), 3, padding=(1, 0))[0].numpy()
+    np.testing.assert_allclose(ours, want, rtol=1e-12)
+
+
+def test_convolve2d_refuses_an_empty_image_or_an_empty_kernel_alone():
+    for x, k in [(np.zeros((0, 3)), np.ones((2, 2))), (np.ones((3, 3)), np.zeros((2, 0)))]:
+        with pytest.raises(ValueError, match="^x and kernel must not be empty"):
+            convolve2d(x, k)
+
+
+_X44 = np.ones((4, 4))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: im2col(_X44, 0), ValueError, r"^kernel_size must be"),
+        (lambda: im2col(_X44, 2, stride=0), ValueError, r"^stride must be"),
+        (lambda: im2col(_X44, 2, dilation=0), ValueError, r"^dilation must be"),
+        (lambda: im2col(_X44, 5), ValueError, r"^kernel_size 5 .* padded input 4 \(height\)"),
+        (lambda: im2col(_X44[None], (2, 5)), ValueError, r"^kernel_size 5 .* input 4 \(width\)"),
+        (lambda: col2im(_X44, (0, 3, 3), 2), ValueError, r"^input_shape\[\] must be"),
+        (lambda: pad2d(_X44, 1, value="a"), TypeError, r"^value must be"),
+        (lambda: max_pool2d(_X44, 2, stride=0), ValueError, r"^stride must be"),
+        (lambda: max_pool2d(_X44, 2, padding=-1), ValueError, r"^padding must be"),
+        (lambda: max_pool2d(_X44, 2, ceil_mode=1), TypeError, r"^ceil_mode must be"),
+        (lambda: max_pool2d(_X44, 7, padding=1), ValueError, r"^kernel_size 7 .* 6 \(height\)"),
+        (
+            lambda: conv2d(np.ones((1, 1, 3, 4)), np.ones((1, 1, 4, 1))),
+            ValueError,
+            r"^kernel_size 4 .* 3 \(height\)",
+        ),  # fmt: skip
+        (lambda: conv2d(_X44, np.ones((2, 2)), dilation=0), ValueError, r"^dilation must be"),
+    ],
+)
+def test_more_bad_arguments_are_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_memory_refusals_name_the_culprit_and_the_job(monkeypatch):
+    """max_pool2d's windows: 2 copies of the window stack (n c H_out W_out taps numbers) and
+    2 of x, blamed on the kernel; conv2d: a padding that makes the input over 4 times larger
+    is blamed, to the byte of the output and one padded image."""
+    import cnnlib._validate as validate
+
+    x = np.ones((1, 1, 6, 6))
+    need = 2 * (4 * 4 * 9 * 8) + 2 * x.nbytes
+    monkeypatch.setattr(validate, "_memory_budget", need)
+    assert max_pool2d(x, 3, stride=1).shape == (1, 1, 4, 4)
+    monkeypatch.setattr(validate, "_memory_budget", need - 1)
+    with pytest.raises(ValueError, match=r"^kernel_size \(3, 3\) makes max_pool2d's windows"):
+        max_pool2d(x, 3, stride=1)
+    small, w = np.ones((1, 1, 2, 2)), np.ones((1, 1, 1, 1))
+    need = 1 * 1 * 8 * 8 * 8 + (1 + 1) * 8 * 8 * 8  # output 8 x 8, padded input and output
+    monkeypatch.setattr(validate, "_memory_budget", need)
+    assert conv2d(small, w, padding=3).shape == (1, 1, 8, 8)
+    monkeypatch.setattr(validate, "_memory_budget", need - 1)
+    with pytest.raises(ValueError, match=r"^padding 3 makes conv2d need"):
+        conv2d(small, w, padding=3)
+
+
+def test_a_small_budget_splits_the_batch_and_keeps_the_dtype(monkeypatch):
+    """Under the budget of the chunk test, the batch of 5 runs as 2 + 2 + 1 images (counted
+    at the batch step), float32 stays float32; with no budget it runs at once."""
+    import cnnlib._validate as validate
+
+    rng = np.random.default_rng(7)
+    x, w = rng.standard_normal((5, 2, 8, 8), np.float32), rng.standard_normal((3, 2, 3, 3))
+    w = w.astype(np.float32)
+    sizes = []
+    real = conv_module._conv_batch
+    monkeypatch.setattr(conv_module, "_conv_batch", lambda a: sizes.append(len(a.x)) or real(a))
+    monkeypatch.setattr(validate, "_memory_budget", 5 * 3 * 6 * 6 * 4 + 2 * 2 * 5 * 8 * 8 * 4)
+    out = conv2d(x, w)
+    assert sizes == [2, 2, 1] and out.dtype == np.float32
+    want = F.conv2d(torch.tensor(x), torch.tensor(w)).numpy()
+    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-5)
+    sizes.clear()
+    monkeypatch.setattr(validate, "_memory_budget", None)
+    conv2d(x, w)
+    assert sizes == [5]
+
+
+def test_dtypes_and_small_forms_against_torch():
+    """float16 computes in float32 (as torch's CPU conv cannot); a float64 weight makes the
+    result float64; im2col keeps float32; a 2-D conv takes a 0-d bias; a pair padding may be
+    0 on one axis; max pooling with padding on rows only and dilation is torch's."""
+    f16 = np.ones((1, 1, 4, 4), np.float16)
+    assert conv2d(f16, np.ones((1, 1, 2, 2), np.float16)).dtype == np.float32
+    assert conv2d(f16.astype(np.float32), np.ones((1, 1, 2, 2))).dtype == np.float64
+    assert im2col(np.ones((1, 4, 4), np.float32), 2).dtype == np.float32
+    assert conv2d(_X44, np.ones((2, 2)), bias=np.float64(1.0))[0, 0] == 5.0  # 4 ones + 1
+    x = np.arange(6.0).reshape(2, 3)
+    want = F.pad(torch.tensor(x)[None], (1, 1, 0, 0))[0].numpy()
+    np.testing.assert_array_equal(pad2d(x, (0, 1)), want)
+    x = np.random.default_rng(8).standard_normal((1, 1, 7, 6))
+    want = F.max_pool2d(torch.tensor(x), 2, stride=2, padding=(1, 0), dilation=2).numpy()
+    np.testing.assert_array_equal(max_pool2d(x, 2, stride=2, padding=(1, 0), dilation=2), want)

@@ -313,3 +313,143 @@ def test_output_shifts_bad_input():
         output_shifts(1, 0)
     with pytest.raises(TypeError, match="d must be an integer"):
         output_shifts(1.5, 2)
+
+
+# -- tests found by mutation testing (tools/mutation.py equivariance) ------------------------
+_IMG = np.arange(16.0).reshape(4, 4)
+_ID = lambda v: v  # noqa: E731
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "name"),
+    [
+        (lambda: shift("x", 0, 0), TypeError, "x"),
+        (lambda: shift(_IMG, 0.5, 0), TypeError, "dy"),
+        (lambda: shift(_IMG, 0, 0.5), TypeError, "dx"),
+        (lambda: shift(_IMG, 0, 0, "wrap"), ValueError, "mode"),
+        (lambda: equivariance_error(_ID, "x", 0, 0), TypeError, "x"),
+        (lambda: equivariance_error(_ID, _IMG, 0, 0, mode="wrap"), ValueError, "mode"),
+        (lambda: equivariance_error(_ID, _IMG, 0, 0, region="all"), ValueError, "region"),
+        (lambda: equivariance_error(_ID, _IMG, 0, 0, margin=-1), ValueError, "margin"),
+        (lambda: equivariance_error(lambda v: "y", _IMG, 0, 0), TypeError, r"f\(x\)"),
+        (lambda: invariance_error(_ID, "x", 0, 0), TypeError, "x"),
+        (lambda: invariance_error(_ID, _IMG, 0.5, 0), TypeError, "dy"),
+        (lambda: invariance_error(_ID, _IMG, 0, 0, mode="wrap"), ValueError, "mode"),
+        (
+            lambda: invariance_error(lambda v: "y" if v[0, 0] else v, _IMG, 1, 0),
+            TypeError,
+            r"f\(shift\(x\)\)",
+        ),  # fmt: skip
+        (lambda: interior_is_empty((4, 4), 0.5, 0, 1, 0), TypeError, "dy"),
+        (lambda: interior_is_empty((0, 4), 0, 0, 1, 0), ValueError, "shape"),
+        (lambda: interior_is_empty((4, 4), 0, 0, 0, 0), ValueError, "stride"),
+        (lambda: interior_is_empty((4, 4), 0, 0, 1, -1), ValueError, "margin"),
+        (lambda: interior_is_empty((4, 4), 0, 0, 1, 0.5), TypeError, "margin"),
+        (lambda: pooling_invariance("x", [2], [1]), TypeError, "images"),
+        (lambda: pooling_invariance(_IMG[None], [2], [1], kind="min"), ValueError, "kind"),
+        (lambda: pooling_invariance(_IMG[None], [0], [1]), ValueError, r"kernel_sizes\[\]"),
+        (lambda: pooling_invariance(_IMG[None], [2], [0.5]), TypeError, r"shifts\[\]"),
+        (lambda: pooling_invariance(_IMG[None], [2], 1), TypeError, "shifts"),
+        (lambda: shift_consistency(_ID, "x", 1), TypeError, "images"),
+        (lambda: shift_consistency(_ID, _IMG[None], 1, seed=-1), ValueError, "seed"),
+        (lambda: shift_consistency(_ID, _IMG[None], -1), ValueError, "shifts"),
+        (lambda: binomial_filter(0), ValueError, "size"),
+        (lambda: blur_pool2d("x"), TypeError, "x"),
+        (lambda: blur_pool2d(_IMG, stride=0), ValueError, "stride"),
+        (lambda: blur_pool2d(_IMG, filter_size=0), ValueError, "filter_size"),
+        (lambda: blur_pool2d(_IMG, padding_mode="wrap"), ValueError, "padding_mode"),
+        (lambda: BlurPool2d(0), ValueError, "channels"),
+        (lambda: BlurPool2d(2, stride=0), ValueError, "stride"),
+        (lambda: BlurPool2d(2, filter_size=0), ValueError, "filter_size"),
+        (lambda: BlurPool2d(2, padding_mode="wrap"), ValueError, "padding_mode"),
+        (lambda: conv2d_matrix(np.ones((2, 2)), (0, 3)), ValueError, "input_shape"),
+        (lambda: conv2d_matrix(np.ones((2, 2)), (3, 3), stride=0), ValueError, "stride"),
+        (lambda: conv2d_matrix(np.ones((2, 2)), (3, 3), padding=-1), ValueError, "padding"),
+        (
+            lambda: conv2d_matrix(np.ones((2, 2)), (3, 3), padding_mode="wrap"),
+            ValueError,
+            "padding_mode",
+        ),  # fmt: skip
+        (lambda: conv2d_matrix(np.ones((2, 5)), (3, 3)), ValueError, "weight"),  # too wide only
+    ],
+)
+def test_each_bad_argument_is_named(call, error, name):
+    with pytest.raises(error, match=rf"^{name}[ :[]"):
+        call()
+
+
+def test_smallest_allowed_arguments_work():
+    """The documented minimum of each argument is allowed: a 1 x 1 filter, stride 1, shifts
+    0, margin 0, a 1 x 1 input."""
+    np.testing.assert_array_equal(binomial_filter(1), [[1.0]])
+    np.testing.assert_array_equal(blur_pool2d(_IMG, stride=1, filter_size=1), _IMG)
+    blur = BlurPool2d(1, stride=1, filter_size=1)
+    np.testing.assert_array_equal(blur(torch.ones(1, 1, 3, 3)).numpy(), np.ones((1, 1, 3, 3)))
+    assert shift_consistency(lambda b: b.reshape(len(b), -1), _IMG[None], 0) == 1.0
+    assert interior_is_empty((1, 1), 0, 0, 1, 0) is False
+    np.testing.assert_array_equal(conv2d_matrix(np.ones((1, 1)), (1, 1)), [[1.0]])
+    assert conv2d_matrix(np.ones((1, 1), np.float32), (2, 2)).dtype == np.float32
+
+
+def test_even_blur_filters_pad_one_more_after_than_before():
+    """BlurPool2d(filter_size=4) pads 1 before and 2 after on both axes (as blur_pool2d): on
+    a one-hot image the module and the function agree with torch's padding by hand."""
+    x = np.zeros((1, 1, 5, 5))
+    x[0, 0, 1, 3] = 1.0
+    mod = BlurPool2d(1, stride=1, filter_size=4, padding_mode="zeros")
+    assert mod.pad == (1, 2, 1, 2)
+    ours = mod(torch.tensor(x, dtype=torch.float32)).numpy()
+    padded = F.pad(torch.tensor(x), (1, 2, 1, 2))
+    k = torch.tensor(binomial_filter(4))[None, None]
+    np.testing.assert_allclose(ours, F.conv2d(padded, k).numpy(), atol=1e-7)
+    np.testing.assert_allclose(blur_pool2d(x, 1, 4, "zeros"), ours, atol=1e-7)
+
+
+def test_memory_rules_exactly(monkeypatch):
+    """One byte over the budget is refused, the budget itself accepted: binomial_filter and
+    blur_pool2d 16 bytes per filter cell, conv2d_matrix the matrix's bytes."""
+    import cnnlib._validate as validate
+
+    for call, nbytes, culprit in [
+        (lambda: binomial_filter(5), 16 * 25, "size 5"),
+        (lambda: conv2d_matrix(np.ones((2, 2)), (4, 5)), 3 * 4 * 4 * 5 * 8, "input_shape"),
+        (lambda: conv2d_matrix(np.ones((1, 1)), (1, 1), padding=2), 25 * 8, "padding"),
+    ]:
+        monkeypatch.setattr(validate, "_memory_budget", nbytes)
+        call()
+        monkeypatch.setattr(validate, "_memory_budget", nbytes - 1)
+        with pytest.raises(ValueError, match=rf"^{culprit}.*memory budget"):
+            call()
+    # blur_pool2d's filter passes at its 16 bytes a cell (conv2d then refuses the image)
+    monkeypatch.setattr(validate, "_memory_budget", 16 * 25)
+    with pytest.raises(ValueError, match=r"^x of shape"):
+        blur_pool2d(_IMG, 2, 5)
+    monkeypatch.setattr(validate, "_memory_budget", 16 * 25 - 1)
+    with pytest.raises(ValueError, match=r"^filter_size 5 makes the blur filter"):
+        blur_pool2d(_IMG, 2, 5)
+
+
+def test_binomial_filter_beyond_pascal_is_the_binomial_pmf():
+    """Past row 1024 the filter comes from the pmf: its centre is C(n, n/2) / 2^n squared,
+    by Stirling about 2 / (pi n) for n = 1200."""
+    k = binomial_filter(1201)
+    assert k.sum() == pytest.approx(1.0) and k[600, 600] == pytest.approx(
+        2 / (np.pi * 1200), rel=1e-3
+    )
+
+
+def test_shifts_in_zeros_mode_are_used_everywhere():
+    """mode='zeros' reaches every shift the functions make: a sum over the image changes
+    when content leaves it (circular shifts keep the sum)."""
+    x = np.zeros((6, 6))
+    x[0, 0] = 1.0
+    total = lambda v: np.full((1, 1), v.sum())  # noqa: E731
+    assert invariance_error(total, x, -1, -1, mode="zeros") == pytest.approx(1.0)
+    assert invariance_error(total, x, -1, -1) == 0.0
+    left = shift(np.ones((2, 3)), 0, -1, mode="zeros")
+    np.testing.assert_array_equal(left, [[1, 1, 0], [1, 1, 0]])
+    np.testing.assert_array_equal(shift(np.ones((2, 3)), 0, 0, mode="zeros"), np.ones((2, 3)))
+    labels = lambda b: (b.sum((1, 2)) > 0.5).astype(int)  # noqa: E731
+    assert shift_consistency(labels, x[None], [(1, 1)], mode="zeros") == 1.0
+    assert shift_consistency(labels, x[None], [(-1, -1)], mode="zeros") == 0.0
+    assert shift_consistency(labels, x[None], [(-1, -1)]) == 1.0

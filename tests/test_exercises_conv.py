@@ -331,3 +331,16 @@ def test_output_shape_with_a_fraction_is_wrong_not_rounded(capsys):
     # an integer-valued float is the same number of pixels
     check_output_shape((8, 16, 15.0, np.float32(15)), (8, 3, 32, 32), (16, 3, 5, 5), 2, 1)
     assert capsys.readouterr().out.startswith(PASS)
+
+
+# -- tests found by mutation testing (tools/mutation.py exercises) ---------------------------
+def test_conv_checkers_name_their_bad_arguments():
+    from cnnlib.exercises.conv import check_output_shape, check_output_value
+
+    x, k = np.ones((3, 3)), np.ones((2, 2))
+    with pytest.raises(ValueError, match="^row must be a non-negative integer"):
+        check_output_value(1.0, x, k, -1, 0)
+    with pytest.raises(TypeError, match="^kernel must be an array"):
+        check_output_value(1.0, x, "k", 0, 0)
+    with pytest.raises(ValueError, match="^padding must be a non-negative integer"):
+        check_output_shape((1, 1, 2, 2), (1, 1, 3, 3), (1, 1, 2, 2), padding=-1)

@@ -167,3 +167,14 @@ def test_hints_name_only_an_unambiguous_mistake(capsys):
 @pytest.fixture(autouse=True)
 def _fresh_misses():
     forget_misses()  # each test starts with no wrong answers counted
+
+
+# -- tests found by mutation testing (tools/mutation.py exercises) ---------------------------
+def test_layer_params_checker_names_its_bad_arguments_and_takes_a_1x1_kernel():
+    from cnnlib.exercises.params import check_layer_params
+
+    with pytest.raises(ValueError, match="^in_channels must be a positive integer"):
+        check_layer_params(10, 0, 4, 3)
+    with pytest.raises(ValueError, match="^kernel_size must be a positive integer"):
+        check_layer_params(10, 1, 4, 0)
+    assert check_layer_params(2 * 1 * 1 + 2, 1, 2, 1)  # by hand: 2 weights and 2 biases

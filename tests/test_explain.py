@@ -645,3 +645,168 @@ def test_cam_of_an_infinite_image_is_refused_by_name():
 def test_integrated_gradients_refuses_numpy_bool_baseline():
     with pytest.raises(TypeError, match="baseline"):
         ex.integrated_gradients(_shapes_model()[0], torch.rand(1, 32, 32), 0, baseline=np.True_)
+
+
+# -- tests found by mutation testing (tools/mutation.py explain) -----------------------------
+@pytest.mark.parametrize(
+    ("pool", "size"),
+    [
+        (nn.AdaptiveAvgPool2d((3, 5)), (7, 8)),  # overlapping windows
+        (nn.AdaptiveMaxPool2d((4, 2)), (9, 5)),
+        (nn.MaxPool2d(3, stride=2, padding=1), (7, 6)),
+        (nn.MaxPool2d(2, stride=3, dilation=2), (9, 8)),  # gaps: some pixels in no window
+        (nn.AvgPool2d((2, 3), stride=(3, 2)), (8, 9)),
+        (nn.MaxPool2d(3, stride=1, padding=1, dilation=2), (6, 5)),  # overlapping taps
+    ],
+)
+def test_pooled_position_is_the_last_window_torch_pools_the_pixel_into(pool, size):
+    """torch as the oracle: max-pool a one-hot image of the pixel with the pool's geometry;
+    the outputs that see the 1 are the windows holding the pixel."""
+    geometry = pool
+    if isinstance(pool, nn.AdaptiveAvgPool2d):
+        geometry = nn.AdaptiveMaxPool2d(pool.output_size)
+    elif isinstance(pool, nn.AvgPool2d):
+        geometry = nn.MaxPool2d(pool.kernel_size, pool.stride, pool.padding)
+    out_size = pool(torch.zeros(1, 1, *size)).shape[-2:]
+    for r in range(size[0]):
+        for c in range(size[1]):
+            one_hot = torch.zeros(1, 1, *size)
+            one_hot[0, 0, r, c] = 1.0
+            hits = torch.nonzero(geometry(one_hot)[0, 0] > 0).tolist()
+            want = tuple(max(hits)) if hits else None
+            assert ex._pooled_position(pool, (r, c), size, out_size) == want, (r, c)
+
+
+def test_pointing_game_on_grid_rules_by_hand():
+    """A 2 x 2 grid on a 4 x 6 mask: cell (0, 1) holds the object pixel (1, 4); a grid that
+    divides one side only is refused, on_grid must be a bool; a 3-D (N, H, W) mask of one
+    image is read like the 2-D one."""
+    mask = np.zeros((4, 6), bool)
+    mask[1, 4] = True
+    grid = np.array([[0.0, 1.0], [0.5, 0.2]])
+    assert ex.pointing_game(grid, mask, on_grid=True) is True
+    assert ex.pointing_game(grid[::-1], mask, on_grid=True) is False
+    assert ex.pointing_game(grid[None], mask[None], on_grid=True).tolist() == [True]
+    with pytest.raises(ValueError, match="^on_grid needs tolerance 0 and a map grid"):
+        ex.pointing_game(np.zeros((2, 4)), mask, on_grid=True)  # 4 divides 4, not 6
+    with pytest.raises(ValueError, match="^on_grid needs tolerance 0 and a map grid"):
+        ex.pointing_game(np.zeros((3, 2)), mask, on_grid=True)  # 2 divides 6, not 4
+    with pytest.raises(TypeError, match="^on_grid must be True or False"):
+        ex.pointing_game(grid, mask, on_grid=1)
+    # tolerance by hand: the peak (0, 0) is 4 pixels from (0, 4) in a 2-D mask of width 5
+    far = np.zeros((1, 5), bool)
+    far[0, 4] = True
+    peak = np.array([[1.0, 0, 0, 0, 0]])
+    assert not ex.pointing_game(peak, far, tolerance=3.9) and ex.pointing_game(
+        peak, far, tolerance=4
+    )
+
+
+def test_fills_per_image_and_channel_by_hand():
+    """'mean' is each image's mean per channel; 'blur' blurs each image's channel alone
+    (scipy on every 2-D slice, sigma 4, border replicated); a bad fill is refused by name."""
+    from scipy import ndimage
+
+    x = torch.arange(2 * 2 * 5 * 6, dtype=torch.float32).reshape(2, 2, 5, 6) ** 1.5
+    mean = ex._fill(x, "mean")
+    for i in range(2):
+        for c in range(2):
+            assert torch.allclose(mean[i, c], x[i, c].mean().expand(5, 6))
+            want = ndimage.gaussian_filter(x[i, c].numpy(), 4.0, mode="nearest")
+            np.testing.assert_allclose(ex._fill(x, "blur")[i, c].numpy(), want, rtol=1e-5)
+    assert torch.equal(ex._fill(x, 0.25), torch.full_like(x, 0.25))
+    with pytest.raises(ValueError, match="^baseline must be one of"):
+        ex._fill(x, "median")
+
+
+def test_integrated_gradients_baselines_by_hand():
+    x = torch.zeros(1, 2, 3)
+    assert torch.equal(ex._baseline(0.5, x, False), torch.full((1, 2, 3), 0.5))
+    row = np.array([1.0, 2.0, 3.0])  # a 1-D baseline broadcasts along the last axis
+    assert torch.equal(ex._baseline(row, x, False), torch.tensor(row).float().expand(1, 2, 3))
+    with pytest.raises(TypeError, match="^baseline must be"):
+        ex._baseline("a", x, False)
+
+
+def test_deletion_curve_of_one_image_has_its_area_and_floor():
+    """A single (C, H, W) image: the area is the trapezoid rule over the curve; the floor is
+    the last score for deletion and the first for insertion, and above_floor their gap."""
+    model = _shapes_model()[0]
+    x = torch.rand(1, 32, 32, generator=torch.Generator().manual_seed(0))
+    saliency = np.arange(32 * 32, dtype=float).reshape(32, 32)
+    for insertion in (False, True):
+        r = ex.deletion_curve(model, x, 1, saliency, steps=4, insertion=insertion)
+        assert r.scores.shape == (5,)
+        trapezoid = float(np.sum((r.scores[1:] + r.scores[:-1]) / 2 * np.diff(r.fractions)))
+        assert float(r.auc) == pytest.approx(trapezoid, rel=1e-5)
+        assert float(r.floor) == float(r.scores[0] if insertion else r.scores[-1])
+        assert float(r.above_floor) == pytest.approx(float(r.auc) - float(r.floor))
+
+
+def test_occlusion_with_a_patch_as_large_as_the_image():
+    """One window covering everything: every pixel gets the drop of the whole image occluded."""
+    model = _shapes_model()[0]
+    x = torch.rand(1, 32, 32, generator=torch.Generator().manual_seed(1))
+    a = ex.occlusion(model, x, 2, patch=32, stride=32)
+    with torch.no_grad():
+        drop = model(x[None])[0, 2] - model(torch.zeros(1, 1, 32, 32))[0, 2]
+    np.testing.assert_allclose(a, np.full(a.shape, float(drop)), rtol=1e-4, atol=1e-5)
+
+
+def test_more_bad_inputs_are_named():
+    model = _shapes_model()[0]
+    with pytest.raises(TypeError, match="^x must hold real numbers"):
+        ex.saliency(model, torch.ones(1, 32, 32, dtype=torch.bool), 0)
+    with pytest.raises(ValueError, match="^seed must be a non-negative integer"):
+        ex.cascading_randomization(model, torch.rand(1, 32, 32), 0, ["saliency"], seed=-1)
+    a32 = np.ones((2,) + (1,) * 31)  # 32 dimensions: allowed; 33: refused
+    assert np.isnan(ex.rank_correlation(a32, a32)).all()
+    with pytest.raises(ValueError, match="^a must have"):
+        ex.rank_correlation(np.ones((1,) * 33), np.ones((1,) * 33))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda m, x: ex.unit_contributions(m, "features.conv1", -1, 0, 0, x),
+            ValueError,
+            "^channel",
+        ),
+        (lambda m, x: ex.unit_contributions(m, "features.conv1", 0, -1, 0, x), ValueError, "^row"),
+        (lambda m, x: ex.unit_contributions(m, "features.conv1", 0, 0, -1, x), ValueError, "^col"),
+        (
+            lambda m, x: ex.deletion_curve(m, x, 0, np.zeros((32, 32)), steps=0),
+            ValueError,
+            "^steps",
+        ),  # fmt: skip
+        (
+            lambda m, x: ex.deletion_curve(m, x, 0, np.zeros((32, 32)), insertion=1),
+            TypeError,
+            "^insertion",
+        ),  # fmt: skip
+        (lambda m, x: ex.occlusion(m, x, 0, patch=0), ValueError, "^patch"),
+        (lambda m, x: ex.occlusion(m, x, 0, stride=0), ValueError, "^stride"),
+        (
+            lambda m, x: ex.cascading_randomization(m, x, 0, ["saliency"], absolute=1),
+            TypeError,
+            "^absolute",
+        ),  # fmt: skip
+        (lambda m, x: ex.bootstrap_interval(np.ones(3), resamples=0), ValueError, "^resamples"),
+        (lambda m, x: ex.bootstrap_interval(np.ones(3), confidence=1), ValueError, "^confidence"),
+        (lambda m, x: ex.rank_correlation(np.ones((2, 2)), "b"), TypeError, "^b "),
+        (lambda m, x: ex.mass_in_mask("m", np.ones((2, 2), bool)), TypeError, "^maps"),
+    ],
+)
+def test_explain_functions_name_their_bad_arguments(call, error, message):
+    model = _shapes_model()[0]
+    with pytest.raises(error, match=message):
+        call(model, torch.rand(1, 32, 32, generator=torch.Generator().manual_seed(0)))
+
+
+def test_deletion_curves_of_a_batch_have_their_gap_above_the_floor():
+    model = _shapes_model()[0]
+    x = torch.rand(2, 1, 32, 32, generator=torch.Generator().manual_seed(2))
+    maps = np.arange(2 * 32 * 32, dtype=float).reshape(2, 32, 32)
+    r = ex.deletion_curve(model, x, [0, 1], maps, steps=2)
+    np.testing.assert_allclose(r.above_floor, r.auc - r.floor)
