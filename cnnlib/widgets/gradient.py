@@ -248,9 +248,10 @@ class GradientView(RasterPosition, View):
         self.border_x = window_rect(self.ax_x, 0, 0, 1, 1, color=ACCENT, linewidth=1.5)
         self.border_x.set_linestyle("--")
         self.im_g = imshow(self.ax_g, blank, interpolation="nearest")
-        self.g_labels = self._labels(self.ax_g, LABEL_ALL_G)  # static, with the colours
-        # pales the cells of dL/dy not in play; over the numbers, so that only it moves
-        self.veil_g = imshow(self.ax_g, blank, interpolation="nearest", zorder=6)
+        # pales the cells of dL/dy not in play; the numbers are drawn over it, each in the
+        # colour that reads on its cell as veiled (both move while Play walks dL/dx)
+        self.veil_g = imshow(self.ax_g, blank, interpolation="nearest", zorder=4)
+        self.g_labels = self._labels(self.ax_g, LABEL_ALL_G)
         self.im_work = imshow(self.ax_work, blank, interpolation="nearest")
         self.rect_work = window_rect(self.ax_work, 0, 0, 1, 1, color=HIGHLIGHT, linewidth=3)
         self.work_labels = self._labels(self.ax_work, 25)
@@ -264,6 +265,7 @@ class GradientView(RasterPosition, View):
         # the background is redrawn only when ``_static_key`` changes.
         self._dynamic = [
             self.veil_g,
+            *self.g_labels,
             self.im_res,
             self.rect_x,
             self.rect_work,
@@ -345,8 +347,6 @@ class GradientView(RasterPosition, View):
         step = raster if mode == "dL/dx" else m * kw + n
         # in dL/dw mode the chosen tap changes the input and work panels too
         self._static_key = (mode, s, p) + ((m, n) if mode == "dL/dw" else ())
-        if not st["grad_out_labelled"].all():  # dL/dy's numbers follow the cells in play
-            self._static_key += (r, col)
         self._draw(
             st,
             mode,
@@ -399,11 +399,16 @@ class GradientView(RasterPosition, View):
         for t in terms:
             gmask[t["grad_out"]] = True
         cells_g = self._show(self.im_g, g, DIVERGING, symmetric_limits(self._g_full))
-        self.veil_g.set_data((_veil(gmask, 0.6) * 255).astype(np.uint8))
+        veil = _veil(gmask, 0.6)
+        self.veil_g.set_data((veil * 255).astype(np.uint8))
         self.veil_g.set_extent((-0.5, wo - 0.5, ho - 0.5, -0.5))
         _frame(self.ax_g, (ho, wo))
         gr, gc = np.nonzero(st["grad_out_labelled"])
-        self._put(self.g_labels, g[gr, gc], gr, gc, cells_g)
+        a = veil[..., 3:4]
+        seen = np.concatenate(
+            [cells_g[..., :3] * (1 - a) + veil[..., :3] * a, cells_g[..., 3:]], -1
+        )
+        self._put(self.g_labels, g[gr, gc], gr, gc, seen)
         self.ax_g.title.set_text("dL/dy")
 
         if mode == "dL/dx":
