@@ -137,10 +137,12 @@ def _env() -> dict[str, str]:
 
 
 # -- classifying mutants ----------------------------------------------------------------------
-def _functions(path: Path) -> dict[str, ast.FunctionDef]:
+def _functions(path: Path, module: str) -> dict[str, ast.FunctionDef]:
+    """The mutated file's functions by full mutant name (``module.x_f__mutmut_3``): two files
+    of one module (exercises/) may hold functions of the same name."""
     tree = ast.parse(path.read_text())
     return {
-        n.name: n
+        f"{module}.{n.name}": n
         for n in ast.walk(tree)
         if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in n.name
     }
@@ -176,9 +178,8 @@ def _message_only(a: ast.AST, b: ast.AST, in_message: bool = False) -> bool | No
 
 
 def is_message_only(functions: dict[str, ast.FunctionDef], mutant: str) -> bool:
-    local = mutant.rpartition(".")[2]
-    mutated = functions.get(local)
-    original = functions.get(local.rpartition("__mutmut_")[0] + "__mutmut_orig")
+    mutated = functions.get(mutant)
+    original = functions.get(mutant.rpartition("__mutmut_")[0] + "__mutmut_orig")
     if mutated is None or original is None:
         return False
     body = ast.Module(body=original.body, type_ignores=[]), ast.Module(mutated.body, [])
@@ -198,9 +199,8 @@ def load_equivalent() -> dict[str, str]:
 
 def diff(functions: dict[str, ast.FunctionDef], mutant: str) -> str:
     """The lines the mutant changes, ``- old / + new``."""
-    local = mutant.rpartition(".")[2]
-    mutated = functions.get(local)
-    original = functions.get(local.rpartition("__mutmut_")[0] + "__mutmut_orig")
+    mutated = functions.get(mutant)
+    original = functions.get(mutant.rpartition("__mutmut_")[0] + "__mutmut_orig")
     if mutated is None or original is None:
         return "(not found in the mutated file)"
     a = ast.unparse(ast.Module(original.body, [])).splitlines()
@@ -252,7 +252,8 @@ def collect(name: str, module: Module) -> dict:
             status[key] = status_by_exit_code[code]
     functions: dict[str, ast.FunctionDef] = {}
     for src in module.sources:
-        functions |= _functions(work / "mutants" / src)
+        module_name = src.removesuffix(".py").replace("/", ".")
+        functions |= _functions(work / "mutants" / src, module_name)
     equivalent = load_equivalent()
     rows = []
     for m in chosen:
