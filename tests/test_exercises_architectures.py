@@ -260,3 +260,15 @@ def test_patchify_hints_name_the_layout_mistake(capsys):
     check_patchify(fails_on_the_large_image)
     out = capsys.readouterr().out
     assert "fn(images of shape (1, 3, 32, 32), patch_size=16) raised" in out
+
+
+def test_compound_scaling_catches_the_constants_typed_in(capsys):
+    """EfficientNet's alpha, beta, gamma typed into the function instead of the arguments: right
+    on every case but the last hand-picked one (1.3, 1.05, 1.1)."""
+
+    def typed_in(phi, alpha=1.2, beta=1.1, gamma=1.15):
+        return 1.2**phi, 1.1**phi, 1.15**phi
+
+    check_compound_scaling(typed_in)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "fn(2.5, alpha=1.3, beta=1.05, gamma=1.1)" in out
