@@ -119,3 +119,37 @@ def test_a_slightly_wrong_answer_is_reported_not_crashed(capsys):
     check_grad_weight(nearly)
     out = capsys.readouterr().out
     assert out.startswith(FAIL) and "first difference at [0, 1]" in out
+
+
+# -- found by mutation testing --------------------------------------------------------------------
+def _hint(out):
+    return next(line for line in out.splitlines() if line.startswith("Hint:"))
+
+
+def test_a_rotated_weight_gradient_is_named(capsys):
+    check_grad_weight(lambda x, g: good_grad_weight(x, g)[::-1, ::-1])
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "rotated by 180 degrees" in _hint(out)
+
+
+def test_an_unpadded_input_gradient_is_told_the_padding_per_axis(capsys):
+    def valid_only(grad_out, w):  # no padding: a smaller map than x
+        return correlate(grad_out, w[::-1, ::-1]) if min(grad_out.shape) >= max(w.shape) else w
+
+    check_grad_input(valid_only)
+    out = capsys.readouterr().out
+    # the worked example: x 3 x 3, w 2 x 2: pad by k - 1 = (1, 1)
+    assert out.startswith(FAIL) and "(3, 3)" in _hint(out) and "(1, 1)" in _hint(out)
+
+
+def test_max_pool_backward_pass_names_torch_and_the_drawn_cases_repeat(capsys):
+    check_max_pool_backward(good_pool_backward)
+    assert "torch autograd" in capsys.readouterr().out
+
+    def wrong_off_four_rows(grad_out, x):  # right on the two hand-made 4 x 4 cases only
+        return good_pool_backward(grad_out, x) * (1.0 if x.shape[0] == 4 else 2.0)
+
+    check_max_pool_backward(wrong_off_four_rows)
+    first = capsys.readouterr().out
+    check_max_pool_backward(wrong_off_four_rows)
+    assert first.startswith(FAIL) and capsys.readouterr().out == first

@@ -344,3 +344,47 @@ def test_conv_checkers_name_their_bad_arguments():
         check_output_value(1.0, x, "k", 0, 0)
     with pytest.raises(ValueError, match="^padding must be a non-negative integer"):
         check_output_shape((1, 1, 2, 2), (1, 1, 3, 3), (1, 1, 2, 2), padding=-1)
+
+
+def test_output_shape_refuses_a_bad_stride_by_name():
+    with pytest.raises(ValueError, match="^stride must be a positive integer"):
+        check_output_shape((1, 1, 2, 2), (1, 1, 3, 3), (1, 1, 2, 2), stride=0)
+
+
+def test_output_shape_worked_answer_fills_in_each_axis(capsys):
+    # a hand count on a non-square input: H_out = (8 - 3) // 1 + 1 = 6, W_out = (6 - 3) + 1 = 4
+    check_output_shape((1, 4, 4, 6), (1, 3, 8, 6), (4, 3, 3, 3), show_answer=True)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "(1, 4, 6, 4)" in out
+    assert "floor((8 + 2*0 - 3) / 1) + 1 = 6" in out and "floor((6 + 2*0 - 3) / 1) + 1 = 4" in out
+
+
+def test_convolve2d_and_max_pool2d_show_the_call_and_the_answer_on_request(capsys):
+    check_convolve2d(lambda x, k: good_conv2d(x, k))  # the cross-correlation, not flipped
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith(f"{FAIL} your convolve2d: fn(x, kernel)"), out
+    assert "Answer:" not in out  # a first miss keeps the worked answer back
+    check_max_pool2d(avg_instead_of_max, show_answer=True)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "Answer:" in out and "].max()" in out
+
+
+def test_convolve2d_default_seed_is_zero_and_seeds_draw_valid_kernels(capsys):
+    def wrong_on_negatives(x, k):  # right on the fixed cases (no negative x), wrong on the drawn
+        return good_conv2d(x, k[::-1, ::-1]) + (1.0 if x.min() < 0 else 0.0)
+
+    outs = []
+    for seed in (None, 0, 1):
+        check_convolve2d(wrong_on_negatives, **({} if seed is None else {"seed": seed}))
+        outs.append(capsys.readouterr().out)
+    assert outs[0].startswith(FAIL) and outs[0] == outs[1] != outs[2]
+    import torch
+    import torch.nn.functional as F
+
+    def torch_convolve2d(x, k):  # torch refuses a kernel with no rows or no columns
+        t = torch.tensor(k[::-1, ::-1].copy())[None, None]
+        return F.conv2d(torch.tensor(x)[None, None], t)[0, 0].numpy()
+
+    for seed in range(6):  # every drawn kernel has 1 to H rows and 1 to W columns
+        check_convolve2d(torch_convolve2d, seed=seed)
+        assert capsys.readouterr().out.startswith(PASS)

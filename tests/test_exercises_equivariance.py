@@ -123,3 +123,23 @@ def test_equivariant_shifts_refuse_fractions_and_name_the_range(capsys):
 @pytest.fixture(autouse=True)
 def _fresh_misses():
     forget_misses()  # each test starts with no wrong answers counted
+
+
+# -- found by mutation testing --------------------------------------------------------------------
+def test_circulant_is_judged_to_its_documented_tolerance(capsys):
+    # atol 1e-12: a matrix with 1e-10 in every cell (the zeros included) is not the circulant
+    check_circulant(lambda kernel, n: good_circulant(kernel, n) + 1e-10)
+    assert capsys.readouterr().out.startswith("❌")
+
+
+def test_circulant_and_shift_answers_name_the_call_and_the_learners_value(capsys):
+    check_circulant(lambda kernel, n: "a matrix")
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and "fn(kernel=[1.0, 2.0, 3.0], n=5) returned 'a matrix'" in out
+    check_equivariant_shifts({0: 3}, stride=3)  # a dict, not a set: the answer is shown
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and "{0: 3}" in out and "0 to 7" in out
+
+
+def test_the_measured_shift_errors_are_the_same_every_run():
+    assert measured_shift_errors(2) == measured_shift_errors(2)

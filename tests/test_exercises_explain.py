@@ -130,3 +130,51 @@ def test_shortcut_share_hint_first_then_the_answer(fn, hint, capsys):
     assert bool(check_shortcut_share(named(other))) is False
     assert f"{ANSWER} a = np.abs(attribution)" in capsys.readouterr().out
     forget_misses()
+
+
+# -- found by mutation testing: the hand-picked cases and what the verdict names -------------------
+def clamped_unit(x, weight, bias, row, col, stride=1, padding=0):
+    """No padding: the window is sliced from x at row*stride - padding, clamped at 0."""
+    kh, kw = weight.shape[1:]
+    r0, c0 = max(row * stride - padding, 0), max(col * stride - padding, 0)
+    return float((x[:, r0 : r0 + kh, c0 : c0 + kw] * weight).sum() + bias)
+
+
+def test_unit_the_corner_case_catches_a_clamped_window(capsys):
+    # right wherever the padded window keeps its top-left inside x, e.g. units (1, 2), (2, 1)
+    check_unit(clamped_unit)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and "row=0, col=0, stride=2, padding=1" in out
+
+
+def test_unit_ignored_stride_is_named_in_the_hint(capsys):
+    check_unit(no_stride)
+    out = capsys.readouterr().out
+    hint = next(line for line in out.splitlines() if line.startswith("Hint:"))
+    assert "row=1, col=2" in out and "row*stride" in hint
+
+
+def abs_pointing(saliency_map, mask):
+    """The peak of |map|: right wherever the largest value is also the largest magnitude."""
+    a = np.abs(saliency_map)
+    return bool(mask[np.unravel_index(np.argmax(a), a.shape)])
+
+
+def test_pointing_game_the_negative_map_catches_the_absolute_peak(capsys):
+    check_pointing_game(good_pointing)
+    out = capsys.readouterr().out
+    assert out.startswith("✅") and "18 maps" in out and "cnnlib.explain.pointing_game" in out
+    check_pointing_game(abs_pointing)
+    out = capsys.readouterr().out
+    # the third hand map, -on: every value <= 0, the peak is the first 0, at (0, 0)
+    assert "expected False, got True (peak at row 0, column 0" in out
+    hint = next(line for line in out.splitlines() if line.startswith("Hint:"))
+    assert "argmax" in hint
+
+
+def test_shortcut_share_names_the_image_that_differs(capsys):
+    from cnnlib.exercises.explain import check_shortcut_share
+
+    check_shortcut_share(signed_share)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and "first difference at share[0]" in out

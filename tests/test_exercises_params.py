@@ -178,3 +178,28 @@ def test_layer_params_checker_names_its_bad_arguments_and_takes_a_1x1_kernel():
     with pytest.raises(ValueError, match="^kernel_size must be a positive integer"):
         check_layer_params(10, 1, 4, 0)
     assert check_layer_params(2 * 1 * 1 + 2, 1, 2, 1)  # by hand: 2 weights and 2 biases
+
+
+# -- found by mutation testing: the hand-picked case and the name ---------------------------------
+def test_macs_hand_picked_strided_case_catches_a_misplaced_plus_one(capsys):
+    """(n + 2p - k + 1) // s instead of (n + 2p - k) // s + 1: the same at stride 1; the hand
+    case (4, 4, 3, 9, stride=2, padding=1) is the first it gets wrong: 4 x 4 outputs, not
+    (9 + 2 - 3) // 2 + 1 = 5."""
+
+    def plus_one_inside(c_in, c_out, k, size, stride=1, padding=0):
+        out = (size + 2 * padding - k + 1) // stride
+        return out * out * c_out * c_in * k * k
+
+    check_conv2d_macs(plus_one_inside)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "fn(4, 4, 3, 9, stride=2, padding=1)" in out
+    assert "(output 5 x 5)" in out and f"{4 * 4 * 4 * 4 * 9:,}" in out
+
+
+def test_depthwise_separable_verdict_names_the_learners_function(capsys):
+    def my_separable(c_in, c_out, k, bias=True):
+        return c_in * k * k + c_in * c_out  # the biases forgotten
+
+    check_depthwise_separable_params(my_separable)
+    out = capsys.readouterr().out
+    assert out.startswith(f"{FAIL} my_separable:") and "bias" in out

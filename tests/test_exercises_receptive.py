@@ -106,3 +106,25 @@ def test_fractional_windows_are_named_not_rounded(capsys):
     assert "❌" in out and "is not an input index" in out
     check_window(lambda layers, unit: tuple(float(v) for v in good_window(layers, unit)))
     assert "✅" in capsys.readouterr().out
+
+
+# -- found by mutation testing --------------------------------------------------------------------
+def test_ignoring_dilation_gets_its_own_hint(capsys):
+    def undilated(layers):
+        return good_rf([(k, s) for k, s, *_ in layers])
+
+    check_receptive_field(undilated, dilation=True)
+    out = capsys.readouterr().out
+    hint = next(line for line in out.splitlines() if line.startswith("Hint:"))
+    # the first worked stack (3, 1, 1), (3, 1, 2), (3, 1, 4): 1 + 2 + 4 + 8 = 15, not 7
+    assert "expected 15, got 7" in out and "spans d (k - 1) + 1" in hint
+
+
+def test_the_drawn_stacks_are_the_same_every_run(capsys):
+    def wrong_on_deep_stacks(layers):  # right on the worked stacks (at most 4 layers)
+        return good_rf(layers) + (len(layers) > 4)
+
+    check_receptive_field(wrong_on_deep_stacks)
+    first = capsys.readouterr().out
+    check_receptive_field(wrong_on_deep_stacks)
+    assert first.startswith("❌") and capsys.readouterr().out == first

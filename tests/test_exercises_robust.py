@@ -386,3 +386,72 @@ def test_a_checker_result_is_true_on_a_pass_and_shows_nothing_in_a_notebook(caps
     assert isinstance(right, Result) and right and right == True  # noqa: E712
     assert not wrong and wrong == False  # noqa: E712
     assert right._ipython_display_() is None  # IPython shows no Out[] for it
+
+
+# -- found by mutation testing: the shared verdict machinery (cnnlib.exercises._report) -----------
+def test_a_timeout_names_the_input_it_happened_on(capsys, monkeypatch):
+    monkeypatch.setattr(_report, "TIME_LIMIT_S", 0.1)
+
+    def forever(*args):
+        while True:
+            pass
+
+    for how in ("call", "read"):
+        with _report.Judge("my_fn", "the hint") as j:
+            if how == "call":
+                j.call("fn(x)", forever, 1, where="x = 7 (the input)")
+            else:
+                j.read("fn(x)", forever, where="x = 7 (the input)")
+        out = capsys.readouterr().out
+        assert out.startswith(FAIL) and "did not finish" in out and "x = 7 (the input)" in out
+
+
+def test_an_error_inside_the_judging_still_ends_in_a_verdict_with_the_hint(capsys):
+    with _report.Judge("my_fn", "look at the first row.") as j:
+        raise KeyError("surprise")
+    out = capsys.readouterr().out
+    assert out.startswith(f"{FAIL} my_fn") and "KeyError" in out and "surprise" in out
+    assert f"{HINT} look at the first row." in out and not j.ok
+
+
+def test_a_class_whose_init_raises_is_shown_the_line(capsys):
+    class BrokenBlock(torch.nn.Module):
+        def __init__(self, in_channels, channels, stride=1):
+            super().__init__()
+            self.width = channels // 0
+
+    check_basic_block(BrokenBlock)
+    out = capsys.readouterr().out
+    assert "ZeroDivisionError" in out and "`self.width = channels // 0`" in out, out
+
+
+def test_as_array_says_why_a_value_is_not_an_array():
+    from fractions import Fraction
+
+    said = _report.as_array(v for v in [1.0])
+    assert isinstance(said, str) and "iterator (generator)" in said
+    said = _report.as_array(np.array(["2020-01-01"], dtype="datetime64[D]"))
+    assert isinstance(said, str) and "datetime64" in said
+    said = _report.as_array(Fraction(1, 2))  # a 0-d object array that float64 would accept
+    assert isinstance(said, str) and "Fraction" in said
+
+
+def test_show_and_whole_number_show_the_learners_value():
+    text = _report.show(np.arange(20))  # a NumPy repr of 60 to 120 characters is kept whole
+    assert "19" in text and "..." not in text
+    with pytest.raises(TypeError, match=r"^array\(\[1, 2\]\) is an array of shape \(2,\)"):
+        _report.whole_number(np.array([1, 2]))
+
+
+def test_answers_differing_only_at_their_end_are_different_answers():
+    a, b = np.zeros(200), np.zeros(200)
+    b[-1] = 1.0
+    assert _report.fingerprint(a) != _report.fingerprint(b)
+    assert _report.fingerprint(a) == _report.fingerprint(np.zeros(200))
+
+
+def test_the_one_line_report_names_the_count_and_the_reference(capsys):
+    assert _report.report("my_fn", None, 3, "PyTorch") is True
+    assert capsys.readouterr().out == f"{PASS} my_fn: all 3 cases match PyTorch.\n"
+    assert _report.report("my_fn", "off by one.", 3) is False
+    assert capsys.readouterr().out == f"{FAIL} my_fn: off by one.\n"

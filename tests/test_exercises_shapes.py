@@ -151,3 +151,26 @@ def test_fractional_answers_are_named_not_rounded(capsys):
     out = capsys.readouterr().out
     assert out.startswith(FAIL) and "is not a pixel index" in out
     assert check_lost_pixels(lambda *a: [float(i) for i in good_lost_pixels(*a)])
+
+
+# -- found by mutation testing: what a learner reads -----------------------------------------------
+def _hint(out):
+    return next(line for line in out.splitlines() if line.startswith("Hint:"))
+
+
+def test_output_size_a_mistake_of_no_known_kind_gets_the_counting_rule(capsys):
+    # one window too many everywhere matches none of the named mistakes: the rule is the hint
+    check_output_size(lambda *case: good_output_size(*case) + 1)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "d(k - 1) + 1 cells" in _hint(out)
+    # a float that is the wrong number is wrong, not "the right number as a float"
+    check_output_size(lambda *case: good_output_size(*case) + 0.5)
+    out = capsys.readouterr().out
+    assert out.startswith(FAIL) and "expected an int" in out and "d(k - 1) + 1 cells" in _hint(out)
+
+
+def test_same_padding_pass_names_the_count_and_torch(capsys):
+    check_same_padding(good_same_padding)
+    out = capsys.readouterr().out
+    # 6 kernel sizes x 3 dilations, judged against torch's padding="same"
+    assert out.startswith(PASS) and "18" in out and 'torch padding="same"' in out

@@ -160,3 +160,24 @@ def test_the_starter_is_no_answer(capsys):
 def test_a_checker_argument_that_is_no_function():
     with pytest.raises(TypeError, match="fn must be a function"):
         ex.check_training_loop(0.5)
+
+
+# -- found by mutation testing --------------------------------------------------------------------
+def error_rate(model, optimizer, x, y, x_test, y_test, epochs, batch_size):
+    """The right loop, then the error rate: the weights pass, the number does not."""
+    return 1 - good(model, optimizer, x, y, x_test, y_test, epochs, batch_size)
+
+
+def test_a_wrong_accuracy_keeps_the_expected_number_for_the_answer(capsys):
+    seed, epochs, batch_size, n = ex.CASES[0]  # the first case, by this file's own loop
+    model = ex._model(seed)
+    optimizer = torch.optim.SGD(model.parameters(), lr=ex.LR)
+    expected = good(model, optimizer, *ex._data(seed, n), epochs, batch_size)
+    assert expected != 0.5  # so the error rate 1 - accuracy is a wrong number
+    shown = f"(expected {expected:.4g} on this case)"
+    ok, first = run(error_rate, capsys)
+    assert not ok and "fraction of test images" in first.split(HINT)[1] and shown not in first
+    # the verdict names the learner's answer; a lambda has no name: "your training loop"
+    ok, again = run(lambda *args: error_rate(*args), capsys, show_answer=True)
+    assert not ok and again.startswith(f"{FAIL} your training loop:")
+    assert shown in again.split(ANSWER)[1]

@@ -13,7 +13,10 @@ The report (``build/mutation/report.md``, also printed) gives per module: the mu
 score (killed / (run - equivalent - error-message-only)), the survivors with their diff, and the
 time taken. A mutant is *error-message-only* when its only change is to the message of a
 ``raise`` (counted apart: the messages are pinned by tests of their own, with ``match=``).
-A mutant is *equivalent* when it is listed, with the reason, in ``tools/mutation_equivalent.txt``.
+A mutant is *equivalent* when it is listed, with the reason, in ``tools/mutation_equivalent.txt``;
+one listed there with a reason that starts ``message-only`` is counted as error-message-only (a
+checker's feedback reworded, its content - the number, the name, the rule - kept: the tests pin
+the content, not the wording).
 """
 
 from __future__ import annotations
@@ -134,10 +137,12 @@ def _env() -> dict[str, str]:
 
 
 # -- classifying mutants ----------------------------------------------------------------------
-def _functions(path: Path) -> dict[str, ast.FunctionDef]:
+def _functions(path: Path, module: str) -> dict[str, ast.FunctionDef]:
+    """The mutated file's functions by full mutant name (``module.x_f__mutmut_3``): two files
+    of one module (exercises/) may hold functions of the same name."""
     tree = ast.parse(path.read_text())
     return {
-        n.name: n
+        f"{module}.{n.name}": n
         for n in ast.walk(tree)
         if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in n.name
     }
@@ -173,9 +178,8 @@ def _message_only(a: ast.AST, b: ast.AST, in_message: bool = False) -> bool | No
 
 
 def is_message_only(functions: dict[str, ast.FunctionDef], mutant: str) -> bool:
-    local = mutant.rpartition(".")[2]
-    mutated = functions.get(local)
-    original = functions.get(local.rpartition("__mutmut_")[0] + "__mutmut_orig")
+    mutated = functions.get(mutant)
+    original = functions.get(mutant.rpartition("__mutmut_")[0] + "__mutmut_orig")
     if mutated is None or original is None:
         return False
     body = ast.Module(body=original.body, type_ignores=[]), ast.Module(mutated.body, [])
@@ -195,9 +199,8 @@ def load_equivalent() -> dict[str, str]:
 
 def diff(functions: dict[str, ast.FunctionDef], mutant: str) -> str:
     """The lines the mutant changes, ``- old / + new``."""
-    local = mutant.rpartition(".")[2]
-    mutated = functions.get(local)
-    original = functions.get(local.rpartition("__mutmut_")[0] + "__mutmut_orig")
+    mutated = functions.get(mutant)
+    original = functions.get(mutant.rpartition("__mutmut_")[0] + "__mutmut_orig")
     if mutated is None or original is None:
         return "(not found in the mutated file)"
     a = ast.unparse(ast.Module(original.body, [])).splitlines()
@@ -249,12 +252,16 @@ def collect(name: str, module: Module) -> dict:
             status[key] = status_by_exit_code[code]
     functions: dict[str, ast.FunctionDef] = {}
     for src in module.sources:
-        functions |= _functions(work / "mutants" / src)
+        module_name = src.removesuffix(".py").replace("/", ".")
+        functions |= _functions(work / "mutants" / src, module_name)
     equivalent = load_equivalent()
     rows = []
     for m in chosen:
         s = status.get(m, "not checked")
-        kind = "equivalent" if m in equivalent else ""
+        listed = equivalent.get(m)
+        kind = "" if listed is None else "equivalent"
+        if listed is not None and listed.startswith("message-only"):
+            kind = "message"  # listed by hand: it only rewords a checker's feedback text
         kind = kind or ("message" if is_message_only(functions, m) else "")
         rows.append({"mutant": m, "status": s, "kind": kind})
     for r in rows:
