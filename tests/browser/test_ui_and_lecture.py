@@ -68,8 +68,12 @@ def _current_path(page) -> str:
 
 # -- 1. navigation ---------------------------------------------------------------------------
 def test_each_navigation_link_opens_its_notebook(wide_page):
+    """Every notebook's navigation links point where ``course.nav_markdown`` says, as
+    JupyterLab resolves them; the links of one notebook in the middle of the course (previous,
+    index, next, at the top and the bottom) are clicked and open their notebook. Clicking them
+    all opened every notebook once more (two minutes) to show the same resolution again."""
     page = wide_page
-    checked = 0
+    checked = clicked = 0
     for item in course.LESSONS:
         open_notebook(page, item.file)
         # the notebook with the links, not one opened by a click (hidden tabs stay in the page)
@@ -78,22 +82,27 @@ def test_each_navigation_link_opens_its_notebook(wide_page):
         for where, cell in (("top", cells.first), ("bottom", bottom)):
             expected = re.findall(r"\]\(([^)]+)\)", course.nav_markdown(item.number, where))
             for k, target in enumerate(expected):
-                page.evaluate(_OPEN, item.file)  # back to the notebook with the links
-                wait_until(lambda f=item.file: _current_path(page) == f, what=item.file)
+                if clicked and item.number == 2:
+                    page.evaluate(_OPEN, item.file)  # back to the notebook with the links
+                    wait_until(lambda f=item.file: _current_path(page) == f, what=item.file)
                 link = cell.locator(".jp-RenderedMarkdown a:not(.jp-InternalAnchorLink)").nth(k)
-                link.scroll_into_view_if_needed()
                 href = link.get_attribute("href") or ""  # JupyterLab resolves it to a URL
                 assert href.split("?")[0].endswith("/" + target), (item.file, where, href)
+                checked += 1
+                if item.number != 2:
+                    continue
+                link.scroll_into_view_if_needed()
                 link.click()
                 wait_until(
                     lambda t=target: _current_path(page) == t,
                     timeout=30,
                     what=f"{target} after a click in {item.file} ({where})",
                 )
-                checked += 1
+                clicked += 1
         page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
         page.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")
     assert checked >= 4 * len(course.LESSONS) - 2
+    assert clicked >= 4  # previous and next, at the top and the bottom, and the index
 
 
 _OPEN = "(path) => { window.jupyterapp.commands.execute('docmanager:open', {path}); }"
