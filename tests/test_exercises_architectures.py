@@ -55,25 +55,25 @@ class IdentityOnlyBlock(GoodBlock):
         self.skip = nn.Identity()
 
 
-def good_patchify(images, patch_size):
-    n, c, h, w = images.shape
-    p = patch_size
-    x = images.reshape(n, c, h // p, p, w // p, p).permute(0, 2, 4, 1, 3, 5)
-    return x.reshape(n, (h // p) * (w // p), c * p * p)
+def patchify_in(order, name):
+    """A learner's patchify that lays the axes ``(n, c, rows of patches, row in patch, columns
+    of patches, column in patch)`` out in ``order`` before flattening each patch."""
+
+    def patchify(images, patch_size):
+        n, c, h, w = images.shape
+        p = patch_size
+        x = images.reshape(n, c, h // p, p, w // p, p).permute(*order)
+        return x.reshape(n, (h // p) * (w // p), c * p * p)
+
+    patchify.__name__ = patchify.__qualname__ = name
+    return patchify
 
 
-def channel_last_patchify(images, patch_size):
-    n, c, h, w = images.shape
-    p = patch_size
-    x = images.reshape(n, c, h // p, p, w // p, p).permute(0, 2, 4, 3, 5, 1)
-    return x.reshape(n, (h // p) * (w // p), c * p * p)
-
-
-def column_major_patchify(images, patch_size):
-    n, c, h, w = images.shape
-    p = patch_size
-    x = images.reshape(n, c, h // p, p, w // p, p).permute(0, 4, 2, 1, 3, 5)
-    return x.reshape(n, (h // p) * (w // p), c * p * p)
+good_patchify = patchify_in((0, 2, 4, 1, 3, 5), "good_patchify")
+channel_last_patchify = patchify_in((0, 2, 4, 3, 5, 1), "channel_last_patchify")
+column_major_patchify = patchify_in((0, 4, 2, 1, 3, 5), "column_major_patchify")
+#: each patch flattened as (channel, column, row): the transposed patch
+rows_inside_columns_patchify = patchify_in((0, 2, 4, 1, 5, 3), "rows_inside_columns_patchify")
 
 
 def test_basic_block_checker(capsys):
@@ -230,14 +230,6 @@ def test_compound_scaling_verdicts_name_the_case_the_rule_and_the_count(capsys):
     check_compound_scaling(fixed_resolution, show_answer=True)
     out = capsys.readouterr().out
     assert "Answer:" in out and "gamma**phi" in out
-
-
-def rows_inside_columns_patchify(images, patch_size):
-    """Each patch flattened as (channel, column, row): the transposed patch."""
-    n, c, h, w = images.shape
-    p = patch_size
-    grid = images.reshape(n, c, h // p, p, w // p, p).permute(0, 2, 4, 1, 5, 3)
-    return grid.reshape(n, (h // p) * (w // p), c * p * p)
 
 
 def test_patchify_hints_name_the_layout_mistake(capsys):
