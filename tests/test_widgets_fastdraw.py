@@ -87,6 +87,43 @@ def test_cached_text_reused_at_other_positions() -> None:
     assert cols.min() >= 10 and cols.max() > 10 + 2 * 37  # all three were drawn
 
 
+def test_cached_text_layout_follows_its_text_and_font() -> None:
+    """The layout is cached per string, font and alignment: a label that moves, changes its
+    string, its size or its alignment draws the pixels a fresh ``Text`` draws there."""
+    states = [
+        (0.2, 0.3, "-1.5", {"fontsize": 13, "ha": "center", "va": "center"}),
+        (0.7, 0.6, "-1.5", {"fontsize": 13, "ha": "center", "va": "center"}),  # moved
+        (0.7, 0.6, "0.25", {"fontsize": 13, "ha": "center", "va": "center"}),  # new string
+        (0.7, 0.6, "0.25", {"fontsize": 20, "ha": "center", "va": "center"}),  # larger
+        (0.7, 0.6, "0.25", {"fontsize": 20, "ha": "left", "va": "top"}),  # aligned otherwise
+    ]
+    fig = Figure(figsize=(3, 2), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    label = CachedText(0, 0, "", transform=ax.transAxes, clip_on=False)
+    ax.add_artist(label)
+    for x, y, s, style in states:
+        label.set_position((x, y))
+        label.set_text(s)
+        label.set_fontsize(style["fontsize"])
+        label.set_ha(style["ha"])
+        label.set_va(style["va"])
+        fig.canvas.draw()
+        got = np.asarray(fig.canvas.buffer_rgba()).copy()
+        np.testing.assert_array_equal(got, render_alone(x, y, s, style))
+        assert (got[..., 0] < 128).any()
+
+
+def render_alone(x: float, y: float, s: str, style: dict) -> np.ndarray:
+    """A plain ``Text`` alone on the figure of the test above."""
+    fig = Figure(figsize=(3, 2), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.add_artist(Text(x, y, s, transform=ax.transAxes, clip_on=False, **style))
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+
 def test_short_number_reviewers_values() -> None:
     # 2 significant digits turned these into integers or exponents
     assert short_number(36.5) == "36.5"

@@ -50,6 +50,32 @@ class CachedText(Text):
         finally:
             del renderer.draw_text
 
+    def _get_layout(self, renderer):
+        # matplotlib's own layout, computed once per string, font, alignment and dpi: it is
+        # relative to the text's position (unless wrapped to its axes)
+        if self.get_wrap() or type(renderer) is not RendererAgg:
+            return super()._get_layout(renderer)
+        key = _layout_key(self, renderer)
+        hit = _exact_layouts.get(key)
+        if hit is None:
+            hit = super()._get_layout(renderer)
+            if len(_exact_layouts) > 20_000:
+                _exact_layouts.clear()
+            _exact_layouts[key] = hit
+        return hit
+
+
+def _layout_key(text: Text, renderer) -> tuple:
+    """Everything ``Text._get_layout`` depends on but the text's position."""
+    return (text.get_text(), hash(text._fontproperties), text.get_horizontalalignment(),
+            text.get_verticalalignment(), text._multialignment, text.get_rotation(),
+            text.get_transform_rotates_text(), text.get_rotation_mode(), text._linespacing,
+            text.get_usetex(), text.get_parse_math(), renderer.dpi,
+            matplotlib.rcParams["text.hinting"])  # fmt: skip
+
+
+_exact_layouts: dict[tuple, tuple] = {}
+
 
 def _draw_text_cached(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=None) -> None:
     """``RendererAgg.draw_text`` through ``CachedText._cache`` (x right, y down, baseline)."""
@@ -193,17 +219,13 @@ class GlyphText(CachedText):
         # the layout is relative to the text's position: the same for the same string, font,
         # alignment and dpi, whatever the text's place (unless wrapped to its axes)
         if self.get_wrap() or type(renderer) is not RendererAgg:
-            return super()._get_layout(renderer)
-        key = (self.get_text(), hash(self._fontproperties), self.get_horizontalalignment(),
-               self.get_verticalalignment(), self._multialignment, self.get_rotation(),
-               self.get_transform_rotates_text(), self.get_rotation_mode(), self._linespacing,
-               self.get_usetex(), self.get_parse_math(), renderer.dpi,
-               matplotlib.rcParams["text.hinting"])  # fmt: skip
+            return Text._get_layout(self, renderer)
+        key = _layout_key(self, renderer)
         hit = _layouts.get(key)
         if hit is None:
             renderer.get_text_width_height_descent = partial(_composed_metrics, renderer)
             try:
-                hit = super()._get_layout(renderer)
+                hit = Text._get_layout(self, renderer)
             finally:
                 del renderer.get_text_width_height_descent
             if len(_layouts) > 20_000:

@@ -47,6 +47,7 @@ from cnnlib.shapes import conv_output_size
 from cnnlib.widgets._base import View
 from cnnlib.widgets._cells import imshow
 from cnnlib.widgets._position import RasterPosition
+from cnnlib.widgets._text import CachedText
 
 MODES = ("dL/dx", "dL/dw")
 MAX_STRIDE = 3
@@ -282,11 +283,18 @@ class GradientView(RasterPosition, View):
         self._static_key: tuple = ()
 
     @staticmethod
-    def _labels(ax, n: int) -> list:
-        return [
-            ax.text(0, 0, "", ha="center", va="center", fontsize=13, visible=False, zorder=5)
-            for _ in range(n)
-        ]
+    def _labels(ax, n: int) -> list[CachedText]:
+        """``n`` hidden cell labels on ``ax``; their bitmaps are cached (a few dozen are redrawn
+        at every step of Play, from a handful of distinct numbers and colours)."""
+        labels = []
+        for _ in range(n):
+            label = CachedText(
+                0, 0, "", ha="center", va="center", fontsize=13, visible=False, clip_on=False
+            )
+            label.set_zorder(5)
+            ax.add_artist(label)
+            labels.append(label)
+        return labels
 
     @staticmethod
     def _put(labels, values, rows, cols, cells: np.ndarray | None = None) -> None:
