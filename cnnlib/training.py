@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import hashlib
+import inspect
+import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -22,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib._validate import check_choice, check_int
+from cnnlib._validate import check_bool, check_choice, check_int
 from cnnlib.data import Shapes
 from cnnlib.progress import ProgressBoard
 
@@ -35,6 +38,8 @@ __all__ = [
     "layer_gradient_norms",
     "STACK_CASES",
     "init_skip_comparison",
+    "SKIP_COMPARISON_RESULTS",
+    "save_skip_comparison",
     "comparison_table",
     "ShapesRun",
     "train_shapes_cnn",
@@ -224,6 +229,43 @@ STACK_CASES = {
 #: ``init_skip_comparison``'s rows, per (data, arguments, case), for the Python session
 _COMPARISONS: dict[tuple, list[dict[str, object]]] = {}
 
+#: the rows of ``init_skip_comparison(*digits_split()[:2])`` (default arguments, every case),
+#: shipped with cnnlib: written by ``save_skip_comparison`` (``make weights``), read by
+#: ``init_skip_comparison`` for those data and arguments unless ``retrain``
+SKIP_COMPARISON_RESULTS = Path(__file__).with_name("weights") / "init_skip_comparison.json"
+
+
+def _comparison_key(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    depth: int,
+    channels: int,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+) -> tuple:
+    """What ``init_skip_comparison``'s rows depend on: a SHA-256 of the data, the arguments."""
+    data = hashlib.sha256()
+    for t in (x, y):
+        data.update(repr((t.dtype, tuple(t.shape))).encode())
+        data.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return (data.hexdigest(), depth, channels, steps, batch_size, float(lr), seed)
+
+
+@functools.cache
+def _shipped_comparison() -> dict[tuple, list[dict[str, object]]]:
+    """The rows of ``SKIP_COMPARISON_RESULTS`` per (data, arguments, case), as ``_COMPARISONS``
+    keys them; empty when the file is missing. Read once per session."""
+    if not SKIP_COMPARISON_RESULTS.exists():
+        return {}
+    saved = json.loads(SKIP_COMPARISON_RESULTS.read_text())
+    key = tuple(saved["key"])
+    shipped: dict[tuple, list[dict[str, object]]] = {}
+    for row in saved["rows"]:
+        shipped.setdefault((*key, row["case"]), []).append(row)
+    return shipped
+
 
 def init_skip_comparison(
     x: torch.Tensor,
@@ -236,6 +278,7 @@ def init_skip_comparison(
     seed: int = 0,
     progress: bool = True,
     cases: Sequence[str] | None = None,
+    retrain: bool = False,
 ) -> list[dict[str, object]]:
     """Train ``deep_stack(depth, channels)`` in several versions for the same ``steps``, compare.
 
@@ -253,6 +296,10 @@ def init_skip_comparison(
 
     Deterministic, so each case's two rows are kept for the Python session: a call with the
     same data and arguments (a cell run again) returns copies of them without training again.
+    For the training digits of ``digits_split()`` and the default arguments, the rows shipped
+    with cnnlib (``SKIP_COMPARISON_RESULTS``, written by ``save_skip_comparison``, the same
+    computation) are returned without training; ``retrain=True`` trains every case again
+    (about 3 s per case on one core) and keeps the new rows for the session.
     """
     from tqdm.auto import tqdm
 
@@ -273,14 +320,17 @@ def init_skip_comparison(
     if isinstance(cases, str) or not all(c in STACK_CASES for c in cases):
         allowed = ", ".join(repr(c) for c in STACK_CASES)
         raise ValueError(f"cases must be a sequence of names from {allowed}, got {cases!r}")
+    retrain = check_bool("retrain", retrain)
     num_classes = int(y.max()) + 1
     window = min(10, steps)
-    data = hashlib.sha256()
-    for t in (x, y):
-        data.update(repr((t.dtype, tuple(t.shape))).encode())
-        data.update(t.detach().cpu().contiguous().numpy().tobytes())
-    key = (data.hexdigest(), depth, channels, steps, batch_size, float(lr), seed)
-    todo = [c for c in dict.fromkeys(cases) if (*key, c) not in _COMPARISONS]
+    key = _comparison_key(x, y, depth, channels, steps, batch_size, lr, seed)
+    if retrain:
+        todo = list(dict.fromkeys(cases))
+    else:
+        for case in cases:  # the shipped rows, where the session has none of its own
+            if (*key, case) in _shipped_comparison():
+                _COMPARISONS.setdefault((*key, case), _shipped_comparison()[(*key, case)])
+        todo = [c for c in dict.fromkeys(cases) if (*key, c) not in _COMPARISONS]
     bar = tqdm(total=len(todo) * 2 * steps, disable=not progress or not todo, leave=False)
     try:
         for case in todo:
@@ -321,6 +371,26 @@ def init_skip_comparison(
     finally:
         bar.close()
     return [row for case in cases for row in copy.deepcopy(_COMPARISONS[(*key, case)])]
+
+
+def save_skip_comparison(path: str | Path = SKIP_COMPARISON_RESULTS) -> list[dict[str, object]]:
+    """Compute ``init_skip_comparison`` on the training digits of ``digits_split()`` with its
+    default arguments, every case trained (``retrain=True``), and write the rows with what
+    they depend on (the data's SHA-256 and the arguments) to ``path`` as JSON (``make weights``).
+    Returns the rows."""
+    x, y = digits_split()[:2]
+    rows = init_skip_comparison(x, y, progress=False, retrain=True)
+    defaults = inspect.signature(init_skip_comparison).parameters
+    arguments = [defaults[name].default for name in _KEY_ARGUMENTS]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    saved = {"key": list(_comparison_key(x, y, *arguments)), "rows": rows}
+    path.write_text(json.dumps(saved, indent=1) + "\n")
+    return rows
+
+
+#: the arguments of ``init_skip_comparison`` its rows depend on, in ``_comparison_key``'s order
+_KEY_ARGUMENTS = ("depth", "channels", "steps", "batch_size", "lr", "seed")
 
 
 def comparison_table(rows: Sequence[dict[str, object]]) -> str:
@@ -483,6 +553,12 @@ def _show(board: ProgressBoard) -> None:
 if __name__ == "__main__":  # make weights
     import time
 
+    start = time.perf_counter()
+    rows = save_skip_comparison()
+    print(
+        f"wrote {SKIP_COMPARISON_RESULTS} ({len(rows)} rows) "
+        f"after {time.perf_counter() - start:.0f} s"
+    )
     start = time.perf_counter()
     run = save_shapes_weights()
     print(
