@@ -16,9 +16,10 @@ import functools
 import hashlib
 import inspect
 import json
+import math
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch
@@ -28,6 +29,9 @@ from torch import nn
 from cnnlib._validate import check_bool, check_choice, check_int
 from cnnlib.data import Shapes
 from cnnlib.progress import ProgressBoard
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "digits_split",
@@ -41,6 +45,9 @@ __all__ = [
     "SKIP_COMPARISON_RESULTS",
     "save_skip_comparison",
     "comparison_table",
+    "plot_layer_gradients",
+    "plot_histories",
+    "plot_first_layer",
     "ShapesRun",
     "train_shapes_cnn",
     "trained_shapes_cnn",
@@ -407,6 +414,89 @@ def comparison_table(rows: Sequence[dict[str, object]]) -> str:
             f"{r['signal']:>10.1e}{r['loss_start']:>12.3g}{r['loss_end']:>10.3f}"
         )
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 07's figures
+# --------------------------------------------------------------------------------------------
+def plot_layer_gradients(
+    norms: dict[str, Sequence[float]], figsize: tuple[float, float] = (10, 4)
+) -> Figure:
+    """``||dL/dW_l||`` against the layer ``l = 1, 2, ...`` (input first), one log-scale line per
+    entry of ``norms`` (label -> ``layer_gradient_norms``' list). Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=figsize)
+    for (label, values), (marker, color) in zip(norms.items(), _LINE_STYLES, strict=False):
+        layers = np.arange(1, len(values) + 1)
+        ax.semilogy(layers, values, marker + "-", color=color, label=label)
+    ax.set_xlabel("layer (1 = next to the input)")
+    ax.set_ylabel("||dL/dW|| (log scale)")
+    ax.legend(fontsize=13)
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+def plot_histories(
+    histories: dict[str, dict[str, list[float]]], figsize: tuple[float, float] = (12, 3.8)
+) -> Figure:
+    """Two panels per epoch: the training loss (log scale), and the test (solid) and training
+    (dashed) accuracy in %, one colour per entry of ``histories`` (name -> ``train``'s history).
+    Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=figsize)
+    for (name, h), (_, color) in zip(histories.items(), _LINE_STYLES, strict=False):
+        epochs = np.arange(1, len(h["loss"]) + 1)
+        ax1.plot(epochs, h["loss"], "o-", color=color, label=name)
+        test, train = (100 * np.array(h[key]) for key in ("test_accuracy", "train_accuracy"))
+        ax2.plot(epochs, test, "o-", color=color, label=f"{name} test")
+        ax2.plot(epochs, train, "--", color=color, alpha=0.6, label=f"{name} train")
+    ax1.set(yscale="log", xlabel="epoch", ylabel="training loss (log)", title="loss")
+    low = min(min(h["test_accuracy"]) for h in histories.values())
+    ax2.set(ylim=(100 * low - 2, 100.5), xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
+    for ax in (ax1, ax2):
+        ax.set_xticks(epochs[::2])
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=11)
+    return fig
+
+
+def plot_first_layer(
+    block: nn.Module, image: torch.Tensor, label: int, figsize: tuple[float, float] = (14, 4.2)
+) -> Figure:
+    """The first ``ConvBlock``'s single-channel filters ``block.conv.weight[:, 0]`` (a diverging
+    map, symmetric about 0) and its output maps ``block(image)`` for one ``(1, 1, H, W)``
+    image, in two square grids beside the image. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from cnnlib.plotting import DIVERGING, SEQUENTIAL
+
+    filters = block.conv.weight.detach()[:, 0].numpy()
+    with torch.no_grad():
+        maps = block(image)[0].numpy()
+    side = math.ceil(math.sqrt(len(filters)))
+    fig = plt.figure(figsize=figsize)
+    left, middle, right = fig.subfigures(1, 3, width_ratios=[1, 1.6, 1.6])
+    ax = left.subplots()
+    ax.imshow(image[0, 0].detach().numpy(), cmap="gray_r")
+    ax.set_title(f"a test digit: {label}")
+    m = np.abs(filters).max()
+    middle.suptitle(f"{len(filters)} learned 3 x 3 filters", fontsize=15)
+    right.suptitle("their maps for this digit", fontsize=15)
+    grids = (middle.subplots(side, side).flat, right.subplots(side, side).flat)
+    for i, (a, b) in enumerate(zip(*grids, strict=True)):
+        if i < len(filters):
+            a.imshow(filters[i], cmap=DIVERGING, vmin=-m, vmax=m)
+            b.imshow(maps[i], cmap=SEQUENTIAL)
+    for axis in fig.axes:
+        axis.set_xticks([])
+        axis.set_yticks([])
+    return fig
+
+
+#: (marker, colour) of the first, second, ... line of a figure (colour-blind safe)
+_LINE_STYLES = (("o", "#d55e00"), ("s", "#0072b2"), ("^", "#009e73"), ("D", "#cc79a7"))
 
 
 # --------------------------------------------------------------------------------------------

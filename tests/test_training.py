@@ -415,3 +415,62 @@ def test_trained_shapes_cnn_is_the_shipped_network_and_is_cached():
     assert accuracy(run.model, x, y) == run.history["test_accuracy"][-1] >= 0.9
     assert len(run.test.labels) == SHAPES_RECIPE["n_test"]
     assert len(run.train.labels) == SHAPES_RECIPE["n_train"]
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 07's figures
+# --------------------------------------------------------------------------------------------
+def test_plot_layer_gradients_draws_each_list_against_its_layer_numbers():
+    import matplotlib.pyplot as plt
+
+    fig = training.plot_layer_gradients({"plain": [1e-8, 1e-4, 1.0], "skip": [0.3, 0.5, 1.0]})
+    try:
+        (ax,) = fig.axes
+        lines = ax.get_lines()
+        assert [line.get_label() for line in lines] == ["plain", "skip"]
+        assert np.array_equal(lines[0].get_xdata(), [1, 2, 3])
+        assert np.array_equal(lines[0].get_ydata(), [1e-8, 1e-4, 1.0])
+        assert ax.get_yscale() == "log"
+    finally:
+        plt.close(fig)
+
+
+def test_plot_histories_draws_loss_and_both_accuracies_in_percent():
+    import matplotlib.pyplot as plt
+
+    h = {"loss": [2.0, 1.0], "train_accuracy": [0.5, 0.9], "test_accuracy": [0.4, 0.8]}
+    fig = training.plot_histories({"CNN": h})
+    try:
+        loss_ax, acc_ax = fig.axes
+        assert np.array_equal(loss_ax.get_lines()[0].get_ydata(), [2.0, 1.0])
+        test, train_line = acc_ax.get_lines()
+        assert np.allclose(test.get_ydata(), [40, 80]) and test.get_label() == "CNN test"
+        assert np.allclose(train_line.get_ydata(), [50, 90])
+        assert acc_ax.get_ylim() == (38, 100.5)  # 2 points below the lowest test accuracy
+    finally:
+        plt.close(fig)
+
+
+def test_plot_first_layer_shows_the_blocks_filters_and_its_maps():
+    import matplotlib.pyplot as plt
+
+    torch.manual_seed(0)
+    block = arch.ConvBlock(1, 16).eval()
+    image = torch.rand(1, 1, 8, 8)
+    fig = training.plot_first_layer(block, image, label=3)
+    try:
+        shown = [ax.get_images()[0].get_array() for ax in fig.axes if ax.get_images()]
+        assert len(shown) == 1 + 16 + 16
+        assert np.array_equal(shown[0], image[0, 0].numpy())
+        weights = block.conv.weight.detach()[:, 0].numpy()
+        with torch.no_grad():  # a fresh batch norm in eval mode: x / sqrt(1 + eps), then ReLU
+            conv = F.conv2d(image, block.conv.weight, block.conv.bias, padding=1)
+            maps = F.relu(conv / np.sqrt(1 + 1e-5))
+        # the middle grid holds the filters, the right grid the maps, row by row
+        filters_drawn, maps_drawn = shown[1:17], shown[17:]
+        for i in range(16):
+            assert np.array_equal(filters_drawn[i], weights[i])
+            assert np.allclose(maps_drawn[i], maps[0, i].numpy(), atol=1e-6)
+        assert fig.axes[0].get_title() == "a test digit: 3"
+    finally:
+        plt.close(fig)
