@@ -306,7 +306,7 @@ def init_skip_comparison(
     For the training digits of ``digits_split()`` and the default arguments, the rows shipped
     with cnnlib (``SKIP_COMPARISON_RESULTS``, written by ``save_skip_comparison``, the same
     computation) are returned without training; ``retrain=True`` trains every case again
-    (about 3 s per case on one core) and keeps the new rows for the session.
+    (a few seconds per case) and keeps the new rows for the session.
     """
     from tqdm.auto import tqdm
 
