@@ -34,7 +34,7 @@ help:
 	@echo "make test-oldest    the unit tests with the lowest versions pyproject.toml allows"
 	@echo "make lock           rewrite constraints.txt from .venv"
 	@echo "make mutation       mutation testing of the core modules (MODULE=shapes for one)"
-	@echo "make weights        retrain notebook 08's network (fixed seed) into cnnlib/weights/"
+	@echo "make weights        recompute 07's skip comparison, retrain 08's network (seed 0) into cnnlib/weights/"
 
 venv: $(STAMP)
 
@@ -148,7 +148,8 @@ MODULE ?=
 mutation: $(STAMP)
 	$(PY) tools/mutation.py $(MODULE)
 
-# Notebook 08's trained network, shipped in cnnlib/weights/shapes_cnn.pt: one command, seed 0.
+# Notebook 07's skip comparison (cnnlib/weights/init_skip_comparison.json) and notebook 08's
+# trained network (cnnlib/weights/shapes_cnn.pt), shipped with cnnlib: one command, seed 0.
 weights: $(STAMP)
 	$(PY) -m cnnlib.training
 

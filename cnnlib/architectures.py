@@ -30,10 +30,15 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 from cnnlib._validate import (
     check_bool,
@@ -91,6 +96,7 @@ __all__ = [
     "layer_sequence",
     "trunk",
     "depth",
+    "plot_patches",
 ]
 
 
@@ -1364,3 +1370,40 @@ MODELS: dict[str, tuple] = {
     "EfficientNet-B0": (efficientnet_b0, 2019, "compound scaling of depth, width, resolution"),
     "ViT-B/16": (vit_b_16, 2020, "patches to tokens, then attention"),
 }
+
+
+def plot_patches(
+    image: np.ndarray | torch.Tensor,
+    patch_size: int = 16,
+    tokens: Sequence[int] = (0, 1, 2, 12, 13, 14, 15, 16),
+    figsize: tuple[float, float] = (11, 4.6),
+) -> Figure:
+    """ViT's view of an ``(H, W, 3)`` image: the image with its grid of ``patch_size`` patches,
+    and beside it the patches numbered ``tokens`` in token order (row by row: patch ``t`` is
+    row ``t // (W / p)``, column ``t % (W / p)``), side by side. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    image = np.asarray(image)
+    p = check_int("patch_size", patch_size, 1)
+    if image.ndim != 3 or image.shape[0] % p or image.shape[1] % p:
+        raise ValueError(
+            f"image must be (H, W, C) with H and W multiples of patch_size {p}, got {image.shape}"
+        )
+    per_row = image.shape[1] // p
+    fig, axes = plt.subplots(1, 2, figsize=figsize, gridspec_kw={"width_ratios": [1, 1.3]})
+    axes[0].imshow(image)
+    for t in range(0, max(image.shape[:2]) + 1, p):
+        axes[0].axhline(t - 0.5, color="white", linewidth=0.8)
+        axes[0].axvline(t - 0.5, color="white", linewidth=0.8)
+    n = (image.shape[0] // p) * per_row
+    axes[0].set_title(f"{n} patches of {p} x {p}")
+    axes[0].axis("off")
+    rows = (divmod(t, per_row) for t in tokens)  # (row, column) of each token's patch
+    strip = np.concatenate(
+        [image[p * r : p * (r + 1), p * c : p * (c + 1)] for r, c in rows], axis=1
+    )
+    axes[1].imshow(strip)
+    axes[1].set_xticks(np.arange(len(tokens)) * p + (p - 1) / 2, [f"{t}" for t in tokens])
+    axes[1].set_yticks([])
+    axes[1].set_title(f"the tokens, row by row: {per_row - 1} ends row 1,\n{per_row} starts row 2")
+    return fig

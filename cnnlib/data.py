@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -50,12 +51,19 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     """Return scikit-learn's digits as ``(images, labels)``.
 
     ``images`` is ``(1797, 8, 8)`` float32 scaled to [0, 1] (the raw pixels are 0..16);
-    ``labels`` is ``(1797,)`` int64.
+    ``labels`` is ``(1797,)`` int64. Read from the file scikit-learn ships
+    (``sklearn/datasets/data/digits.csv.gz``: 64 pixels then the label per row, what
+    ``sklearn.datasets.load_digits`` reads) without importing scikit-learn, whose import
+    takes longer than everything else here.
     """
-    from sklearn.datasets import load_digits
+    from importlib.util import find_spec
 
-    d = load_digits()
-    return (d.images / 16.0).astype(np.float32), d.target.astype(np.int64)
+    spec = find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the digits come with scikit-learn: pip install scikit-learn")
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    rows = np.loadtxt(path, delimiter=",")
+    return (rows[:, :-1].reshape(-1, 8, 8) / 16.0).astype(np.float32), rows[:, -1].astype(np.int64)
 
 
 def checkerboard(size: int = 8, square: int = 1) -> np.ndarray:

@@ -12,19 +12,26 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import hashlib
+import inspect
+import json
+import math
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib._validate import check_choice, check_int
+from cnnlib._validate import check_bool, check_choice, check_int
 from cnnlib.data import Shapes
 from cnnlib.progress import ProgressBoard
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "digits_split",
@@ -35,7 +42,12 @@ __all__ = [
     "layer_gradient_norms",
     "STACK_CASES",
     "init_skip_comparison",
+    "SKIP_COMPARISON_RESULTS",
+    "save_skip_comparison",
     "comparison_table",
+    "plot_layer_gradients",
+    "plot_histories",
+    "plot_first_layer",
     "ShapesRun",
     "train_shapes_cnn",
     "trained_shapes_cnn",
@@ -224,6 +236,43 @@ STACK_CASES = {
 #: ``init_skip_comparison``'s rows, per (data, arguments, case), for the Python session
 _COMPARISONS: dict[tuple, list[dict[str, object]]] = {}
 
+#: the rows of ``init_skip_comparison(*digits_split()[:2])`` (default arguments, every case),
+#: shipped with cnnlib: written by ``save_skip_comparison`` (``make weights``), read by
+#: ``init_skip_comparison`` for those data and arguments unless ``retrain``
+SKIP_COMPARISON_RESULTS = Path(__file__).with_name("weights") / "init_skip_comparison.json"
+
+
+def _comparison_key(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    depth: int,
+    channels: int,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+) -> tuple:
+    """What ``init_skip_comparison``'s rows depend on: a SHA-256 of the data, the arguments."""
+    data = hashlib.sha256()
+    for t in (x, y):
+        data.update(repr((t.dtype, tuple(t.shape))).encode())
+        data.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return (data.hexdigest(), depth, channels, steps, batch_size, float(lr), seed)
+
+
+@functools.cache
+def _shipped_comparison() -> dict[tuple, list[dict[str, object]]]:
+    """The rows of ``SKIP_COMPARISON_RESULTS`` per (data, arguments, case), as ``_COMPARISONS``
+    keys them; empty when the file is missing. Read once per session."""
+    if not SKIP_COMPARISON_RESULTS.exists():
+        return {}
+    saved = json.loads(SKIP_COMPARISON_RESULTS.read_text())
+    key = tuple(saved["key"])
+    shipped: dict[tuple, list[dict[str, object]]] = {}
+    for row in saved["rows"]:
+        shipped.setdefault((*key, row["case"]), []).append(row)
+    return shipped
+
 
 def init_skip_comparison(
     x: torch.Tensor,
@@ -236,6 +285,7 @@ def init_skip_comparison(
     seed: int = 0,
     progress: bool = True,
     cases: Sequence[str] | None = None,
+    retrain: bool = False,
 ) -> list[dict[str, object]]:
     """Train ``deep_stack(depth, channels)`` in several versions for the same ``steps``, compare.
 
@@ -253,6 +303,10 @@ def init_skip_comparison(
 
     Deterministic, so each case's two rows are kept for the Python session: a call with the
     same data and arguments (a cell run again) returns copies of them without training again.
+    For the training digits of ``digits_split()`` and the default arguments, the rows shipped
+    with cnnlib (``SKIP_COMPARISON_RESULTS``, written by ``save_skip_comparison``, the same
+    computation) are returned without training; ``retrain=True`` trains every case again
+    (a few seconds per case) and keeps the new rows for the session.
     """
     from tqdm.auto import tqdm
 
@@ -273,14 +327,17 @@ def init_skip_comparison(
     if isinstance(cases, str) or not all(c in STACK_CASES for c in cases):
         allowed = ", ".join(repr(c) for c in STACK_CASES)
         raise ValueError(f"cases must be a sequence of names from {allowed}, got {cases!r}")
+    retrain = check_bool("retrain", retrain)
     num_classes = int(y.max()) + 1
     window = min(10, steps)
-    data = hashlib.sha256()
-    for t in (x, y):
-        data.update(repr((t.dtype, tuple(t.shape))).encode())
-        data.update(t.detach().cpu().contiguous().numpy().tobytes())
-    key = (data.hexdigest(), depth, channels, steps, batch_size, float(lr), seed)
-    todo = [c for c in dict.fromkeys(cases) if (*key, c) not in _COMPARISONS]
+    key = _comparison_key(x, y, depth, channels, steps, batch_size, lr, seed)
+    if retrain:
+        todo = list(dict.fromkeys(cases))
+    else:
+        for case in cases:  # the shipped rows, where the session has none of its own
+            if (*key, case) in _shipped_comparison():
+                _COMPARISONS.setdefault((*key, case), _shipped_comparison()[(*key, case)])
+        todo = [c for c in dict.fromkeys(cases) if (*key, c) not in _COMPARISONS]
     bar = tqdm(total=len(todo) * 2 * steps, disable=not progress or not todo, leave=False)
     try:
         for case in todo:
@@ -323,6 +380,26 @@ def init_skip_comparison(
     return [row for case in cases for row in copy.deepcopy(_COMPARISONS[(*key, case)])]
 
 
+def save_skip_comparison(path: str | Path = SKIP_COMPARISON_RESULTS) -> list[dict[str, object]]:
+    """Compute ``init_skip_comparison`` on the training digits of ``digits_split()`` with its
+    default arguments, every case trained (``retrain=True``), and write the rows with what
+    they depend on (the data's SHA-256 and the arguments) to ``path`` as JSON (``make weights``).
+    Returns the rows."""
+    x, y = digits_split()[:2]
+    rows = init_skip_comparison(x, y, progress=False, retrain=True)
+    defaults = inspect.signature(init_skip_comparison).parameters
+    arguments = [defaults[name].default for name in _KEY_ARGUMENTS]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    saved = {"key": list(_comparison_key(x, y, *arguments)), "rows": rows}
+    path.write_text(json.dumps(saved, indent=1) + "\n")
+    return rows
+
+
+#: the arguments of ``init_skip_comparison`` its rows depend on, in ``_comparison_key``'s order
+_KEY_ARGUMENTS = ("depth", "channels", "steps", "batch_size", "lr", "seed")
+
+
 def comparison_table(rows: Sequence[dict[str, object]]) -> str:
     """The rows of ``init_skip_comparison`` as a text table: case, skips, gradient ratio,
     signal, and the training loss at the start and at the end."""
@@ -337,6 +414,89 @@ def comparison_table(rows: Sequence[dict[str, object]]) -> str:
             f"{r['signal']:>10.1e}{r['loss_start']:>12.3g}{r['loss_end']:>10.3f}"
         )
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 07's figures
+# --------------------------------------------------------------------------------------------
+def plot_layer_gradients(
+    norms: dict[str, Sequence[float]], figsize: tuple[float, float] = (10, 4)
+) -> Figure:
+    """``||dL/dW_l||`` against the layer ``l = 1, 2, ...`` (input first), one log-scale line per
+    entry of ``norms`` (label -> ``layer_gradient_norms``' list). Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=figsize)
+    for (label, values), (marker, color) in zip(norms.items(), _LINE_STYLES, strict=False):
+        layers = np.arange(1, len(values) + 1)
+        ax.semilogy(layers, values, marker + "-", color=color, label=label)
+    ax.set_xlabel("layer (1 = next to the input)")
+    ax.set_ylabel("||dL/dW|| (log scale)")
+    ax.legend(fontsize=13)
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+def plot_histories(
+    histories: dict[str, dict[str, list[float]]], figsize: tuple[float, float] = (12, 3.8)
+) -> Figure:
+    """Two panels per epoch: the training loss (log scale), and the test (solid) and training
+    (dashed) accuracy in %, one colour per entry of ``histories`` (name -> ``train``'s history).
+    Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=figsize)
+    for (name, h), (_, color) in zip(histories.items(), _LINE_STYLES, strict=False):
+        epochs = np.arange(1, len(h["loss"]) + 1)
+        ax1.plot(epochs, h["loss"], "o-", color=color, label=name)
+        test, train = (100 * np.array(h[key]) for key in ("test_accuracy", "train_accuracy"))
+        ax2.plot(epochs, test, "o-", color=color, label=f"{name} test")
+        ax2.plot(epochs, train, "--", color=color, alpha=0.6, label=f"{name} train")
+    ax1.set(yscale="log", xlabel="epoch", ylabel="training loss (log)", title="loss")
+    low = min(min(h["test_accuracy"]) for h in histories.values())
+    ax2.set(ylim=(100 * low - 2, 100.5), xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
+    for ax in (ax1, ax2):
+        ax.set_xticks(epochs[::2])
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=11)
+    return fig
+
+
+def plot_first_layer(
+    block: nn.Module, image: torch.Tensor, label: int, figsize: tuple[float, float] = (14, 4.2)
+) -> Figure:
+    """The first ``ConvBlock``'s single-channel filters ``block.conv.weight[:, 0]`` (a diverging
+    map, symmetric about 0) and its output maps ``block(image)`` for one ``(1, 1, H, W)``
+    image, in two square grids beside the image. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from cnnlib.plotting import DIVERGING, SEQUENTIAL
+
+    filters = block.conv.weight.detach()[:, 0].numpy()
+    with torch.no_grad():
+        maps = block(image)[0].numpy()
+    side = math.ceil(math.sqrt(len(filters)))
+    fig = plt.figure(figsize=figsize)
+    left, middle, right = fig.subfigures(1, 3, width_ratios=[1, 1.6, 1.6])
+    ax = left.subplots()
+    ax.imshow(image[0, 0].detach().numpy(), cmap="gray_r")
+    ax.set_title(f"a test digit: {label}")
+    m = np.abs(filters).max()
+    middle.suptitle(f"{len(filters)} learned 3 x 3 filters", fontsize=15)
+    right.suptitle("their maps for this digit", fontsize=15)
+    grids = (middle.subplots(side, side).flat, right.subplots(side, side).flat)
+    for i, (a, b) in enumerate(zip(*grids, strict=True)):
+        if i < len(filters):
+            a.imshow(filters[i], cmap=DIVERGING, vmin=-m, vmax=m)
+            b.imshow(maps[i], cmap=SEQUENTIAL)
+    for axis in fig.axes:
+        axis.set_xticks([])
+        axis.set_yticks([])
+    return fig
+
+
+#: (marker, colour) of the first, second, ... line of a figure (colour-blind safe)
+_LINE_STYLES = (("o", "#d55e00"), ("s", "#0072b2"), ("^", "#009e73"), ("D", "#cc79a7"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -483,6 +643,12 @@ def _show(board: ProgressBoard) -> None:
 if __name__ == "__main__":  # make weights
     import time
 
+    start = time.perf_counter()
+    rows = save_skip_comparison()
+    print(
+        f"wrote {SKIP_COMPARISON_RESULTS} ({len(rows)} rows) "
+        f"after {time.perf_counter() - start:.0f} s"
+    )
     start = time.perf_counter()
     run = save_shapes_weights()
     print(

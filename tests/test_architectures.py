@@ -535,3 +535,25 @@ def test_size_estimate_of_vision_transformers(sizes, depth, heads, mlp, classes)
         arch.VisionTransformer, image, patch, depth, num_heads, dim, mlp, classes
     )
     assert est == real
+
+
+def test_plot_patches_shows_the_tokens_patches_in_token_order():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    image = rng.random((48, 64, 3))  # 3 rows of 4 patches of 16 x 16
+    fig = arch.plot_patches(image, patch_size=16, tokens=(0, 3, 4, 11))
+    try:
+        grid, strip = (ax.get_images()[0].get_array() for ax in fig.axes)
+        assert np.array_equal(grid, image)
+        # token t is row t // 4, column t % 4: (0, 0), (0, 3), (1, 0), (2, 3), cut by hand
+        expected = [image[0:16, 0:16], image[0:16, 48:64], image[16:32, 0:16], image[32:48, 48:64]]
+        assert np.array_equal(strip, np.concatenate(expected, axis=1))
+        labels = [t.get_text() for t in fig.axes[1].get_xticklabels()]
+        assert labels == ["0", "3", "4", "11"]
+        assert fig.axes[0].get_title() == "12 patches of 16 x 16"
+        assert "3 ends row 1" in fig.axes[1].get_title()
+    finally:
+        plt.close(fig)
+    with pytest.raises(ValueError, match="patch_size"):
+        arch.plot_patches(image, patch_size=10)

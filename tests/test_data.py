@@ -393,3 +393,17 @@ def test_default_image_refuses_a_size_below_one_by_name():
 
     with pytest.raises(ValueError, match=r"^size must be a positive integer"):
         default_image(0)
+
+
+def test_digits_are_scikit_learns_scaled_to_0_1():
+    from sklearn.datasets import load_digits
+
+    from cnnlib.data import digits
+
+    images, labels = digits()
+    reference = load_digits()
+    assert images.shape == (1797, 8, 8) and images.dtype == np.float32
+    assert labels.dtype == np.int64
+    assert np.array_equal(images, (reference.images / 16.0).astype(np.float32))
+    assert np.array_equal(labels, reference.target)
+    assert images.min() == 0.0 and images.max() == 1.0

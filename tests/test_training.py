@@ -1,5 +1,7 @@
 """Tests of cnnlib.training: the digits split, determinism, and the accuracy the notebook shows."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -290,6 +292,79 @@ def test_init_skip_comparison_refuses_bad_arguments():
         init_skip_comparison(x, y.float(), progress=False)
 
 
+def _notebook_claims(rows):
+    """Notebook 07's claims about the six rows of the skip comparison (its "Going further")."""
+    by = {(r["case"], r["skip"]): r for r in rows}
+    chance = np.log(10)
+    assert by["default init", False]["gradient_ratio"] < 1e-6
+    assert by["He init", False]["gradient_ratio"] > 0.1
+    assert by["default init", False]["loss_end"] > 0.95 * chance
+    assert by["He init", False]["loss_end"] < 0.8 * chance
+    assert by["He init", True]["signal"] > 100 * by["He init", False]["signal"]
+    assert by["He init", True]["loss_end"] > chance
+    assert min(by["batch norm", s]["gradient_ratio"] for s in (False, True)) > 0.1
+    assert by["batch norm", True]["loss_end"] < 0.5 * by["batch norm", False]["loss_end"]
+
+
+def test_shipped_skip_comparison_is_the_notebooks_call_at_its_first_step(monkeypatch):
+    """The rows shipped in cnnlib/weights (``make weights``) are returned, untrained, for 07's
+    call; their arguments are the function's defaults on the training digits, and what a
+    fresh network gives before any step (gradient ratio, signal, first batch's loss: not yet
+    sensitive to the CPU's rounding) is recomputed here by hand."""
+    monkeypatch.setattr(training, "_COMPARISONS", {})  # nothing from this session
+    saved = json.loads(training.SKIP_COMPARISON_RESULTS.read_text())
+    x, y = digits_split()[:2]
+    args = dict(depth=20, channels=16, steps=100, batch_size=32, lr=1e-3, seed=0)
+    assert tuple(saved["key"]) == training._comparison_key(x, y, *args.values())
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(arch, "deep_stack", no_training)
+    rows = init_skip_comparison(x, y, progress=False)
+    assert rows == saved["rows"]
+    with pytest.raises(AssertionError, match="trained again"):
+        init_skip_comparison(x, y, progress=False, retrain=True)
+    monkeypatch.undo()
+
+    assert [(r["case"], r["skip"]) for r in rows] == [
+        (c, s) for c in STACK_CASES for s in (False, True)
+    ]
+    first = torch.randint(0, len(x), (32,), generator=torch.Generator().manual_seed(0))
+    for row in rows:
+        init, batch_norm = STACK_CASES[row["case"]]
+        torch.manual_seed(0)
+        net = arch.deep_stack(20, 16, row["skip"], 1, 10, init, batch_norm)
+        norms = layer_gradient_norms(net, x[:128], y[:128])
+        assert row["gradient_ratio"] == pytest.approx(norms[0] / norms[-2], rel=1e-4)
+        with torch.no_grad():
+            assert row["signal"] == pytest.approx(float(net[:-3](x[:128]).std()), rel=1e-4)
+            logits = net(x[first]).double()
+        expected = (torch.logsumexp(logits, 1) - logits[torch.arange(32), y[first]]).mean()
+        assert row["losses"][0] == pytest.approx(float(expected), rel=1e-4)
+        assert len(row["losses"]) == 100
+        assert row["loss_start"] == pytest.approx(np.mean(row["losses"][:10]))
+        assert row["loss_end"] == pytest.approx(np.mean(row["losses"][-10:]))
+    _notebook_claims(rows)
+
+
+@pytest.mark.thorough
+def test_make_weights_recomputes_the_shipped_skip_comparison(tmp_path):
+    """``save_skip_comparison`` (``make weights``) trains the six networks again. Deterministic
+    on one machine (two runs write the same file), but 100 Adam steps amplify the rounding of
+    another CPU's kernels (a loss at the end of 1.52 on one machine, 1.61 on another): the
+    numbers before training must agree, the first ten losses closely, the rest the claims."""
+    rows = training.save_skip_comparison(tmp_path / "comparison.json")
+    shipped = json.loads(training.SKIP_COMPARISON_RESULTS.read_text())
+    assert json.loads((tmp_path / "comparison.json").read_text())["key"] == shipped["key"]
+    for new, old in zip(rows, shipped["rows"], strict=True):
+        assert (new["case"], new["skip"]) == (old["case"], old["skip"])
+        for name in ("gradient_ratio", "signal"):
+            assert new[name] == pytest.approx(old[name], rel=1e-4), (new["case"], name)
+        assert new["losses"][:10] == pytest.approx(old["losses"][:10], rel=1e-3)
+    _notebook_claims(rows)
+
+
 # --------------------------------------------------------------------------------------------
 # The shapes network of notebook 08
 # --------------------------------------------------------------------------------------------
@@ -340,3 +415,62 @@ def test_trained_shapes_cnn_is_the_shipped_network_and_is_cached():
     assert accuracy(run.model, x, y) == run.history["test_accuracy"][-1] >= 0.9
     assert len(run.test.labels) == SHAPES_RECIPE["n_test"]
     assert len(run.train.labels) == SHAPES_RECIPE["n_train"]
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 07's figures
+# --------------------------------------------------------------------------------------------
+def test_plot_layer_gradients_draws_each_list_against_its_layer_numbers():
+    import matplotlib.pyplot as plt
+
+    fig = training.plot_layer_gradients({"plain": [1e-8, 1e-4, 1.0], "skip": [0.3, 0.5, 1.0]})
+    try:
+        (ax,) = fig.axes
+        lines = ax.get_lines()
+        assert [line.get_label() for line in lines] == ["plain", "skip"]
+        assert np.array_equal(lines[0].get_xdata(), [1, 2, 3])
+        assert np.array_equal(lines[0].get_ydata(), [1e-8, 1e-4, 1.0])
+        assert ax.get_yscale() == "log"
+    finally:
+        plt.close(fig)
+
+
+def test_plot_histories_draws_loss_and_both_accuracies_in_percent():
+    import matplotlib.pyplot as plt
+
+    h = {"loss": [2.0, 1.0], "train_accuracy": [0.5, 0.9], "test_accuracy": [0.4, 0.8]}
+    fig = training.plot_histories({"CNN": h})
+    try:
+        loss_ax, acc_ax = fig.axes
+        assert np.array_equal(loss_ax.get_lines()[0].get_ydata(), [2.0, 1.0])
+        test, train_line = acc_ax.get_lines()
+        assert np.allclose(test.get_ydata(), [40, 80]) and test.get_label() == "CNN test"
+        assert np.allclose(train_line.get_ydata(), [50, 90])
+        assert acc_ax.get_ylim() == (38, 100.5)  # 2 points below the lowest test accuracy
+    finally:
+        plt.close(fig)
+
+
+def test_plot_first_layer_shows_the_blocks_filters_and_its_maps():
+    import matplotlib.pyplot as plt
+
+    torch.manual_seed(0)
+    block = arch.ConvBlock(1, 16).eval()
+    image = torch.rand(1, 1, 8, 8)
+    fig = training.plot_first_layer(block, image, label=3)
+    try:
+        shown = [ax.get_images()[0].get_array() for ax in fig.axes if ax.get_images()]
+        assert len(shown) == 1 + 16 + 16
+        assert np.array_equal(shown[0], image[0, 0].numpy())
+        weights = block.conv.weight.detach()[:, 0].numpy()
+        with torch.no_grad():  # a fresh batch norm in eval mode: x / sqrt(1 + eps), then ReLU
+            conv = F.conv2d(image, block.conv.weight, block.conv.bias, padding=1)
+            maps = F.relu(conv / np.sqrt(1 + 1e-5))
+        # the middle grid holds the filters, the right grid the maps, row by row
+        filters_drawn, maps_drawn = shown[1:17], shown[17:]
+        for i in range(16):
+            assert np.array_equal(filters_drawn[i], weights[i])
+            assert np.allclose(maps_drawn[i], maps[0, i].numpy(), atol=1e-6)
+        assert fig.axes[0].get_title() == "a test digit: 3"
+    finally:
+        plt.close(fig)
