@@ -340,6 +340,44 @@ def show_images(
     return fig
 
 
+def show_conv_window(
+    x: np.ndarray, kernel: np.ndarray, row: int = 0, col: int = 0, width: float = 9.0
+) -> Figure:
+    """Input, kernel and output of ``conv2d(x, kernel)`` (2-D, stride 1, no padding), every cell
+    labelled, in one pyplot figure; return it.
+
+    The window that makes ``output[row, col]`` is outlined on the input, that cell on the
+    output, and the title writes the sum out,
+    ``output[row, col] = sum_{a, b} x[row + a, col + b] * kernel[a, b]``, term by term
+    (``output[0, 0] = 0·0 + 1·1 + 3·2 + 4·3 = 19`` for Dive into Deep Learning's example).
+    """
+    import matplotlib.pyplot as plt
+
+    from cnnlib.conv import conv2d
+
+    x, kernel = np.asarray(x, dtype=float), np.asarray(kernel, dtype=float)
+    if x.ndim != 2 or kernel.ndim != 2:
+        raise ValueError(f"x and kernel must be 2-D, got shapes {x.shape} and {kernel.shape}")
+    out = conv2d(x, kernel)
+    kh, kw = kernel.shape
+    if not (0 <= row < out.shape[0] and 0 <= col < out.shape[1]):
+        raise ValueError(f"(row, col) = ({row}, {col}) is outside the {out.shape} output")
+    window = x[row : row + kh, col : col + kw]
+    terms = " + ".join(f"{a:g}·{b:g}" for a, b in zip(window.ravel(), kernel.ravel(), strict=True))
+    ratios = [x.shape[1], kw, out.shape[1]]  # cells of one size in all three grids
+    fig, axes = plt.subplots(
+        1, 3, figsize=(width, width * 0.36), width_ratios=ratios, layout="constrained"
+    )
+    label_cells(show_grid(axes[0], x, cmap=SEQUENTIAL, title="input"), fontsize=22)
+    limits = symmetric_limits(kernel)
+    label_cells(show_grid(axes[1], kernel, DIVERGING, *limits, title="kernel"), fontsize=22)
+    label_cells(show_grid(axes[2], out, cmap=SEQUENTIAL, title="output"), fontsize=22)
+    window_rect(axes[0], row, col, kh, kw)
+    window_rect(axes[2], row, col, 1, 1)
+    fig.suptitle(f"output[{row}, {col}] = {terms} = {out[row, col]:g}")
+    return fig
+
+
 #: cell colours of the output-size pictures (Okabe-Ito, colour-blind safe), one meaning each
 ARITHMETIC_COLORS = {
     "input": "#56b4e9",  # sky blue: an input pixel

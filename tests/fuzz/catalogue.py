@@ -1099,6 +1099,8 @@ SKIPPED: dict[str, str] = {
         "their arguments",
     ),
     "cnnlib.plotting.use_style": "one string argument, tested in test_plotting.py",
+    "cnnlib.plotting.show_conv_window": "draws conv2d's output (fuzzed above) for a small 2-D "
+    "example; its argument checks are tested in test_plotting_figures.py",
     "cnnlib.explain.show_maps": "draws maps that attribution_map and baseline_map computed "
     "(fuzzed above); its argument checks and colour limits are tested in test_explain_sanity.py",
     "cnnlib.explain.plot_cascade": "draws a Cascade (only a Cascade is accepted: tested in "

@@ -11,7 +11,8 @@
 // 3. lets PageUp/PageDown (what presentation clickers send) turn the slide only, even on a
 //    focused control (a slider moved five steps with it);
 // 4. sets slide prose and code as large as the lecture style's figure text (cnnlib.plotting's
-//    LECTURE_RC: 15 pt at 100 dpi, 21 px), not JupyterLab's 14 px and 13 px.
+//    LECTURE_RC: 15 pt at 100 dpi, 21 px), not JupyterLab's 14 px and 13 px, and stacks a
+//    slide's markdown cells closer (4 px around each cell's text instead of 20 px and 10.5 px).
 // In JupyterLab itself, which shares the real @jupyterlab/console, it does nothing.
 var _JUPYTERLAB;
 (function () {
@@ -48,7 +49,11 @@ var _JUPYTERLAB;
     "  --jp-content-font-size1: " + SLIDE_TEXT_PX + "px;\n" +
     "  --jp-code-font-size: " + SLIDE_TEXT_PX + "px;\n" +
     "  --jp-code-line-height: 1.3;\n" +
-    "}\n";
+    "}\n" +
+    // a markdown cell's first and last block keep a small margin, not 20 px above and 10.5 px
+    // below each: a slide's cells stack closer, so a slide of prose, code and a figure fits
+    ".reveal .jp-RenderedMarkdown > :first-child { margin-top: 4px; }\n" +
+    ".reveal .jp-RenderedMarkdown > :last-child { margin-bottom: 4px; }\n";
 
   function slideStyle() {
     if (document.getElementById(NAME + "-style")) return;
