@@ -34,7 +34,7 @@ help:
 	@echo "make test-oldest    the unit tests with the lowest versions pyproject.toml allows"
 	@echo "make lock           rewrite constraints.txt from .venv"
 	@echo "make mutation       mutation testing of the core modules (MODULE=shapes for one)"
-	@echo "make weights        retrain notebook 08's network (fixed seed) into cnnlib/weights/"
+	@echo "make weights        retrain the networks of notebooks 05 and 08 (fixed seeds) into cnnlib/weights/"
 
 venv: $(STAMP)
 
@@ -148,9 +148,11 @@ MODULE ?=
 mutation: $(STAMP)
 	$(PY) tools/mutation.py $(MODULE)
 
-# Notebook 08's trained network, shipped in cnnlib/weights/shapes_cnn.pt: one command, seed 0.
+# The trained networks shipped in cnnlib/weights/, one command, seed 0: notebook 08's
+# (shapes_cnn.pt) and notebook 05's MaxPool and MaxBlurPool digit classifiers (shift_cnns.pt).
 weights: $(STAMP)
 	$(PY) -m cnnlib.training
+	$(PY) -m cnnlib.equivariance
 
 clean:
 	rm -rf $(VENV) .venv-3.* .venv-oldest .oldest.txt .pytest_cache .ruff_cache .hypothesis
