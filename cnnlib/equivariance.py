@@ -18,7 +18,7 @@ runs ``python -m cnnlib.equivariance``), read back by ``load_shift_cnns``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +42,9 @@ __all__ = [
     "invariance_error",
     "load_shift_cnns",
     "output_shifts",
+    "plot_conv2d_matrices",
     "pooling_invariance",
+    "pooling_invariance_table",
     "save_shift_cnns",
     "shift",
     "shift_cnn",
@@ -249,6 +251,48 @@ def pooling_invariance(
             )
             unchanged[i, j] = np.mean(moved == pooled)
     return {"error": error, "unchanged": unchanged}
+
+
+def pooling_invariance_table(
+    results: Mapping[str, Mapping[str, np.ndarray]],
+    kernel_sizes: Sequence[int],
+    shifts: Sequence[int],
+    unchanged: str | None = "max",
+) -> str:
+    """``pooling_invariance``'s results as a text table: ``results`` maps a kind (``"max"``,
+    ``"avg"``) to what ``pooling_invariance(images, kernel_sizes, shifts, kind)`` returned.
+
+    One row per kind and pool size ``k x k`` with its ``"error"`` at every shift (a column per
+    shift); then, for the kind ``unchanged`` (``None``: none), one row per pool size with the
+    fraction of pooled values exactly unchanged.
+    """
+    sizes = [
+        check_int("kernel_sizes[]", k, 1) for k in _check_sequence("kernel_sizes", kernel_sizes)
+    ]
+    moves = [check_int("shifts[]", d) for d in _check_sequence("shifts", shifts)]
+    if not isinstance(results, Mapping) or not results:
+        raise TypeError("results must be a non-empty dict: kind -> pooling_invariance(...)")
+    if unchanged is not None and unchanged not in results:
+        raise ValueError(f"unchanged must be None or one of {list(results)}, got {unchanged!r}")
+    for kind, result in results.items():
+        for key in ("error", "unchanged"):
+            shape = np.shape(result[key]) if isinstance(result, Mapping) and key in result else None
+            if shape != (len(sizes), len(moves)):
+                raise ValueError(
+                    f"results[{kind!r}][{key!r}] must have shape ({len(sizes)}, {len(moves)}), "
+                    f"one row per kernel size and one column per shift, got {shape}"
+                )
+    lines = [f"{'':12}" + "".join(f"{d:>7}" for d in moves)]
+    for kind, result in results.items():
+        for i, k in enumerate(sizes):
+            row = "".join(f"{e:>7.3f}" for e in result["error"][i])
+            lines.append(f"{kind} {k:>2}x{k:<2}   " + row)
+    if unchanged is not None:
+        lines += ["", f"{unchanged} pooling, fraction of pooled values exactly unchanged:"]
+        for i, k in enumerate(sizes):
+            row = "".join(f"{u:>7.2f}" for u in results[unchanged]["unchanged"][i])
+            lines.append(f"    {k:>2}x{k:<2}   " + row)
+    return "\n".join(lines)
 
 
 def shift_consistency(
@@ -485,6 +529,52 @@ def conv2d_matrix(
     return a
 
 
+def plot_conv2d_matrices(
+    matrices: Mapping[str, np.ndarray], block: int | tuple[int, int], height: float = 4.6
+):
+    """Draw matrices of ``conv2d_matrix`` side by side, one title (the key) each, and return
+    the pyplot figure.
+
+    Zero entries stay blank; every other entry is coloured by its value, with one colour bar
+    for all (a step per integer when every value is an integer, as the taps 1..9). Thin lines
+    every ``block = (rows, columns)`` entries mark the blocks: with ``block`` the output and
+    the input width, one block row per output row, one block column per input row of the
+    image. ``height`` is the figure's height in inches.
+    """
+    import matplotlib.pyplot as plt
+
+    from cnnlib.plotting import MUTED
+
+    if not isinstance(matrices, Mapping) or not matrices:
+        raise TypeError("matrices must be a non-empty dict: title -> matrix")
+    arrays = {str(t): check_array(f"matrices[{t!r}]", a, (2,)) for t, a in matrices.items()}
+    rows, cols = check_pair("block", block, 1)
+    if not isinstance(height, float | int) or not 1 <= height <= 20:
+        raise ValueError(f"height must be a number of inches from 1 to 20, got {height!r}")
+    values = np.concatenate([a[a != 0] for a in arrays.values()])
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        raise ValueError("matrices must hold finite values, not all zero")
+    lo, hi = float(values.min()), float(values.max())
+    ticks = None
+    if np.all(values == np.round(values)) and hi - lo <= 20:
+        ticks, lo, hi = range(int(lo), int(hi) + 1), lo - 0.5, hi + 0.5
+    n = len(arrays)
+    fig, axes = plt.subplots(
+        1, n, figsize=(height * n + 1.0, height), layout="constrained", squeeze=False
+    )
+    for ax, (title, a) in zip(axes[0], arrays.items(), strict=True):
+        im = ax.imshow(
+            np.ma.masked_equal(a, 0), cmap="viridis", vmin=lo, vmax=hi, interpolation="nearest"
+        )
+        ax.set(title=title, xlabel="input pixel (flattened)", ylabel="output pixel (flattened)")
+        for t in range(rows, a.shape[0], rows):
+            ax.axhline(t - 0.5, color=MUTED, linewidth=0.6)
+        for t in range(cols, a.shape[1], cols):
+            ax.axvline(t - 0.5, color=MUTED, linewidth=0.6)
+    fig.colorbar(im, ax=axes[0], ticks=ticks, shrink=0.8, label="kernel tap value (blank: 0)")
+    return fig
+
+
 # --------------------------------------------------------------------------------------------
 # Notebook 05's trained example: MaxPool against MaxBlurPool on the shifted digits
 # --------------------------------------------------------------------------------------------
@@ -601,7 +691,7 @@ def save_shift_cnns(
     path: str | Path = SHIFT_WEIGHTS, seed: int = 0, progress: bool = False
 ) -> tuple[dict[str, nn.Module], dict[str, dict[str, list[float]]]]:
     """Train both networks with the default recipe (``train_shift_cnns(seed)``) and write
-    their ``state_dict``s and histories, the recipe, the seed, and the torch version and CPU
+    their ``state_dict``s and histories, the recipe, ``seed``, and the torch version and CPU
     capability that made them to ``path`` (``make weights``); return what it trained."""
     models, histories = train_shift_cnns(seed, progress=progress)
     path = Path(path)

@@ -22,7 +22,9 @@ from cnnlib.equivariance import (
     invariance_error,
     load_shift_cnns,
     output_shifts,
+    plot_conv2d_matrices,
     pooling_invariance,
+    pooling_invariance_table,
     save_shift_cnns,
     shift,
     shift_cnn,
@@ -495,6 +497,72 @@ def test_accuracy_by_shift_refuses_bad_labels_and_shifts():
         accuracy_by_shift(ToyClassifier(), images, np.array([0, 1]), 2)
     with pytest.raises(TypeError, match=r"shifts\[0\]"):
         accuracy_by_shift(ToyClassifier(), images, np.array([0, 1]), [(0.5, 1)])
+
+
+def test_pooling_invariance_table_by_hand():
+    results = {
+        "max": {"error": np.array([[0.0, 0.25], [0.0, 0.125]]), "unchanged": np.eye(2)},
+        "avg": {"error": np.array([[0.0, 0.5], [0.0, 1 / 3]]), "unchanged": np.zeros((2, 2))},
+    }
+    expected = [
+        " " * 12 + "      0      1",
+        "max  2x2      0.000  0.250",
+        "max 16x16     0.000  0.125",
+        "avg  2x2      0.000  0.500",
+        "avg 16x16     0.000  0.333",
+        "",
+        "max pooling, fraction of pooled values exactly unchanged:",
+        "     2x2       1.00   0.00",
+        "    16x16      0.00   1.00",
+    ]
+    assert pooling_invariance_table(results, [2, 16], [0, 1]).split("\n") == expected
+    assert pooling_invariance_table(results, [2, 16], [0, 1], None).split("\n") == expected[:5]
+    with pytest.raises(ValueError, match=r"results\['max'\]\['error'\] must have shape \(3, 2\)"):
+        pooling_invariance_table(results, [2, 4, 16], [0, 1])
+    with pytest.raises(ValueError, match="unchanged must be None or one of"):
+        pooling_invariance_table(results, [2, 16], [0, 1], "min")
+    with pytest.raises(TypeError, match="results must be a non-empty dict"):
+        pooling_invariance_table({}, [2, 16], [0, 1])
+
+
+def test_pooling_invariance_table_prints_pooling_invariance():
+    """The table's numbers are pooling_invariance's, rounded as printed."""
+    images = RNG.random((3, 8, 8))
+    results = {k: pooling_invariance(images, [2, 4], [0, 1, 3], k) for k in ("max", "avg")}
+    lines = pooling_invariance_table(results, [2, 4], [0, 1, 3]).split("\n")
+    rows = [[float(v) for v in line.split()[2:]] for line in lines[1:5]]
+    np.testing.assert_allclose(rows[:2], results["max"]["error"], atol=5e-4)
+    np.testing.assert_allclose(rows[2:], results["avg"]["error"], atol=5e-4)
+    unchanged = [[float(v) for v in line.split()[1:]] for line in lines[-2:]]
+    np.testing.assert_allclose(unchanged, results["max"]["unchanged"], atol=5e-3)
+
+
+def test_plot_conv2d_matrices_draws_each_matrix_with_blank_zeros():
+    import matplotlib.pyplot as plt
+
+    k = np.arange(1.0, 10.0).reshape(3, 3)
+    a_zero = conv2d_matrix(k, (4, 4), padding=1)
+    a_circ = conv2d_matrix(k, (4, 4), padding=1, padding_mode="circular")
+    fig = plot_conv2d_matrices({"zeros": a_zero, "circular": a_circ}, block=4, height=3)
+    try:
+        panels, bar = fig.axes[:2], fig.axes[2]
+        assert len(fig.axes) == 3 and [ax.get_title() for ax in panels] == ["zeros", "circular"]
+        for ax, a in zip(panels, (a_zero, a_circ), strict=True):
+            shown = ax.images[0].get_array()
+            np.testing.assert_array_equal(np.ma.getmaskarray(shown), a == 0)  # zeros blank
+            np.testing.assert_array_equal(shown.compressed(), a[a != 0])
+            assert ax.images[0].get_clim() == (0.5, 9.5)  # one colour per tap 1..9
+            assert len(ax.lines) == 3 + 3  # block lines at 4, 8, 12 in both directions
+        assert [int(t) for t in bar.get_yticks()] == list(range(1, 10))
+        assert fig.get_size_inches()[1] == 3
+    finally:
+        plt.close(fig)
+    with pytest.raises(TypeError, match="matrices must be a non-empty dict"):
+        plot_conv2d_matrices({}, block=4)
+    with pytest.raises(ValueError, match="not all zero"):
+        plot_conv2d_matrices({"zero": np.zeros((4, 4))}, block=2)
+    with pytest.raises(ValueError, match="block"):
+        plot_conv2d_matrices({"A": a_zero}, block=0)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1171,6 +1171,10 @@ SKIPPED: dict[str, str] = {
     "cnnlib.receptive.empirical_field": "runs a backward pass of a learner's module",
     "cnnlib.receptive.conv_stack": "builds a torch module from receptive_field's layer list",
     "cnnlib.equivariance.BlurPool2d": "a torch module: its arguments are blur_pool2d's",
+    "cnnlib.equivariance.plot_conv2d_matrices": "draws matrices that conv2d_matrix built; "
+    "its refusals are tested in test_equivariance.py",
+    "cnnlib.equivariance.pooling_invariance_table": "formats pooling_invariance's results as "
+    "text; its refusals are tested in test_equivariance.py",
     **dict.fromkeys(
         [
             f"cnnlib.equivariance.{n}"
