@@ -34,7 +34,7 @@ help:
 	@echo "make test-oldest    the unit tests with the lowest versions pyproject.toml allows"
 	@echo "make lock           rewrite constraints.txt from .venv"
 	@echo "make mutation       mutation testing of the core modules (MODULE=shapes for one)"
-	@echo "make weights        recompute 07's skip comparison, retrain 08's network (seed 0) into cnnlib/weights/"
+	@echo "make weights        recompute the networks and results of notebooks 05, 07 and 08 into cnnlib/weights/"
 
 venv: $(STAMP)
 
@@ -148,10 +148,12 @@ MODULE ?=
 mutation: $(STAMP)
 	$(PY) tools/mutation.py $(MODULE)
 
-# Notebook 07's skip comparison (cnnlib/weights/init_skip_comparison.json) and notebook 08's
-# trained network (cnnlib/weights/shapes_cnn.pt), shipped with cnnlib: one command, seed 0.
+# What cnnlib ships in cnnlib/weights/, one command, fixed seeds: notebook 05's MaxPool and
+# MaxBlurPool digit classifiers (shift_cnns.pt), notebook 07's skip comparison
+# (init_skip_comparison.json) and notebook 08's network (shapes_cnn.pt).
 weights: $(STAMP)
 	$(PY) -m cnnlib.training
+	$(PY) -m cnnlib.equivariance
 
 clean:
 	rm -rf $(VENV) .venv-3.* .venv-oldest .oldest.txt .pytest_cache .ruff_cache .hypothesis

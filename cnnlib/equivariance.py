@@ -9,11 +9,17 @@ Zhang 2019, "Making Convolutional Networks Shift-Invariant Again") repairs much 
 ``f`` is *shift-invariant* when the output does not change at all, ``f(shift(x)) = f(x)``
 (``invariance_error``); pooling is so only locally and approximately (``pooling_invariance``),
 global pooling on a torus exactly, for shifts that are multiples of the total stride.
+
+Notebook 05's trained example: two small CNNs on the shifted digits that differ only in how
+they downsample (``shift_cnn``: ``MaxPool2d(2)`` or Zhang's MaxBlurPool), trained by
+``train_shift_cnns`` and shipped in ``cnnlib/weights/shift_cnns.pt`` (``make weights``, which
+runs ``python -m cnnlib.equivariance``), read back by ``load_shift_cnns``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,17 +30,27 @@ from cnnlib.conv import conv2d
 from cnnlib.shapes import conv_output_size
 
 __all__ = [
+    "SHIFT_RECIPE",
+    "SHIFT_WEIGHTS",
     "BlurPool2d",
+    "accuracy_by_shift",
     "binomial_filter",
     "blur_pool2d",
     "conv2d_matrix",
     "equivariance_error",
     "interior_is_empty",
     "invariance_error",
+    "load_shift_cnns",
     "output_shifts",
+    "plot_conv2d_matrices",
     "pooling_invariance",
+    "pooling_invariance_table",
+    "save_shift_cnns",
     "shift",
+    "shift_cnn",
     "shift_consistency",
+    "shifted_digits",
+    "train_shift_cnns",
 ]
 
 SHIFT_MODES = ("circular", "zeros")
@@ -237,6 +253,48 @@ def pooling_invariance(
     return {"error": error, "unchanged": unchanged}
 
 
+def pooling_invariance_table(
+    results: Mapping[str, Mapping[str, np.ndarray]],
+    kernel_sizes: Sequence[int],
+    shifts: Sequence[int],
+    unchanged: str | None = "max",
+) -> str:
+    """``pooling_invariance``'s results as a text table: ``results`` maps a kind (``"max"``,
+    ``"avg"``) to what ``pooling_invariance(images, kernel_sizes, shifts, kind)`` returned.
+
+    One row per kind and pool size ``k x k`` with its ``"error"`` at every shift (a column per
+    shift); then, for the kind ``unchanged`` (``None``: none), one row per pool size with the
+    fraction of pooled values exactly unchanged.
+    """
+    sizes = [
+        check_int("kernel_sizes[]", k, 1) for k in _check_sequence("kernel_sizes", kernel_sizes)
+    ]
+    moves = [check_int("shifts[]", d) for d in _check_sequence("shifts", shifts)]
+    if not isinstance(results, Mapping) or not results:
+        raise TypeError("results must be a non-empty dict: kind -> pooling_invariance(...)")
+    if unchanged is not None and unchanged not in results:
+        raise ValueError(f"unchanged must be None or one of {list(results)}, got {unchanged!r}")
+    for kind, result in results.items():
+        for key in ("error", "unchanged"):
+            shape = np.shape(result[key]) if isinstance(result, Mapping) and key in result else None
+            if shape != (len(sizes), len(moves)):
+                raise ValueError(
+                    f"results[{kind!r}][{key!r}] must have shape ({len(sizes)}, {len(moves)}), "
+                    f"one row per kernel size and one column per shift, got {shape}"
+                )
+    lines = [f"{'':12}" + "".join(f"{d:>7}" for d in moves)]
+    for kind, result in results.items():
+        for i, k in enumerate(sizes):
+            row = "".join(f"{e:>7.3f}" for e in result["error"][i])
+            lines.append(f"{kind} {k:>2}x{k:<2}   " + row)
+    if unchanged is not None:
+        lines += ["", f"{unchanged} pooling, fraction of pooled values exactly unchanged:"]
+        for i, k in enumerate(sizes):
+            row = "".join(f"{u:>7.2f}" for u in results[unchanged]["unchanged"][i])
+            lines.append(f"    {k:>2}x{k:<2}   " + row)
+    return "\n".join(lines)
+
+
 def shift_consistency(
     classifier: Callable[[np.ndarray], np.ndarray],
     images: np.ndarray,
@@ -258,20 +316,7 @@ def shift_consistency(
     mode = check_choice("mode", mode, SHIFT_MODES)
 
     def predict(batch: np.ndarray) -> np.ndarray:
-        out = classifier(batch)
-        if hasattr(out, "detach"):
-            out = out.detach().cpu().numpy()
-        out = np.asarray(out)
-        if out.ndim not in (1, 2):
-            raise ValueError(
-                f"classifier must return (N, K) scores or (N,) labels, got {out.shape}"
-            )
-        if out.shape[0] != len(batch):
-            raise ValueError(
-                f"classifier must return one prediction per image: {len(batch)} images gave "
-                f"an output of shape {out.shape}"
-            )
-        return out.argmax(axis=1) if out.ndim == 2 else out
+        return _predictions(classifier, batch)
 
     def shifted(batch: np.ndarray, dys: np.ndarray, dxs: np.ndarray) -> np.ndarray:
         return np.stack(
@@ -301,6 +346,59 @@ def shift_consistency(
     base = predict(images)
     same = [predict(shifted(images, np.full(n, a), np.full(n, b))) == base for a, b in pairs]
     return float(np.mean(same))
+
+
+def _predictions(classifier: Callable[[np.ndarray], np.ndarray], batch: np.ndarray) -> np.ndarray:
+    """The labels ``classifier`` predicts for ``batch``: the argmax of ``(N, K)`` scores, or
+    its ``(N,)`` labels as they are; anything else is refused by name."""
+    out = classifier(batch)
+    if hasattr(out, "detach"):
+        out = out.detach().cpu().numpy()
+    out = np.asarray(out)
+    if out.ndim not in (1, 2):
+        raise ValueError(f"classifier must return (N, K) scores or (N,) labels, got {out.shape}")
+    if out.shape[0] != len(batch):
+        raise ValueError(
+            f"classifier must return one prediction per image: {len(batch)} images gave "
+            f"an output of shape {out.shape}"
+        )
+    return out.argmax(axis=1) if out.ndim == 2 else out
+
+
+def accuracy_by_shift(
+    classifier: Callable[[np.ndarray], np.ndarray],
+    images: np.ndarray,
+    labels: np.ndarray,
+    shifts: Sequence[tuple[int, int]],
+    mode: str = "zeros",
+) -> np.ndarray:
+    """Accuracy of ``classifier`` on ``images`` shifted by each ``(dy, dx)`` of ``shifts``:
+    ``acc[k] = mean_n [predict(shift(images, dy_k, dx_k))[n] == labels[n]]``.
+
+    ``classifier`` is as in ``shift_consistency`` (scores or labels for a batch
+    ``(N, ..., H, W)``); ``mode`` fills what a shift brings in (``"zeros"``: blank, as a digit
+    moved on its page). A trained classifier that is shift-invariant gives a flat row.
+    """
+    if not callable(classifier):
+        raise TypeError(f"classifier must be a callable, got {type(classifier).__name__}")
+    images = check_array("images", images, (3, 4))
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integer class labels, got dtype {labels.dtype}")
+    if labels.shape != images.shape[:1]:
+        raise ValueError(
+            f"labels must have shape ({len(images)},), one label per image, got {labels.shape}"
+        )
+    mode = check_choice("mode", mode, SHIFT_MODES)
+    if not isinstance(shifts, list | tuple):
+        raise TypeError(f"shifts must be a list of (dy, dx) pairs, got {type(shifts).__name__}")
+    for k, s in enumerate(shifts):
+        if not isinstance(s, list | tuple) or len(s) != 2:
+            raise TypeError(f"shifts[{k}] must be a (dy, dx) pair, got {s!r}")
+    pairs = [check_pair(f"shifts[{k}]", s) for k, s in enumerate(shifts)]
+    return np.array(
+        [np.mean(_predictions(classifier, shift(images, a, b, mode)) == labels) for a, b in pairs]
+    )
 
 
 def binomial_filter(size: int = 3) -> np.ndarray:
@@ -375,6 +473,13 @@ class BlurPool2d(nn.Module):
         kernel = torch.tensor(binomial_filter(filter_size), dtype=torch.float32)
         self.register_buffer("kernel", kernel.expand(self.channels, 1, -1, -1).clone())
 
+    def extra_repr(self) -> str:
+        size = self.kernel.shape[-1]
+        return (
+            f"{self.channels}, stride={self.stride}, filter_size={size}, "
+            f"padding_mode={self.padding_mode!r}"
+        )
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         mode = {"zeros": "constant"}.get(self.padding_mode, self.padding_mode)
         x = nn.functional.pad(x, self.pad, mode=mode)
@@ -422,3 +527,212 @@ def conv2d_matrix(
                         continue
                     a[i * wo + j, r * wd + c] += w[m, n]
     return a
+
+
+def plot_conv2d_matrices(
+    matrices: Mapping[str, np.ndarray], block: int | tuple[int, int], height: float = 4.6
+):
+    """Draw matrices of ``conv2d_matrix`` side by side, one title (the key) each, and return
+    the pyplot figure.
+
+    Zero entries stay blank; every other entry is coloured by its value, with one colour bar
+    for all (a step per integer when every value is an integer, as the taps 1..9). Thin lines
+    every ``block = (rows, columns)`` entries mark the blocks: with ``block`` the output and
+    the input width, one block row per output row, one block column per input row of the
+    image. ``height`` is the figure's height in inches.
+    """
+    import matplotlib.pyplot as plt
+
+    from cnnlib.plotting import MUTED
+
+    if not isinstance(matrices, Mapping) or not matrices:
+        raise TypeError("matrices must be a non-empty dict: title -> matrix")
+    arrays = {str(t): check_array(f"matrices[{t!r}]", a, (2,)) for t, a in matrices.items()}
+    rows, cols = check_pair("block", block, 1)
+    if not isinstance(height, float | int) or not 1 <= height <= 20:
+        raise ValueError(f"height must be a number of inches from 1 to 20, got {height!r}")
+    values = np.concatenate([a[a != 0] for a in arrays.values()])
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        raise ValueError("matrices must hold finite values, not all zero")
+    lo, hi = float(values.min()), float(values.max())
+    ticks = None
+    if np.all(values == np.round(values)) and hi - lo <= 20:
+        ticks, lo, hi = range(int(lo), int(hi) + 1), lo - 0.5, hi + 0.5
+    n = len(arrays)
+    fig, axes = plt.subplots(
+        1, n, figsize=(height * n + 1.0, height), layout="constrained", squeeze=False
+    )
+    for ax, (title, a) in zip(axes[0], arrays.items(), strict=True):
+        im = ax.imshow(
+            np.ma.masked_equal(a, 0), cmap="viridis", vmin=lo, vmax=hi, interpolation="nearest"
+        )
+        ax.set(title=title, xlabel="input pixel (flattened)", ylabel="output pixel (flattened)")
+        for t in range(rows, a.shape[0], rows):
+            ax.axhline(t - 0.5, color=MUTED, linewidth=0.6)
+        for t in range(cols, a.shape[1], cols):
+            ax.axvline(t - 0.5, color=MUTED, linewidth=0.6)
+    fig.colorbar(im, ax=axes[0], ticks=ticks, shrink=0.8, label="kernel tap value (blank: 0)")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 05's trained example: MaxPool against MaxBlurPool on the shifted digits
+# --------------------------------------------------------------------------------------------
+#: how the two networks are trained: the 8 x 8 digits zero-padded by ``pad`` on every side
+#: (16 x 16), the training set plus one copy of it shifted by up to ``max_shift`` pixels,
+#: ``epochs`` of Adam on batches of ``batch_size`` at learning rate ``lr``
+SHIFT_RECIPE: dict = {"pad": 4, "max_shift": 3, "epochs": 8, "batch_size": 64, "lr": 0.01}
+#: the two networks, by name: does it blur before subsampling?
+SHIFT_NETS: dict[str, bool] = {"MaxPool": False, "MaxBlurPool": True}
+#: the weights ``make weights`` writes (``save_shift_cnns``) and ``load_shift_cnns`` reads
+SHIFT_WEIGHTS = Path(__file__).with_name("weights") / "shift_cnns.pt"
+
+
+def shift_cnn(blur: bool = False) -> nn.Module:
+    """Notebook 05's digit classifier: conv 3x3 (1 -> 16), ReLU, *down*, conv 3x3 (16 -> 32),
+    ReLU, *down*, conv 3x3 (32 -> 10), global average pooling: ten logits.
+
+    *down* halves the map: ``MaxPool2d(2)``, or with ``blur`` Zhang's MaxBlurPool,
+    ``MaxPool2d(2, stride=1)`` then ``BlurPool2d`` (blur before subsampling). Convolutions
+    pad with zeros by 1; everything else is the same in both networks.
+    """
+    if not isinstance(blur, bool | np.bool_):
+        raise TypeError(f"blur must be True or False, got {type(blur).__name__}")
+
+    def down(channels: int) -> nn.Module:
+        if blur:
+            return nn.Sequential(nn.MaxPool2d(2, stride=1), BlurPool2d(channels))
+        return nn.MaxPool2d(2)
+
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        down(16),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        down(32),
+        nn.Conv2d(32, 10, 3, padding=1),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+    )
+
+
+def shifted_digits(
+    seed: int = 0, augment: bool = True
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(x_train, y_train, x_test, y_test)``: ``cnnlib.training.digits_split(seed=seed)`` with
+    every image zero-padded by ``SHIFT_RECIPE["pad"]`` (8 x 8 -> 16 x 16, so that a digit moved
+    by a few pixels stays in view).
+
+    With ``augment``, the training set is followed by a copy of it in which image ``n`` is
+    shifted by ``(a_n, b_n)`` drawn uniformly from ``[-max_shift, max_shift]`` (zeros fill in),
+    by a generator seeded with ``seed``: twice as many training images, labels repeated.
+    """
+    from cnnlib.training import digits_split
+
+    seed = check_int("seed", seed, 0)
+    if not isinstance(augment, bool | np.bool_):
+        raise TypeError(f"augment must be True or False, got {type(augment).__name__}")
+    pad, m = SHIFT_RECIPE["pad"], SHIFT_RECIPE["max_shift"]
+    x_train, y_train, x_test, y_test = digits_split(seed=seed)
+    x_train = nn.functional.pad(x_train, (pad, pad, pad, pad))
+    x_test = nn.functional.pad(x_test, (pad, pad, pad, pad))
+    if augment:
+        moves = np.random.default_rng(seed).integers(-m, m + 1, size=(len(x_train), 2))
+        moved = np.stack(
+            [
+                shift(im, int(a), int(b), "zeros")
+                for im, (a, b) in zip(x_train.numpy(), moves, strict=True)
+            ]
+        )
+        x_train = torch.cat([x_train, torch.from_numpy(moved).float()])
+        y_train = torch.cat([y_train, y_train])
+    return x_train, y_train, x_test, y_test
+
+
+def train_shift_cnns(
+    seed: int = 0,
+    augment: bool = True,
+    epochs: int = SHIFT_RECIPE["epochs"],
+    progress: bool = True,
+) -> tuple[dict[str, nn.Module], dict[str, dict[str, list[float]]]]:
+    """Train both networks of ``SHIFT_NETS`` (``shift_cnn(blur)``) on ``shifted_digits(seed,
+    augment)`` with ``cnnlib.training.train`` (Adam, ``SHIFT_RECIPE``'s batch size and
+    learning rate, initial weights drawn under ``seed``); return ``(models, histories)``,
+    dicts by name, the models in eval mode.
+
+    Deterministic: the same arguments give the same weights bit for bit on one machine and
+    torch version. ``progress`` shows a progress bar per network.
+    """
+    from cnnlib.training import train
+
+    seed = check_int("seed", seed, 0)
+    epochs = check_int("epochs", epochs, 1)
+    x_train, y_train, x_test, y_test = shifted_digits(seed, augment)
+    models, histories = {}, {}
+    for name, blur in SHIFT_NETS.items():
+        models[name], histories[name] = train(
+            lambda blur=blur: shift_cnn(blur),
+            x_train,
+            y_train,
+            x_test,
+            y_test,
+            epochs=epochs,
+            batch_size=SHIFT_RECIPE["batch_size"],
+            lr=SHIFT_RECIPE["lr"],
+            seed=seed,
+            progress=progress,
+            desc=name,
+        )
+    return models, histories
+
+
+def save_shift_cnns(
+    path: str | Path = SHIFT_WEIGHTS, seed: int = 0, progress: bool = False
+) -> tuple[dict[str, nn.Module], dict[str, dict[str, list[float]]]]:
+    """Train both networks with the default recipe (``train_shift_cnns(seed)``) and write
+    their ``state_dict``s and histories, the recipe, ``seed``, and the torch version and CPU
+    capability that made them to ``path`` (``make weights``); return what it trained."""
+    models, histories = train_shift_cnns(seed, progress=progress)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(
+        {
+            "state_dicts": {name: model.state_dict() for name, model in models.items()},
+            "histories": histories,
+            "recipe": SHIFT_RECIPE,
+            "seed": int(seed),
+            "made_by": {
+                "torch": str(torch.__version__),
+                "cpu": torch.backends.cpu.get_cpu_capability(),
+            },
+        },
+        path,
+    )
+    return models, histories
+
+
+def load_shift_cnns(
+    path: str | Path = SHIFT_WEIGHTS,
+) -> tuple[dict[str, nn.Module], dict[str, dict[str, list[float]]]]:
+    """The two networks ``save_shift_cnns`` wrote, in eval mode, and their training
+    histories: ``(models, histories)``, dicts by name, as ``train_shift_cnns`` returns them."""
+    saved = torch.load(Path(path), map_location="cpu", weights_only=True)
+    models = {}
+    for name, blur in SHIFT_NETS.items():
+        models[name] = shift_cnn(blur)
+        models[name].load_state_dict(saved["state_dicts"][name])
+        models[name].eval()
+    return models, saved["histories"]
+
+
+if __name__ == "__main__":  # make weights
+    import time
+
+    start = time.perf_counter()
+    _, written = save_shift_cnns()
+    accuracies = ", ".join(f"{k} {h['test_accuracy'][-1]:.3f}" for k, h in written.items())
+    print(
+        f"wrote {SHIFT_WEIGHTS} ({SHIFT_WEIGHTS.stat().st_size / 1024:.0f} KiB): test accuracy "
+        f"{accuracies} after {time.perf_counter() - start:.0f} s"
+    )

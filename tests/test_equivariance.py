@@ -9,17 +9,28 @@ from hypothesis import strategies as st
 
 from cnnlib.conv import conv2d, max_pool2d
 from cnnlib.equivariance import (
+    SHIFT_NETS,
+    SHIFT_RECIPE,
+    SHIFT_WEIGHTS,
     BlurPool2d,
+    accuracy_by_shift,
     binomial_filter,
     blur_pool2d,
     conv2d_matrix,
     equivariance_error,
     interior_is_empty,
     invariance_error,
+    load_shift_cnns,
     output_shifts,
+    plot_conv2d_matrices,
     pooling_invariance,
+    pooling_invariance_table,
+    save_shift_cnns,
     shift,
+    shift_cnn,
     shift_consistency,
+    shifted_digits,
+    train_shift_cnns,
 )
 
 RNG = np.random.default_rng(0)
@@ -453,3 +464,253 @@ def test_shifts_in_zeros_mode_are_used_everywhere():
     assert shift_consistency(labels, x[None], [(1, 1)], mode="zeros") == 1.0
     assert shift_consistency(labels, x[None], [(-1, -1)], mode="zeros") == 0.0
     assert shift_consistency(labels, x[None], [(-1, -1)]) == 1.0
+
+
+def test_accuracy_by_shift_by_construction():
+    """ToyClassifier reads the row of the brightest pixel: right for every image when the
+    labels are those rows, and a vertical shift by d moves every answer by d."""
+    images = np.zeros((4, 6, 6))
+    rows = np.array([0, 2, 3, 5])
+    images[np.arange(4), rows, [1, 4, 2, 0]] = 1.0
+    shifts = [(0, 0), (0, 3), (1, 0), (-2, 5)]  # rows: kept, kept, +1, -2 (mod 6)
+    acc = accuracy_by_shift(ToyClassifier(), images, rows, shifts, mode="circular")
+    np.testing.assert_array_equal(acc, [1.0, 1.0, 0.0, 0.0])
+    # zeros mode (the default): under (1, 0) the rows become 1, 3, 4 and the pixel of row 5
+    # leaves the image, whose blank answer 0 is wrong for the label 6
+    acc = accuracy_by_shift(ToyClassifier(), images, rows + 1, [(1, 0)])
+    np.testing.assert_array_equal(acc, [0.75])
+    scores = np.eye(3)  # (N, K) scores: the argmax is the prediction
+    assert accuracy_by_shift(lambda b: scores, images[:3], np.array([0, 1, 1]), [(0, 0)]) == [
+        pytest.approx(2 / 3)
+    ]
+
+
+def test_accuracy_by_shift_refuses_bad_labels_and_shifts():
+    images = np.zeros((2, 4, 4))
+    with pytest.raises(ValueError, match=r"labels must have shape \(2,\)"):
+        accuracy_by_shift(ToyClassifier(), images, np.array([0, 1, 2]), [(0, 1)])
+    with pytest.raises(TypeError, match="labels must be integer"):
+        accuracy_by_shift(ToyClassifier(), images, np.array([0.0, 1.0]), [(0, 1)])
+    with pytest.raises(TypeError, match=r"shifts\[1\] must be a \(dy, dx\) pair"):
+        accuracy_by_shift(ToyClassifier(), images, np.array([0, 1]), [(0, 1), 2])
+    with pytest.raises(TypeError, match="shifts must be a list"):
+        accuracy_by_shift(ToyClassifier(), images, np.array([0, 1]), 2)
+    with pytest.raises(TypeError, match=r"shifts\[0\]"):
+        accuracy_by_shift(ToyClassifier(), images, np.array([0, 1]), [(0.5, 1)])
+
+
+def test_pooling_invariance_table_by_hand():
+    results = {
+        "max": {"error": np.array([[0.0, 0.25], [0.0, 0.125]]), "unchanged": np.eye(2)},
+        "avg": {"error": np.array([[0.0, 0.5], [0.0, 1 / 3]]), "unchanged": np.zeros((2, 2))},
+    }
+    expected = [
+        " " * 12 + "      0      1",
+        "max  2x2      0.000  0.250",
+        "max 16x16     0.000  0.125",
+        "avg  2x2      0.000  0.500",
+        "avg 16x16     0.000  0.333",
+        "",
+        "max pooling, fraction of pooled values exactly unchanged:",
+        "     2x2       1.00   0.00",
+        "    16x16      0.00   1.00",
+    ]
+    assert pooling_invariance_table(results, [2, 16], [0, 1]).split("\n") == expected
+    assert pooling_invariance_table(results, [2, 16], [0, 1], None).split("\n") == expected[:5]
+    with pytest.raises(ValueError, match=r"results\['max'\]\['error'\] must have shape \(3, 2\)"):
+        pooling_invariance_table(results, [2, 4, 16], [0, 1])
+    with pytest.raises(ValueError, match="unchanged must be None or one of"):
+        pooling_invariance_table(results, [2, 16], [0, 1], "min")
+    with pytest.raises(TypeError, match="results must be a non-empty dict"):
+        pooling_invariance_table({}, [2, 16], [0, 1])
+
+
+def test_pooling_invariance_table_prints_pooling_invariance():
+    """The table's numbers are pooling_invariance's, rounded as printed."""
+    images = RNG.random((3, 8, 8))
+    results = {k: pooling_invariance(images, [2, 4], [0, 1, 3], k) for k in ("max", "avg")}
+    lines = pooling_invariance_table(results, [2, 4], [0, 1, 3]).split("\n")
+    rows = [[float(v) for v in line.split()[2:]] for line in lines[1:5]]
+    np.testing.assert_allclose(rows[:2], results["max"]["error"], atol=5e-4)
+    np.testing.assert_allclose(rows[2:], results["avg"]["error"], atol=5e-4)
+    unchanged = [[float(v) for v in line.split()[1:]] for line in lines[-2:]]
+    np.testing.assert_allclose(unchanged, results["max"]["unchanged"], atol=5e-3)
+
+
+def test_plot_conv2d_matrices_draws_each_matrix_with_blank_zeros():
+    import matplotlib.pyplot as plt
+
+    k = np.arange(1.0, 10.0).reshape(3, 3)
+    a_zero = conv2d_matrix(k, (4, 4), padding=1)
+    a_circ = conv2d_matrix(k, (4, 4), padding=1, padding_mode="circular")
+    fig = plot_conv2d_matrices({"zeros": a_zero, "circular": a_circ}, block=4, height=3)
+    try:
+        panels, bar = fig.axes[:2], fig.axes[2]
+        assert len(fig.axes) == 3 and [ax.get_title() for ax in panels] == ["zeros", "circular"]
+        for ax, a in zip(panels, (a_zero, a_circ), strict=True):
+            shown = ax.images[0].get_array()
+            np.testing.assert_array_equal(np.ma.getmaskarray(shown), a == 0)  # zeros blank
+            np.testing.assert_array_equal(shown.compressed(), a[a != 0])
+            assert ax.images[0].get_clim() == (0.5, 9.5)  # one colour per tap 1..9
+            assert len(ax.lines) == 3 + 3  # block lines at 4, 8, 12 in both directions
+        assert [int(t) for t in bar.get_yticks()] == list(range(1, 10))
+        assert fig.get_size_inches()[1] == 3
+    finally:
+        plt.close(fig)
+    with pytest.raises(TypeError, match="matrices must be a non-empty dict"):
+        plot_conv2d_matrices({}, block=4)
+    with pytest.raises(ValueError, match="not all zero"):
+        plot_conv2d_matrices({"zero": np.zeros((4, 4))}, block=2)
+    with pytest.raises(ValueError, match="block"):
+        plot_conv2d_matrices({"A": a_zero}, block=0)
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 05's trained example: MaxPool against MaxBlurPool on the shifted digits
+# --------------------------------------------------------------------------------------------
+def test_shift_cnn_layout():
+    """Both networks have 160 + 4,640 + 2,890 = 7,690 weights (3x3 convolutions 1 -> 16 ->
+    32 -> 10 with biases; the blur is a fixed buffer), halve 16 x 16 to 8 x 8 to 4 x 4, and
+    give ten logits; only the downsampling differs."""
+    x = torch.rand(5, 1, 16, 16)
+    for blur in (False, True):
+        net = shift_cnn(blur)
+        assert sum(p.numel() for p in net.parameters() if p.requires_grad) == 7690
+        assert net[:3](x).shape == (5, 16, 8, 8) and net[:6](x).shape == (5, 32, 4, 4)
+        assert net(x).shape == (5, 10)
+    plain, blurred = shift_cnn(False), shift_cnn(True)
+    assert isinstance(plain[2], torch.nn.MaxPool2d) and plain[2].stride == 2
+    assert isinstance(blurred[2][0], torch.nn.MaxPool2d) and blurred[2][0].stride == 1
+    assert isinstance(blurred[2][1], BlurPool2d) and blurred[2][1].stride == 2
+    # MaxBlurPool by hand: 2x2 max with stride 1, reflect-pad, [1 2 1]^T [1 2 1] / 16, stride 2
+    h = torch.rand(2, 16, 8, 8)
+    k = torch.tensor(np.outer([1, 2, 1], [1, 2, 1]) / 16, dtype=torch.float32)
+    ref = F.conv2d(
+        F.pad(F.max_pool2d(h, 2, stride=1), (1, 1, 1, 1), mode="reflect"),
+        k.expand(16, 1, 3, 3),
+        stride=2,
+        groups=16,
+    )
+    torch.testing.assert_close(blurred[2](h), ref)
+    with pytest.raises(TypeError, match="blur must be True or False"):
+        shift_cnn("yes")
+
+
+def test_shifted_digits_are_the_split_padded_plus_shifted_copies():
+    from cnnlib.training import digits_split
+
+    x_train, y_train, x_test, y_test = digits_split()
+    xa, ya, xt, yt = shifted_digits()
+    pad = SHIFT_RECIPE["pad"]
+    n = len(x_train)
+    assert xa.shape == (2 * n, 1, 16, 16) and xt.shape == (len(x_test), 1, 16, 16)
+    torch.testing.assert_close(xa[:n, :, pad:-pad, pad:-pad], x_train, rtol=0, atol=0)
+    assert xa[:n].sum() == x_train.sum() and torch.equal(xt[:, :, pad:-pad, pad:-pad], x_test)
+    assert torch.equal(ya, torch.cat([y_train, y_train])) and torch.equal(yt, y_test)
+    # every copy is its original moved by some (a, b) with |a|, |b| <= 3, found by search
+    # with torch.roll (nothing leaves the 16 x 16 frame: the digit has 4 blank pixels around)
+    m = SHIFT_RECIPE["max_shift"]
+    original, copy = xa[:n, 0], xa[n:, 0]
+    found = torch.zeros(n, dtype=torch.bool)
+    unmoved = torch.zeros(n, dtype=torch.bool)
+    for a in range(-m, m + 1):
+        for b in range(-m, m + 1):
+            same = (torch.roll(original, (a, b), (1, 2)) == copy).flatten(1).all(1)
+            found |= same
+            if a == b == 0:
+                unmoved = same
+    assert found.all() and unmoved.float().mean() < 0.1  # about 1 in 49 is not moved
+    no_copies = shifted_digits(augment=False)
+    assert torch.equal(no_copies[0], xa[:n]) and torch.equal(no_copies[2], xt)
+    with pytest.raises(TypeError, match="augment must be True or False"):
+        shifted_digits(augment=1)
+
+
+def test_train_shift_cnns_is_deterministic():
+    a_models, a_hist = train_shift_cnns(epochs=1, progress=False)
+    b_models, b_hist = train_shift_cnns(epochs=1, progress=False)
+    assert set(a_models) == set(SHIFT_NETS) and a_hist == b_hist
+    for name in SHIFT_NETS:
+        for (key, p), q in zip(
+            a_models[name].state_dict().items(),
+            b_models[name].state_dict().values(),
+            strict=True,
+        ):
+            assert torch.equal(p, q), (name, key)
+        assert not a_models[name].training and len(a_hist[name]["test_accuracy"]) == 1
+
+
+def _shift_right(x: torch.Tensor, d: int) -> torch.Tensor:
+    """``x`` moved ``d >= 0`` pixels to the right, zeros coming in (a reference for shift)."""
+    out = torch.zeros_like(x)
+    out[..., d:] = x[..., : x.shape[-1] - d]
+    return out
+
+
+def assert_notebook_05_claims(models, histories):
+    """What notebook 05 says of its two trained networks, recomputed with torch alone."""
+    _, _, x_test, y_test = shifted_digits(augment=False)
+    acc = {}
+    with torch.no_grad():
+        for name, model in models.items():
+            acc[name] = np.array(
+                [
+                    int((model(_shift_right(x_test, d)).argmax(1) == y_test).sum()) / len(y_test)
+                    for d in range(5)
+                ]
+            )
+            assert acc[name][0] == pytest.approx(histories[name]["test_accuracy"][-1], abs=1e-12)
+            assert acc[name][0] > 0.8  # it learned the digits (chance: 0.1)
+    plain, blurred = acc["MaxPool"], acc["MaxBlurPool"]
+    assert plain[1:4].max() < min(plain[0], plain[4]) and plain[4] != plain[0]
+    assert np.ptp(blurred[:4]) < np.ptp(plain[:4]) and blurred[0] < plain[0]
+    consistency = {
+        name: np.mean(
+            [
+                shift_consistency(
+                    lambda b, m=model: m(torch.as_tensor(b)).detach(),
+                    x_test.numpy(),
+                    3,
+                    mode="zeros",
+                    seed=s,
+                )
+                for s in range(3)
+            ]
+        )
+        for name, model in models.items()
+    }
+    assert consistency["MaxBlurPool"] > consistency["MaxPool"]
+
+
+def test_shipped_shift_cnns_are_small_current_and_make_the_notebooks_claims():
+    """cnnlib/weights/shift_cnns.pt (``make weights``): tens of KB, the current recipe, the
+    layouts of ``shift_cnn``, the saved test accuracy recomputed, and notebook 05's claims."""
+    assert SHIFT_WEIGHTS.stat().st_size <= 100 * 1024
+    saved = torch.load(SHIFT_WEIGHTS, weights_only=True)
+    assert saved["recipe"] == SHIFT_RECIPE and saved["seed"] == 0
+    models, histories = load_shift_cnns()
+    assert set(models) == set(SHIFT_NETS) and not any(m.training for m in models.values())
+    for name, history in histories.items():
+        assert len(history["test_accuracy"]) == SHIFT_RECIPE["epochs"], name
+    assert_notebook_05_claims(models, histories)
+
+
+@pytest.mark.thorough
+def test_make_weights_makes_the_shipped_shift_cnns(tmp_path):
+    """Retraining as ``make weights`` does gives the shipped weights bit for bit on the torch
+    version and CPU kind that made them (recorded in the file); elsewhere training rounds
+    differently (a different SIMD kernel), and the retrained networks must still make every
+    claim of notebook 05."""
+    path = tmp_path / "shift_cnns.pt"
+    save_shift_cnns(path)
+    models, histories = load_shift_cnns(path)
+    assert_notebook_05_claims(models, histories)
+    shipped = torch.load(SHIFT_WEIGHTS, weights_only=True)
+    made_here = {"torch": str(torch.__version__), "cpu": torch.backends.cpu.get_cpu_capability()}
+    if shipped["made_by"] != made_here:
+        pytest.skip(f"bit-for-bit comparison needs {shipped['made_by']}, this is {made_here}")
+    retrained = torch.load(path, weights_only=True)
+    assert retrained["histories"] == shipped["histories"]
+    for name in SHIFT_NETS:
+        for key, p in shipped["state_dicts"][name].items():
+            assert torch.equal(retrained["state_dicts"][name][key], p), (name, key)

@@ -183,3 +183,21 @@ def test_interior_na_still_draws_the_figure():
     oy, ox = v.state["output_shift"]
     assert oy in (1, 2) and ox == 0  # 3 / 2: the nearer of floor and ceil
     assert v.ax_b.title.get_text() == f"shift(f(x)), ({oy}, {ox})"
+
+
+@pytest.mark.parametrize("style", ["default", "lecture"])
+def test_layer_dropdown_holds_the_longest_name(style):
+    """The dropdown is as wide as its label (80 px), its arrow (about 30 px) and the longest
+    layer name at the style's type size (13 px times the view's scale; a character of
+    JupyterLab's sans-serif type is at most about 0.6 em wide on average)."""
+    from cnnlib.plotting import use_style
+
+    use_style(style)
+    try:
+        view = EquivarianceExplorer()
+        width = int(view.controls["layer"].layout.width.removesuffix("px"))
+        font = 13 * view.scale
+        longest = max(len(name) for name in LAYERS)
+        assert width >= 80 * view.scale + 30 * view.scale + 0.6 * font * longest
+    finally:
+        use_style("default")

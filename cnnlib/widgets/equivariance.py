@@ -148,8 +148,12 @@ class EquivarianceExplorer(View):
     def _build(self) -> None:
         h, w = self._image.shape
         self.controls = {
+            # wide enough for the longest name, "strided conv (stride 2)", at the view's scale
             "layer": widgets.Dropdown(
-                options=list(LAYERS), value="conv, circular padding", description="layer"
+                options=list(LAYERS),
+                value="conv, circular padding",
+                description="layer",
+                layout=widgets.Layout(width=f"{round(300 * self.scale)}px"),
             ),
             "shift_y": widgets.IntSlider(
                 value=0, min=-MAX_SHIFT, max=MAX_SHIFT, description="shift y"

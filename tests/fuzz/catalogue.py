@@ -451,6 +451,26 @@ SPECS: list[Spec] = [
         },
     ),
     Spec(
+        equivariance.accuracy_by_shift,
+        dict(
+            classifier=lambda b: b.reshape(len(b), -1)[:, :3],
+            images=X4[:, :2],
+            labels=np.array([0, 2]),
+            shifts=[(0, 1), (1, -2)],
+        ),
+        {
+            "images": arrays(X4[:, :2], (3, 4)),
+            "mode": choices(equivariance.SHIFT_MODES),
+            "classifier": callables(),
+        },
+        skip={
+            "labels": "integer labels, one per image: their rules are tested in "
+            "test_equivariance.py",
+            "shifts": "(dy, dx) pairs as shift_consistency's list form: tested in "
+            "test_equivariance.py",
+        },
+    ),
+    Spec(
         equivariance.conv2d_matrix,
         dict(weight=K2, input_shape=(4, 5), stride=1, padding=1),
         {
@@ -1153,6 +1173,24 @@ SKIPPED: dict[str, str] = {
     "cnnlib.receptive.empirical_field": "runs a backward pass of a learner's module",
     "cnnlib.receptive.conv_stack": "builds a torch module from receptive_field's layer list",
     "cnnlib.equivariance.BlurPool2d": "a torch module: its arguments are blur_pool2d's",
+    "cnnlib.equivariance.plot_conv2d_matrices": "draws matrices that conv2d_matrix built; "
+    "its refusals are tested in test_equivariance.py",
+    "cnnlib.equivariance.pooling_invariance_table": "formats pooling_invariance's results as "
+    "text; its refusals are tested in test_equivariance.py",
+    **dict.fromkeys(
+        [
+            f"cnnlib.equivariance.{n}"
+            for n in (
+                "shift_cnn",
+                "shifted_digits",
+                "train_shift_cnns",
+                "save_shift_cnns",
+                "load_shift_cnns",
+            )
+        ],
+        "notebook 05's trained example: a fixed network, its data and its weights file "
+        "(training takes seconds); tested in test_equivariance.py",
+    ),
     **dict.fromkeys(
         [
             "cnnlib.data.ShapeParams",
