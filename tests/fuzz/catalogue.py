@@ -1099,6 +1099,11 @@ SKIPPED: dict[str, str] = {
         "their arguments",
     ),
     "cnnlib.plotting.use_style": "one string argument, tested in test_plotting.py",
+    **dict.fromkeys(
+        [f"cnnlib.backprop.{n}" for n in backprop.__all__ if n.startswith("show_")],
+        "notebook 06's figures, drawn from conv2d_backward, gradient_terms and the pooling "
+        "backward passes (fuzzed above); their argument checks are tested in test_backprop.py",
+    ),
     "cnnlib.explain.show_maps": "draws maps that attribution_map and baseline_map computed "
     "(fuzzed above); its argument checks and colour limits are tested in test_explain_sanity.py",
     "cnnlib.explain.plot_cascade": "draws a Cascade (only a Cascade is accepted: tested in "
