@@ -594,7 +594,7 @@ def show_kernel_fit(
     learned = check_array("learned", learned, (2,))
     target = check_array("target", target, (2,))
     lim = float(np.abs(target).max()) or 1.0
-    fig, axes = _figure(14, 3.3, [6, 3, 3])
+    fig, axes = _figure(14, 2.9, [6, 3, 3])
     axes[0].semilogy(loss, color=HIGHLIGHT)
     axes[0].set(xlabel="gradient step", ylabel="loss", title="squared error, log scale")
     shown = show_grid(axes[1], learned.round(2) + 0.0, DIVERGING, -lim, lim, title="learned w")
