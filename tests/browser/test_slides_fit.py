@@ -7,8 +7,8 @@ open its slides (jupyterlab-rise's ``/rise/<path>``, what Alt+R shows), then wal
 slide state with Page Down, as a presenter's clicker does, at 1920 x 1080 and at 1280 x 720.
 A state overflows when something shown on it reaches below the slide's visible height (the
 course's RISE settings make tall slides scroll; fragments not shown yet keep their room in the
-layout, unseen, and do not count, nor does a folded solution), or when something visible on it reaches past the
-window's right edge, or a code cell or an output scrolls sideways.
+layout, unseen, and do not count, nor does a folded solution), or when something visible on
+it reaches past the window's right edge, or a code cell or an output scrolls sideways.
 
 Asserted: no overflow at 1920 x 1080. Reported: the count at 1280 x 720 (a smaller projector
 shows less; the lecturer can zoom out). Also asserted: slide prose and code are as large as
@@ -182,8 +182,9 @@ def test_every_slide_fits_1920x1080(page, notebook):
     )
     for s in over_big:
         print(
-            f"  1920 x 1080 {s['key']}: tall={s['tall']} ({s['below']} px below, {s['lowest']}) wide={s['wide']} "
-            f"sideways={s['sideways']} {s['text']!r} {s['culprit']}"
+            f"  1920 x 1080 {s['key']}: tall={s['tall']} ({s['below']} px below, "
+            f"{s['lowest']}) wide={s['wide']} sideways={s['sideways']} {s['text']!r} "
+            f"{s['culprit']}"
         )
     assert sizes["prose"] is None or sizes["prose"] >= FIGURE_TEXT_PX - 0.5, sizes
     assert sizes["code"] is None or sizes["code"] >= FIGURE_TEXT_PX - 0.5, sizes
