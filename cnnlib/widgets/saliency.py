@@ -84,7 +84,7 @@ class SaliencyView(BlitView):
     ``prediction``, ``probability``, ``label`` (the true class, if known).
     """
 
-    figsize = (12.0, 4.6)
+    figsize = (12.0, 4.4)
     layout_rows = (("image", "target", "method"),)
 
     def __init__(self, model: Any = None, images: Any = None, masks: Any = None) -> None:
