@@ -19,7 +19,7 @@ Every correlation here is ``cnnlib.conv.conv2d``: the backward pass is two more 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -45,6 +45,10 @@ __all__ = [
     "max_pool2d_backward",
     "numerical_gradient",
     "rot180",
+    "show_dilation",
+    "show_kernel_fit",
+    "show_pool_routing",
+    "show_rotation",
     "torch_max_pool_backward_is_safe",
 ]
 
@@ -490,3 +494,111 @@ def torch_max_pool_backward_is_safe(
         if not np.all(reaches & (first < size)):
             return False
     return True
+
+
+# --------------------------------------------------------------------------------------------
+# Figures of notebook 06 (drawing only: every number comes from the functions above)
+# --------------------------------------------------------------------------------------------
+def _figure(width: float, height: float, ratios: Sequence[float]):
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(
+        1, len(ratios), figsize=(width, height), layout="constrained",
+        gridspec_kw={"width_ratios": list(ratios)},
+    )  # fmt: skip
+
+
+def show_rotation(x: np.ndarray, weight: np.ndarray, pixel: tuple[int, int] = (1, 1)):
+    """A pyplot figure of why ``dL/dx`` reads the kernel rotated (stride 1, no padding): one
+    panel per output window that covers ``pixel`` of the 2-D ``x`` (the window outlined, the
+    pixel in white, and the tap it sits under, from ``gradient_terms``: ``w[r - i, c - j]`` in
+    the window of ``y[i, j]``), then ``weight`` and ``rot180(weight)``. Returns the figure."""
+    from cnnlib.plotting import DIVERGING, SEQUENTIAL, label_cells, show_grid, window_rect
+
+    x = check_array("x", x, (2,))
+    weight = check_array("weight", weight, (2,))
+    r, c = check_pair("pixel", pixel, 0)
+    g = np.ones(conv_output_size(x.shape, weight.shape))
+    terms = sorted(gradient_terms(g, x, weight, (r, c)), key=lambda t: t["grad_out"])
+    kh, kw = weight.shape
+    lim = float(np.abs(weight).max()) or 1.0
+    fig, axes = _figure(15, 3.2, [3] * len(terms) + [2.4, 2.4])
+    for ax, term in zip(axes, terms, strict=False):
+        (i, j), (a, b) = term["grad_out"], term["weight"]
+        label_cells(show_grid(ax, x, SEQUENTIAL, title=f"window of y[{i},{j}]"), fontsize=14)
+        window_rect(ax, r, c, 1, 1, color="white", linewidth=4)
+        window_rect(ax, i, j, kh, kw, linewidth=6)
+        ax.set_xlabel(f"x[{r},{c}] under w[{a},{b}]")
+    label_cells(show_grid(axes[-2], weight, DIVERGING, -lim, lim, title="w"), fontsize=14)
+    rotated = show_grid(axes[-1], rot180(weight), DIVERGING, -lim, lim, title="rot180(w)")
+    label_cells(rotated, fontsize=14)
+    return fig
+
+
+def show_dilation(grad_out: np.ndarray, stride: int, kernel_size: int):
+    """A pyplot figure of the output gradient ``g`` (2-D) of a layer with ``stride``, then
+    ``dilate(g, stride)``, then that padded by ``kernel_size - 1`` with the first position of
+    the rotated kernel outlined: what ``dL/dx`` correlates with ``rot180(w)``. Returns it."""
+    from cnnlib.plotting import DIVERGING, label_cells, show_grid, window_rect
+
+    g = check_array("grad_out", grad_out, (2,))
+    s = check_int("stride", stride, 1)
+    k = check_int("kernel_size", kernel_size, 1)
+    gd = dilate(g, s)
+    padded = np.pad(gd, k - 1)
+    lim = float(np.abs(g).max()) or 1.0
+    fig, axes = _figure(14, 3.8, [g.shape[1], gd.shape[1], padded.shape[1]])
+    panels = ((g, f"g = dL/dy (stride {s})"), (gd, f"dilate(g, {s})"),
+              (padded, f"padded by k-1 = {k - 1}"))  # fmt: skip
+    for ax, (values, title) in zip(axes, panels, strict=True):
+        label_cells(show_grid(ax, values, DIVERGING, -lim, lim, title=title), fontsize=13)
+    window_rect(axes[2], 0, 0, k, k)
+    return fig
+
+
+def show_pool_routing(x: np.ndarray, grad_out: np.ndarray, kernel_size: int = 2):
+    """A pyplot figure of pooling's backward pass on the 2-D ``x``: ``x`` with each window's
+    winner outlined (the argmax ``max_pool2d`` reports: the first one on a tie), ``g = dL/dy``,
+    then ``dL/dx`` of max pooling (``max_pool2d_backward``) and of average pooling
+    (``avg_pool2d_backward``). Returns the figure."""
+    from cnnlib.plotting import DIVERGING, SEQUENTIAL, label_cells, show_grid, window_rect
+
+    x = check_array("x", x, (2,))
+    g = check_array("grad_out", grad_out, (2,))
+    k = check_int("kernel_size", kernel_size, 1)
+    _, idx = max_pool2d(x, k, return_indices=True)
+    if g.shape != idx.shape:
+        raise ValueError(f"grad_out must have the shape of the pooled output {idx.shape}, "
+                         f"got {g.shape}")  # fmt: skip
+    lim = float(np.abs(g).max()) or 1.0
+    fig, axes = _figure(14, 3.3, [1, 1, 1, 1])
+    label_cells(show_grid(axes[0], x, SEQUENTIAL, title="x (winners outlined)"), fontsize=14)
+    for r, c in zip(*np.unravel_index(np.ravel(idx), x.shape), strict=True):
+        window_rect(axes[0], r, c, 1, 1)
+    panels = ((g, "g = dL/dy"), (max_pool2d_backward(g, x, k), "dL/dx, max pooling"),
+              (avg_pool2d_backward(g, x, k), "dL/dx, average pooling"))  # fmt: skip
+    for ax, (values, title) in zip(axes[1:], panels, strict=True):
+        label_cells(show_grid(ax, values, DIVERGING, -lim, lim, title=title), fontsize=14)
+    return fig
+
+
+def show_kernel_fit(
+    losses: Sequence[float], learned: np.ndarray, target: np.ndarray, name: str = "hidden kernel"
+):
+    """A pyplot figure of a kernel learned by gradient descent: the loss per step (log scale),
+    the learned kernel and the hidden one it was fitted to (titled ``name``), both with their
+    numbers (the learned one to 2 decimals). Returns the figure."""
+    from cnnlib.plotting import DIVERGING, HIGHLIGHT, label_cells, show_grid
+
+    loss = check_array("losses", losses, (1,))
+    learned = check_array("learned", learned, (2,))
+    target = check_array("target", target, (2,))
+    lim = float(np.abs(target).max()) or 1.0
+    fig, axes = _figure(14, 2.9, [6, 3, 3])
+    axes[0].semilogy(loss, color=HIGHLIGHT)
+    axes[0].set(xlabel="gradient step", ylabel="loss", title="squared error, log scale")
+    shown = show_grid(axes[1], learned.round(2) + 0.0, DIVERGING, -lim, lim, title="learned w")
+    label_cells(shown, fmt="{:.2f}", fontsize=14)  # + 0.0 above: -0.00 is drawn as 0.00
+    label_cells(show_grid(axes[2], target, DIVERGING, -lim, lim, title=str(name)),
+                fmt="{:g}", fontsize=14)  # fmt: skip
+    return fig

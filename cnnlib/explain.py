@@ -96,7 +96,11 @@ __all__ = [
     "mass_in_mask",
     "bootstrap_interval",
     "SIGNED",
+    "score_maps",
+    "format_interval",
+    "interval_table",
     "show_maps",
+    "plot_deletion",
     "plot_cascade",
 ]
 
@@ -1117,7 +1121,8 @@ def baseline_map(x: torch.Tensor | np.ndarray, kind: str, seed: int = 0) -> np.n
     - ``"local_contrast"``: ``|g - G_2 * g|``, the distance from the local mean (Gaussian,
       standard deviation 2 pixels);
     - ``"edges"``: the Sobel gradient magnitude ``sqrt((S_x * g)^2 + (S_y * g)^2)``;
-    - ``"centre"``: ``-(distance to the image centre)^2`` (the centre prior);
+    - ``"centre"``: ``d_max^2 - d^2``, ``d`` the distance to the image centre (the centre
+      prior: a cone >= 0, highest at the centre, 0 in the corners);
     - ``"random"``: uniform noise from ``seed``.
 
     Filters extend the border by repeating the edge pixels (``mode="nearest"``). A method
@@ -1150,8 +1155,8 @@ def baseline_map(x: torch.Tensor | np.ndarray, kind: str, seed: int = 0) -> np.n
         m = np.hypot(sobel(2, 1), sobel(1, 2))
     elif kind == "centre":
         yy, xx = np.mgrid[0:h, 0:w]
-        centre = -((yy - (h - 1) / 2) ** 2 + (xx - (w - 1) / 2) ** 2)
-        m = np.broadcast_to(centre, g.shape)
+        d2 = (yy - (h - 1) / 2) ** 2 + (xx - (w - 1) / 2) ** 2
+        m = np.broadcast_to(d2.max() - d2, g.shape)
     else:
         m = np.random.default_rng(seed).random(g.shape)
     m = np.ascontiguousarray(m, dtype=np.float32)
@@ -1170,6 +1175,78 @@ def mass_in_mask(maps: np.ndarray, masks: np.ndarray) -> np.ndarray:
     total = m.sum(axis=(-2, -1))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(k, m, 0).sum(axis=(-2, -1)) / total
+
+
+def score_maps(
+    maps: dict[str, np.ndarray],
+    masks: np.ndarray,
+    grids: dict[str, np.ndarray] | None = None,
+    tolerance: float = 1,
+) -> dict[str, dict[str, tuple[float, float, float] | None]]:
+    """Notebook 09's scoreboard: for each map (name -> ``(N, H, W)``), against the object
+    ``masks`` ``(N, H, W)``, the mean and 95 % ``bootstrap_interval`` of
+
+    - ``"strict"``: ``pointing_game(map, masks)``, the peak pixel on the object;
+    - ``"1 px"``: ``pointing_game(map, masks, tolerance)``, within ``tolerance`` pixels;
+    - ``"grid"``: ``pointing_game(grid, masks, on_grid=True)`` for the names in ``grids``
+      (name -> ``(N, h, w)``, the map on its own coarser grid), else None;
+    - ``"mass"``: ``mass_in_mask(max(map, 0), masks)``, the share of the positive mass on
+      the object.
+
+    Returns name -> ``{"strict", "1 px", "grid", "mass"}`` -> ``(mean, low, high)`` or None."""
+    if not isinstance(maps, dict) or not maps:
+        raise TypeError("maps must be a non-empty dict of name -> (N, H, W) array")
+    grids = {} if grids is None else grids
+    if not isinstance(grids, dict) or not set(grids) <= set(maps):
+        raise ValueError("grids must be a dict whose names are names of maps")
+    score = {}
+    for name, m in maps.items():
+        grid = grids.get(name)
+        score[name] = {
+            "strict": bootstrap_interval(pointing_game(m, masks)),
+            "1 px": bootstrap_interval(pointing_game(m, masks, tolerance=tolerance)),
+            "grid": None
+            if grid is None
+            else bootstrap_interval(pointing_game(grid, masks, on_grid=True)),
+            "mass": bootstrap_interval(mass_in_mask(np.maximum(m, 0), masks)),
+        }
+    return score
+
+
+def format_interval(interval: Sequence[float] | None) -> str:
+    """A share's ``(mean, low, high)`` in percent, ``"52.3 [49.1, 55.4]"``; None: ``"—"``."""
+    if interval is None:
+        return "—"
+    values = check_array("interval", interval, (1,))
+    if values.shape != (3,):
+        raise ValueError(f"interval must be (mean, low, high), got {values.shape[0]} numbers")
+    mean, low, high = (100 * float(v) for v in values)
+    return f"{mean:5.1f} [{low:4.1f}, {high:4.1f}]"
+
+
+def interval_table(rows: dict[str, object], columns: Sequence[str], name: str = "map") -> str:
+    """A plain-text table: a header (``name``, then ``columns``), then one line per row: its
+    name (underscores shown as spaces) and its intervals (``format_interval``, right-aligned
+    under their column). A row is a sequence or a dict of intervals (taken in order); a
+    shorter row leaves its last cells blank."""
+    if not isinstance(rows, dict) or not rows:
+        raise TypeError("rows must be a non-empty dict of name -> intervals")
+    columns = [str(c) for c in columns]
+    cells = {}
+    for row, values in rows.items():
+        values = list(values.values() if isinstance(values, dict) else values)
+        if len(values) > len(columns):
+            raise ValueError(f"row {row!r} has {len(values)} cells for {len(columns)} columns")
+        cells[str(row).replace("_", " ")] = [format_interval(v) for v in values]
+    first = max(len(name), *map(len, cells)) + 2
+    widths = [max(len(c), 17) + 2 for c in columns]
+    lines = [
+        f"{name:<{first}}" + "".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True))
+    ]
+    for row, values in cells.items():
+        text = "".join(f"{v:>{w}}" for v, w in zip(values, widths, strict=False))
+        lines.append(f"{row:<{first}}{text}".rstrip())
+    return "\n".join(lines)
 
 
 def bootstrap_interval(
@@ -1255,6 +1332,35 @@ def show_maps(
     return fig
 
 
+def plot_deletion(curves: dict[tuple[str, str], DeletionCurve]):
+    """A pyplot figure of deletion and insertion curves (``deletion_curve``), ``curves``:
+    ``(order, "deletion" | "insertion")`` -> curve. Left deletion, right insertion: per
+    order, the mean over images of the true class's probability against the fraction of
+    pixels changed; orders that know no network (named ``"no network: ..."``) dashed.
+    Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    if not isinstance(curves, dict) or not curves:
+        raise TypeError("curves must be a non-empty dict of (order, kind) -> DeletionCurve")
+    for key, c in curves.items():
+        if not (isinstance(key, tuple) and len(key) == 2 and key[1] in ("deletion", "insertion")):
+            raise ValueError(
+                f"curves' keys must be (order, 'deletion' or 'insertion'), got {key!r}"
+            )
+        if not isinstance(c, DeletionCurve):
+            raise TypeError(f"curves[{key!r}] must be a DeletionCurve, got {type(c).__name__}")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained", sharey=True)
+    for (order, kind), c in curves.items():
+        ax = axes[int(kind == "insertion")]
+        style = "--" if order.startswith("no network") else "-"
+        ax.plot(c.fractions, np.atleast_2d(c.scores).mean(0), style, label=order.replace("_", " "))
+    for ax, kind in zip(axes, ("deletion", "insertion"), strict=True):
+        ax.set(title=kind, xlabel="fraction of pixels changed")
+    axes[0].set_ylabel("probability of the true class")
+    axes[1].legend()
+    return fig
+
+
 def plot_cascade(cascade: Cascade):
     """A pyplot figure of a ``Cascade``: per method, the mean over images of Spearman's rho
     with the original map after each randomisation step, of ``|map|`` (left) and of the
@@ -1263,13 +1369,13 @@ def plot_cascade(cascade: Cascade):
 
     if not isinstance(cascade, Cascade):
         raise TypeError(f"cascade must be a Cascade, got {type(cascade).__name__}")
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained", sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.0), layout="constrained", sharey=True)
     panels = (("|map|", cascade.correlations), ("signed map", cascade.signed))
     for ax, (title, rhos) in zip(axes, panels, strict=True):
         for m, rho in rhos.items():
             ax.plot(np.nanmean(rho, axis=1), "o-", label=m.replace("_", " "))
         names = [n.split(".")[-1] for n in cascade.layers]
-        ax.set_xticks(range(len(names)), names, rotation=60)
+        ax.set_xticks(range(len(names)), names, rotation=60, ha="right", rotation_mode="anchor")
         ax.set(title=title, xlabel="randomised down to", ylim=(-0.6, 1.05))
     axes[0].set_ylabel("rank correlation with the original map")
     axes[0].legend()

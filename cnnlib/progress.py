@@ -43,7 +43,9 @@ class ProgressBoard:
         self.epochs_done: list[int] = []
         self.bar = widgets.IntProgress(value=0, min=0, max=self.epochs, description=title)
         self.label = widgets.Label(value=f"epoch 0 of {self.epochs}")
-        self.image = widgets.Image(format="png")
+        # at its own size: a flex column (a notebook's output, a slide) would stretch it
+        layout = widgets.Layout(max_width="100%", align_self="flex-start")
+        self.image = widgets.Image(format="png", layout=layout)
         self.widget = widgets.VBox([widgets.HBox([self.bar, self.label]), self.image])
 
         self.figure = Figure(figsize=(5.5, 2.8), dpi=80, layout="constrained")

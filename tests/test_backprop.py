@@ -590,3 +590,98 @@ def test_more_bad_arguments_are_named_and_eps_is_used():
     cube = lambda v: float((v**3).sum())  # noqa: E731
     r = gradient_check(cube, np.array([1.0]), np.array([3.0]), eps=0.1)
     assert r.error == pytest.approx(0.01 / (3 + 3.01), rel=1e-3)  # |a - n| / (|a| + |n|)
+
+
+# -- notebook 06's figures: what they draw, checked against the hand-worked examples ----------
+@pytest.fixture
+def close_figures():
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")
+
+
+def _grid(ax) -> np.ndarray:
+    return np.asarray(ax.images[0].get_array())
+
+
+def _outlines(ax) -> list[tuple[float, float, float, float]]:
+    """The rectangles drawn on ``ax``: (row, col, height, width) of the cells they outline."""
+    return [(p.get_y() + 0.5, p.get_x() + 0.5, p.get_height(), p.get_width()) for p in ax.patches]
+
+
+def test_show_rotation_names_the_tap_under_the_pixel_in_each_window(close_figures):
+    """The notebook's worked example by hand: the centre pixel of a 3 x 3 input sits under
+    w[1,1], w[1,0], w[0,1], w[0,0] in the windows of y[0,0], y[0,1], y[1,0], y[1,1]."""
+    from cnnlib.backprop import show_rotation
+
+    x, w = np.arange(9.0).reshape(3, 3), np.array([[0.0, 1.0], [2.0, 3.0]])
+    fig = show_rotation(x, w, (1, 1))
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes[:4]] == [
+        "window of y[0,0]", "window of y[0,1]", "window of y[1,0]", "window of y[1,1]"
+    ]  # fmt: skip
+    assert [ax.get_xlabel() for ax in axes[:4]] == [
+        "x[1,1] under w[1,1]", "x[1,1] under w[1,0]", "x[1,1] under w[0,1]", "x[1,1] under w[0,0]"
+    ]  # fmt: skip
+    for ax, (i, j) in zip(axes[:4], [(0, 0), (0, 1), (1, 0), (1, 1)], strict=True):
+        assert _outlines(ax) == [(1, 1, 1, 1), (i, j, 2, 2)]  # the pixel, then the window
+    np.testing.assert_array_equal(_grid(axes[4]), w)
+    np.testing.assert_array_equal(_grid(axes[5]), [[3.0, 2.0], [1.0, 0.0]])
+    # a corner pixel lies in one window only
+    assert len(show_rotation(x, w, (0, 0)).axes) == 3
+    with pytest.raises(ValueError, match="cell"):
+        show_rotation(x, w, (3, 0))
+
+
+def test_show_dilation_draws_g_dilated_then_padded(close_figures):
+    from cnnlib.backprop import show_dilation
+
+    g = np.array([[1.0, -2.0], [3.0, 4.0]])
+    fig = show_dilation(g, 2, 3)
+    small, dilated, padded = (_grid(ax) for ax in fig.axes)
+    np.testing.assert_array_equal(small, g)
+    np.testing.assert_array_equal(dilated, [[1, 0, -2], [0, 0, 0], [3, 0, 4]])
+    assert padded.shape == (7, 7) and padded[2, 2] == 1 and padded[4, 4] == 4
+    assert padded.sum() == g.sum() and np.count_nonzero(padded) == 4
+    assert _outlines(fig.axes[2]) == [(0, 0, 3, 3)]
+    assert fig.axes[1].get_title() == "dilate(g, 2)"
+    with pytest.raises(ValueError, match="stride"):
+        show_dilation(g, 0, 3)
+
+
+def test_show_pool_routing_sends_each_window_gradient_to_its_winner(close_figures):
+    """By hand: the winners of the four 2 x 2 windows are 4, 5, 6 and 7."""
+    from cnnlib.backprop import show_pool_routing
+
+    x = np.array([[1.0, 3, 2, 0], [4, 2, 1, 5], [0, 1, 7, 2], [3, 6, 1, 1]])
+    g = np.array([[1.0, 2.0], [3.0, 4.0]])
+    fig = show_pool_routing(x, g, 2)
+    winners = sorted(_outlines(fig.axes[0]))
+    assert winners == [(1, 0, 1, 1), (1, 3, 1, 1), (2, 2, 1, 1), (3, 1, 1, 1)]
+    expected_max = np.zeros((4, 4))
+    expected_max[1, 0], expected_max[1, 3], expected_max[3, 1], expected_max[2, 2] = 1, 2, 3, 4
+    np.testing.assert_array_equal(_grid(fig.axes[2]), expected_max)
+    np.testing.assert_array_equal(_grid(fig.axes[3]), np.kron(g, np.ones((2, 2))) / 4)
+    # a tie (an all-zero window, as after a ReLU): the first cell, row by row, wins
+    fig = show_pool_routing(np.zeros((2, 2)), np.array([[5.0]]), 2)
+    assert _outlines(fig.axes[0]) == [(0, 0, 1, 1)]
+    np.testing.assert_array_equal(_grid(fig.axes[2]), [[5, 0], [0, 0]])
+    with pytest.raises(ValueError, match="grad_out must have the shape"):
+        show_pool_routing(x, np.ones((3, 3)), 2)
+
+
+def test_show_kernel_fit_draws_the_loss_and_both_kernels(close_figures):
+    from cnnlib.backprop import show_kernel_fit
+
+    target = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+    learned = target + np.array([[0.004, -0.001, 0], [0, -0.004, 0], [0, 0, 0]])
+    fig = show_kernel_fit([1.0, 0.1, 0.01], learned, target, name="Sobel (hidden)")
+    curve, left, right = fig.axes
+    assert curve.get_yscale() == "log" and list(curve.lines[0].get_ydata()) == [1.0, 0.1, 0.01]
+    labels = [t.get_text() for t in left.texts]
+    assert labels[:3] == ["-1.00", "0.00", "1.00"] and labels[4] == "0.00"  # never "-0.00"
+    assert [t.get_text() for t in right.texts][:3] == ["-1", "0", "1"]
+    assert right.get_title() == "Sobel (hidden)"
+    with pytest.raises(ValueError, match="losses"):
+        show_kernel_fit(np.ones((2, 2)), learned, target)

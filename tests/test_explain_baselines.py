@@ -44,7 +44,9 @@ def test_centre_prior_peaks_at_the_centre_and_channels_are_averaged():
     x = np.random.default_rng(0).random((3, 2, 7, 9))
     m = baseline_map(x, "centre")
     assert m.shape == (3, 7, 9) and np.unravel_index(m[0].argmax(), (7, 9)) == (3, 4)
-    assert m[0, 3, 4] == 0 and m[0, 0, 0] == -(3**2 + 4**2)
+    # d_max^2 - d^2: the corners (d^2 = 3^2 + 4^2) are 0, the centre d_max^2, nothing negative
+    assert m[0, 3, 4] == 3**2 + 4**2 and m[0, 0, 0] == 0 and m[0, 6, 8] == 0 and m.min() == 0
+    assert m[0, 3, 5] == 3**2 + 4**2 - 1 and m[0, 2, 4] == 3**2 + 4**2 - 1
     # a colour image counts as its channel mean: both channels equal -> the same map
     same = np.repeat(x[:, :1], 2, axis=1)
     np.testing.assert_allclose(
@@ -105,3 +107,52 @@ def test_bootstrap_interval_covers_the_mean_and_shrinks_with_more_images():
     assert bootstrap_interval(np.array([np.nan, 1.0, 1.0]))[0] == 1.0
     with pytest.raises(ValueError, match="confidence must be between 0 and 1"):
         bootstrap_interval(hits, confidence=95)
+
+
+def test_score_maps_by_hand():
+    """Two 4 x 4 images whose object is the top-left 2 x 2 block. Image 0's map peaks on the
+    object; image 1's one pixel right of it (a strict miss, a hit within 1 pixel) and, on its
+    2 x 2 grid, in the top-right cell (a miss there too). Every image alike gives a
+    zero-width interval."""
+    from cnnlib.explain import score_maps
+
+    masks = np.zeros((2, 4, 4), bool)
+    masks[:, :2, :2] = True
+    maps = np.zeros((2, 4, 4))
+    maps[0, 1, 1] = 3.0  # on the object; all its positive mass there
+    maps[1, 0, 2], maps[1, 0, 0], maps[1, 3, 3] = 2.0, 1.0, -5.0  # a quarter on the object
+    grid = np.zeros((2, 2, 2))
+    grid[0, 0, 0], grid[1, 0, 1] = 1.0, 1.0
+    score = score_maps({"m": maps, "same": maps[[0, 0]]}, masks, grids={"m": grid})
+    s = score["m"]
+    assert s["strict"][0] == 0.5 and s["1 px"][0] == 1.0 and s["grid"][0] == 0.5
+    assert s["mass"][0] == pytest.approx((1.0 + 1 / 3) / 2)  # the -5 does not count
+    assert score["same"] == {
+        "strict": (1.0, 1.0, 1.0), "1 px": (1.0, 1.0, 1.0), "grid": None,
+        "mass": (1.0, 1.0, 1.0),
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="grids"):
+        score_maps({"m": maps}, masks, grids={"other": grid})
+    with pytest.raises(TypeError, match="maps must be a non-empty dict"):
+        score_maps({}, masks)
+
+
+def test_interval_table_by_hand():
+    from cnnlib.explain import format_interval, interval_table
+
+    assert format_interval((0.523, 0.4912, 0.554)) == " 52.3 [49.1, 55.4]"
+    assert format_interval(None) == "—"
+    table = interval_table(
+        {"grad_cam": [(0.5, 0.25, 0.75), None], "chance": {"a": (0.1, 0.05, 0.15)}},
+        ["strict", "within 1 px"],
+    )
+    # the name column: the longest name ("grad cam", 8) + 2; each cell column: 17 + 2 wide
+    assert table.split("\n") == [
+        "map" + " " * 7 + " " * 13 + "strict" + " " * 8 + "within 1 px",
+        "grad cam" + " " * 2 + " " + " 50.0 [25.0, 75.0]" + " " * 18 + "—",
+        "chance" + " " * 4 + " " + " 10.0 [ 5.0, 15.0]",
+    ]
+    with pytest.raises(ValueError, match="interval must be"):
+        format_interval((0.1, 0.2))
+    with pytest.raises(ValueError, match="3 cells for 2 columns"):
+        interval_table({"x": [None, None, None]}, ["a", "b"])

@@ -174,3 +174,26 @@ def test_show_maps_draws_signed_maps_symmetric_and_refuses_bad_arguments():
         explain.show_maps(x, {})
     with pytest.raises(TypeError, match="Cascade"):
         explain.plot_cascade({"layers": []})
+
+
+def test_plot_deletion_draws_each_order_mean_curve_in_its_panel():
+    import matplotlib.pyplot as plt
+
+    from cnnlib.explain import DeletionCurve, plot_deletion
+
+    f = np.linspace(0, 1, 3)
+    a = DeletionCurve(f, np.array([[1.0, 0.5, 0.0], [0.0, 0.5, 0.0]]), np.zeros(2))
+    b = DeletionCurve(f, np.array([[0.2, 0.4, 0.6]]), np.zeros(1))
+    fig = plot_deletion({("cam", "deletion"): a, ("no network: edges", "insertion"): b})
+    try:
+        (cam,), (edges,) = (ax.lines for ax in fig.axes)
+        assert [ax.get_title() for ax in fig.axes] == ["deletion", "insertion"]
+        np.testing.assert_allclose(cam.get_ydata(), [0.5, 0.5, 0.0])  # the mean over images
+        np.testing.assert_allclose(edges.get_ydata(), [0.2, 0.4, 0.6])
+        assert cam.get_linestyle() == "-" and edges.get_linestyle() == "--"
+    finally:
+        plt.close(fig)
+    with pytest.raises(ValueError, match="keys must be"):
+        plot_deletion({("cam", "both"): a})
+    with pytest.raises(TypeError, match="must be a DeletionCurve"):
+        plot_deletion({("cam", "deletion"): "a"})

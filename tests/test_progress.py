@@ -65,3 +65,10 @@ def test_one_cycle_schedule_ends_near_zero_learning_rate(monkeypatch):
     assert max(seen) == pytest.approx(0.01, rel=0.05) and seen[-1] < 0.01 / 100
     with pytest.raises(ValueError, match="schedule must be one of"):
         train(model, *data, epochs=1, progress=False, schedule="cosine")
+
+
+def test_board_picture_keeps_its_own_size_in_a_flex_column():
+    """As the views' pictures: without ``align_self`` a flex column (a slide's output area)
+    stretched the 440 px plot to the full width, taller than the slide."""
+    layout = ProgressBoard(2).image.layout
+    assert layout.align_self == "flex-start" and layout.max_width == "100%"

@@ -156,3 +156,20 @@ def test_true_class_is_the_image_label_whatever_the_target(view):
         assert f"true class: {SHAPE_CLASSES[label]}" in view.readout.value
         assert f"score of &#x27;{SHAPE_CLASSES[target]}&#x27;" in view.readout.value
         assert view.titles[0].get_text().startswith(f"image {image}: {SHAPE_CLASSES[label]}")
+
+
+def test_every_panel_title_is_drawn_above_its_panel(view):
+    """The titles sit above their axes (y = 1.02 in axes coordinates): clipped to their axes,
+    as an artist added to an axes is by default, they drew nothing at all."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    view.set_controls(image=0, target=0, method="gradient (saliency)")
+    assert all(t.get_text() for t in view.titles)
+    rgb = np.asarray(Image.open(BytesIO(view.image.value)).convert("L"))
+    height = rgb.shape[0]
+    for ax in (view.ax_img, view.ax_map, view.ax_over):
+        box = ax.get_window_extent()
+        band = rgb[: int(height - box.y1) - 1, int(box.x0) : int(box.x1)]  # above the axes
+        assert band.size and (band < 128).sum() > 50, "no title drawn above the panel"

@@ -164,7 +164,7 @@ class ActivationExplorer(BlitView):
     ``output`` (the module's own output at the unit), ``after`` (the steps that follow).
     """
 
-    figsize = (13.0, 6.6)
+    figsize = (13.0, 5.3)
     layout_rows = (("image", "layer"), ("channel", "row", "col"))
 
     def __init__(self, model: Any = None, images: Any = None) -> None:
@@ -242,7 +242,7 @@ class ActivationExplorer(BlitView):
             "col": widgets.IntSlider(value=0, min=0, max=1, description="col"),
         }
         fig = self.figure
-        outer = fig.add_gridspec(2, 1, height_ratios=[0.72, 1.6])
+        outer = fig.add_gridspec(2, 1, height_ratios=[0.5, 1.6])
         top = outer[0].subgridspec(1, MAX_COLUMNS + 1, width_ratios=[1.3] + [1.0] * MAX_COLUMNS)
         self.ax_input = fig.add_subplot(top[0])
         self.col_axes = [fig.add_subplot(top[k + 1]) for k in range(MAX_COLUMNS)]

@@ -84,7 +84,7 @@ class SaliencyView(BlitView):
     ``prediction``, ``probability``, ``label`` (the true class, if known).
     """
 
-    figsize = (12.0, 4.6)
+    figsize = (12.0, 4.4)
     layout_rows = (("image", "target", "method"),)
 
     def __init__(self, model: Any = None, images: Any = None, masks: Any = None) -> None:
@@ -197,7 +197,7 @@ class SaliencyView(BlitView):
         ]  # fmt: skip
         self.titles = [
             ax.add_artist(GlyphText(0.5, 1.02, "", transform=ax.transAxes, ha="center",
-                                    va="bottom", fontsize=13))
+                                    va="bottom", fontsize=13, clip_on=False))
             for ax in (self.ax_img, self.ax_map, self.ax_over)
         ]  # fmt: skip
         # the maps change with every control; the outlines go on top of them

@@ -1121,8 +1121,22 @@ SKIPPED: dict[str, str] = {
     "cnnlib.plotting.use_style": "one string argument, tested in test_plotting.py",
     "cnnlib.plotting.show_conv_window": "draws conv2d's output (fuzzed above) for a small 2-D "
     "example; its argument checks are tested in test_plotting_figures.py",
+    **dict.fromkeys(
+        [f"cnnlib.backprop.{n}" for n in backprop.__all__ if n.startswith("show_")],
+        "notebook 06's figures, drawn from conv2d_backward, gradient_terms and the pooling "
+        "backward passes (fuzzed above); their argument checks are tested in test_backprop.py",
+    ),
     "cnnlib.explain.show_maps": "draws maps that attribution_map and baseline_map computed "
     "(fuzzed above); its argument checks and colour limits are tested in test_explain_sanity.py",
+    "cnnlib.explain.score_maps": "notebook 09's scoreboard: pointing_game, mass_in_mask and "
+    "bootstrap_interval (fuzzed above) over a dict of maps; its dict checks and a hand-worked "
+    "board are tested in test_explain_baselines.py",
+    "cnnlib.explain.format_interval": "formats a (mean, low, high) triple; its check is tested "
+    "in test_explain_baselines.py",
+    "cnnlib.explain.interval_table": "formats intervals as a text table; its row checks are "
+    "tested in test_explain_baselines.py",
+    "cnnlib.explain.plot_deletion": "draws DeletionCurves (deletion_curve is fuzzed above); its "
+    "key and type checks are tested in test_explain_sanity.py",
     "cnnlib.explain.plot_cascade": "draws a Cascade (only a Cascade is accepted: tested in "
     "test_explain_sanity.py)",
     "cnnlib.plotting.png_bytes": "encodes the (H, W, 4) uint8 buffer of the library's own Agg "
