@@ -420,6 +420,19 @@ def _read_names(source: str, tree: ast.Module) -> tuple[set[str], set[str]]:
     return read - _BUILTINS, later - _BUILTINS
 
 
+def _view_names(source: str, views: tuple[str, ...]) -> set[str]:
+    """The names a cell assigns a new view to (``view = SlidingKernel()``)."""
+    source = "\n".join("pass" if _MAGIC.match(line) else line for line in source.splitlines())
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called in views:
+                found.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return found
+
+
 def cell_names(source: str) -> tuple[set[str], set[str], set[str]]:
     """(names the cell binds or may change, names it reads now, names its functions read when
     called); IPython's ``%`` and ``!`` lines are read as ``pass``."""
@@ -432,23 +445,36 @@ def cells_for_views(path: Path, views: tuple[str, ...]) -> list[int]:
     """The code cells to run so that a notebook builds its views as Run All builds them: the
     set-up cell (``use_style(...)``), every cell that builds one of ``views`` (``Name(``), and,
     for each name such a cell reads, the last cell above it that binds or changes that name,
-    with what that cell needs in turn. A name a function reads when called is looked up above
-    the view's cell (the latest the function can be called). Indices count every cell, as
+    with what that cell needs in turn; and every later cell that changes a view in place
+    (``view.set_controls(...)`` after ``view = Name(...)``). A name a function reads when
+    called is looked up above the cell that needs it last. Indices count every cell, as
     JupyterLab numbers them.
 
     A name the slice misses shows as an error (NameError) in the browser, never as a pass."""
     cells = json.loads(Path(path).read_text())["cells"]
     code = [(i, "".join(c["source"])) for i, c in enumerate(cells) if c["cell_type"] == "code"]
     names = {i: cell_names(source) for i, source in code}
+    code_of = dict(code)
     alternatives = "|".join(map(re.escape, views))
     builds = re.compile(rf"\b(?:{alternatives})\(")
 
     def last_binder(name: str, below: int) -> list[int]:
         return [j for j, _ in reversed(code) if j < below and name in names[j][0]][:1]
 
+    start = [i for i, source in code if "use_style(" in source or builds.search(source)]
+    # a later cell that changes a view (``view.set_controls(...)``: it reads and changes the
+    # name the view was assigned to, before any cell rebinds that name) sets what the view
+    # shows when Run All ends
+    for i in list(start):
+        for name in _view_names(code_of[i], views):
+            for j, _ in code:
+                if j > i and name in names[j][0]:
+                    if name not in names[j][1]:
+                        break  # rebound: another object from here on
+                    start.append(j)
     #: cell -> the view cell it serves (the latest one): names read when called resolve there
     horizon: dict[int, int] = {}
-    todo = [(i, i) for i, source in code if "use_style(" in source or builds.search(source)]
+    todo = [(i, i) for i in start]
     while todo:
         i, h = todo.pop()
         if horizon.get(i, -1) >= h:

@@ -30,6 +30,10 @@ CELLS = [
     ("code", "i = 99"),  # 12: bound, never read by the view's cells
     ("code", "view = Grid(scale(data), rows)\nview.set_controls(row=size)\nview"),  # 13
     ("code", "Other()"),  # 14: not a view of this notebook's list
+    ("code", "view.set_controls(row=step)"),  # 15: changes the view: what Run All leaves
+    ("code", "step = 3"),  # 16: read by 15, but bound below it: Run All fails there too
+    ("code", "view = Grid(data, rows)"),  # 17: a new view under the same name
+    ("code", "view.set_controls(row=1)"),  # 18: changes the new view, not 13's
 ]
 
 
@@ -45,8 +49,10 @@ def test_the_slice_of_a_hand_made_notebook(notebook):
     # 13 reads Grid (1), scale (7), data (last changed by 6), rows (11) and size (2);
     # scale, called in 13, reads factor (8, below 7 but above 13); 6 reads data (3);
     # 3 reads np (1) and size (2); 11 reads size (2)
-    assert cells_for_views(notebook, ("Grid",)) == [1, 2, 3, 6, 7, 8, 11, 13]
-    assert cells_for_views(notebook, ("Grid", "Other")) == [1, 2, 3, 6, 7, 8, 11, 13, 14]
+    # 15 changes 13's view; 17 builds another Grid, 18 changes it
+    grid = [1, 2, 3, 6, 7, 8, 11, 13, 15, 17, 18]
+    assert cells_for_views(notebook, ("Grid",)) == grid
+    assert cells_for_views(notebook, ("Grid", "Other")) == sorted([*grid, 14])
 
 
 @pytest.mark.parametrize(
