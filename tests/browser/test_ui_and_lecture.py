@@ -82,7 +82,8 @@ def test_each_navigation_link_opens_its_notebook(wide_page):
     for item in course.LESSONS:
         cells = json.loads((_lab().root / item.file).read_text())["cells"]
         markdown = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
-        bottom = [source for source in markdown if "Back to the Course index" in source][-1]
+        line = course.nav_markdown(item.number, "bottom")
+        bottom = [source for source in markdown if line in source][-1]
         nav += [(item, "top", markdown[0]), (item, "bottom", bottom)]
     _write_notebook("ui_navigation.ipynb", [("markdown", source) for _, _, source in nav])
     open_notebook(page, "ui_navigation.ipynb")
