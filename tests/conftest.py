@@ -1,4 +1,5 @@
-"""Shared test configuration: a headless matplotlib backend and hypothesis profiles."""
+"""Shared test configuration: a headless matplotlib backend, hypothesis profiles, and one
+thread per process when pytest runs several workers."""
 
 import os
 
@@ -21,3 +22,18 @@ settings.register_profile(
 )
 settings.register_profile("thorough", max_examples=500, deadline=None, phases=PHASES)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+#: the thread pools of torch (OpenMP, MKL) and numpy (OpenBLAS)
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def pytest_configure(config):
+    """With several xdist workers (`make test`: two on two cores), each worker, and each kernel
+    or JupyterLab server it starts, computes on one thread: a second thread per process only
+    oversubscribes the cores, and torch's threads then wait on each other (an occlusion test
+    took 10 s with two threads per worker beside another worker, 0.8 s with one). Set before
+    the workers start, so they and their children inherit it; a variable already set is kept."""
+    workers = getattr(config.option, "numprocesses", None)
+    if workers not in (None, 0, 1) and "PYTEST_XDIST_WORKER" not in os.environ:
+        for name in THREAD_VARIABLES:
+            os.environ.setdefault(name, "1")

@@ -93,17 +93,23 @@ def test_every_cell_has_slide_metadata(path):
 
 
 def _probe_notebook(path: Path) -> None:
-    """Four cells whose saved outputs are those of one run: a network call, a counter that
+    """Six cells whose saved outputs are those of one run: a network call, a counter that
     counts on a second Run All, a figure left open (on Agg: the inline backend does not close
-    it), and two lines saved as two stream chunks (nbval merges them)."""
+    it), two lines saved as two stream chunks (nbval merges them), a view left showing an
+    error (not displayed, so no saved output tells), and a traceback on stderr in a cell whose
+    output nbval does not compare."""
     cells = [
         "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 9))\n"
         "except OSError as e:\n    print('blocked' if 'blocked' in str(e) else 'not blocked')",
         "runs = globals().get('runs', 0) + 1\nprint(runs)",
         "import matplotlib.pyplot as plt\nplt.switch_backend('agg')\nfig = plt.figure()",
         "print('a')\nprint('b')",
+        "from cnnlib.widgets import DimensionsExplorer\nview = DimensionsExplorer()\n"
+        "view.set_controls(size=1, padding=0, kernel_size=3)  # the kernel does not fit",
+        "# NBVAL_IGNORE_OUTPUT\nimport sys\nprint('Traceback (most recent call last):', "
+        "file=sys.stderr)",
     ]
-    saved = [["blocked\n"], ["1\n"], [], ["a\n", "b\n"]]
+    saved = [["blocked\n"], ["1\n"], [], ["a\n", "b\n"], [], []]
     nb = nbformat.v4.new_notebook()
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     for n, (source, text) in enumerate(zip(cells, saved, strict=True), start=1):
@@ -116,7 +122,8 @@ def _probe_notebook(path: Path) -> None:
 def test_strict_nbval_also_runs_offline_twice_and_closes_its_figures(tmp_path):
     """The root conftest.py adds to each notebook's strict nbval run, in its kernel, what nbval
     alone cannot see: the network blocked, a second Run All compared with the saved outputs, no
-    figure left open (so no notebook is executed again for these)."""
+    figure left open, no view showing an error, the time budget and stderr of the cells nbval
+    does not compare (so no notebook is executed again for these)."""
     import os
     import subprocess
     import sys
@@ -147,13 +154,21 @@ def test_strict_nbval_also_runs_offline_twice_and_closes_its_figures(tmp_path):
         "Cell 1": "PASSED",
         "Cell 2": "PASSED",
         "Cell 3": "PASSED",
+        "Cell 4": "PASSED",
+        "Cell 5": "PASSED",  # its output is not compared
         "no figure open after Run All": "FAILED",
+        "no view shows an error after Run All": "FAILED",
+        "Run All in its time budget": "FAILED",  # in 120 s, but a traceback on stderr
         "Cell 0 again": "PASSED",
         "Cell 1 again": "FAILED",  # prints 2: a second Run All shows something else
         "Cell 2 again": "PASSED",
         "Cell 3 again": "PASSED",
+        "Cell 4 again": "PASSED",
+        "Cell 5 again": "PASSED",
         "no figure open after a second Run All": "FAILED",
+        "no view shows an error after a second Run All": "FAILED",
     }, result.stdout[-3000:]
+    assert "Cell 5: Traceback (most recent call last):" in result.stdout, result.stdout[-3000:]
 
 
 def _links(source: str) -> list[str]:

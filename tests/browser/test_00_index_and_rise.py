@@ -27,13 +27,16 @@ from jupyter_core.paths import jupyter_path
 from cnnlib import course
 
 from .helpers import (
+    NOTEBOOKS,
     REPO,
     _lab,
+    cells_for_views,
     error_outputs,
     figure_png,
     move_slider,
     open_notebook,
     run_all,
+    run_cells,
     screenshot,
     slider_value,
     view_locator,
@@ -90,13 +93,15 @@ def _present_slide(rise):
 )
 def test_rise_slide_with_a_working_view(page):
     start = time.monotonic()
-    _slides_show_a_live_view(page, "rise_01")
+    _slides_show_a_live_view(page, "rise_01", whole=False)
     print(f"RISE test took {time.monotonic() - start:.1f} s")
 
 
 def test_slides_from_a_pip_install_of_the_wheel(wheel_page):
     """What a student gets from `pip install .` and `jupyter lab`, without make: cnnlib, the
-    slides extension and the lab settings all come from the wheel (tests/fresh_install.py)."""
+    slides extension and the lab settings all come from the wheel (tests/fresh_install.py).
+    Notebook 01 is run whole here: a lesson from the wheel's cnnlib, every cell in JupyterLab
+    (the only full Run All of a lesson in the browser; the smoke tests run a view's cells)."""
     lab = _lab()
     rise = _lab_settings(lab, "jupyterlab-rise:plugin")
     assert rise["theme"] == "white" and rise["scroll"] is True, (
@@ -104,7 +109,7 @@ def test_slides_from_a_pip_install_of_the_wheel(wheel_page):
     )
     notification = _lab_settings(lab, "@jupyterlab/apputils-extension:notification")
     assert notification["fetchNews"] == "false" and notification["checkForUpdates"] is False
-    _slides_show_a_live_view(wheel_page, "wheel_rise_01")
+    _slides_show_a_live_view(wheel_page, "wheel_rise_01", whole=True)
     # the kernel behind those slides imports cnnlib from the wheel's environment
     where = wheel_page.evaluate(KERNEL_PRINT, "import cnnlib; print(cnnlib.__file__)")
     assert Path(where.strip()).is_relative_to(lab.root.parents[1]), where
@@ -131,12 +136,16 @@ def _lab_settings(lab, plugin: str) -> dict:
     return {**defaults, **answer["settings"]}
 
 
-def _slides_show_a_live_view(page, shot_prefix: str) -> None:
-    """Run All in 01 and save, open its slides with Alt+R, walk to the SlidingKernel slide and
-    move its slider with the keyboard: the view is live and the slide does not turn."""
+def _slides_show_a_live_view(page, shot_prefix: str, whole: bool) -> None:
+    """Run 01 (every cell if ``whole``, else the cells that build its views) and save, open its
+    slides with Alt+R, walk to the SlidingKernel slide and move its slider with the keyboard:
+    the view is live and the slide does not turn."""
     notebook = "01_convolution.ipynb"
     open_notebook(page, notebook)
-    run_all(page)
+    if whole:
+        run_all(page)
+    else:
+        run_cells(page, cells_for_views(NOTEBOOKS / notebook, course.lesson(1).views))
     assert not error_outputs(page), error_outputs(page)
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
     kernel_id = page.evaluate(

@@ -70,38 +70,61 @@ def _current_path(page) -> str:
 def test_each_navigation_link_opens_its_notebook(wide_page):
     """Every notebook's navigation links point where ``course.nav_markdown`` says, as
     JupyterLab resolves them; the links of one notebook in the middle of the course (previous,
-    index, next, at the top and the bottom) are clicked and open their notebook. Clicking them
-    all opened every notebook once more (two minutes) to show the same resolution again."""
+    index, next, at the top and the bottom) are clicked and open their notebook.
+
+    Each lesson's own top and bottom navigation cells, as saved (``test_course`` pins their
+    text), are rendered together in one notebook written beside the lessons, so JupyterLab
+    resolves their relative links from the same folder as in the lesson. Opening every lesson
+    for its links started ten kernels (50 s quiet); clicking them all opened every notebook
+    once more (two minutes) to show the same resolution again."""
     page = wide_page
-    checked = clicked = 0
+    nav = []  # (lesson, "top" or "bottom", the cell's source)
     for item in course.LESSONS:
-        open_notebook(page, item.file)
-        # the notebook with the links, not one opened by a click (hidden tabs stay in the page)
-        cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell")
-        bottom = cells.filter(has_text="Back to the Course index").last
-        for where, cell in (("top", cells.first), ("bottom", bottom)):
-            expected = re.findall(r"\]\(([^)]+)\)", course.nav_markdown(item.number, where))
-            for k, target in enumerate(expected):
-                if clicked and item.number == 2:
-                    page.evaluate(_OPEN, item.file)  # back to the notebook with the links
-                    wait_until(lambda f=item.file: _current_path(page) == f, what=item.file)
-                link = cell.locator(".jp-RenderedMarkdown a:not(.jp-InternalAnchorLink)").nth(k)
-                href = link.get_attribute("href") or ""  # JupyterLab resolves it to a URL
-                assert href.split("?")[0].endswith("/" + target), (item.file, where, href)
-                checked += 1
-                if item.number != 2:
-                    continue
-                link.scroll_into_view_if_needed()
-                link.click()
-                wait_until(
-                    lambda t=target: _current_path(page) == t,
-                    timeout=30,
-                    what=f"{target} after a click in {item.file} ({where})",
-                )
-                clicked += 1
-        page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
-        page.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")
+        cells = json.loads((_lab().root / item.file).read_text())["cells"]
+        markdown = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+        line = course.nav_markdown(item.number, "bottom")
+        bottom = [source for source in markdown if line in source][-1]
+        nav += [(item, "top", markdown[0]), (item, "bottom", bottom)]
+    _write_notebook("ui_navigation.ipynb", [("markdown", source) for _, _, source in nav])
+    open_notebook(page, "ui_navigation.ipynb")
+    rendered = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell")
+    checked = 0
+    for k, (item, where, _) in enumerate(nav):
+        expected = re.findall(r"\]\(([^)]+)\)", course.nav_markdown(item.number, where))
+        links = rendered.nth(k).locator(".jp-RenderedMarkdown a:not(.jp-InternalAnchorLink)")
+        for n, target in enumerate(expected):
+            href = links.nth(n).get_attribute("href") or ""  # JupyterLab resolves it to a URL
+            assert href.split("?")[0].endswith("/" + target), (item.file, where, href)
+            checked += 1
     assert checked >= 4 * len(course.LESSONS) - 2
+    page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
+    page.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")
+
+    item = course.lesson(2)
+    clicked = 0
+    open_notebook(page, item.file)
+    # the notebook with the links, not one opened by a click (hidden tabs stay in the page)
+    cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell")
+    bottom = cells.filter(has_text="Back to the Course index").last
+    for where, cell in (("top", cells.first), ("bottom", bottom)):
+        expected = re.findall(r"\]\(([^)]+)\)", course.nav_markdown(item.number, where))
+        for k, target in enumerate(expected):
+            if clicked:
+                page.evaluate(_OPEN, item.file)  # back to the notebook with the links
+                wait_until(lambda f=item.file: _current_path(page) == f, what=item.file)
+            link = cell.locator(".jp-RenderedMarkdown a:not(.jp-InternalAnchorLink)").nth(k)
+            href = link.get_attribute("href") or ""
+            assert href.split("?")[0].endswith("/" + target), (item.file, where, href)
+            link.scroll_into_view_if_needed()
+            link.click()
+            wait_until(
+                lambda t=target: _current_path(page) == t,
+                timeout=30,
+                what=f"{target} after a click in {item.file} ({where})",
+            )
+            clicked += 1
+    page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
+    page.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")
     assert clicked >= 4  # previous and next, at the top and the bottom, and the index
 
 
