@@ -33,10 +33,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.thorough]
 NOTEBOOKS = ["00_index.ipynb", *(item.file for item in course.LESSONS)]
 PROJECTOR = (1920, 1080)
 SMALL = (1280, 720)
-#: notebooks whose slide metadata is being reworked (issue 22's core path, another branch):
-#: their overflow is reported and the test marked xfail until the rework is merged; then
-#: this set is emptied and every notebook must show 0 at 1920 x 1080
-AWAITING_SLIDE_METADATA = set(NOTEBOOKS)
 #: screenshot every overflowing state, not only the first (for whoever fixes them)
 EVERY_SHOT = os.environ.get("SLIDES_EVERY_SHOT") == "1"
 #: the lecture style's figure text in CSS pixels (points at the figure's dpi)
@@ -189,9 +185,4 @@ def test_every_slide_fits_1920x1080(page, notebook):
     assert sizes["prose"] is None or sizes["prose"] >= FIGURE_TEXT_PX - 0.5, sizes
     assert sizes["code"] is None or sizes["code"] >= FIGURE_TEXT_PX - 0.5, sizes
     assert big, "no slide found"
-    if over_big and notebook in AWAITING_SLIDE_METADATA:
-        pytest.xfail(
-            f"{len(over_big)} of {len(big)} slide states overflow at 1920 x 1080 "
-            "(slide metadata awaiting issue 22's core path)"
-        )
     assert not over_big, f"{len(over_big)} slide states overflow at 1920 x 1080"
