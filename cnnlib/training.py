@@ -53,6 +53,13 @@ __all__ = [
     "trained_shapes_cnn",
     "save_shapes_weights",
     "load_shapes_cnn",
+    "SHORTCUT_NET",
+    "SHORTCUT_RECIPE",
+    "SHORTCUT_WEIGHTS",
+    "shortcut_data",
+    "train_shortcut_cnn",
+    "trained_shortcut_cnn",
+    "save_shortcut_cnn",
 ]
 
 
@@ -597,7 +604,8 @@ def save_shapes_weights(path: str | Path = SHAPES_WEIGHTS, seed: int = 0) -> Sha
 
 
 def load_shapes_cnn(path: str | Path = SHAPES_WEIGHTS) -> tuple[nn.Module, dict]:
-    """The network ``save_shapes_weights`` wrote, in eval mode, and its training history."""
+    """The network ``save_shapes_weights`` (or ``save_shortcut_cnn``) wrote, in eval mode, and
+    its training history."""
     from cnnlib.architectures import shapes_cnn
 
     saved = torch.load(Path(path), map_location="cpu", weights_only=True)
@@ -627,6 +635,81 @@ def trained_shapes_cnn(seed: int = 0) -> ShapesRun:
     return _TRAINED[seed]
 
 
+# --------------------------------------------------------------------------------------------
+# Notebook 09's network with a planted shortcut
+# --------------------------------------------------------------------------------------------
+#: its layout: notebook 08's with one convolution per block
+SHORTCUT_NET: dict = {**SHAPES_NET, "convs_per_block": 1}
+#: its data (``cnnlib.data.shortcut_shapes``: the marker on 90 % of the training discs and on
+#: no other training image, on half of the test images whatever their class) and epochs
+SHORTCUT_RECIPE: dict = {
+    "train": {"n": 3000, "seed": 10, "marked_class": 0, "rate": 0.9},
+    "test": {"n": 1000, "seed": 11, "independent": True},
+    "epochs": 4,
+}
+#: the weights ``make weights`` writes (``save_shortcut_cnn``) and ``trained_shortcut_cnn`` reads
+SHORTCUT_WEIGHTS = Path(__file__).with_name("weights") / "shortcut_cnn.pt"
+_SHORTCUT: dict[str, ShapesRun] = {}
+
+
+def shortcut_data() -> tuple[Shapes, Shapes, np.ndarray]:
+    """``(marked_train, marked_test, marker)``: ``shortcut_shapes(**SHORTCUT_RECIPE["train"])``'s
+    images and ``shortcut_shapes(**SHORTCUT_RECIPE["test"])``'s images and marker pixels."""
+    from cnnlib.data import shortcut_shapes
+
+    marked_train, _ = shortcut_shapes(**SHORTCUT_RECIPE["train"])
+    marked_test, marker = shortcut_shapes(**SHORTCUT_RECIPE["test"])
+    return marked_train, marked_test, marker
+
+
+def train_shortcut_cnn(board: ProgressBoard | bool | None = None) -> ShapesRun:
+    """``train_shapes_cnn`` (seed 0) of ``SHORTCUT_NET`` on ``shortcut_data()`` for
+    ``SHORTCUT_RECIPE["epochs"]`` epochs. Deterministic on one machine and torch version."""
+    marked_train, marked_test, _ = shortcut_data()
+    return train_shapes_cnn(
+        board=board,
+        data=(marked_train, marked_test),
+        epochs=SHORTCUT_RECIPE["epochs"],
+        net=SHORTCUT_NET,
+    )
+
+
+def save_shortcut_cnn(path: str | Path = SHORTCUT_WEIGHTS) -> ShapesRun:
+    """Train the shortcut network (``train_shortcut_cnn()``) and write its ``state_dict``, its
+    history, layout and recipe, and the torch version and CPU capability that made it to
+    ``path`` (``make weights``); return the run."""
+    run = train_shortcut_cnn()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(
+        {
+            "state_dict": run.model.state_dict(),
+            "history": run.history,
+            "net": SHORTCUT_NET,
+            "recipe": SHORTCUT_RECIPE,
+            "made_by": {
+                "torch": str(torch.__version__),
+                "cpu": torch.backends.cpu.get_cpu_capability(),
+            },
+        },
+        path,
+    )
+    return run
+
+
+def trained_shortcut_cnn(path: str | Path = SHORTCUT_WEIGHTS) -> ShapesRun:
+    """Notebook 09's shortcut network as ``save_shortcut_cnn`` wrote it (eval mode), with its
+    history and its data regenerated (``shortcut_data()``); the same object on every call
+    with the same ``path``. Training it again (``train_shortcut_cnn``) gives the same weights
+    on the machine kind that made them; another CPU's kernels round differently."""
+    key = str(Path(path).resolve())
+    if key not in _SHORTCUT:
+        model, history = load_shapes_cnn(path)
+        marked_train, marked_test, _ = shortcut_data()
+        _SHORTCUT[key] = ShapesRun(model, history, marked_train, marked_test)
+    return _SHORTCUT[key]
+
+
 def _show(board: ProgressBoard) -> None:
     """Display ``board`` when an IPython kernel (a notebook) is running; otherwise do nothing."""
     try:
@@ -654,4 +737,10 @@ if __name__ == "__main__":  # make weights
     print(
         f"wrote {SHAPES_WEIGHTS} ({SHAPES_WEIGHTS.stat().st_size / 1024:.0f} KiB): test accuracy "
         f"{run.history['test_accuracy'][-1]:.3f} after {time.perf_counter() - start:.0f} s"
+    )
+    start = time.perf_counter()
+    run = save_shortcut_cnn()
+    print(
+        f"wrote {SHORTCUT_WEIGHTS} ({SHORTCUT_WEIGHTS.stat().st_size / 1024:.0f} KiB): test "
+        f"accuracy {run.history['test_accuracy'][-1]:.3f} after {time.perf_counter() - start:.0f} s"
     )

@@ -90,7 +90,9 @@ def test_integrated_gradients_completeness(method):
         ig = explain.integrated_gradients(model, x, 2, steps=steps, method=method)
         errors.append(np.abs(ig.sum((1, 2, 3)) - gap).max())
     assert errors[1] < 0.02 * np.abs(gap).max() + 1e-4
-    assert errors[1] < errors[0]
+    # unless both are float32 rounding of logits near 1: Gauss-Legendre can be exact at 4 steps
+    # here (1.9e-8 at 4 and at 64 steps on one CPU kind)
+    assert errors[1] < errors[0] or max(errors) < 1e-6, errors
 
 
 def _sum_model(h: int, w: int) -> nn.Module:

@@ -336,7 +336,9 @@ def test_shipped_skip_comparison_is_the_notebooks_call_at_its_first_step(monkeyp
         torch.manual_seed(0)
         net = arch.deep_stack(20, 16, row["skip"], 1, 10, init, batch_norm)
         norms = layer_gradient_norms(net, x[:128], y[:128])
-        assert row["gradient_ratio"] == pytest.approx(norms[0] / norms[-2], rel=1e-4)
+        # another CPU kind's float32 kernels gave 0.3065 where 0.3069 was shipped: the ratio
+        # is compared to 1 %, finer than the notebook prints it (2 digits)
+        assert row["gradient_ratio"] == pytest.approx(norms[0] / norms[-2], rel=1e-2)
         with torch.no_grad():
             assert row["signal"] == pytest.approx(float(net[:-3](x[:128]).std()), rel=1e-4)
             logits = net(x[first]).double()
@@ -353,15 +355,16 @@ def test_make_weights_recomputes_the_shipped_skip_comparison(tmp_path):
     """``save_skip_comparison`` (``make weights``) trains the six networks again. Deterministic
     on one machine (two runs write the same file), but 100 Adam steps amplify the rounding of
     another CPU's kernels (a loss at the end of 1.52 on one machine, 1.61 on another): the
-    numbers before training must agree, the first ten losses closely, the rest the claims."""
+    numbers before training must agree (the gradient ratio to 1 %), the first ten losses to 1 %
+    (0.4 % seen between two CPU kinds), the rest the claims."""
     rows = training.save_skip_comparison(tmp_path / "comparison.json")
     shipped = json.loads(training.SKIP_COMPARISON_RESULTS.read_text())
     assert json.loads((tmp_path / "comparison.json").read_text())["key"] == shipped["key"]
     for new, old in zip(rows, shipped["rows"], strict=True):
         assert (new["case"], new["skip"]) == (old["case"], old["skip"])
-        for name in ("gradient_ratio", "signal"):
-            assert new[name] == pytest.approx(old[name], rel=1e-4), (new["case"], name)
-        assert new["losses"][:10] == pytest.approx(old["losses"][:10], rel=1e-3)
+        assert new["signal"] == pytest.approx(old["signal"], rel=1e-4), new["case"]
+        assert new["gradient_ratio"] == pytest.approx(old["gradient_ratio"], rel=1e-2), new["case"]
+        assert new["losses"][:10] == pytest.approx(old["losses"][:10], rel=1e-2)
     _notebook_claims(rows)
 
 
@@ -474,3 +477,78 @@ def test_plot_first_layer_shows_the_blocks_filters_and_its_maps():
         assert fig.axes[0].get_title() == "a test digit: 3"
     finally:
         plt.close(fig)
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 09's network with a planted shortcut
+# --------------------------------------------------------------------------------------------
+def _notebook_09_shortcut_claims(model) -> None:
+    """What notebook 09 says of its shortcut network: on the test images, the marker makes
+    nearly every image a disc, its absence almost none, and the marker costs accuracy."""
+    from cnnlib.training import shortcut_data
+
+    _, marked_test, marker = shortcut_data()
+    has = marker.any(axis=(1, 2))
+    said = predict(model, marked_test.images)
+    right = said == marked_test.labels
+    assert (said[has] == 0).mean() > 0.9 > 0.1 > (said[~has] == 0).mean()
+    assert right[~has].mean() > right[has].mean()
+
+
+def test_shortcut_data_is_what_notebook_09_describes():
+    """3,000 training images with the marker on 90 % of the discs (class 0) and no other
+    image; 1,000 test images with it on about half, whatever the class."""
+    from cnnlib.data import shortcut_shapes
+    from cnnlib.training import SHORTCUT_NET, shortcut_data
+
+    marked_train, marked_test, marker = shortcut_data()
+    train_again, train_marker = shortcut_shapes(3000, seed=10, marked_class=0, rate=0.9)
+    assert np.array_equal(marked_train.images, train_again.images)
+    assert len(marked_test.labels) == 1000 and marker.shape == (1000, 32, 32)
+    on_disc = train_marker.any(axis=(1, 2))[marked_train.labels == 0].mean()
+    assert 0.85 < on_disc < 0.95 and not train_marker[marked_train.labels != 0].any()
+    assert 0.45 < marker.any(axis=(1, 2)).mean() < 0.55
+    assert SHORTCUT_NET["convs_per_block"] == 1
+
+
+def test_shipped_shortcut_cnn_is_small_current_and_makes_the_notebooks_claims():
+    """cnnlib/weights/shortcut_cnn.pt (``make weights``): tens of KB, the current layout and
+    recipe, its saved test accuracy recomputed, notebook 09's claims; loaded once."""
+    from cnnlib.training import (
+        SHORTCUT_NET,
+        SHORTCUT_RECIPE,
+        SHORTCUT_WEIGHTS,
+        accuracy,
+        trained_shortcut_cnn,
+    )
+
+    assert SHORTCUT_WEIGHTS.stat().st_size <= 100 * 1024
+    saved = torch.load(SHORTCUT_WEIGHTS, weights_only=True)
+    assert saved["recipe"] == SHORTCUT_RECIPE
+    assert {k: tuple(v) if isinstance(v, list) else v for k, v in saved["net"].items()} == {
+        k: tuple(v) if isinstance(v, list) else v for k, v in SHORTCUT_NET.items()
+    }
+    run = trained_shortcut_cnn()
+    assert trained_shortcut_cnn() is run and not run.model.training
+    assert len(run.history["test_accuracy"]) == SHORTCUT_RECIPE["epochs"]
+    x, y = torch.from_numpy(run.test.images), torch.from_numpy(run.test.labels)
+    assert accuracy(run.model, x, y) == run.history["test_accuracy"][-1]
+    _notebook_09_shortcut_claims(run.model)
+
+
+@pytest.mark.thorough
+def test_make_weights_makes_the_shipped_shortcut_cnn(tmp_path):
+    """Retraining as ``make weights`` does gives the shipped weights bit for bit on the torch
+    version and CPU kind that made them (recorded in the file); on another, the retrained
+    network must still make notebook 09's claims."""
+    from cnnlib.training import SHORTCUT_WEIGHTS, save_shortcut_cnn
+
+    run = save_shortcut_cnn(tmp_path / "shortcut_cnn.pt")
+    _notebook_09_shortcut_claims(run.model)
+    shipped = torch.load(SHORTCUT_WEIGHTS, weights_only=True)
+    made_here = {"torch": str(torch.__version__), "cpu": torch.backends.cpu.get_cpu_capability()}
+    if shipped["made_by"] != made_here:
+        pytest.skip(f"bit-for-bit comparison needs {shipped['made_by']}, this is {made_here}")
+    assert run.history == shipped["history"]
+    for key, p in shipped["state_dict"].items():
+        assert torch.equal(run.model.state_dict()[key], p), key
