@@ -34,7 +34,7 @@ help:
 	@echo "make test-oldest    the unit tests with the lowest versions pyproject.toml allows"
 	@echo "make lock           rewrite constraints.txt from .venv"
 	@echo "make mutation       mutation testing of the core modules (MODULE=shapes for one)"
-	@echo "make weights        recompute the networks and results of notebooks 05, 07 and 08 into cnnlib/weights/"
+	@echo "make weights        recompute the networks and results of notebooks 05, 07, 08 and 09 into cnnlib/weights/"
 
 venv: $(STAMP)
 
@@ -150,7 +150,8 @@ mutation: $(STAMP)
 
 # What cnnlib ships in cnnlib/weights/, one command, fixed seeds: notebook 05's MaxPool and
 # MaxBlurPool digit classifiers (shift_cnns.pt), notebook 07's skip comparison
-# (init_skip_comparison.json) and notebook 08's network (shapes_cnn.pt).
+# (init_skip_comparison.json), notebook 08's network (shapes_cnn.pt) and 09's shortcut network
+# (shortcut_cnn.pt).
 weights: $(STAMP)
 	$(PY) -m cnnlib.training
 	$(PY) -m cnnlib.equivariance
