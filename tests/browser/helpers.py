@@ -3,8 +3,9 @@
 
 ``open_notebook``, ``run_all``, ``error_outputs``, ``view_locator``, ``move_slider``,
 ``set_slider``, ``slider_value``, ``figure_src``, ``figure_png``, ``wait_for_change``,
-``wait_until``, ``wait_for_idle``, ``screenshot``; ``cells_for_views`` and ``run_cells`` run
-only the cells of a notebook that its views need. A slider moved by several key presses
+``wait_until``, ``wait_for_idle``, ``screenshot``, ``write_notebook``; ``cells_needed``,
+``cells_for_views`` and ``run_cells`` run only the cells of a notebook that some cells (its
+views, an exercise) need. A slider moved by several key presses
 updates the kernel once per press: wait for the final readout (``wait_until``), then
 ``wait_for_idle`` before reading the figure.
 A view is found by the CSS classes its ipywidgets box carries: ``cnnlib-view cnnlib-<Class>``;
@@ -441,25 +442,62 @@ def cell_names(source: str) -> tuple[set[str], set[str], set[str]]:
     return (_changed_names(tree), *_read_names(source, tree))
 
 
-def cells_for_views(path: Path, views: tuple[str, ...]) -> list[int]:
-    """The code cells to run so that a notebook builds its views as Run All builds them: the
-    set-up cell (``use_style(...)``), every cell that builds one of ``views`` (``Name(``), and,
-    for each name such a cell reads, the last cell above it that binds or changes that name,
-    with what that cell needs in turn; and every later cell that changes a view in place
-    (``view.set_controls(...)`` after ``view = Name(...)``). A name a function reads when
-    called is looked up above the cell that needs it last. Indices count every cell, as
-    JupyterLab numbers them.
+def cells_needed(path: Path, start: list[int], reads: tuple[str, ...] = ()) -> list[int]:
+    """The code cells to run so that the cells ``start`` (indices counting every cell, as
+    JupyterLab numbers them) see what Run All gives them: ``start`` and, for each name such a
+    cell reads, the last cell above it that binds or changes that name, with what that cell
+    needs in turn. A name a function reads when called is looked up above the start cell it
+    serves. ``reads``: more sources run in place of the last start cell (a learner's answer),
+    whose names are looked up above it as well.
 
     A name the slice misses shows as an error (NameError) in the browser, never as a pass."""
+    cells = json.loads(Path(path).read_text())["cells"]
+    code = [(i, "".join(c["source"])) for i, c in enumerate(cells) if c["cell_type"] == "code"]
+    names = {i: cell_names(source) for i, source in code}
+
+    def last_binder(name: str, below: int) -> list[int]:
+        return [j for j, _ in reversed(code) if j < below and name in names[j][0]][:1]
+
+    #: cell -> the start cell it serves (the latest one): names read when called resolve there
+    horizon: dict[int, int] = {}
+    todo = [(i, i) for i in start]
+    if reads:
+        last = max(start)
+        for source in reads:
+            _, now, later = cell_names(source)
+            todo.extend((j, last) for name in now | later for j in last_binder(name, last))
+    while todo:
+        i, h = todo.pop()
+        if horizon.get(i, -1) >= h:
+            continue
+        horizon[i] = h
+        _, now, later = names[i]
+        todo.extend((j, h) for name in now for j in last_binder(name, i))
+        todo.extend((j, h) for name in later for j in last_binder(name, h))
+    return sorted(horizon)
+
+
+def setup_cell(path: Path) -> int:
+    """The index of the notebook's set-up cell (the code cell that calls ``use_style(``)."""
+    cells = json.loads(Path(path).read_text())["cells"]
+    return next(
+        i
+        for i, c in enumerate(cells)
+        if c["cell_type"] == "code" and "use_style(" in "".join(c["source"])
+    )
+
+
+def cells_for_views(path: Path, views: tuple[str, ...]) -> list[int]:
+    """The code cells to run so that a notebook builds its views as Run All builds them
+    (``cells_needed``): the set-up cell (``use_style(...)``), every cell that builds one of
+    ``views`` (``Name(``), every later cell that changes a view in place
+    (``view.set_controls(...)`` after ``view = Name(...)``), and what those cells read."""
     cells = json.loads(Path(path).read_text())["cells"]
     code = [(i, "".join(c["source"])) for i, c in enumerate(cells) if c["cell_type"] == "code"]
     names = {i: cell_names(source) for i, source in code}
     code_of = dict(code)
     alternatives = "|".join(map(re.escape, views))
     builds = re.compile(rf"\b(?:{alternatives})\(")
-
-    def last_binder(name: str, below: int) -> list[int]:
-        return [j for j, _ in reversed(code) if j < below and name in names[j][0]][:1]
 
     start = [i for i, source in code if "use_style(" in source or builds.search(source)]
     # a later cell that changes a view (``view.set_controls(...)``: it reads and changes the
@@ -472,18 +510,30 @@ def cells_for_views(path: Path, views: tuple[str, ...]) -> list[int]:
                     if name not in names[j][1]:
                         break  # rebound: another object from here on
                     start.append(j)
-    #: cell -> the view cell it serves (the latest one): names read when called resolve there
-    horizon: dict[int, int] = {}
-    todo = [(i, i) for i in start]
-    while todo:
-        i, h = todo.pop()
-        if horizon.get(i, -1) >= h:
-            continue
-        horizon[i] = h
-        _, now, later = names[i]
-        todo.extend((j, h) for name in now for j in last_binder(name, i))
-        todo.extend((j, h) for name in later for j in last_binder(name, h))
-    return sorted(horizon)
+    return cells_needed(path, start)
+
+
+def write_notebook(name: str, cells: list[tuple[str, str]]) -> None:
+    """Write a notebook of ``cells`` (``(kind, source)``: "code" or "markdown") into the
+    server's copy of notebooks/, every cell a slide."""
+    nb = {
+        "cells": [
+            {
+                "cell_type": kind,
+                "id": f"c{i}",
+                "metadata": {"slideshow": {"slide_type": "slide"}},
+                "source": source,
+                **({"outputs": [], "execution_count": None} if kind == "code" else {}),
+            }
+            for i, (kind, source) in enumerate(cells)
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (_lab().root / name).write_text(json.dumps(nb))
 
 
 _RUN_CELLS_JS = """(indices) => {

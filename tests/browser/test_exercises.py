@@ -2,20 +2,37 @@
 as given (no answer yet), then type a wrong answer into the cell and run it, then a right one;
 each time the message shown under the cell is read from the page (issue 12, item 7).
 
-The cells the exercise needs (the notebook's import cells above it) run first through
-JupyterLab's "run cell" command; the answers are typed into the cell's editor (pasted as text,
-so the editor's auto-indent cannot change them) and run with Shift+Enter.
+Every exercise runs in one notebook and one kernel, written beside the lessons
+(``exercises_in_one_kernel.ipynb``): for each exercise, the cells of its own notebook that it
+needs (``cells_needed``: the set-up cell, and the cells that bind what the exercise cell and
+the two answers read) and then the exercise cell, all as saved. Opening each notebook for its
+exercise started seven kernels (about 85 s quiet) to run the same cells. A test runs its
+exercise's cells first (JupyterLab's run-cell command); the answers are typed into the cell's
+editor (pasted as text, so the editor's auto-indent cannot change them) and run with
+Shift+Enter.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from dataclasses import dataclass
 
 import pytest
 
-from .helpers import kernel_status, open_notebook, screenshot, wait_until
+from .helpers import (
+    NOTEBOOKS,
+    cells_needed,
+    error_outputs,
+    kernel_status,
+    open_notebook,
+    run_cells,
+    screenshot,
+    setup_cell,
+    wait_until,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -224,53 +241,82 @@ EXERCISES = [
     ),
 ]
 
-_CELL_INDEX_JS = """(marker) => {
-  const cells = window.jupyterapp.shell.currentWidget.content.widgets;
-  for (let i = 0; i < cells.length; i++) {
-    if (cells[i].model.type === 'code' && cells[i].model.sharedModel.getSource().includes(marker))
-      return i;
-  }
-  return -1;
-}"""
+#: 01's Exercise 1 as given: judged wrong, with a hint that guides (no answer typed)
+CONVOLVE = Exercise(
+    "01_convolution.ipynb",
+    "def my_convolve2d(x, kernel):",
+    "",
+    "",
+    (),
+    ("my_convolve2d: fn(x, kernel): wrong values.", "cross-correlation"),
+    (),
+)
+COMBINED = "exercises_in_one_kernel.ipynb"
 
-#: the cells an exercise needs run first: the set-up cell (every notebook's calls
-#: use_style("lecture")), cells of import lines only and cells that import checkers (an
-#: earlier exercise's), not a cell that imports and then trains (05's Going-further
-#: training is 15 s the exercise does not use)
-_IMPORT_CELLS_JS = """(last) => {
-  const cells = window.jupyterapp.shell.currentWidget.content.widgets;
-  const found = [];
-  const onlyImports = (src) => src.split('\\n').every(
-    (line) => /^(import |from |\\s|\\)|#|$)/.test(line));
-  for (let i = 0; i < last; i++) {
-    const m = cells[i].model;
-    const src = m.sharedModel.getSource();
-    const needed = src.includes('use_style("lecture")') || src.includes('cnnlib.exercises');
-    if (m.type === 'code' && (needed || onlyImports(src))) {
-      found.push(i);
-    }
-  }
-  return found;
-}"""
+
+@dataclass
+class Placed:
+    """Where an exercise's cells stand in the combined notebook (indices, every cell counted)."""
+
+    setup: list[int]
+    cell: int
+
+
+def _placed_in_one_notebook(exercises: list[Exercise]) -> dict[str, Placed]:
+    """Write ``COMBINED``: for each exercise, the cells its notebook runs before it (what
+    ``cells_needed`` finds for its cell and its two answers), then its cell; return where."""
+    sources: list[str] = []
+    placed = {}
+    for ex in exercises:
+        path = NOTEBOOKS / ex.notebook
+        cells = json.loads(path.read_text())["cells"]
+        index = next(
+            (
+                i
+                for i, c in enumerate(cells)
+                if c["cell_type"] == "code" and ex.marker in "".join(c["source"])
+            ),
+            None,
+        )
+        assert index is not None, f"{ex.notebook}: no code cell holds {ex.marker!r}"
+        needed = cells_needed(path, [setup_cell(path), index], reads=(ex.wrong, ex.right))
+        setup = []
+        for i in needed:
+            if i != index:
+                setup.append(len(sources))
+                sources.append("".join(cells[i]["source"]))
+        placed[ex.marker] = Placed(setup, len(sources))
+        sources.append("".join(cells[index]["source"]))
+    write_notebook(COMBINED, [("code", source) for source in sources])
+    return placed
+
+
+@pytest.fixture(scope="module")
+def exercise_page(lab, browser):
+    """The combined notebook, open in one page with its kernel, for every test here."""
+    placed = _placed_in_one_notebook([*EXERCISES, CONVOLVE])
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    open_notebook(page, COMBINED)
+    try:
+        yield page, placed
+    finally:
+        context.close()
+
 
 _COUNT_JS = "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].model.executionCount"
 
 
-def run_cell_by_command(page, index: int) -> None:
-    """Run cell ``index`` with JupyterLab's run-cell command and wait for its reply."""
-    page.evaluate(
-        """(i) => {
-          const nb = window.jupyterapp.shell.currentWidget.content;
-          nb.activeCellIndex = i;
-          return window.jupyterapp.commands.execute('notebook:run-cell');
-        }""",
-        index,
-    )
-    wait_until(
-        lambda: page.evaluate(_COUNT_JS, index) is not None and kernel_status(page) == "idle",
-        timeout=120,
-        what=f"cell {index} to run",
-    )
+def _exercise_cell(exercise_page, ex: Exercise):
+    """Run the exercise's set-up cells; return its cell (a locator), scrolled into view."""
+    page, placed = exercise_page
+    where = placed[ex.marker]
+    run_cells(page, where.setup)
+    assert not error_outputs(page), error_outputs(page)
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(where.cell)
+    cell.scroll_into_view_if_needed()
+    return cell
 
 
 def shown_output(page, cell) -> str:
@@ -317,14 +363,9 @@ def assert_one_verdict(text: str, mark: str, says: tuple[str, ...]) -> None:
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=lambda ex: ex.notebook[:2])
-def test_an_exercise_answered_with_nothing_wrong_and_right(page, ex):
-    open_notebook(page, ex.notebook)
-    index = page.evaluate(_CELL_INDEX_JS, ex.marker)
-    assert index >= 0, f"{ex.notebook}: no code cell holds {ex.marker!r}"
-    for setup in page.evaluate(_IMPORT_CELLS_JS, index):
-        run_cell_by_command(page, setup)
-    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
-    cell.scroll_into_view_if_needed()
+def test_an_exercise_answered_with_nothing_wrong_and_right(exercise_page, ex):
+    page, _ = exercise_page
+    cell = _exercise_cell(exercise_page, ex)
 
     starter = shown_output(page, cell)
     assert_one_verdict(starter, NO_ANSWER, ex.no_answer)
@@ -338,16 +379,10 @@ def test_an_exercise_answered_with_nothing_wrong_and_right(page, ex):
     screenshot(cell, f"exercise_{ex.notebook[:2]}_right")
 
 
-def test_01_exercise_1_as_given_does_not_print_the_solution(page):
+def test_01_exercise_1_as_given_does_not_print_the_solution(exercise_page):
     """01's Exercise 1 starter returns conv2d(x, kernel): judged wrong, with a hint that guides."""
-    open_notebook(page, "01_convolution.ipynb")
-    index = page.evaluate(_CELL_INDEX_JS, "def my_convolve2d(x, kernel):")
-    for setup in page.evaluate(_IMPORT_CELLS_JS, index):
-        run_cell_by_command(page, setup)
-    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
-    cell.scroll_into_view_if_needed()
+    page, _ = exercise_page
+    cell = _exercise_cell(exercise_page, CONVOLVE)
     text = shown_output(page, cell)
-    assert_one_verdict(
-        text, FAIL, ("my_convolve2d: fn(x, kernel): wrong values.", "cross-correlation")
-    )
+    assert_one_verdict(text, FAIL, CONVOLVE.wrong_says)
     assert "[::-1" not in text and "180" not in text, text

@@ -23,32 +23,12 @@ from .helpers import (
     slider_value,
     view_locator,
     wait_until,
+    write_notebook,
 )
 
 pytestmark = pytest.mark.browser
 
 WINDOW = {"width": 1440, "height": 900}
-
-
-def _write_notebook(name: str, cells: list[tuple[str, str]]) -> None:
-    nb = {
-        "cells": [
-            {
-                "cell_type": kind,
-                "id": f"c{i}",
-                "metadata": {"slideshow": {"slide_type": "slide"}},
-                "source": source,
-                **({"outputs": [], "execution_count": None} if kind == "code" else {}),
-            }
-            for i, (kind, source) in enumerate(cells)
-        ],
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    (_lab().root / name).write_text(json.dumps(nb))
 
 
 @pytest.fixture
@@ -85,7 +65,7 @@ def test_each_navigation_link_opens_its_notebook(wide_page):
         line = course.nav_markdown(item.number, "bottom")
         bottom = [source for source in markdown if line in source][-1]
         nav += [(item, "top", markdown[0]), (item, "bottom", bottom)]
-    _write_notebook("ui_navigation.ipynb", [("markdown", source) for _, _, source in nav])
+    write_notebook("ui_navigation.ipynb", [("markdown", source) for _, _, source in nav])
     open_notebook(page, "ui_navigation.ipynb")
     rendered = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell")
     checked = 0
@@ -139,7 +119,7 @@ def views_page(lab, browser):
     cells += [("code", 'use_style("lecture")')]
     cells += [("code", f"w.{name}()") for name in LECTURE_VIEWS]
     cells += [("code", 'use_style("default")')]
-    _write_notebook("ui_views.ipynb", cells)
+    write_notebook("ui_views.ipynb", cells)
     context = browser.new_context(viewport=WINDOW)
     context.set_default_timeout(60_000)
     page = context.new_page()
@@ -282,7 +262,7 @@ def test_the_lecture_style_makes_text_and_controls_half_as_large_again(views_pag
 # -- 9. clicker keys in the slideshow ---------------------------------------------------------
 def test_page_down_on_a_focused_slider_turns_the_slide_and_leaves_the_slider(wide_page):
     page = wide_page
-    _write_notebook(
+    write_notebook(
         "ui_slides.ipynb",
         [
             ("markdown", "# first slide"),
