@@ -693,6 +693,8 @@ def save_shift_cnns(
     """Train both networks with the default recipe (``train_shift_cnns(seed)``) and write
     their ``state_dict``s and histories, the recipe, ``seed``, and the torch version and CPU
     capability that made them to ``path`` (``make weights``); return what it trained."""
+    from cnnlib.training import made_by
+
     models, histories = train_shift_cnns(seed, progress=progress)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -702,10 +704,7 @@ def save_shift_cnns(
             "histories": histories,
             "recipe": SHIFT_RECIPE,
             "seed": int(seed),
-            "made_by": {
-                "torch": str(torch.__version__),
-                "cpu": torch.backends.cpu.get_cpu_capability(),
-            },
+            "made_by": made_by(),
         },
         path,
     )

@@ -60,6 +60,7 @@ __all__ = [
     "train_shortcut_cnn",
     "trained_shortcut_cnn",
     "save_shortcut_cnn",
+    "made_by",
 ]
 
 
@@ -588,19 +589,23 @@ def save_shapes_weights(path: str | Path = SHAPES_WEIGHTS, seed: int = 0) -> Sha
     """Train notebook 08's network with the default recipe (``train_shapes_cnn(seed)``) and
     write its ``state_dict``, its history, layout and recipe to ``path`` (``make weights``)."""
     run = train_shapes_cnn(seed)
+    _save_run(path, run, SHAPES_NET, SHAPES_RECIPE, seed=int(seed))
+    return run
+
+
+def made_by() -> dict[str, str]:
+    """The torch version and CPU capability training runs on here: the same on two machines,
+    a fixed seed gives the same weights bit for bit; otherwise the kernels round differently."""
+    return {"torch": str(torch.__version__), "cpu": torch.backends.cpu.get_cpu_capability()}
+
+
+def _save_run(path: str | Path, run: ShapesRun, net: dict, recipe: dict, **more: object) -> None:
+    """Write ``run``'s ``state_dict`` and history, its layout ``net`` and ``recipe`` (and
+    ``more``) to ``path``, as ``load_shapes_cnn`` reads them."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(
-        {
-            "state_dict": run.model.state_dict(),
-            "history": run.history,
-            "net": SHAPES_NET,
-            "recipe": SHAPES_RECIPE,
-            "seed": int(seed),
-        },
-        path,
-    )
-    return run
+    saved = {"state_dict": run.model.state_dict(), "history": run.history}
+    torch.save({**saved, "net": net, "recipe": recipe, **more}, path)
 
 
 def load_shapes_cnn(path: str | Path = SHAPES_WEIGHTS) -> tuple[nn.Module, dict]:
@@ -679,21 +684,7 @@ def save_shortcut_cnn(path: str | Path = SHORTCUT_WEIGHTS) -> ShapesRun:
     history, layout and recipe, and the torch version and CPU capability that made it to
     ``path`` (``make weights``); return the run."""
     run = train_shortcut_cnn()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(
-        {
-            "state_dict": run.model.state_dict(),
-            "history": run.history,
-            "net": SHORTCUT_NET,
-            "recipe": SHORTCUT_RECIPE,
-            "made_by": {
-                "torch": str(torch.__version__),
-                "cpu": torch.backends.cpu.get_cpu_capability(),
-            },
-        },
-        path,
-    )
+    _save_run(path, run, SHORTCUT_NET, SHORTCUT_RECIPE, made_by=made_by())
     return run
 
 
