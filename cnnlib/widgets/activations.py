@@ -233,7 +233,8 @@ class ActivationExplorer(BlitView):
                 options=options,
                 value=self._convs[0][0],
                 description="layer",
-                layout=widgets.Layout(width="460px"),
+                # the longest name, "conv 4 of 6: 3 × 3, 16 → 16 channels", whole at any scale
+                layout=widgets.Layout(width=f"{round(460 * self.scale)}px"),
             ),
             "channel": widgets.IntSlider(
                 value=0, min=0, max=first.out_channels - 1, description="channel"

@@ -163,7 +163,13 @@ class ReceptiveFieldExplorer(BlitView):
         preset, photo = self._initial
         style = {"description_width": "initial"}
         self.controls = {
-            "preset": widgets.Dropdown(options=list(PRESETS), value=preset, description="preset"),
+            # wide enough for the longest preset, "3x3 convs + stride-2 pooling", at any scale
+            "preset": widgets.Dropdown(
+                options=list(PRESETS),
+                value=preset,
+                description="preset",
+                layout=widgets.Layout(width=f"{round(300 * self.scale)}px"),
+            ),
             "photo": widgets.Checkbox(value=photo, description="photo", indent=False),
             "layer": widgets.IntSlider(1, 1, MAX_LAYERS, description="edit layer", style=style),
             "kernel_size": widgets.IntSlider(3, 1, MAX_KERNEL, description="kernel", style=style),

@@ -169,8 +169,12 @@ class SaliencyView(BlitView):
         self.controls = {
             "image": widgets.IntSlider(value=0, min=0, max=n - 1, description="image"),
             "target": target,
+            # wide enough for "integrated gradients" at any scale
             "method": widgets.Dropdown(
-                options=list(METHODS), value="gradient (saliency)", description="method"
+                options=list(METHODS),
+                value="gradient (saliency)",
+                description="method",
+                layout=widgets.Layout(width=f"{round(300 * self.scale)}px"),
             ),
         }
         fig = self.figure

@@ -117,7 +117,7 @@ def views_page(lab, browser):
     cells = [("code", "import cnnlib.widgets as w\nfrom cnnlib.plotting import use_style")]
     cells += [("code", f"w.{name}()") for name in sorted(VIEWS)]
     cells += [("code", 'use_style("lecture")')]
-    cells += [("code", f"w.{name}()") for name in LECTURE_VIEWS]
+    cells += [("code", f"w.{name}()") for name in sorted(VIEWS)]
     cells += [("code", 'use_style("default")')]
     write_notebook("ui_views.ipynb", cells)
     context = browser.new_context(viewport=WINDOW)
@@ -206,6 +206,27 @@ def test_every_text_of_the_controls_and_readouts_has_wcag_contrast(views_page, n
     assert measured, f"{name}: no text measured"
     poor = [(text, round(ratio, 2)) for text, ratio in measured if ratio < 4.5]
     assert not poor, f"{name}: {poor}"
+
+
+_SELECTS_JS = """(view) => Array.from(view.querySelectorAll('select')).map((s) => {
+  const style = getComputedStyle(s);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const widths = Array.from(s.options).map((o) => [ctx.measureText(o.text).width, o.text]);
+  const [widest, text] = widths.reduce((a, b) => (b[0] > a[0] ? b : a));
+  // what the select shows its text in: its width less the padding (the arrow sits in it)
+  const room = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return {text, widest, room};
+})"""
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=["default", "lecture"])
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_every_dropdown_shows_its_longest_option_whole(views_page, name, index):
+    """A dropdown whose option is cut ("gradient (salienc") reads as a different choice."""
+    view = view_locator(views_page, name, index)
+    cut = [s for s in view.evaluate(_SELECTS_JS) if s["widest"] > s["room"]]
+    assert not cut, f"{name}: options wider than their dropdown (px): {cut}"
 
 
 _SIZES_JS = """(view) => {
