@@ -12,7 +12,7 @@ import pytest
 
 from cnnlib.course import LESSONS
 
-from .helpers import NOTEBOOKS, cell_names, cells_for_views
+from .helpers import NOTEBOOKS, cell_names, cells_for_views, cells_needed, setup_cell
 
 CELLS = [
     ("markdown", "# a title"),  # 0
@@ -53,6 +53,18 @@ def test_the_slice_of_a_hand_made_notebook(notebook):
     grid = [1, 2, 3, 6, 7, 8, 11, 13, 15, 17, 18]
     assert cells_for_views(notebook, ("Grid",)) == grid
     assert cells_for_views(notebook, ("Grid", "Other")) == sorted([*grid, 14])
+
+
+def test_the_cells_an_answer_typed_into_a_cell_needs(notebook):
+    # cell 10 as given reads nothing bound above it; an answer typed in its place that reads
+    # data and factor needs data's last change (6), what that reads (3: np from 1, size from
+    # 2) and factor (8)
+    assert setup_cell(notebook) == 1
+    assert cells_needed(notebook, [1, 10]) == [1, 10]
+    answer = "rows2 = [x * factor for x in data]"
+    assert cells_needed(notebook, [1, 10], reads=(answer,)) == [1, 2, 3, 6, 8, 10]
+    # looked up above cell 10 only: step is bound by 16, below it
+    assert cells_needed(notebook, [1, 10], reads=("print(step)",)) == [1, 10]
 
 
 @pytest.mark.parametrize(
