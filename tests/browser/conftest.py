@@ -7,7 +7,8 @@ Fixtures (one JupyterLab server and one browser per test session)
   to the DOM) and ``window.jupyterapp`` exposed so tests can run JupyterLab commands.
 - ``browser`` (session): headless Chromium from ``/usr/bin/chromium``; missing means a failure
   with a clear message, never a silent skip (``make chromium`` installs it).
-- ``page`` (per test): a fresh browser context and page, closed afterwards.
+- ``page`` (per test): a fresh browser context and page (``helpers.new_page``), closed
+  afterwards with the kernels its notebooks started.
 
 The helpers the tests call live in ``helpers.py`` (pytest advises against importing from a
 conftest).
@@ -34,7 +35,7 @@ import pytest
 from fresh_install import wheel_environment
 
 from . import helpers
-from .helpers import NOTEBOOKS, REPO, Lab, set_lab
+from .helpers import NOTEBOOKS, REPO, Lab, new_page, set_lab
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -202,24 +203,10 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
-@contextlib.contextmanager
-def _new_page(browser: Any) -> Iterator[Any]:
-    """A fresh page (own context: cookies, storage) at 1400 x 1000, closed afterwards."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(60_000)
-    pg = context.new_page()
-    pg.console_errors = []  # for debugging a failing test
-    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
-    try:
-        yield pg
-    finally:
-        context.close()
-
-
 @pytest.fixture
 def page(lab: Lab, browser: Any) -> Iterator[Any]:
     """A fresh page on the checkout's JupyterLab (``lab``), closed after the test."""
-    with _new_page(browser) as pg:
+    with new_page(browser) as pg:
         yield pg
 
 
@@ -229,7 +216,7 @@ def wheel_page(wheel_lab: Lab, browser: Any) -> Iterator[Any]:
     previous = helpers.current_lab()
     set_lab(wheel_lab)
     try:
-        with _new_page(browser) as pg:
+        with new_page(browser) as pg:
             yield pg
     finally:
         set_lab(previous)

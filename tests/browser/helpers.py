@@ -3,7 +3,8 @@
 
 ``open_notebook``, ``run_all``, ``error_outputs``, ``view_locator``, ``move_slider``,
 ``set_slider``, ``slider_value``, ``figure_src``, ``figure_png``, ``wait_for_change``,
-``wait_until``, ``wait_for_idle``, ``screenshot``, ``write_notebook``; ``cells_needed``,
+``wait_until``, ``wait_for_idle``, ``screenshot``, ``write_notebook``, ``new_page`` (a page
+whose notebooks' kernels are shut down with it); ``cells_needed``,
 ``cells_for_views`` and ``run_cells`` run only the cells of a notebook that some cells (its
 views, an exercise) need. A slider moved by several key presses
 updates the kernel once per press: wait for the final readout (``wait_until``), then
@@ -18,12 +19,15 @@ from __future__ import annotations
 import ast
 import base64
 import builtins
+import contextlib
 import json
 import re
 import subprocess
 import symtable
 import time
-from collections.abc import Callable
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +67,42 @@ def set_lab(lab: Lab | None) -> None:
 def current_lab() -> Lab | None:
     """The server the helpers talk to now (None outside a browser test)."""
     return _LAB
+
+
+# -- pages -------------------------------------------------------------------------------
+def kernel_ids(lab: Lab) -> set[str]:
+    """The ids of the kernels ``lab`` runs now."""
+    with urllib.request.urlopen(lab.lab_url("/api/kernels"), timeout=30) as r:
+        return {k["id"] for k in json.loads(r.read())}
+
+
+def shut_down_kernels(lab: Lab, ids: set[str]) -> None:
+    """Shut down the kernels ``ids`` of ``lab`` (JupyterLab's REST API)."""
+    for kernel in ids:
+        request = urllib.request.Request(lab.lab_url(f"/api/kernels/{kernel}"), method="DELETE")
+        with contextlib.suppress(urllib.error.HTTPError):  # gone already
+            urllib.request.urlopen(request, timeout=30).close()
+
+
+@contextlib.contextmanager
+def new_page(browser: Any, width: int = 1400, height: int = 1000) -> Iterator[Any]:
+    """A fresh page (its own browser context: cookies, storage) of ``width`` x ``height``,
+    closed afterwards with the kernels the server started meanwhile: every notebook a test
+    opens starts one, and left running each holds about half a gigabyte until the server
+    stops."""
+    lab = _LAB
+    before = kernel_ids(lab) if lab is not None else set()
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    page.console_errors = []  # for debugging a failing test
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    try:
+        yield page
+    finally:
+        context.close()
+        if lab is not None:
+            shut_down_kernels(lab, kernel_ids(lab) - before)
 
 
 # -- helpers -----------------------------------------------------------------------------

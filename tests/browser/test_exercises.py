@@ -26,6 +26,7 @@ from .helpers import (
     cells_needed,
     error_outputs,
     kernel_status,
+    new_page,
     open_notebook,
     run_cells,
     screenshot,
@@ -295,14 +296,9 @@ def _placed_in_one_notebook(exercises: list[Exercise]) -> dict[str, Placed]:
 def exercise_page(lab, browser):
     """The combined notebook, open in one page with its kernel, for every test here."""
     placed = _placed_in_one_notebook([*EXERCISES, CONVOLVE])
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(60_000)
-    page = context.new_page()
-    open_notebook(page, COMBINED)
-    try:
+    with new_page(browser) as page:
+        open_notebook(page, COMBINED)
         yield page, placed
-    finally:
-        context.close()
 
 
 _COUNT_JS = "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].model.executionCount"

@@ -17,6 +17,7 @@ from cnnlib.widgets import VIEWS
 
 from .helpers import (
     _lab,
+    new_page,
     open_notebook,
     run_all,
     screenshot,
@@ -33,13 +34,8 @@ WINDOW = {"width": 1440, "height": 900}
 
 @pytest.fixture
 def wide_page(lab, browser):
-    context = browser.new_context(viewport=WINDOW)
-    context.set_default_timeout(60_000)
-    page = context.new_page()
-    try:
+    with new_page(browser, **WINDOW) as page:
         yield page
-    finally:
-        context.close()
 
 
 def _current_path(page) -> str:
@@ -120,13 +116,10 @@ def views_page(lab, browser):
     cells += [("code", f"w.{name}()") for name in sorted(VIEWS)]
     cells += [("code", 'use_style("default")')]
     write_notebook("ui_views.ipynb", cells)
-    context = browser.new_context(viewport=WINDOW)
-    context.set_default_timeout(60_000)
-    page = context.new_page()
-    open_notebook(page, "ui_views.ipynb")
-    run_all(page)
-    yield page
-    context.close()
+    with new_page(browser, **WINDOW) as page:
+        open_notebook(page, "ui_views.ipynb")
+        run_all(page)
+        yield page
 
 
 @pytest.mark.parametrize("name", sorted(VIEWS))
