@@ -513,7 +513,14 @@ def show_rotation(x: np.ndarray, weight: np.ndarray, pixel: tuple[int, int] = (1
     panel per output window that covers ``pixel`` of the 2-D ``x`` (the window outlined, the
     pixel in white, and the tap it sits under, from ``gradient_terms``: ``w[r - i, c - j]`` in
     the window of ``y[i, j]``), then ``weight`` and ``rot180(weight)``. Returns the figure."""
-    from cnnlib.plotting import DIVERGING, SEQUENTIAL, label_cells, show_grid, window_rect
+    from cnnlib.plotting import (
+        DIVERGING,
+        SEQUENTIAL,
+        label_cells,
+        show_grid,
+        symmetric_limits,
+        window_rect,
+    )
 
     x = check_array("x", x, (2,))
     weight = check_array("weight", weight, (2,))
@@ -521,7 +528,7 @@ def show_rotation(x: np.ndarray, weight: np.ndarray, pixel: tuple[int, int] = (1
     g = np.ones(conv_output_size(x.shape, weight.shape))
     terms = sorted(gradient_terms(g, x, weight, (r, c)), key=lambda t: t["grad_out"])
     kh, kw = weight.shape
-    lim = float(np.abs(weight).max()) or 1.0
+    limits = symmetric_limits(weight)
     fig, axes = _figure(15, 3.2, [3] * len(terms) + [2.4, 2.4])
     for ax, term in zip(axes, terms, strict=False):
         (i, j), (a, b) = term["grad_out"], term["weight"]
@@ -529,8 +536,8 @@ def show_rotation(x: np.ndarray, weight: np.ndarray, pixel: tuple[int, int] = (1
         window_rect(ax, r, c, 1, 1, color="white", linewidth=4)
         window_rect(ax, i, j, kh, kw, linewidth=6)
         ax.set_xlabel(f"x[{r},{c}] under w[{a},{b}]")
-    label_cells(show_grid(axes[-2], weight, DIVERGING, -lim, lim, title="w"), fontsize=14)
-    rotated = show_grid(axes[-1], rot180(weight), DIVERGING, -lim, lim, title="rot180(w)")
+    label_cells(show_grid(axes[-2], weight, DIVERGING, *limits, title="w"), fontsize=14)
+    rotated = show_grid(axes[-1], rot180(weight), DIVERGING, *limits, title="rot180(w)")
     label_cells(rotated, fontsize=14)
     return fig
 
@@ -539,19 +546,19 @@ def show_dilation(grad_out: np.ndarray, stride: int, kernel_size: int):
     """A pyplot figure of the output gradient ``g`` (2-D) of a layer with ``stride``, then
     ``dilate(g, stride)``, then that padded by ``kernel_size - 1`` with the first position of
     the rotated kernel outlined: what ``dL/dx`` correlates with ``rot180(w)``. Returns it."""
-    from cnnlib.plotting import DIVERGING, label_cells, show_grid, window_rect
+    from cnnlib.plotting import DIVERGING, label_cells, show_grid, symmetric_limits, window_rect
 
     g = check_array("grad_out", grad_out, (2,))
     s = check_int("stride", stride, 1)
     k = check_int("kernel_size", kernel_size, 1)
     gd = dilate(g, s)
     padded = np.pad(gd, k - 1)
-    lim = float(np.abs(g).max()) or 1.0
+    limits = symmetric_limits(g)
     fig, axes = _figure(14, 3.8, [g.shape[1], gd.shape[1], padded.shape[1]])
     panels = ((g, f"g = dL/dy (stride {s})"), (gd, f"dilate(g, {s})"),
               (padded, f"padded by k-1 = {k - 1}"))  # fmt: skip
     for ax, (values, title) in zip(axes, panels, strict=True):
-        label_cells(show_grid(ax, values, DIVERGING, -lim, lim, title=title), fontsize=13)
+        label_cells(show_grid(ax, values, DIVERGING, *limits, title=title), fontsize=13)
     window_rect(axes[2], 0, 0, k, k)
     return fig
 
@@ -561,7 +568,14 @@ def show_pool_routing(x: np.ndarray, grad_out: np.ndarray, kernel_size: int = 2)
     winner outlined (the argmax ``max_pool2d`` reports: the first one on a tie), ``g = dL/dy``,
     then ``dL/dx`` of max pooling (``max_pool2d_backward``) and of average pooling
     (``avg_pool2d_backward``). Returns the figure."""
-    from cnnlib.plotting import DIVERGING, SEQUENTIAL, label_cells, show_grid, window_rect
+    from cnnlib.plotting import (
+        DIVERGING,
+        SEQUENTIAL,
+        label_cells,
+        show_grid,
+        symmetric_limits,
+        window_rect,
+    )
 
     x = check_array("x", x, (2,))
     g = check_array("grad_out", grad_out, (2,))
@@ -570,7 +584,7 @@ def show_pool_routing(x: np.ndarray, grad_out: np.ndarray, kernel_size: int = 2)
     if g.shape != idx.shape:
         raise ValueError(f"grad_out must have the shape of the pooled output {idx.shape}, "
                          f"got {g.shape}")  # fmt: skip
-    lim = float(np.abs(g).max()) or 1.0
+    limits = symmetric_limits(g)
     fig, axes = _figure(14, 3.3, [1, 1, 1, 1])
     label_cells(show_grid(axes[0], x, SEQUENTIAL, title="x (winners outlined)"), fontsize=14)
     for r, c in zip(*np.unravel_index(np.ravel(idx), x.shape), strict=True):
@@ -578,7 +592,7 @@ def show_pool_routing(x: np.ndarray, grad_out: np.ndarray, kernel_size: int = 2)
     panels = ((g, "g = dL/dy"), (max_pool2d_backward(g, x, k), "dL/dx, max pooling"),
               (avg_pool2d_backward(g, x, k), "dL/dx, average pooling"))  # fmt: skip
     for ax, (values, title) in zip(axes[1:], panels, strict=True):
-        label_cells(show_grid(ax, values, DIVERGING, -lim, lim, title=title), fontsize=14)
+        label_cells(show_grid(ax, values, DIVERGING, *limits, title=title), fontsize=14)
     return fig
 
 
@@ -588,17 +602,17 @@ def show_kernel_fit(
     """A pyplot figure of a kernel learned by gradient descent: the loss per step (log scale),
     the learned kernel and the hidden one it was fitted to (titled ``name``), both with their
     numbers (the learned one to 2 decimals). Returns the figure."""
-    from cnnlib.plotting import DIVERGING, HIGHLIGHT, label_cells, show_grid
+    from cnnlib.plotting import DIVERGING, HIGHLIGHT, label_cells, show_grid, symmetric_limits
 
     loss = check_array("losses", losses, (1,))
     learned = check_array("learned", learned, (2,))
     target = check_array("target", target, (2,))
-    lim = float(np.abs(target).max()) or 1.0
+    limits = symmetric_limits(target)
     fig, axes = _figure(14, 2.9, [6, 3, 3])
     axes[0].semilogy(loss, color=HIGHLIGHT)
     axes[0].set(xlabel="gradient step", ylabel="loss", title="squared error, log scale")
-    shown = show_grid(axes[1], learned.round(2) + 0.0, DIVERGING, -lim, lim, title="learned w")
+    shown = show_grid(axes[1], learned.round(2) + 0.0, DIVERGING, *limits, title="learned w")
     label_cells(shown, fmt="{:.2f}", fontsize=14)  # + 0.0 above: -0.00 is drawn as 0.00
-    label_cells(show_grid(axes[2], target, DIVERGING, -lim, lim, title=str(name)),
+    label_cells(show_grid(axes[2], target, DIVERGING, *limits, title=str(name)),
                 fmt="{:g}", fontsize=14)  # fmt: skip
     return fig

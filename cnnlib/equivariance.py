@@ -25,7 +25,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnlib._validate import check_array, check_choice, check_int, check_memory, check_pair
+from cnnlib._validate import (
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_memory,
+    check_pair,
+)
 from cnnlib.conv import conv2d
 from cnnlib.shapes import conv_output_size
 
@@ -596,8 +603,7 @@ def shift_cnn(blur: bool = False) -> nn.Module:
     ``MaxPool2d(2, stride=1)`` then ``BlurPool2d`` (blur before subsampling). Convolutions
     pad with zeros by 1; everything else is the same in both networks.
     """
-    if not isinstance(blur, bool | np.bool_):
-        raise TypeError(f"blur must be True or False, got {type(blur).__name__}")
+    blur = check_bool("blur", blur)
 
     def down(channels: int) -> nn.Module:
         if blur:
@@ -631,8 +637,7 @@ def shifted_digits(
     from cnnlib.training import digits_split
 
     seed = check_int("seed", seed, 0)
-    if not isinstance(augment, bool | np.bool_):
-        raise TypeError(f"augment must be True or False, got {type(augment).__name__}")
+    augment = check_bool("augment", augment)
     pad, m = SHIFT_RECIPE["pad"], SHIFT_RECIPE["max_shift"]
     x_train, y_train, x_test, y_test = digits_split(seed=seed)
     x_train = nn.functional.pad(x_train, (pad, pad, pad, pad))

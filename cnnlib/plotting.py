@@ -26,6 +26,8 @@ DIVERGING = "PuOr_r"
 HIGHLIGHT = "#d55e00"  # Okabe-Ito vermillion
 ACCENT = "#0072b2"  # Okabe-Ito blue
 MUTED = "#999999"
+#: (marker, colour) of the first, second, ... line of a line chart (Okabe-Ito, colour-blind safe)
+LINE_STYLES = (("o", HIGHLIGHT), ("s", ACCENT), ("^", "#009e73"), ("D", "#cc79a7"))
 MUTED_TEXT = "#595959"  # grey text still readable on white (7:1; MUTED is 2.8:1)
 
 #: matplotlib settings for a projector at the back of a lecture hall

@@ -434,8 +434,10 @@ def plot_layer_gradients(
     entry of ``norms`` (label -> ``layer_gradient_norms``' list). Returns the figure."""
     import matplotlib.pyplot as plt
 
+    from cnnlib.plotting import LINE_STYLES
+
     fig, ax = plt.subplots(figsize=figsize)
-    for (label, values), (marker, color) in zip(norms.items(), _LINE_STYLES, strict=False):
+    for (label, values), (marker, color) in zip(norms.items(), LINE_STYLES, strict=False):
         layers = np.arange(1, len(values) + 1)
         ax.semilogy(layers, values, marker + "-", color=color, label=label)
     ax.set_xlabel("layer (1 = next to the input)")
@@ -453,8 +455,10 @@ def plot_histories(
     Returns the figure."""
     import matplotlib.pyplot as plt
 
+    from cnnlib.plotting import LINE_STYLES
+
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=figsize)
-    for (name, h), (_, color) in zip(histories.items(), _LINE_STYLES, strict=False):
+    for (name, h), (_, color) in zip(histories.items(), LINE_STYLES, strict=False):
         epochs = np.arange(1, len(h["loss"]) + 1)
         ax1.plot(epochs, h["loss"], "o-", color=color, label=name)
         test, train = (100 * np.array(h[key]) for key in ("test_accuracy", "train_accuracy"))
@@ -478,7 +482,7 @@ def plot_first_layer(
     image, in two square grids beside the image. Returns the figure."""
     import matplotlib.pyplot as plt
 
-    from cnnlib.plotting import DIVERGING, SEQUENTIAL
+    from cnnlib.plotting import DIVERGING, SEQUENTIAL, symmetric_limits
 
     filters = block.conv.weight.detach()[:, 0].numpy()
     with torch.no_grad():
@@ -489,22 +493,18 @@ def plot_first_layer(
     ax = left.subplots()
     ax.imshow(image[0, 0].detach().numpy(), cmap="gray_r")
     ax.set_title(f"a test digit: {label}")
-    m = np.abs(filters).max()
+    low, high = symmetric_limits(filters)
     middle.suptitle(f"{len(filters)} learned 3 x 3 filters", fontsize=15)
     right.suptitle("their maps for this digit", fontsize=15)
     grids = (middle.subplots(side, side).flat, right.subplots(side, side).flat)
     for i, (a, b) in enumerate(zip(*grids, strict=True)):
         if i < len(filters):
-            a.imshow(filters[i], cmap=DIVERGING, vmin=-m, vmax=m)
+            a.imshow(filters[i], cmap=DIVERGING, vmin=low, vmax=high)
             b.imshow(maps[i], cmap=SEQUENTIAL)
     for axis in fig.axes:
         axis.set_xticks([])
         axis.set_yticks([])
     return fig
-
-
-#: (marker, colour) of the first, second, ... line of a figure (colour-blind safe)
-_LINE_STYLES = (("o", "#d55e00"), ("s", "#0072b2"), ("^", "#009e73"), ("D", "#cc79a7"))
 
 
 # --------------------------------------------------------------------------------------------

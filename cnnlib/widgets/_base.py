@@ -62,6 +62,11 @@ class View:
         self.refresh()
 
     # -- to implement -------------------------------------------------------------------
+    def scaled_width(self, px: float) -> widgets.Layout:
+        """A control's layout ``px`` wide in the default style and ``scale`` times that in the
+        lecture style, where its text is that much larger (a dropdown's longest option)."""
+        return widgets.Layout(width=f"{round(px * self.scale)}px")
+
     def _build(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -234,7 +234,7 @@ class ActivationExplorer(BlitView):
                 value=self._convs[0][0],
                 description="layer",
                 # the longest name, "conv 4 of 6: 3 × 3, 16 → 16 channels", whole at any scale
-                layout=widgets.Layout(width=f"{round(460 * self.scale)}px"),
+                layout=self.scaled_width(460),
             ),
             "channel": widgets.IntSlider(
                 value=0, min=0, max=first.out_channels - 1, description="channel"

@@ -153,7 +153,7 @@ class EquivarianceExplorer(View):
                 options=list(LAYERS),
                 value="conv, circular padding",
                 description="layer",
-                layout=widgets.Layout(width=f"{round(300 * self.scale)}px"),
+                layout=self.scaled_width(300),
             ),
             "shift_y": widgets.IntSlider(
                 value=0, min=-MAX_SHIFT, max=MAX_SHIFT, description="shift y"

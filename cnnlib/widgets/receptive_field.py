@@ -168,7 +168,7 @@ class ReceptiveFieldExplorer(BlitView):
                 options=list(PRESETS),
                 value=preset,
                 description="preset",
-                layout=widgets.Layout(width=f"{round(300 * self.scale)}px"),
+                layout=self.scaled_width(300),
             ),
             "photo": widgets.Checkbox(value=photo, description="photo", indent=False),
             "layer": widgets.IntSlider(1, 1, MAX_LAYERS, description="edit layer", style=style),

@@ -174,7 +174,7 @@ class SaliencyView(BlitView):
                 options=list(METHODS),
                 value="gradient (saliency)",
                 description="method",
-                layout=widgets.Layout(width=f"{round(300 * self.scale)}px"),
+                layout=self.scaled_width(300),
             ),
         }
         fig = self.figure
