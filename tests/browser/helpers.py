@@ -461,11 +461,22 @@ def _read_names(source: str, tree: ast.Module) -> tuple[set[str], set[str]]:
     return read - _BUILTINS, later - _BUILTINS
 
 
+def _without_magics(source: str) -> str:
+    """A cell's source with IPython's ``%`` and ``!`` lines read as ``pass``."""
+    return "\n".join("pass" if _MAGIC.match(line) else line for line in source.splitlines())
+
+
+def notebook_code(path: Path) -> list[tuple[int, str]]:
+    """``(index, source)`` of every code cell of the notebook at ``path`` (indices count every
+    cell, as JupyterLab numbers them)."""
+    cells = json.loads(Path(path).read_text())["cells"]
+    return [(i, "".join(c["source"])) for i, c in enumerate(cells) if c["cell_type"] == "code"]
+
+
 def _view_names(source: str, views: tuple[str, ...]) -> set[str]:
     """The names a cell assigns a new view to (``view = SlidingKernel()``)."""
-    source = "\n".join("pass" if _MAGIC.match(line) else line for line in source.splitlines())
     found: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(ast.parse(_without_magics(source))):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             func = node.value.func
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
@@ -477,7 +488,7 @@ def _view_names(source: str, views: tuple[str, ...]) -> set[str]:
 def cell_names(source: str) -> tuple[set[str], set[str], set[str]]:
     """(names the cell binds or may change, names it reads now, names its functions read when
     called); IPython's ``%`` and ``!`` lines are read as ``pass``."""
-    source = "\n".join("pass" if _MAGIC.match(line) else line for line in source.splitlines())
+    source = _without_magics(source)
     tree = ast.parse(source)
     return (_changed_names(tree), *_read_names(source, tree))
 
@@ -491,8 +502,7 @@ def cells_needed(path: Path, start: list[int], reads: tuple[str, ...] = ()) -> l
     whose names are looked up above it as well.
 
     A name the slice misses shows as an error (NameError) in the browser, never as a pass."""
-    cells = json.loads(Path(path).read_text())["cells"]
-    code = [(i, "".join(c["source"])) for i, c in enumerate(cells) if c["cell_type"] == "code"]
+    code = notebook_code(path)
     names = {i: cell_names(source) for i, source in code}
 
     def last_binder(name: str, below: int) -> list[int]:
@@ -519,12 +529,7 @@ def cells_needed(path: Path, start: list[int], reads: tuple[str, ...] = ()) -> l
 
 def setup_cell(path: Path) -> int:
     """The index of the notebook's set-up cell (the code cell that calls ``use_style(``)."""
-    cells = json.loads(Path(path).read_text())["cells"]
-    return next(
-        i
-        for i, c in enumerate(cells)
-        if c["cell_type"] == "code" and "use_style(" in "".join(c["source"])
-    )
+    return next(i for i, source in notebook_code(path) if "use_style(" in source)
 
 
 def cells_for_views(path: Path, views: tuple[str, ...]) -> list[int]:
@@ -532,8 +537,7 @@ def cells_for_views(path: Path, views: tuple[str, ...]) -> list[int]:
     (``cells_needed``): the set-up cell (``use_style(...)``), every cell that builds one of
     ``views`` (``Name(``), every later cell that changes a view in place
     (``view.set_controls(...)`` after ``view = Name(...)``), and what those cells read."""
-    cells = json.loads(Path(path).read_text())["cells"]
-    code = [(i, "".join(c["source"])) for i, c in enumerate(cells) if c["cell_type"] == "code"]
+    code = notebook_code(path)
     names = {i: cell_names(source) for i, source in code}
     code_of = dict(code)
     alternatives = "|".join(map(re.escape, views))

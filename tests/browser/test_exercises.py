@@ -14,7 +14,6 @@ Shift+Enter.
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from .helpers import (
     error_outputs,
     kernel_status,
     new_page,
+    notebook_code,
     open_notebook,
     run_cells,
     screenshot,
@@ -242,15 +242,16 @@ EXERCISES = [
     ),
 ]
 
-#: 01's Exercise 1 as given: judged wrong, with a hint that guides (no answer typed)
+#: 01's Exercise 1 as given: its starter is itself a wrong answer (it returns conv2d(x,
+#: kernel)), so only ``wrong_says`` is used: what running it as given must say
 CONVOLVE = Exercise(
-    "01_convolution.ipynb",
-    "def my_convolve2d(x, kernel):",
-    "",
-    "",
-    (),
-    ("my_convolve2d: fn(x, kernel): wrong values.", "cross-correlation"),
-    (),
+    notebook="01_convolution.ipynb",
+    marker="def my_convolve2d(x, kernel):",
+    wrong="",
+    right="",
+    no_answer=(),
+    wrong_says=("my_convolve2d: fn(x, kernel): wrong values.", "cross-correlation"),
+    right_says=(),
 )
 COMBINED = "exercises_in_one_kernel.ipynb"
 
@@ -264,30 +265,26 @@ class Placed:
 
 
 def _placed_in_one_notebook(exercises: list[Exercise]) -> dict[str, Placed]:
-    """Write ``COMBINED``: for each exercise, the cells its notebook runs before it (what
-    ``cells_needed`` finds for its cell and its two answers), then its cell; return where."""
+    """Write ``COMBINED``: for each exercise, a cell that empties the kernel's namespace (so
+    that nothing an earlier exercise defined hides a cell the slice missed), the cells its
+    notebook runs before it (what ``cells_needed`` finds for its cell and its two answers),
+    then its cell; return where."""
     sources: list[str] = []
     placed = {}
     for ex in exercises:
         path = NOTEBOOKS / ex.notebook
-        cells = json.loads(path.read_text())["cells"]
-        index = next(
-            (
-                i
-                for i, c in enumerate(cells)
-                if c["cell_type"] == "code" and ex.marker in "".join(c["source"])
-            ),
-            None,
-        )
+        code = dict(notebook_code(path))
+        index = next((i for i, source in code.items() if ex.marker in source), None)
         assert index is not None, f"{ex.notebook}: no code cell holds {ex.marker!r}"
         needed = cells_needed(path, [setup_cell(path), index], reads=(ex.wrong, ex.right))
-        setup = []
+        setup = [len(sources)]
+        sources.append("%reset -f")
         for i in needed:
             if i != index:
                 setup.append(len(sources))
-                sources.append("".join(cells[i]["source"]))
+                sources.append(code[i])
         placed[ex.marker] = Placed(setup, len(sources))
-        sources.append("".join(cells[index]["source"]))
+        sources.append(code[index])
     write_notebook(COMBINED, [("code", source) for source in sources])
     return placed
 
